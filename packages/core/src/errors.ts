@@ -85,3 +85,12 @@ export class AbortError extends ReelmarkError {
     super(message, 'ABORT_ERR');
   }
 }
+
+/** A partner registry file is missing, corrupt, or the requested change would break it (duplicate name or ID). */
+export class RegistryError extends ReelmarkError {
+  readonly path: string;
+  constructor(message: string, path: string, code = 'ERR_REGISTRY') {
+    super(message, code);
+    this.path = path;
+  }
+}
