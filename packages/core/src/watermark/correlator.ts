@@ -1,0 +1,170 @@
+/**
+ * Folding and phase-only correlation: the detector's inner machinery.
+ *
+ * A frame (or the sum of many whitened frames) carries the tile repeated with an unknown period (scale) and an
+ * unknown origin (crop, pad). Under a period hypothesis, every pixel is added into the tile cell it would fall in
+ * ("folding"), which stacks all repetitions coherently; the folded CELLS x CELLS tile is then phase-correlated with
+ * each key tile. The translation becomes the position of the correlation peak, and the peak's height over the
+ * surface's spread is the evidence.
+ */
+import { fft2d } from './fft.js';
+import { CELLS, type KeySpectra } from './pattern.js';
+
+/** Statistics of one correlation surface. */
+export interface SurfaceStats {
+  /** Index of the maximum, fy * CELLS + fx. */
+  peakIndex: number;
+  /** (peak - mean) / std, std taken away from the peak's neighbourhood. */
+  peakZ: number;
+  mean: number;
+  std: number;
+}
+
+const N2 = CELLS * CELLS;
+
+export class TileCorrelator {
+  /** [CELLS^2] the folded tile (real part) and, after `transform`, its phase-only spectrum. */
+  private readonly foldRe = new Float64Array(N2);
+  private readonly foldIm = new Float64Array(N2);
+  private readonly specRe = new Float64Array(N2);
+  private readonly specIm = new Float64Array(N2);
+  private readonly workRe = new Float64Array(N2);
+  private readonly workIm = new Float64Array(N2);
+  private colBin = new Int32Array(0);
+  private rowBin = new Int32Array(0);
+
+  constructor(private readonly spectra: KeySpectra) {}
+
+  /**
+   * Folds `plane` ([height, width] f32) under the period hypothesis (periodX, periodY) in pixels, with the fold's
+   * origin at (originX, originY), then takes the phase-only spectrum of the folded tile.
+   */
+  foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
+    if (this.colBin.length < width) this.colBin = new Int32Array(width);
+    if (this.rowBin.length < height) this.rowBin = new Int32Array(height);
+    const { colBin, rowBin, foldRe, foldIm } = this;
+    const kx = CELLS / periodX;
+    const ky = CELLS / periodY;
+    // Large positive offset keeps the rounded index non-negative before the power-of-two wrap.
+    const wrap = CELLS * 1024;
+    for (let x = 0; x < width; x++) colBin[x] = (Math.round((x - originX) * kx) + wrap) & (CELLS - 1);
+    for (let y = 0; y < height; y++) rowBin[y] = ((Math.round((y - originY) * ky) + wrap) & (CELLS - 1)) * CELLS;
+    foldRe.fill(0);
+    for (let y = 0; y < height; y++) {
+      const base = rowBin[y];
+      const line = y * width;
+      for (let x = 0; x < width; x++) foldRe[base + colBin[x]] += plane[line + x];
+    }
+    foldIm.fill(0);
+    fft2d(foldRe, foldIm, CELLS);
+    const { band } = this.spectra;
+    const { specRe, specIm } = this;
+    for (let i = 0; i < N2; i++) {
+      if (!band[i]) {
+        specRe[i] = 0;
+        specIm[i] = 0;
+        continue;
+      }
+      const re = foldRe[i];
+      const im = foldIm[i];
+      const mag = Math.sqrt(re * re + im * im);
+      if (mag > 1e-12) {
+        specRe[i] = re / mag;
+        specIm[i] = im / mag;
+      } else {
+        specRe[i] = 0;
+        specIm[i] = 0;
+      }
+    }
+  }
+
+  /**
+   * Phase correlation of the current folded tile with key tile `tile` (0 = reference), writing the real surface
+   * into `out` ([CELLS^2] f64). A fractional shift (subX, subY) in cells is removed first (applied as a phase ramp),
+   * so that a peak found at a sub-cell position can be read at an integer one.
+   */
+  correlate(tile: number, out: Float64Array, subX = 0, subY = 0): void {
+    const kr = this.spectra.re[tile];
+    const ki = this.spectra.im[tile];
+    const { band } = this.spectra;
+    const { specRe, specIm, workRe, workIm } = this;
+    const ramp = subX !== 0 || subY !== 0;
+    for (let fy = 0; fy < CELLS; fy++) {
+      const sy = fy < CELLS / 2 ? fy : fy - CELLS;
+      for (let fx = 0; fx < CELLS; fx++) {
+        const i = fy * CELLS + fx;
+        if (!band[i]) {
+          workRe[i] = 0;
+          workIm[i] = 0;
+          continue;
+        }
+        // X * conj(K)
+        let re = specRe[i] * kr[i] + specIm[i] * ki[i];
+        let im = specIm[i] * kr[i] - specRe[i] * ki[i];
+        if (ramp) {
+          const sx = fx < CELLS / 2 ? fx : fx - CELLS;
+          const angle = (2 * Math.PI * (sx * subX + sy * subY)) / CELLS;
+          const c = Math.cos(angle);
+          const s = Math.sin(angle);
+          const r2 = re * c - im * s;
+          im = re * s + im * c;
+          re = r2;
+        }
+        workRe[i] = re;
+        workIm[i] = im;
+      }
+    }
+    fft2d(workRe, workIm, CELLS, true);
+    out.set(workRe);
+  }
+}
+
+/** Peak and spread of a correlation surface; the spread excludes a 5 x 5 neighbourhood of the peak. */
+export function surfaceStats(surface: Float64Array): SurfaceStats {
+  let peakIndex = 0;
+  let peak = -Infinity;
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < N2; i++) {
+    const v = surface[i];
+    sum += v;
+    sum2 += v * v;
+    if (v > peak) {
+      peak = v;
+      peakIndex = i;
+    }
+  }
+  const px = peakIndex % CELLS;
+  const py = (peakIndex - px) / CELLS;
+  let exSum = 0;
+  let exSum2 = 0;
+  let exCount = 0;
+  for (let dy = -2; dy <= 2; dy++) {
+    for (let dx = -2; dx <= 2; dx++) {
+      const v = surface[((py + dy + CELLS) % CELLS) * CELLS + ((px + dx + CELLS) % CELLS)];
+      exSum += v;
+      exSum2 += v * v;
+      exCount++;
+    }
+  }
+  const n = N2 - exCount;
+  const mean = (sum - exSum) / n;
+  const variance = (sum2 - exSum2) / n - mean * mean;
+  const std = variance > 0 ? Math.sqrt(variance) : 1e-30;
+  return { peakIndex, peakZ: (peak - mean) / std, mean, std };
+}
+
+/** Parabolic sub-cell offset of the peak at `index` along x and y, each in (-0.5, 0.5). */
+export function subCellOffset(surface: Float64Array, index: number): { dx: number; dy: number } {
+  const px = index % CELLS;
+  const py = (index - px) / CELLS;
+  const at = (x: number, y: number) => surface[((y + CELLS) % CELLS) * CELLS + ((x + CELLS) % CELLS)];
+  const c = at(px, py);
+  const vertex = (l: number, r: number) => {
+    const d = l - 2 * c + r;
+    if (d >= 0) return 0;
+    const v = (0.5 * (l - r)) / d;
+    return v > 0.5 ? 0.5 : v < -0.5 ? -0.5 : v;
+  };
+  return { dx: vertex(at(px - 1, py), at(px + 1, py)), dy: vertex(at(px, py - 1), at(px, py + 1)) };
+}

@@ -1,0 +1,533 @@
+/**
+ * Blind, streaming watermark detection.
+ *
+ * Frames arrive one by one. Each is whitened and added to an accumulator at the detector's working resolution: the
+ * mark sits at the same place in every frame, so it adds up coherently while moving content averages out (frame
+ * rate changes and trimming do not matter). At scheduled looks (after 12, 24, 48, 96, ... frames, and at the end)
+ * the accumulator is searched for the tile's period (scale, aspect kept or not) and origin (crop, pad) with the
+ * reference tile, and the payload tiles are read at the synchronised position: free decoding of the ID (with the
+ * two best peaks per tile, so that two averaged copies can both be decoded) and a soft score for every candidate ID.
+ *
+ * Null model and false-alarm probability. Under "this content carries no mark of this key at this position", a
+ * phase-only correlation surface value is standard normal (checked on many null trials by the bench). Every
+ * probability is Bonferroni-corrected for everything searched: looks x period hypotheses x CELLS^2 positions for
+ * synchronisation; looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses
+ * x candidates for candidate scores. The payload scores do not use the reference tile, which every recipient's copy
+ * shares, so another recipient's copy is a null for every innocent candidate.
+ */
+import { UsageError } from '../errors.js';
+import { surfaceStats, subCellOffset, TileCorrelator } from './correlator.js';
+import type { WatermarkKey } from './key.js';
+import { decodeShifts, encodeId, ID_BITS } from './payload.js';
+import { CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
+import { checkPlane, type LumaPlane } from './plane.js';
+import { fromLog10, log10Bonferroni } from './statistics.js';
+import { Whitener } from './whiten.js';
+
+/** Default accusation threshold: an ID is reported only when its false-alarm probability is below this. */
+export const ACCUSATION_THRESHOLD = 1e-9;
+/** `certain` (early stop) needs the verdict this many times below the accusation threshold. */
+export const EARLY_STOP_MARGIN = 1e-3;
+/** Frames analysed at the working resolution are at most this tall. */
+export const WORKING_HEIGHT = 540;
+/** Reference master height used to express the found scale when the master's height is not given. */
+export const DEFAULT_MASTER_HEIGHT = 1080;
+
+/** Uniform scale sweep: tile period between these multiples of the height-fit period, in log steps. */
+const SWEEP_MIN = 0.5;
+const SWEEP_MAX = 1.6;
+const SWEEP_STEP = 0.004;
+/** Smallest tile period (pixels) worth searching: below it, cells are smaller than a pixel and alias. */
+const MIN_PERIOD = 96;
+/** Master aspect ratios tried for stretched (aspect not kept) and letter/pillar-boxed leaks. */
+const MASTER_ASPECTS = [16 / 9, 1.85, 1.9, 2.0, 2.39, 4 / 3];
+/** Master heights tried for crops kept at their cropped size. */
+const MASTER_HEIGHTS = [480, 576, 720, 1080, 1440, 2160];
+/** Sync hypotheses at which payloads are read. */
+const SYNC_CANDIDATES = 6;
+/** Finer uniform steps (in sweep steps) tried around the three strongest hypotheses. */
+const REFINE_STEPS = [-0.75, -0.5, -0.25, 0.25, 0.5, 0.75];
+/** Candidate x sync-hypothesis pairs searched jointly per look (bounds the cost with long candidate lists). */
+const JOINT_BUDGET = 384;
+const Z_NORM = 1 / Math.sqrt(PAYLOAD_TILES);
+
+export interface DetectorOptions {
+  key: WatermarkKey;
+  /** Size of the frames of the input (the leak), in pixels. */
+  inputWidth: number;
+  inputHeight: number;
+  /** IDs actually issued: each is scored, and every one whose false-alarm probability passes is accused. */
+  candidates?: readonly bigint[];
+  /** False-alarm probability below which an ID is accused; default {@link ACCUSATION_THRESHOLD}. */
+  accusationThreshold?: number;
+  /** Master height used to express `sync.scale`; default 1080. */
+  masterHeight?: number;
+}
+
+export interface SyncEstimate {
+  /** Leak size over master size (mean of the two axes); with `scaleX`, `scaleY` per axis. */
+  scale: number;
+  scaleX: number;
+  scaleY: number;
+  /** Where the master's tile origin falls in the leak, in leak pixels, modulo the tile period. */
+  offsetX: number;
+  offsetY: number;
+  /** Tile period found, in leak pixels. */
+  periodX: number;
+  periodY: number;
+  /** Reference-tile evidence (z) and its false-alarm probability after every hypothesis searched. */
+  z: number;
+  falseAlarmProbability: number;
+}
+
+export interface CandidateScore {
+  id: bigint;
+  /** Soft payload correlation, in standard deviations of the null. */
+  score: number;
+  falseAlarmProbability: number;
+  accused: boolean;
+}
+
+export interface TimelinePoint {
+  /** Seconds of input analysed at this look. */
+  time: number;
+  frames: number;
+  /** Evidence at this look: best candidate or decoded score (z), and the reference tile's z. */
+  score: number;
+  syncZ: number;
+  falseAlarmProbability: number;
+}
+
+export interface WatermarkVerdict {
+  found: boolean;
+  /** The accused ID (strongest), or null. */
+  id: bigint | null;
+  falseAlarmProbability: number;
+  /** log10 of the false-alarm probability, exact where the number would underflow. */
+  log10FalseAlarmProbability: number;
+  score: number;
+  /** How the ID was obtained: scored against the candidate list, or decoded freely. */
+  method: 'candidates' | 'decoded' | null;
+  /** Every ID accused (two or more when copies were combined). */
+  accused: bigint[];
+  sync: SyncEstimate | null;
+  candidates: CandidateScore[];
+  /** Freely decoded IDs that passed their check bits, strongest first, with their scores. */
+  decoded: Array<{ id: bigint; score: number; falseAlarmProbability: number }>;
+  framesAnalyzed: number;
+  secondsAnalyzed: number;
+  timeline: TimelinePoint[];
+  /** The reference tile's correlation around the peak: [size, size] z values, row-major. */
+  peak: { size: number; values: number[] } | null;
+  accusationThreshold: number;
+}
+
+interface Hypothesis {
+  periodX: number;
+  periodY: number;
+}
+
+interface Evaluated extends Hypothesis {
+  z: number;
+  peakIndex: number;
+}
+
+/** Working size for an input: at most WORKING_HEIGHT tall, aspect kept, even dimensions. */
+export function workingSizeFor(width: number, height: number): { width: number; height: number; factor: number } {
+  if (height <= WORKING_HEIGHT * 1.1) return { width, height, factor: 1 };
+  const factor = WORKING_HEIGHT / height;
+  const w = Math.max(2, Math.round((width * factor) / 2) * 2);
+  return { width: w, height: WORKING_HEIGHT, factor: WORKING_HEIGHT / height };
+}
+
+export class WatermarkDetector {
+  readonly workingWidth: number;
+  readonly workingHeight: number;
+  /** Working size over input size. */
+  readonly workingFactor: number;
+  readonly accusationThreshold: number;
+  private readonly key: WatermarkKey;
+  private readonly masterHeight: number;
+  private readonly candidateIds: bigint[];
+  private readonly candidateShifts: Shift[][];
+  private readonly whitener: Whitener;
+  private readonly accumulator: Float32Array;
+  private readonly correlator: TileCorrelator;
+  private readonly hypotheses: Hypothesis[];
+  private readonly surfaces: Float64Array[];
+  private frames = 0;
+  private framesAtLastLook = 0;
+  private nextLook = 12;
+  private looks = 0;
+  private firstTime = Infinity;
+  private lastTime = -Infinity;
+  private minInterval = Infinity;
+  private best: Evaluated[] = [];
+  private locked = false;
+  private verdict: WatermarkVerdict | null = null;
+  private readonly timeline: TimelinePoint[] = [];
+
+  constructor(options: DetectorOptions) {
+    const { key, inputWidth, inputHeight } = options;
+    if (!key || !(key.secret instanceof Uint8Array)) throw new UsageError('Expected key to be a WatermarkKey');
+    if (!Number.isInteger(inputWidth) || !Number.isInteger(inputHeight) || inputWidth < 16 || inputHeight < 16) {
+      throw new UsageError(`Expected an input of at least 16x16 pixels but received ${inputWidth}x${inputHeight}`);
+    }
+    const threshold = options.accusationThreshold ?? ACCUSATION_THRESHOLD;
+    if (!(threshold > 0 && threshold < 1)) {
+      throw new UsageError(`Expected accusationThreshold in (0, 1) but received ${String(options.accusationThreshold)}`);
+    }
+    this.key = key;
+    this.accusationThreshold = threshold;
+    this.masterHeight = options.masterHeight ?? DEFAULT_MASTER_HEIGHT;
+    this.candidateIds = [...new Set(options.candidates ?? [])];
+    this.candidateShifts = this.candidateIds.map((id) => encodeId(key, id));
+    const size = workingSizeFor(inputWidth, inputHeight);
+    this.workingWidth = size.width;
+    this.workingHeight = size.height;
+    this.workingFactor = size.factor;
+    const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
+    const radius = Math.max(2, Math.round((1.5 * fitPeriod) / CELLS));
+    this.whitener = new Whitener(this.workingWidth, this.workingHeight, radius);
+    this.accumulator = new Float32Array(this.workingWidth * this.workingHeight);
+    this.correlator = new TileCorrelator(keySpectra(key));
+    this.hypotheses = this.buildHypotheses();
+    this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
+  }
+
+  /** Number of frames added so far. */
+  get framesAnalyzed(): number {
+    return this.frames;
+  }
+
+  /** True once the verdict is certain: an ID accused with a margin below the threshold (the caller may stop). */
+  get certain(): boolean {
+    return this.verdict !== null && this.verdict.found && this.verdict.falseAlarmProbability < this.accusationThreshold * EARLY_STOP_MARGIN;
+  }
+
+  /**
+   * Adds one frame's luma, at the working size (`workingWidth` x `workingHeight`). `timeSeconds` is its
+   * presentation time in the input. Runs a look when one is due.
+   */
+  addFrame(plane: LumaPlane, timeSeconds = this.frames / 24): void {
+    checkPlane(plane);
+    if (plane.width !== this.workingWidth || plane.height !== this.workingHeight) {
+      throw new UsageError(
+        `Expected a ${this.workingWidth}x${this.workingHeight} plane (the detector's working size) but received ${plane.width}x${plane.height}`,
+      );
+    }
+    const white = this.whitener.process(plane);
+    const acc = this.accumulator;
+    for (let i = 0; i < acc.length; i++) acc[i] += white[i];
+    this.frames++;
+    if (Number.isFinite(timeSeconds)) {
+      if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);
+      this.firstTime = Math.min(this.firstTime, timeSeconds);
+      this.lastTime = Math.max(this.lastTime, timeSeconds);
+    }
+    if (this.frames >= this.nextLook) {
+      this.look();
+      this.nextLook = this.frames * 2;
+    }
+  }
+
+  /** The verdict on everything added so far (runs a final look if frames arrived since the last one). */
+  result(): WatermarkVerdict {
+    if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
+    if (this.frames !== this.framesAtLastLook || !this.verdict) this.look();
+    return this.verdict as WatermarkVerdict;
+  }
+
+  private get secondsAnalyzed(): number {
+    if (this.lastTime === -Infinity) return 0;
+    const interval = Number.isFinite(this.minInterval) ? this.minInterval : 0;
+    return this.lastTime - this.firstTime + interval;
+  }
+
+  private buildHypotheses(): Hypothesis[] {
+    const w = this.workingWidth;
+    const h = this.workingHeight;
+    const list: Hypothesis[] = [];
+    const seen = new Set<string>();
+    const add = (px: number, py: number) => {
+      if (px < MIN_PERIOD || py < MIN_PERIOD) return;
+      // Needs at least about one full period in the picture to fold anything meaningful.
+      if (px > w * 1.05 || py > h * 1.05) return;
+      const tag = `${px.toFixed(2)}x${py.toFixed(2)}`;
+      if (seen.has(tag)) return;
+      seen.add(tag);
+      list.push({ periodX: px, periodY: py });
+    };
+    const fit = TILE_PERIOD_PER_HEIGHT * h;
+    for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
+    for (const aspect of MASTER_ASPECTS) {
+      const widthFit = (TILE_PERIOD_PER_HEIGHT * w) / aspect;
+      add(widthFit, fit); // stretched to fill the frame: aspect not kept
+      add(fit, widthFit * (h / (w / aspect))); // placeholder symmetrical case (squeezed vertically)
+    }
+    for (const masterHeight of MASTER_HEIGHTS) {
+      const period = TILE_PERIOD_PER_HEIGHT * masterHeight * this.workingFactor;
+      add(period, period);
+    }
+    return list;
+  }
+
+  private evaluate(h: Hypothesis): Evaluated {
+    const { workingWidth: w, workingHeight: hh } = this;
+    this.correlator.foldAndTransform(this.accumulator, w, hh, h.periodX, h.periodY, w >> 1, hh >> 1);
+    this.correlator.correlate(0, this.surfaces[0]);
+    const stats = surfaceStats(this.surfaces[0]);
+    return { ...h, z: stats.peakZ, peakIndex: stats.peakIndex };
+  }
+
+  private look(): void {
+    this.looks++;
+    this.framesAtLastLook = this.frames;
+    const searched: Evaluated[] = [];
+    const pool = this.locked ? this.neighbourhood(this.best) : this.hypotheses;
+    for (const h of pool) searched.push(this.evaluate(h));
+    // Refine around the strongest coarse hypotheses with finer uniform steps.
+    searched.sort((a, b) => b.z - a.z);
+    const refined: Evaluated[] = [];
+    for (const h of searched.slice(0, 3)) {
+      for (const step of REFINE_STEPS) {
+        const f = Math.exp(step * SWEEP_STEP);
+        refined.push(this.evaluate({ periodX: h.periodX * f, periodY: h.periodY * f }));
+      }
+    }
+    const all = searched.concat(refined).sort((a, b) => b.z - a.z);
+    this.best = all.slice(0, 8);
+    // Multiplicity of the synchronisation search: every hypothesis of the full search, every position, every look.
+    const hypothesesSearched = this.hypotheses.length + 3 * REFINE_STEPS.length;
+    const log10Sync = log10Bonferroni(all[0].z, this.looks * hypothesesSearched * CELLS * CELLS);
+    this.locked = log10Sync < -6;
+    this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync, hypothesesSearched);
+  }
+
+  /** Hypotheses near the best ones found so far (used once synchronisation is locked). */
+  private neighbourhood(best: Evaluated[]): Hypothesis[] {
+    const out: Hypothesis[] = [];
+    for (const h of best.slice(0, 4)) {
+      for (const step of [-1, 0, 1]) {
+        const f = Math.exp(step * SWEEP_STEP);
+        out.push({ periodX: h.periodX * f, periodY: h.periodY * f });
+      }
+    }
+    return out;
+  }
+
+  /** Sync estimate in input pixels from a hypothesis and a reference-tile position (in cells, fractional). */
+  private syncEstimate(h: Hypothesis, cellX: number, cellY: number, z: number, log10p: number): SyncEstimate {
+    const half = CELLS / 2;
+    const shiftX = ((((cellX + half) % CELLS) + CELLS) % CELLS) - half;
+    const shiftY = ((((cellY + half) % CELLS) + CELLS) % CELLS) - half;
+    const inv = 1 / this.workingFactor;
+    const periodX = h.periodX * inv;
+    const periodY = h.periodY * inv;
+    // Where the master tile's origin lies: fold origin + peak shift, in working pixels, then input pixels.
+    const originX = ((this.workingWidth >> 1) + (shiftX * h.periodX) / CELLS) * inv;
+    const originY = ((this.workingHeight >> 1) + (shiftY * h.periodY) / CELLS) * inv;
+    const masterPeriod = TILE_PERIOD_PER_HEIGHT * this.masterHeight;
+    const scaleX = periodX / masterPeriod;
+    const scaleY = periodY / masterPeriod;
+    return {
+      scale: round3((scaleX + scaleY) / 2),
+      scaleX: round3(scaleX),
+      scaleY: round3(scaleY),
+      offsetX: round1(((originX % periodX) + periodX) % periodX),
+      offsetY: round1(((originY % periodY) + periodY) % periodY),
+      periodX: round1(periodX),
+      periodY: round1(periodY),
+      z: round3(z),
+      falseAlarmProbability: fromLog10(log10p),
+    };
+  }
+
+  private readPayload(syncs: Evaluated[], log10Sync: number, hypothesesSearched: number): WatermarkVerdict {
+    const { key, looks } = this;
+    const K = this.candidateIds.length;
+    const positions = CELLS * CELLS;
+    const decodedTrials = looks * syncs.length * 2 ** ID_BITS;
+    const atSyncTrials = looks * syncs.length * Math.max(1, K);
+    const jointTrials = looks * hypothesesSearched * positions * Math.max(1, K);
+    const jointSyncs = K === 0 ? 0 : Math.max(1, Math.min(syncs.length, Math.floor(JOINT_BUDGET / K)));
+    const decodedById = new Map<bigint, number>();
+    const atSync = new Float64Array(K).fill(-Infinity);
+    const joint = new Float64Array(K).fill(-Infinity);
+    const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
+    const combined = new Float64Array(positions);
+    let peak: WatermarkVerdict['peak'] = null;
+    const subs: Array<{ dx: number; dy: number }> = [];
+    for (let s = 0; s < syncs.length; s++) {
+      const sync = syncs[s];
+      const { workingWidth: w, workingHeight: hh } = this;
+      this.correlator.foldAndTransform(this.accumulator, w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
+      this.correlator.correlate(0, this.surfaces[0]);
+      const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
+      subs.push(sub);
+      const z = this.surfaces;
+      for (let t = 0; t <= PAYLOAD_TILES; t++) {
+        const surface = z[t];
+        this.correlator.correlate(t, surface, sub.dx, sub.dy);
+        const stats = surfaceStats(surface);
+        const inv = 1 / stats.std;
+        for (let i = 0; i < positions; i++) surface[i] = (surface[i] - stats.mean) * inv;
+      }
+      const rx = sync.peakIndex % CELLS;
+      const ry = (sync.peakIndex - rx) / CELLS;
+      if (s === 0) {
+        const values: number[] = [];
+        for (let dy = -7; dy <= 7; dy++) {
+          for (let dx = -7; dx <= 7; dx++) values.push(round3(z[0][((ry + dy + CELLS) % CELLS) * CELLS + ((rx + dx + CELLS) % CELLS)]));
+        }
+        peak = { size: 15, values };
+      }
+      // Free decoding: the two best peaks of every payload tile, every combination checked.
+      const options: Array<Array<{ shift: Shift; z: number }>> = [];
+      for (let t = 1; t <= PAYLOAD_TILES; t++) options.push(topPeaks(z[t], rx, ry, 2));
+      for (let mask = 0; mask < 1 << PAYLOAD_TILES; mask++) {
+        const shifts: Shift[] = [];
+        let sum = 0;
+        for (let t = 0; t < PAYLOAD_TILES; t++) {
+          const pick = options[t][(mask >> t) & 1];
+          if (!pick) break;
+          shifts.push(pick.shift);
+          sum += pick.z;
+        }
+        if (shifts.length !== PAYLOAD_TILES) continue;
+        const id = decodeShifts(key, shifts);
+        if (id === null) continue;
+        const score = sum * Z_NORM;
+        if (!(decodedById.get(id)! >= score)) decodedById.set(id, score);
+      }
+      for (let c = 0; c < K; c++) {
+        const shifts = this.candidateShifts[c];
+        // (i) The payload read at the reference tile's position.
+        let sum = 0;
+        for (let t = 0; t < PAYLOAD_TILES; t++) {
+          sum += z[t + 1][((ry + shifts[t].dy) & (CELLS - 1)) * CELLS + ((rx + shifts[t].dx) & (CELLS - 1))];
+        }
+        if (sum * Z_NORM > atSync[c]) atSync[c] = sum * Z_NORM;
+        // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
+        // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
+        if (s >= jointSyncs) continue;
+        for (let i = 0; i < positions; i++) combined[i] = REF_WEIGHT * z[0][i];
+        for (let t = 0; t < PAYLOAD_TILES; t++) {
+          const { dx, dy } = shifts[t];
+          const surface = z[t + 1];
+          for (let y = 0; y < CELLS; y++) {
+            const src = ((y + dy) & (CELLS - 1)) * CELLS;
+            const dst = y * CELLS;
+            for (let x = 0; x < CELLS; x++) combined[dst + x] += PAYLOAD_WEIGHT * surface[src + ((x + dx) & (CELLS - 1))];
+          }
+        }
+        let bestI = 0;
+        for (let i = 1; i < positions; i++) if (combined[i] > combined[bestI]) bestI = i;
+        const bx = bestI % CELLS;
+        const by = (bestI - bx) / CELLS;
+        let payload = 0;
+        for (let t = 0; t < PAYLOAD_TILES; t++) {
+          payload += z[t + 1][((by + shifts[t].dy) & (CELLS - 1)) * CELLS + ((bx + shifts[t].dx) & (CELLS - 1))];
+        }
+        if (payload * Z_NORM > joint[c]) {
+          joint[c] = payload * Z_NORM;
+          jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI] };
+        }
+      }
+    }
+    const log10Threshold = Math.log10(this.accusationThreshold);
+    const decoded = [...decodedById.entries()]
+      .map(([id, score]) => ({ id, score: round3(score), log10p: log10Bonferroni(score, decodedTrials) }))
+      .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    const candidates = this.candidateIds
+      .map((id, c) => {
+        // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
+        const a = log10Bonferroni(atSync[c], atSyncTrials);
+        const b = joint[c] > -Infinity ? log10Bonferroni(joint[c], jointTrials) : 0;
+        const log10p = Math.min(0, Math.LOG10E * Math.LN2 + Math.min(a, b));
+        const score = b < a ? joint[c] : atSync[c];
+        return { id, index: c, score: round3(score), log10p, viaJoint: b < a, accused: log10p < log10Threshold };
+      })
+      .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    const accusedCandidates = candidates.filter((c) => c.accused);
+    const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
+    let method: WatermarkVerdict['method'] = null;
+    let top: { id: bigint; score: number; log10p: number } | undefined;
+    let sync = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
+    if (accusedCandidates.length > 0) {
+      method = 'candidates';
+      top = accusedCandidates[0];
+      const where = jointWhere[accusedCandidates[0].index];
+      if (accusedCandidates[0].viaJoint && where && where.sync !== 0) {
+        const h = syncs[where.sync];
+        sync = this.syncEstimate(h, where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, log10Sync);
+      }
+    } else if (accusedDecoded.length > 0) {
+      method = 'decoded';
+      top = accusedDecoded[0];
+    }
+    const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
+    const shown = top ?? candidates[0] ?? decoded[0];
+    const log10p = shown ? shown.log10p : 0;
+    const score = shown ? shown.score : 0;
+    this.timeline.push({
+      time: round3(this.secondsAnalyzed),
+      frames: this.frames,
+      score: round3(score),
+      syncZ: round3(syncs[0]?.z ?? 0),
+      falseAlarmProbability: fromLog10(log10p),
+    });
+    return {
+      found: top !== undefined,
+      id: top ? top.id : null,
+      falseAlarmProbability: top ? fromLog10(top.log10p) : shown ? fromLog10(shown.log10p) : 1,
+      log10FalseAlarmProbability: round3(log10p),
+      score: round3(score),
+      method,
+      accused,
+      sync,
+      candidates: candidates.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused })),
+      decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p) })),
+      framesAnalyzed: this.frames,
+      secondsAnalyzed: round3(this.secondsAnalyzed),
+      timeline: this.timeline.slice(),
+      peak,
+      accusationThreshold: this.accusationThreshold,
+    };
+  }
+}
+
+/** The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours. */
+function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
+  const found: Array<{ x: number; y: number; z: number }> = [];
+  for (let k = 0; k < count; k++) {
+    let bestZ = -Infinity;
+    let bestI = -1;
+    for (let i = 0; i < surface.length; i++) {
+      const v = surface[i];
+      if (v <= bestZ) continue;
+      const x = i % CELLS;
+      const y = (i - x) / CELLS;
+      let near = false;
+      for (const f of found) {
+        const dx = Math.abs(x - f.x);
+        const dy = Math.abs(y - f.y);
+        if (Math.min(dx, CELLS - dx) <= 1 && Math.min(dy, CELLS - dy) <= 1) near = true;
+      }
+      if (near) continue;
+      bestZ = v;
+      bestI = i;
+    }
+    if (bestI < 0) break;
+    const x = bestI % CELLS;
+    found.push({ x, y: (bestI - x) / CELLS, z: bestZ });
+  }
+  return found.map((f) => ({ shift: { dx: (f.x - rx + CELLS) & (CELLS - 1), dy: (f.y - ry + CELLS) & (CELLS - 1) }, z: f.z }));
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
