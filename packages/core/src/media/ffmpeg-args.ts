@@ -1,0 +1,34 @@
+/**
+ * Argument spellings that differ between ffmpeg releases. Everything that depends on the version of the binary
+ * is decided here.
+ */
+import type { FfmpegSetup } from './ffmpeg-binaries.js';
+
+function releaseAtLeast(setup: FfmpegSetup, major: number, minor: number): boolean {
+  const release = setup.ffmpeg.release;
+  if (!release) return false;
+  const [a, b] = release.split('.').map(Number);
+  return a > major || (a === major && (b ?? 0) >= minor);
+}
+
+/** Keep every frame with its own timestamp (no duplication or dropping to a constant rate). */
+export function passthroughTimingArgs(setup: FfmpegSetup): string[] {
+  // -fps_mode replaced -vsync in 5.1; older builds only know -vsync.
+  return releaseAtLeast(setup, 5, 1) ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
+}
+
+/** Encode in the time base of the input stream, so timestamps are not rounded to 1/frame rate. */
+export function inputTimeBaseArgs(setup: FfmpegSetup): string[] {
+  // 7.0 names the value 'demux'; earlier releases use -1 for the same meaning.
+  return ['-enc_time_base', releaseAtLeast(setup, 7, 0) ? 'demux' : '-1'];
+}
+
+/** Options every ffmpeg run starts with: no banner, no keyboard interaction, errors only on stderr. */
+export function commonArgs(): string[] {
+  return ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+}
+
+/** A path as an ffmpeg URL that is never mistaken for a protocol (`a:b.mp4`) or an option. */
+export function fileUrl(absPath: string): string {
+  return `file:${absPath}`;
+}

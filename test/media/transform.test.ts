@@ -1,0 +1,230 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { probe, readFrames, transformVideo, transformVideoToMany, writeFrames } from '../../packages/core/src/media/index.js';
+import type { Frame } from '../../packages/core/src/media/index.js';
+import { audioPacketHashes, frameHashes, framePts, makeClip, streams, tempDir } from '../helpers/ffmpeg.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const clips: Record<string, string> = {};
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('reelmark-transform-'));
+  const made = await Promise.all([
+    makeClip(dir, 'ffv1-8.mkv', { pattern: 'noise', video: ['-c:v', 'ffv1', '-pix_fmt', 'yuv420p'], audio: ['-c:a', 'aac'] }),
+    makeClip(dir, 'ffv1-10.mkv', {
+      pattern: 'mandelbrot',
+      duration: 0.6,
+      video: ['-c:v', 'ffv1', '-pix_fmt', 'yuv422p10le'],
+      audio: ['-c:a', 'pcm_s24le'],
+    }),
+    makeClip(dir, 'prores.mov', {
+      duration: 0.6,
+      video: ['-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le'],
+      audio: ['-c:a', 'pcm_s16le'],
+      extra: ['-timecode', '01:02:03:04', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv', '-movflags', '+write_colr'],
+    }),
+    makeClip(dir, 'h264.mp4', {
+      pattern: 'noise',
+      rate: '24000/1001',
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'],
+      audio: ['-c:a', 'aac'],
+      extra: ['-metadata', 'title=reelmark test', '-metadata:s:a:0', 'language=fra'],
+    }),
+    // Variable frame rate: irregular gaps between frames (1/25 s plus 13 ms every fifth frame, a 0.3 s hole at 12).
+    makeClip(dir, 'vfr.mp4', {
+      filters: ['settb=1/1000', "setpts='(N/25+floor(N/5)*0.013+gte(N,12)*0.3)/TB'"],
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-vsync', 'vfr', '-video_track_timescale', '1000'],
+      audio: false,
+    }),
+  ]);
+  ['ffv1-8', 'ffv1-10', 'prores', 'h264', 'vfr'].forEach((k, i) => (clips[k] = made[i]));
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+const noop = (): void => {};
+
+describe('transformVideo', () => {
+  it('is bit-exact through FFV1 for 8-bit video, with frame count, timestamps and audio kept', async () => {
+    const out = path.join(dir, 'ffv1-8.out.mkv');
+    const progress: number[] = [];
+    const result = await transformVideo(clips['ffv1-8'], out, noop, { onProgress: (p) => progress.push(p.framesDone) });
+    expect(result.codec).toBe('ffv1');
+    expect(result.pixelFormat).toBe('yuv420p');
+    expect(result.frames).toBe(25);
+    expect(progress.at(-1)).toBe(25);
+    expect(await frameHashes(out)).toEqual(await frameHashes(clips['ffv1-8']));
+    expect(await framePts(out)).toEqual(await framePts(clips['ffv1-8']));
+    const audio = await audioPacketHashes(out);
+    expect(audio.length).toBeGreaterThan(40);
+    expect(audio).toEqual(await audioPacketHashes(clips['ffv1-8']));
+  });
+
+  it('is bit-exact through FFV1 for 10-bit 4:2:2 video and hands the hook Uint16Array planes', async () => {
+    const out = path.join(dir, 'ffv1-10.out.mkv');
+    let seen: Frame | undefined;
+    const result = await transformVideo(clips['ffv1-10'], out, (f) => {
+      seen ??= { ...f };
+    });
+    expect(seen?.pixelFormat).toBe('yuv422p10le');
+    expect(seen?.bitDepth).toBe(10);
+    expect(seen?.planes[0].data).toBeInstanceOf(Uint16Array);
+    expect(seen?.planes[1].width).toBe(160);
+    expect(result.pixelFormat).toBe('yuv422p10le');
+    expect(await frameHashes(out)).toEqual(await frameHashes(clips['ffv1-10']));
+    expect(await framePts(out)).toEqual(await framePts(clips['ffv1-10']));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips['ffv1-10']));
+  });
+
+  it('encodes exactly what the hook wrote into the frame', async () => {
+    const out = path.join(dir, 'ffv1-marked.mkv');
+    await transformVideo(clips['ffv1-10'], out, (f) => {
+      const y = f.planes[0];
+      for (let row = 0; row < 8; row++) for (let x = 0; x < 8; x++) y.data[row * y.stride + x] = 1000 - f.index; // [8, 8] u16
+    });
+    const original: Frame[] = [];
+    for await (const f of readFrames(clips['ffv1-10'])) original.push(f);
+    let i = 0;
+    for await (const f of readFrames(out)) {
+      const y = f.planes[0].data;
+      expect(y[0]).toBe(1000 - i);
+      expect(y[7 * 320 + 7]).toBe(1000 - i);
+      expect(y[8]).toBe(original[i].planes[0].data[8]); // untouched sample
+      expect(Buffer.from(f.planes[1].data.buffer, f.planes[1].data.byteOffset, f.planes[1].data.byteLength).equals(
+        Buffer.from(original[i].planes[1].data.buffer, original[i].planes[1].data.byteOffset, original[i].planes[1].data.byteLength),
+      )).toBe(true);
+      i++;
+    }
+    expect(i).toBe(original.length);
+  });
+
+  it('gives ProRes 422 HQ 10-bit out for ProRes in, with timecode and colour tags kept', async () => {
+    const out = path.join(dir, 'prores.out.mov');
+    const result = await transformVideo(clips.prores, out, noop);
+    expect(result.codec).toBe('prores_ks');
+    const [src, dst] = await Promise.all([streams(clips.prores), streams(out)]);
+    const v = dst.find((s) => s.codec_type === 'video')!;
+    expect(v.codec_name).toBe('prores');
+    expect(v.profile).toBe('HQ');
+    expect(v.pix_fmt).toBe('yuv422p10le');
+    expect(v.color_primaries).toBe('bt709');
+    expect(v.color_transfer).toBe('bt709');
+    expect(v.color_space).toBe('bt709');
+    expect(v.tags?.timecode).toBe('01:02:03:04');
+    expect(dst.some((s) => s.codec_tag_string === 'tmcd' && s.tags?.timecode === '01:02:03:04')).toBe(true);
+    expect(dst.filter((s) => s.codec_type === 'video')).toHaveLength(1);
+    expect(src.filter((s) => s.codec_type === 'audio')).toHaveLength(1);
+    expect(await framePts(out)).toEqual(await framePts(clips.prores));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips.prores));
+    const info = await probe(out);
+    expect(info.timecode).toBe('01:02:03:04');
+    expect(info.frameCount).toBe(15);
+  });
+
+  it('re-encodes H.264 with libx264 in the same pixel format, keeping rate, timestamps, metadata and audio', async () => {
+    const out = path.join(dir, 'h264.out.mp4');
+    const result = await transformVideo(clips.h264, out, noop, { preset: 'ultrafast' });
+    expect(result.codec).toBe('libx264');
+    expect(result.ffmpegArgs).toEqual(expect.arrayContaining(['-crf', '16']));
+    const info = await probe(out);
+    expect(info.video.codec).toBe('h264');
+    expect(info.pixelFormat).toBe('yuv420p');
+    expect(info.frameRate).toBe('24000/1001');
+    expect(info.frameCount).toBe(24);
+    expect(info.color).toMatchObject({ primaries: 'bt709', transfer: 'bt709', matrix: 'bt709' });
+    expect([undefined, 'tv']).toContain(info.color.range); // unspecified in the source; x264 may state 'tv'
+    expect(info.tags.title).toBe('reelmark test');
+    expect(info.audio[0].language).toBe('fra');
+    expect(await framePts(out)).toEqual(await framePts(clips.h264));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips.h264));
+  });
+
+  it('keeps the timestamps of a variable frame rate input', async () => {
+    const srcPts = await framePts(clips.vfr);
+    const gaps = new Set(srcPts.slice(1).map((t, i) => Math.round((Number(t) - Number(srcPts[i])) * 1000)));
+    expect(gaps.size).toBeGreaterThanOrEqual(3); // really variable: 40, 53 and 340 ms steps
+    const out = path.join(dir, 'vfr.out.mp4');
+    const result = await transformVideo(clips.vfr, out, noop);
+    expect(result.frames).toBe(srcPts.length);
+    expect(await framePts(out)).toEqual(srcPts);
+
+    const prores = path.join(dir, 'vfr.out.mov');
+    await transformVideo(clips.vfr, prores, noop, { codec: 'prores_ks' });
+    expect(await framePts(prores)).toEqual(srcPts);
+
+    const lossless = path.join(dir, 'vfr.out.mkv');
+    await transformVideo(clips.vfr, lossless, noop, { codec: 'ffv1' });
+    expect(await framePts(lossless)).toEqual(srcPts);
+  });
+});
+
+describe('transformVideoToMany', () => {
+  it('decodes once and gives each target its own copy of every frame', async () => {
+    const outs = [0, 1, 2].map((i) => path.join(dir, `many-${i}.mkv`));
+    const seenBuffers: Array<Set<ArrayBufferLike>> = [new Set(), new Set(), new Set()];
+    const results = await transformVideoToMany(
+      clips['ffv1-8'],
+      outs.map((output, t) => ({
+        output,
+        fn: (f: Frame) => {
+          seenBuffers[t].add(f.planes[0].data.buffer);
+          const y = f.planes[0].data;
+          for (let x = 0; x < 16; x++) y[x] = 50 + 60 * t; // row 0, first 16 pixels
+        },
+      })),
+    );
+    expect(results.map((r) => r.frames)).toEqual([25, 25, 25]);
+    expect(results.map((r) => r.output)).toEqual(outs);
+    // No buffer is shared between two targets.
+    for (const b of seenBuffers[0]) expect(seenBuffers[1].has(b) || seenBuffers[2].has(b)).toBe(false);
+    const srcPts = await framePts(clips['ffv1-8']);
+    const srcAudio = await audioPacketHashes(clips['ffv1-8']);
+    for (const [t, out] of outs.entries()) {
+      let n = 0;
+      for await (const f of readFrames(out)) {
+        expect(Array.from(f.planes[0].data.subarray(0, 16))).toEqual(new Array(16).fill(50 + 60 * t));
+        n++;
+      }
+      expect(n).toBe(25);
+      expect(await framePts(out)).toEqual(srcPts);
+      expect(await audioPacketHashes(out)).toEqual(srcAudio);
+    }
+  });
+
+  it('refuses two targets with the same output before doing any work', async () => {
+    const out = path.join(dir, 'dup.mkv');
+    await expect(
+      transformVideoToMany(clips['ffv1-8'], [
+        { output: out, fn: noop },
+        { output: out, fn: noop },
+      ]),
+    ).rejects.toMatchObject({ name: 'OutputError', code: 'ERR_OUTPUT_DUPLICATE' });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('writeFrames', () => {
+  it('encodes frames from any iterable, copying streams from the source', async () => {
+    const out = path.join(dir, 'written.mkv');
+    const frames: Frame[] = [];
+    for await (const f of readFrames(clips['ffv1-8'], { maxFrames: 10 })) frames.push(f);
+    const result = await writeFrames(frames, out, { source: clips['ffv1-8'], codec: 'ffv1' });
+    expect(result.frames).toBe(10);
+    expect(await frameHashes(out)).toEqual((await frameHashes(clips['ffv1-8'])).slice(0, 10));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips['ffv1-8']));
+  });
+
+  it('writes frames without a source, timed by their pts', async () => {
+    const out = path.join(dir, 'nosource.mkv');
+    const frames: Frame[] = [];
+    for await (const f of readFrames(clips.vfr)) frames.push(f);
+    await writeFrames(frames, out, { codec: 'ffv1', timeBase: '1/1000' });
+    expect(await framePts(out)).toEqual(await framePts(clips.vfr));
+  });
+});
