@@ -67,7 +67,7 @@ export interface VideoStreamInfo extends StreamInfo {
   /** Number of frames when the container states it (or when counted with `countFrames`). */
   frameCount?: number;
   color: ColorInfo;
-  /** Display rotation in degrees, counter-clockwise as ffmpeg reports it (0, 90, 180, 270 or -90). */
+  /** Display rotation in degrees from the display matrix, counter-clockwise as ffprobe reports it, in [0, 360). */
   rotation: number;
   sampleAspectRatio?: string;
   fieldOrder?: string;
@@ -302,10 +302,11 @@ function toStream(s: Json, counted: boolean): StreamInfo {
 function rotationOf(s: Json, t: Record<string, string>): number {
   const side = Array.isArray(s.side_data_list) ? (s.side_data_list as Json[]) : [];
   for (const d of side) {
-    if (typeof d.rotation === 'number') return normalizeRotation(-d.rotation);
+    if (typeof d.rotation === 'number') return normalizeRotation(d.rotation);
   }
+  // The legacy tag counts clockwise; the display matrix (and this field) counter-clockwise.
   const rotate = num(t.rotate);
-  return rotate !== undefined ? normalizeRotation(rotate) : 0;
+  return rotate !== undefined ? normalizeRotation(-rotate) : 0;
 }
 
 function normalizeRotation(deg: number): number {

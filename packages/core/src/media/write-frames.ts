@@ -198,11 +198,11 @@ export function buildEncoderJob(args: {
   a.push(...plan.codecArgs);
   mapped.forEach((_, i) => a.push(`-c:${i + 1}`, 'copy'));
 
-  if (source) {
+  if (source && !plan.image) {
     const c = source.color;
     if (c.primaries) a.push('-color_primaries', c.primaries);
     if (c.transfer) a.push('-color_trc', c.transfer);
-    if (c.matrix) a.push('-colorspace', c.matrix);
+    if (c.matrix) a.push('-colorspace', c.matrix === 'gbr' ? 'rgb' : c.matrix); // ffprobe >= 5 says 'gbr'
     if (c.range) a.push('-color_range', c.range);
   }
   if (copy) {

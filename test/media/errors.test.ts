@@ -1,0 +1,233 @@
+import { chmod, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  AbortError,
+  FfmpegError,
+  InputError,
+  OutputError,
+  UnsupportedPixelFormatError,
+  UsageError,
+} from '../../packages/core/src/errors.js';
+import { liveChildPids, probe, readFrames, transformVideo, transformVideoToMany } from '../../packages/core/src/media/index.js';
+import { makeClip, processesMatching, tempDir } from '../helpers/ffmpeg.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let clip: string;
+let audioOnly: string;
+let alpha: string;
+let longClip: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('reelmark-errors-'));
+  [clip, alpha, longClip] = await Promise.all([
+    makeClip(dir, 'in.mkv', { duration: 0.4, video: ['-c:v', 'ffv1'] }),
+    makeClip(dir, 'alpha.mkv', { duration: 0.2, filters: ['format=yuva420p'], video: ['-c:v', 'ffv1'], audio: false }),
+    makeClip(dir, 'long.mkv', { size: '640x360', duration: 20, video: ['-c:v', 'libx264', '-preset', 'ultrafast'], audio: false }),
+  ]);
+  audioOnly = path.join(dir, 'audio.m4a');
+  const { ffmpeg } = await import('../helpers/ffmpeg.js');
+  await ffmpeg(['-f', 'lavfi', '-i', 'sine=d=0.5', '-c:a', 'aac', '-y', audioOnly]);
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+/** Files in the test folder that are not inputs: outputs or leftover temporaries. */
+async function strayFiles(): Promise<string[]> {
+  const inputs = new Set(['in.mkv', 'alpha.mkv', 'long.mkv', 'audio.m4a', 'notmedia.mp4', 'empty.mp4', 'exists.mkv', 'link.mkv']);
+  return (await readdir(dir)).filter((f) => !inputs.has(f));
+}
+
+const noop = (): void => {};
+
+describe('input errors name the file', () => {
+  it('missing input', async () => {
+    const missing = path.join(dir, 'nope.mp4');
+    const err = await transformVideo(missing, path.join(dir, 'o1.mkv'), noop).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toBe(`${missing}: no such file`);
+    expect((err as InputError).path).toBe(missing);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('not a media file', async () => {
+    const text = path.join(dir, 'notmedia.mp4');
+    await writeFile(text, 'this is not a video\n'.repeat(100));
+    const err = await probe(text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(new RegExp(`^${text}: not a media file that ffmpeg can read \\(.*Invalid data`));
+    expect((err as Error).cause).toBeInstanceOf(FfmpegError);
+    await expect(transformVideo(text, path.join(dir, 'o2.mkv'), noop)).rejects.toBeInstanceOf(InputError);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('empty file and directory', async () => {
+    const empty = path.join(dir, 'empty.mp4');
+    await writeFile(empty, '');
+    await expect(probe(empty)).rejects.toThrow(`${empty}: the file is empty`);
+    await expect(probe(dir)).rejects.toThrow(`${dir}: is a directory, not a media file`);
+  });
+
+  it('no video stream', async () => {
+    const err = await readFramesError(audioOnly);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(`${audioOnly}: no video stream (the file has only audio streams)`);
+    await expect(transformVideo(audioOnly, path.join(dir, 'o3.mkv'), noop)).rejects.toThrow('no video stream');
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('unsupported pixel format', async () => {
+    const err = await transformVideo(alpha, path.join(dir, 'o4.mkv'), noop).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedPixelFormatError);
+    expect((err as UnsupportedPixelFormatError).pixelFormat).toBe('yuva420p');
+    expect((err as Error).message).toMatch(new RegExp(`^${alpha}: unsupported pixel format 'yuva420p': it has an alpha channel`));
+    expect(await strayFiles()).toEqual([]);
+  });
+});
+
+async function readFramesError(file: string): Promise<unknown> {
+  try {
+    for await (const _ of readFrames(file)) break;
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('output errors', () => {
+  it('refuses an existing output without overwrite, and replaces it with overwrite', async () => {
+    const out = path.join(dir, 'exists.mkv');
+    await writeFile(out, 'precious');
+    const err = await transformVideo(clip, out, noop).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OutputError);
+    expect((err as OutputError).code).toBe('ERR_OUTPUT_EXISTS');
+    expect((err as Error).message).toBe(`${out}: already exists (pass overwrite: true to replace it)`);
+    expect(await readFile(out, 'utf8')).toBe('precious');
+    const result = await transformVideo(clip, out, noop, { overwrite: true });
+    expect(result.frames).toBe(10);
+    expect((await stat(out)).size).toBeGreaterThan(1000);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('always refuses to write over the input, also through a symlink or another spelling', async () => {
+    const link = path.join(dir, 'link.mkv');
+    await symlink(clip, link);
+    const before = await readFile(clip);
+    for (const out of [clip, link, path.join(dir, '.', 'sub', '..', 'in.mkv')]) {
+      const err = await transformVideo(clip, out, noop, { overwrite: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OutputError);
+      expect((err as OutputError).code).toBe('ERR_OUTPUT_IS_INPUT');
+      expect((err as Error).message).toContain('refusing to write over the input');
+    }
+    const viaLink = await transformVideo(link, clip, noop, { overwrite: true }).catch((e: unknown) => e);
+    expect((viaLink as OutputError).code).toBe('ERR_OUTPUT_IS_INPUT');
+    expect((await readFile(clip)).equals(before)).toBe(true);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('refuses an output in a missing folder', async () => {
+    const out = path.join(dir, 'missing', 'o.mkv');
+    await expect(transformVideo(clip, out, noop)).rejects.toMatchObject({ code: 'ERR_OUTPUT_DIR', message: `${out}: the folder ${path.dirname(out)} does not exist` });
+  });
+});
+
+describe('ffmpeg failures, exceptions and aborts leave nothing behind', () => {
+  it('ffmpeg failing: FfmpegError with its stderr, no file', async () => {
+    const out = path.join(dir, 'bad.mkv');
+    const err = await transformVideo(clip, out, noop, { extraOutputArgs: ['-no_such_option', '1'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FfmpegError);
+    expect((err as FfmpegError).exitCode).not.toBe(0);
+    expect((err as FfmpegError).stderrTail).toContain('no_such_option');
+    expect((err as Error).message).toContain(`ffmpeg (encoding ${out}) failed`);
+    expect(await strayFiles()).toEqual([]);
+    expect(liveChildPids()).toEqual([]);
+  });
+
+  it('an exception in the hook stops both ffmpeg processes and removes the partial output', async () => {
+    const out = path.join(dir, 'thrown.mp4');
+    const err = await transformVideo(longClip, out, (f) => {
+      if (f.index === 30) throw new Error('hook failed');
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('hook failed');
+    expect(await strayFiles()).toEqual([]);
+    expect(liveChildPids()).toEqual([]);
+    expect(await processesMatching(longClip)).toEqual([]);
+  });
+
+  it('an abort mid-way: AbortError, no file, no ffmpeg process', async () => {
+    const out = path.join(dir, 'aborted.mp4');
+    const controller = new AbortController();
+    let pidsDuring: number[] = [];
+    const err = await transformVideo(
+      longClip,
+      out,
+      (f) => {
+        if (f.index === 40) {
+          pidsDuring = liveChildPids();
+          controller.abort();
+        }
+      },
+      { signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(pidsDuring).toHaveLength(2); // the decoder and the encoder were running
+    expect(await strayFiles()).toEqual([]);
+    expect(liveChildPids()).toEqual([]);
+    for (const pid of pidsDuring) expect(() => process.kill(pid, 0)).toThrow(); // gone
+    expect(await processesMatching(longClip)).toEqual([]);
+  });
+
+  it('an abort in transformVideoToMany removes every output', async () => {
+    const controller = new AbortController();
+    const outs = [0, 1, 2].map((i) => path.join(dir, `many-abort-${i}.mkv`));
+    const err = await transformVideoToMany(
+      longClip,
+      outs.map((output) => ({ output, fn: (f) => void (f.index === 25 && controller.abort()), options: { codec: 'ffv1' } })),
+      { signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(await strayFiles()).toEqual([]);
+    expect(liveChildPids()).toEqual([]);
+  });
+
+  it('breaking out of readFrames stops its ffmpeg', async () => {
+    let n = 0;
+    for await (const _ of readFrames(longClip)) if (++n === 3) break;
+    expect(liveChildPids()).toEqual([]);
+    expect(await processesMatching(longClip)).toEqual([]);
+  });
+
+  it('an already aborted signal starts nothing', async () => {
+    const out = path.join(dir, 'pre-aborted.mkv');
+    await expect(transformVideo(clip, out, noop, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    expect(await strayFiles()).toEqual([]);
+  });
+});
+
+describe('usage errors say what was expected', () => {
+  it('rejects bad options up front', async () => {
+    await expect(transformVideo(clip, path.join(dir, 'u.mkv'), noop, { crf: 99 })).rejects.toThrow(
+      new UsageError('Expected a number from 0 to 63 for options.crf but received 99'),
+    );
+    expect(() => readFrames(clip, { maxFrames: 1.5 })).toThrow('Expected an integer > 0 for options.maxFrames but received 1.5');
+    await expect(transformVideo(clip, path.join(dir, 'u.mkv'), 'nope' as never)).rejects.toThrow('Expected a function for fn but received string');
+    await expect(transformVideo(clip, path.join(dir, 'u.mkv'), noop, { codec: 'ffv1', crf: 10 })).rejects.toThrow("options.crf applies to");
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('a non-executable ffmpeg is reported with the fix', async () => {
+    const fake = path.join(dir, 'fake-ffmpeg');
+    await writeFile(fake, '#!/bin/sh\necho hi\n');
+    await chmod(fake, 0o644);
+    const { resolveFfmpeg } = await import('../../packages/core/src/media/index.js');
+    const err = await resolveFfmpeg({ ffmpegPath: fake }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('FfmpegNotFoundError');
+    expect((err as Error).message).toContain(`${fake} (option): exists but is not executable`);
+    expect((err as Error).message).toContain(`chmod u+x '${fake}'`);
+  });
+});

@@ -1,0 +1,231 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  cloneFrame,
+  parseVersionOutput,
+  probe,
+  readFrames,
+  releaseFromLibavcodec,
+  resolveFfmpeg,
+  clearFfmpegCache,
+  transformVideo,
+} from '../../packages/core/src/media/index.js';
+import type { Frame } from '../../packages/core/src/media/index.js';
+import { ffmpeg, framePts, makeClip, tempDir } from '../helpers/ffmpeg.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const c: Record<string, string> = {};
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('reelmark-read-'));
+  const [h264, p10, norot] = await Promise.all([
+    makeClip(dir, 'h264.mp4', { rate: '30000/1001', video: ['-c:v', 'libx264', '-preset', 'ultrafast'], audio: ['-c:a', 'aac'] }),
+    makeClip(dir, 'p10.mkv', { pattern: 'mandelbrot', duration: 0.4, video: ['-c:v', 'ffv1', '-pix_fmt', 'yuv420p10le'], audio: false }),
+    makeClip(dir, 'norot.mp4', { duration: 0.2, video: ['-c:v', 'libx264', '-preset', 'ultrafast'], audio: false }),
+  ]);
+  // ffmpeg 4.1 writes a rotation only when stream copying.
+  const rotated = path.join(dir, 'rot.mp4');
+  await ffmpeg(['-i', norot, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
+  Object.assign(c, { h264, p10, rotated });
+  c.png8 = path.join(dir, 'still8.png');
+  c.png16 = path.join(dir, 'still16.png');
+  c.jpg = path.join(dir, 'still.jpg');
+  c.tiff16 = path.join(dir, 'still16.tiff');
+  await Promise.all([
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-pix_fmt', 'rgb24', '-y', c.png8]),
+    ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=320x180', '-frames:v', '1', '-pix_fmt', 'rgb48be', '-y', c.png16]),
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x180', '-frames:v', '1', '-q:v', '2', '-y', c.jpg]),
+    ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=320x180', '-frames:v', '1', '-pix_fmt', 'rgb48le', '-y', c.tiff16]),
+  ]);
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+describe('resolveFfmpeg', () => {
+  it('finds the registry-shipped binaries, their release and encoders, and warns about ffmpeg < 5.0', async () => {
+    const setup = await resolveFfmpeg();
+    expect(setup.ffmpeg.source).toBe('@ffmpeg-installer/ffmpeg');
+    expect(setup.ffprobe.source).toBe('@ffprobe-installer/ffprobe');
+    expect(setup.ffmpeg.release).toBe('4.1');
+    expect(setup.encoders).toMatchObject({ libx264: true, libx265: true, prores_ks: true, ffv1: true });
+    expect(setup.filters.libvmaf).toBe(true);
+    expect(setup.warnings.join('\n')).toMatch(/older than 5\.0/);
+    expect(await resolveFfmpeg()).toBe(setup); // cached
+  });
+
+  it('honours FFMPEG_PATH over the packages, and reports a broken explicit path without falling back', async () => {
+    const setup = await resolveFfmpeg();
+    const copy = path.join(dir, 'bin', 'ffmpeg');
+    await mkdir(path.dirname(copy), { recursive: true });
+    await copyFile(setup.ffmpeg.path, copy);
+    const { chmod } = await import('node:fs/promises');
+    await chmod(copy, 0o755);
+    process.env.FFMPEG_PATH = copy;
+    try {
+      const viaEnv = await resolveFfmpeg();
+      expect(viaEnv.ffmpeg).toMatchObject({ path: copy, source: 'env', release: '4.1' });
+      process.env.FFMPEG_PATH = path.join(dir, 'bin', 'missing-ffmpeg');
+      await expect(resolveFfmpeg()).rejects.toThrow(/missing-ffmpeg \(env\): does not exist[\s\S]*FFMPEG_PATH/);
+    } finally {
+      delete process.env.FFMPEG_PATH;
+      clearFfmpegCache();
+    }
+  });
+
+  it('derives releases from version strings', () => {
+    expect(parseVersionOutput('ffmpeg version 6.1.1-static Copyright\nlibavcodec     60. 31.102 / 60. 31.102')).toMatchObject({ version: '6.1.1-static', release: '6.1' });
+    expect(parseVersionOutput('ffmpeg version N-47683-g0e8eb07980-static\nlibavcodec     58. 42.100 / 58. 42.100')).toMatchObject({ release: '4.1', libavcodec: '58.42.100' });
+    expect(releaseFromLibavcodec(61, 19)).toBe('7.1');
+    expect(releaseFromLibavcodec(59, 20)).toBe('5.0');
+  });
+});
+
+describe('probe', () => {
+  it('reports rate, count, format and streams of a video', async () => {
+    const info = await probe(c.h264);
+    expect(info).toMatchObject({
+      kind: 'video',
+      width: 320,
+      height: 180,
+      pixelFormat: 'yuv420p',
+      bitDepth: 8,
+      chromaSubsampling: '4:2:0',
+      frameRate: '30000/1001',
+      frameCount: 30,
+      rotation: 0,
+    });
+    expect(info.fps).toBeCloseTo(29.97, 2);
+    expect(info.container).toContain('mp4');
+    expect(info.audio).toHaveLength(1);
+    expect(info.audio[0]).toMatchObject({ codec: 'aac', sampleRate: 48000, channels: 1 });
+    expect(info.duration).toBeGreaterThan(0.9);
+  });
+
+  it('reports 10-bit, rotation, and stills as images', async () => {
+    expect(await probe(c.p10)).toMatchObject({ bitDepth: 10, pixelFormat: 'yuv420p10le' });
+    expect((await probe(c.p10, { countFrames: true })).frameCount).toBe(10);
+    expect((await probe(c.rotated)).rotation).toBe(90);
+    expect(await probe(c.png16)).toMatchObject({ kind: 'image', frameCount: 1, bitDepth: 16, pixelFormat: 'rgb48be' });
+    expect(await probe(c.jpg)).toMatchObject({ kind: 'image', pixelFormat: 'yuvj420p' });
+  });
+});
+
+describe('readFrames', () => {
+  it('delivers the decoded samples exactly, with source timestamps, as ndarray views', async () => {
+    const raw = await ffmpeg(['-i', c.h264, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-']);
+    const pts = await framePts(c.h264);
+    const frameBytes = 320 * 180 * 1.5;
+    let i = 0;
+    for await (const f of readFrames(c.h264)) {
+      expect(f.index).toBe(i);
+      expect(f.pts).toBeCloseTo(Number(pts[i]), 6);
+      const bytes = Buffer.concat(f.planes.map((p) => Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength)));
+      expect(bytes.equals(raw.subarray(i * frameBytes, (i + 1) * frameBytes))).toBe(true);
+      expect(f.planes[0].view.shape).toEqual([180, 320]);
+      expect(f.planes[0].view.get(5, 7)).toBe(f.planes[0].data[5 * 320 + 7]);
+      expect(f.planes[0].view.data).toBe(f.planes[0].data); // a view, not a copy
+      i++;
+    }
+    expect(i).toBe(30);
+  });
+
+  it('gives 10-bit frames as Uint16Array and luma-only frames bit for bit', async () => {
+    const raw = await ffmpeg(['-i', c.p10, '-f', 'rawvideo', '-pix_fmt', 'yuv420p10le', '-']);
+    const luma: Frame[] = [];
+    for await (const f of readFrames(c.p10, { lumaOnly: true })) luma.push(f);
+    expect(luma).toHaveLength(10);
+    expect(luma[0].pixelFormat).toBe('gray10le');
+    expect(luma[0].planes).toHaveLength(1);
+    const y = luma[3].planes[0].data;
+    expect(y).toBeInstanceOf(Uint16Array);
+    const frameBytes = 320 * 180 * 2 * 1.5;
+    const expected = raw.subarray(3 * frameBytes, 3 * frameBytes + 320 * 180 * 2);
+    expect(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(expected)).toBe(true);
+  });
+
+  it('scales, limits and seeks inside ffmpeg', async () => {
+    const pts = await framePts(c.h264);
+    const frames: Frame[] = [];
+    for await (const f of readFrames(c.h264, { width: 160, start: 0.5, maxFrames: 4 })) frames.push(f);
+    expect(frames.map((f) => [f.width, f.height])).toEqual(new Array(4).fill([160, 90]));
+    expect(frames[0].pts).toBeCloseTo(Number(pts[15]), 6); // 0.5 s at 29.97 fps: frame 15 (0.5005 s)
+    let n = 0;
+    for await (const f of readFrames(c.h264, { duration: 0.5, frameRate: 10, lumaOnly: true, height: 90 })) {
+      expect(f.planes).toHaveLength(1);
+      expect(f.width).toBe(160);
+      n++;
+    }
+    expect(n).toBe(5);
+  });
+
+  it('reuses a small pool of buffers only when asked', async () => {
+    const owned = new Set<ArrayBufferLike>();
+    for await (const f of readFrames(c.h264, { maxFrames: 8 })) owned.add(f.planes[0].data.buffer);
+    expect(owned.size).toBe(8);
+    const pooled = new Set<ArrayBufferLike>();
+    const kept: Frame[] = [];
+    for await (const f of readFrames(c.h264, { maxFrames: 8, reuseBuffers: true })) {
+      pooled.add(f.planes[0].data.buffer);
+      kept.push(cloneFrame(f));
+    }
+    expect(pooled.size).toBeGreaterThanOrEqual(2);
+    expect(pooled.size).toBeLessThanOrEqual(3); // readAhead 2 + the frame being looked at
+    expect(new Set(kept.map((f) => f.planes[0].data.buffer)).size).toBe(8);
+  });
+
+  it('reads stills as one frame: 8-bit png, 16-bit png and tiff, jpeg', async () => {
+    const expectations: Array<[string, string, number]> = [
+      [c.png8, 'yuvj444p', 8],
+      [c.png16, 'yuv444p16le', 16],
+      [c.tiff16, 'yuv444p16le', 16],
+      [c.jpg, 'yuvj420p', 8],
+    ];
+    for (const [file, format, depth] of expectations) {
+      const frames: Frame[] = [];
+      for await (const f of readFrames(file)) frames.push(f);
+      expect(frames).toHaveLength(1);
+      expect(frames[0]).toMatchObject({ pixelFormat: format, bitDepth: depth, width: 320, height: 180, index: 0 });
+    }
+  });
+
+  it('writes stills back through the same path', async () => {
+    for (const [input, output, pixFmt] of [
+      [c.png8, 'out8.png', 'rgb24'],
+      [c.png16, 'out16.png', 'rgb48be'],
+      [c.tiff16, 'out16.tiff', 'rgb48le'],
+      [c.jpg, 'out.jpg', 'yuvj420p'],
+    ]) {
+      const out = path.join(dir, output);
+      const result = await transformVideo(input, out, (f) => {
+        f.planes[0].data[0] = f.bitDepth === 16 ? 65535 : 255;
+      });
+      expect(result.frames).toBe(1);
+      const info = await probe(out);
+      expect(info).toMatchObject({ kind: 'image', pixelFormat: pixFmt, width: 320, height: 180 });
+    }
+    // Round trip of an 8-bit RGB still through full-range YUV 4:4:4 stays within one level.
+    const out = path.join(dir, 'identity.png');
+    await transformVideo(c.png8, out, () => {});
+    const [a, b] = await Promise.all([
+      ffmpeg(['-i', c.png8, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
+      ffmpeg(['-i', out, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
+    ]);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses a bad file before starting ffmpeg', async () => {
+    const bogus = path.join(dir, 'bogus.mov');
+    await writeFile(bogus, Buffer.alloc(4096, 7));
+    await expect(async () => {
+      for await (const _ of readFrames(bogus)) break;
+    }).rejects.toThrow(`${bogus}: not a media file`);
+  });
+});
