@@ -18,6 +18,12 @@ import { checkPlane, type LumaPlane } from './plane.js';
  */
 export const DEFAULT_STRENGTH = 1.0;
 
+/** Fixed-point scales of the 8-bit path: pattern * 2^6 (|value| < 512), mask gain * 2^10; product >> 16. */
+const PATTERN_SHIFT = 6;
+const MASK_SHIFT = 10;
+/** Rows between refreshes of the vertically interpolated mask (a power of two). */
+const MASK_ROW_STEP = 4;
+
 /** Options of a {@link WatermarkEmbedder}. */
 export interface EmbedderOptions {
   key: WatermarkKey;
@@ -41,6 +47,8 @@ export class WatermarkEmbedder {
   readonly period: number;
   /** [period, width] f32: the tile repeated along each row, so a frame row reads one contiguous slice. */
   private readonly rows: Float32Array;
+  /** [period, width] i16: the same in fixed point (value * 2^PATTERN_SHIFT), for the 8-bit integer path. */
+  private readonly rowsFixed: Int16Array;
   private readonly mask: BlockMask;
 
   constructor(options: EmbedderOptions) {
@@ -71,13 +79,32 @@ export class WatermarkEmbedder {
       const dst = ty * width;
       for (let x = 0; x < width; x++) this.rows[dst + x] = tile[src + (x % p)];
     }
+    this.rowsFixed = new Int16Array(p * width);
+    for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
     this.mask = new BlockMask(width, height);
+    this.maskUpper = new Int32Array(width);
+    this.maskLower = new Int32Array(width);
+    this.maskRow = new Int32Array(width);
+    this.columnBlock = new Int32Array(width);
+    this.columnWeight = new Float32Array(width);
+    const { block, cols } = this.mask;
+    for (let x = 0; x < width; x++) {
+      let fx = (x + 0.5 - block / 2) / block;
+      if (fx < 0) fx = 0;
+      let bx = Math.floor(fx);
+      if (bx >= cols - 1) {
+        bx = cols - 1;
+        fx = bx;
+      }
+      this.columnBlock[x] = bx;
+      this.columnWeight[x] = fx - bx;
+    }
   }
 
   /** Marks one luma plane in place. The plane must have the embedder's size and bit depth. */
   embed(plane: LumaPlane): void {
     checkPlane(plane);
-    const { width, height, bitDepth, period, rows, mask } = this;
+    const { width, height, bitDepth, period, mask } = this;
     if (plane.width !== width || plane.height !== height || plane.bitDepth !== bitDepth) {
       throw new UsageError(
         `Expected a ${width}x${height} ${bitDepth}-bit plane but received ${plane.width}x${plane.height} ${plane.bitDepth}-bit`,
@@ -85,50 +112,91 @@ export class WatermarkEmbedder {
     }
     const { data, stride } = plane;
     const power = mask.compute(data, stride, bitDepth);
+    // Cap the frame's mark power at strength^2 (mean mask^2 <= 1) so busy frames keep their PSNR.
     const norm = power > 1 ? 1 / Math.sqrt(power) : 1;
     const gain = this.strength * (1 << (bitDepth - 8)) * norm;
-    const { block, cols, values } = mask;
-    const maxValue = (1 << bitDepth) - 1;
-    const clamped = data instanceof Uint8Array ? new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) : null;
-    const rowMask = new Float32Array(cols); // per-row interpolated block values
+    const { block, rows: blockRows } = mask;
     const half = block / 2;
+    let upper = -1;
     for (let y = 0; y < height; y++) {
-      // Vertical interpolation between block-row centres.
-      let fy = (y - half + 0.5) / block;
+      // Vertical position between block-row centres; the two neighbouring block rows are expanded to pixels once.
+      let fy = (y + 0.5 - half) / block;
       if (fy < 0) fy = 0;
       let by0 = Math.floor(fy);
-      if (by0 >= mask.rows - 1) {
-        by0 = mask.rows - 1;
+      if (by0 >= blockRows - 1) {
+        by0 = blockRows - 1;
         fy = by0;
       }
-      const wy = fy - by0;
-      const r0 = by0 * cols;
-      const r1 = (by0 < mask.rows - 1 ? by0 + 1 : by0) * cols;
-      for (let bx = 0; bx < cols; bx++) rowMask[bx] = (values[r0 + bx] * (1 - wy) + values[r1 + bx] * wy) * gain;
-      const pat = ((y % period) * width) | 0;
-      const line = y * stride;
-      // Horizontal interpolation, one linear segment between neighbouring block centres at a time.
-      let x = 0;
-      for (let seg = -1; seg < cols && x < width; seg++) {
-        const xEnd = seg + 1 < cols ? Math.min(width, Math.floor((seg + 1) * block + half)) : width;
-        const m0 = rowMask[seg < 0 ? 0 : seg];
-        const m1 = rowMask[seg + 1 < cols ? seg + 1 : cols - 1];
-        const slope = seg < 0 || seg + 1 >= cols ? 0 : (m1 - m0) / block;
-        let m = m0 + slope * (x - (seg * block + half));
-        if (clamped) {
-          for (; x < xEnd; x++) {
-            clamped[line + x] = data[line + x] + rows[pat + x] * m;
-            m += slope;
-          }
-        } else {
-          for (; x < xEnd; x++) {
-            let v = data[line + x] + rows[pat + x] * m + 0.5;
-            v = v < 0 ? 0 : v > maxValue ? maxValue : v;
-            data[line + x] = v;
-            m += slope;
-          }
-        }
+      if (by0 !== upper) {
+        this.expandBlockRow(by0, gain, this.maskUpper);
+        this.expandBlockRow(by0 < blockRows - 1 ? by0 + 1 : by0, gain, this.maskLower);
+        upper = by0;
+      }
+      // The interpolated mask row is refreshed every MASK_ROW_STEP rows: smooth to the eye, a quarter of the work.
+      if ((y & (MASK_ROW_STEP - 1)) === 0 || y === 0) blendRows(this.maskRow, this.maskUpper, this.maskLower, Math.round((fy - by0) * 256));
+      const pat = (y % period) * width;
+      if (data instanceof Uint8Array) {
+        addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskRow);
+      } else {
+        addRowDeep(data, y * stride, this.rows, pat, width, this.maskRow, (1 << bitDepth) - 1);
       }
     }
+  }
+
+  private readonly maskUpper: Int32Array;
+  private readonly maskLower: Int32Array;
+  private readonly maskRow: Int32Array;
+  /** [width] the block column left of each pixel's centre, and the pixel's weight towards the next one. */
+  private readonly columnBlock: Int32Array;
+  private readonly columnWeight: Float32Array;
+  private clamped: Uint8ClampedArray | null = null;
+
+  private clampedView(data: Uint8Array): Uint8ClampedArray {
+    const view = this.clamped;
+    if (view && view.buffer === data.buffer && view.byteOffset === data.byteOffset && view.length === data.length) return view;
+    this.clamped = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+    return this.clamped;
+  }
+
+  /** Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point. */
+  private expandBlockRow(by: number, gain: number, out: Int32Array): void {
+    const { cols, values } = this.mask;
+    const { columnBlock, columnWeight } = this;
+    const base = by * cols;
+    const scale = gain * (1 << MASK_SHIFT);
+    for (let x = 0; x < this.width; x++) {
+      const bx = columnBlock[x];
+      const a = values[base + bx];
+      const b = values[base + (bx < cols - 1 ? bx + 1 : bx)];
+      out[x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
+    }
+  }
+}
+
+/** out = upper + (lower - upper) * weight / 256, in Q10 fixed point. */
+function blendRows(out: Int32Array, upper: Int32Array, lower: Int32Array, weight: number): void {
+  for (let k = 0; k < out.length; k++) {
+    const u = upper[k];
+    out[k] = u + (((lower[k] - u) * weight) >> 8);
+  }
+}
+
+/**
+ * 8-bit row: plane = clip(plane + round(pattern * mask)), integer only (pattern Q6 x mask Q10 = Q16).
+ * Kept monomorphic (one array type per argument) so V8 compiles it to tight integer code.
+ */
+function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, mask: Int32Array): void {
+  for (let k = 0; k < count; k++) {
+    plane[at + k] = plane[at + k] + ((pattern[patternAt + k] * mask[k] + 32768) >> 16);
+  }
+}
+
+/** 9- to 16-bit row, in floating point (the fixed-point product could overflow at 16 bits). */
+function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, mask: Int32Array, maxValue: number): void {
+  const scale = 1 / (1 << MASK_SHIFT);
+  for (let k = 0; k < count; k++) {
+    let v = data[at + k] + pattern[patternAt + k] * mask[k] * scale + 0.5;
+    v = v < 0 ? 0 : v > maxValue ? maxValue : v;
+    data[at + k] = v;
   }
 }

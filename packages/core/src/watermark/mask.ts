@@ -3,7 +3,7 @@
  *
  * The eye sees noise on flat areas, smooth gradients, skin and near black, and misses it in texture. Activity is
  * measured per block as the mean absolute Laplacian (zero on flat areas AND on linear gradients, unlike the local
- * standard deviation), sampled on a 2-pixel grid for speed. Near black the mask is reduced further. The block map
+ * standard deviation), sampled on every other row and every fourth column for speed. Near black the mask is reduced further. The block map
  * is smoothed so the amplitude changes gradually; the embedder interpolates it to pixels.
  */
 
@@ -53,9 +53,10 @@ export class BlockMask {
         let lap = 0;
         let sum = 0;
         let count = 0;
+        // Every other row, every fourth column: 1/8 of the pixels is plenty for a 16 x 16 block's activity.
         for (let y = y0; y < y1; y += 2) {
-          let i = y * stride + x0;
-          for (let x = x0; x < x1; x += 2, i += 2) {
+          const end = y * stride + x1;
+          for (let i = y * stride + x0; i < end; i += 4) {
             const c = data[i];
             const l = 4 * c - data[i - 1] - data[i + 1] - data[i - stride] - data[i + stride];
             lap += l < 0 ? -l : l;
@@ -65,7 +66,7 @@ export class BlockMask {
         }
         let m = MASK_MIN;
         if (count > 0) {
-          m = (lap / count) * toEight / ACTIVITY_REFERENCE;
+          m = ((lap / count) * toEight) / ACTIVITY_REFERENCE;
           m = m < MASK_MIN ? MASK_MIN : m > MASK_MAX ? MASK_MAX : m;
           // Near black: reduce towards 40% of the activity mask.
           const dark = (sum / count - blackFloor) / blackSpan;
