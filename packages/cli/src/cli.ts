@@ -1,2 +1,27 @@
 #!/usr/bin/env node
-export {};
+/**
+ * The `reelmark` executable: the only place that touches the process. It wires Ctrl-C / SIGTERM to an AbortSignal
+ * (so that embed and batch remove their partial output and stop ffmpeg before exiting), runs the CLI, and sets the
+ * exit code. A second Ctrl-C exits at once.
+ */
+import { runCli } from './main.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  interrupts++;
+  if (interrupts > 1) process.exit(130);
+  controller.abort(new Error(`received ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stderrIsTTY: process.stderr.isTTY === true,
+  signal: controller.signal,
+  env: process.env,
+});
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);

@@ -1,5 +1,38 @@
 export {};
 
+// Shared error classes (every layer throws these; the CLI maps them to exit codes).
+export * from './errors.js';
+
+// Key files, the partner registry, and the video/still API.
+export { KEY_FILE_FORMAT, KEY_FILE_VERSION, loadKey, parseKeyFile, saveKey } from './keyfile.js';
+export {
+  DEFAULT_REGISTRY_PATH,
+  PARTNER_NAME_PATTERN,
+  PartnerRegistry,
+  REGISTRY_FORMAT,
+  REGISTRY_VERSION,
+  addPartner,
+  loadRegistry,
+  parseRegistry,
+} from './registry.js';
+export type { AddPartnerOptions, LoadRegistryOptions, Partner } from './registry.js';
+export { Detection, batchOutputPath, embed, embedBatch, embedImage, embedVideo, extract, extractImage, extractVideo } from './api/index.js';
+export type {
+  BatchOptions,
+  BatchRecipient,
+  BatchResult,
+  DetectionCandidate,
+  DetectionInput,
+  DetectionJSON,
+  DetectionSync,
+  EmbedOptions,
+  EmbedProgress,
+  EmbedResult,
+  EmbedResultJSON,
+  ExtractOptions,
+  ExtractProgress,
+} from './api/index.js';
+
 // Media layer: ffmpeg binaries, probing, frames in and out, streaming transforms (knows nothing about watermarks).
 export {
   FRAME_PIXEL_FORMATS,

@@ -1,0 +1,86 @@
+import { defineCommand } from 'citty';
+import { extract, loadKey, loadRegistry } from '@reelmark/core';
+import type { Detection } from '@reelmark/core';
+import { CliUsageError } from '../argv.js';
+import { EXIT, writeLine } from '../context.js';
+import type { CliContext } from '../context.js';
+import { createProgress } from '../progress.js';
+import { formatProbability, idListFlag, numberFlag } from './shared.js';
+
+/** The human verdict: found or not, ID and partner, false-accusation probability, how much was analysed. */
+export function describeDetection(d: Detection, masterHeight = 1080): string[] {
+  const lines: string[] = [];
+  const p = formatProbability(d.falseAlarmProbability);
+  const threshold = formatProbability(d.accusationThreshold);
+  if (d.found) {
+    lines.push(`FOUND: ID ${d.id}${d.partner ? ` (partner ${d.partner})` : ''}`);
+    lines.push(`  false-accusation probability ${p} (accusation threshold ${threshold})`);
+  } else {
+    lines.push(`NOT FOUND: no mark of key ${d.keyId} in ${d.input.path}`);
+    lines.push(`  best evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
+  }
+  const accused = d.candidates.filter((c) => c.accused);
+  if (accused.length > 1) {
+    lines.push(`  ${accused.length} candidates accused (copies combined?): ${accused.map((c) => `${c.id}${c.partner ? ` (${c.partner})` : ''} p=${formatProbability(c.falseAlarmProbability)}`).join(', ')}`);
+  }
+  const total = d.input.kind === 'image' ? 'a still image' : d.input.duration !== null ? `${d.input.duration.toFixed(2)} s` : 'unknown length';
+  lines.push(
+    `  analysed ${d.framesAnalyzed} frame${d.framesAnalyzed === 1 ? '' : 's'}` +
+      (d.input.kind === 'image' ? ` of ${total}` : `, ${d.secondsAnalyzed.toFixed(2)} s of ${total}`) +
+      (d.stoppedEarly ? ' (stopped early: verdict certain)' : ''),
+  );
+  if (d.found && d.sync) {
+    lines.push(
+      `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
+        `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px`,
+    );
+  }
+  return lines;
+}
+
+/** `reelmark extract IN --key K`: find the mark in a leaked video or screenshot. Exit 0 found, 3 not found. */
+export const extractCommand = defineCommand({
+  meta: {
+    name: 'extract',
+    description: 'Find the mark in a suspect video or still image, blindly: exit 0 if found, 3 if not',
+  },
+  args: {
+    input: { type: 'positional', required: true, description: 'Suspect video or still image' },
+    key: { type: 'string', alias: 'k', required: true, valueHint: 'FILE', description: 'Key file the deliveries were marked with' },
+    candidates: { type: 'string', valueHint: 'N,N,...', description: 'Score only these issued IDs (stronger than free decoding; names every colluder)' },
+    registry: { type: 'string', alias: 'r', valueHint: 'FILE', description: "The registry's partners are the candidates, and name the result" },
+    'max-seconds': { type: 'string', valueHint: 'S', description: 'Analyse at most the first S seconds' },
+    'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
+    'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
+    json: { type: 'boolean', description: 'Print the detection as JSON (stable field names; see README)' },
+  },
+  async run({ args, data }) {
+    const context = data as CliContext;
+    if (args.candidates !== undefined && args.registry !== undefined) throw new CliUsageError('give either --candidates or --registry, not both');
+    const candidates = idListFlag(args.candidates, '--candidates');
+    const maxSeconds = numberFlag(args['max-seconds'], '--max-seconds', Number.MIN_VALUE, Number.MAX_VALUE);
+    const masterHeight = numberFlag(args['master-height'], '--master-height', 16, 65536, true);
+    const key = await loadKey(args.key);
+    const registry = args.registry === undefined ? undefined : await loadRegistry(args.registry);
+    const progress = createProgress(context, 'extract', args.json, 'seconds');
+    let detection: Detection;
+    try {
+      detection = await extract({
+        input: args.input,
+        key,
+        candidates,
+        partners: registry,
+        maxSeconds,
+        fullScan: args['full-scan'] === true,
+        masterHeight,
+        signal: context.signal,
+        onProgress: (p) => progress.update({ done: p.secondsAnalyzed, total: p.secondsTotal }),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (args.json) writeLine(context.stdout, JSON.stringify(detection, null, 2));
+    else for (const line of describeDetection(detection, masterHeight)) writeLine(context.stdout, line);
+    return detection.found ? EXIT.OK : EXIT.NOT_FOUND;
+  },
+});

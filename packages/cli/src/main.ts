@@ -1,0 +1,229 @@
+/**
+ * The command tree and the one place where errors become exit codes. `runCli(argv, context)` never exits the
+ * process: it resolves to the exit code, and the entry point (`cli.ts`) sets it.
+ */
+import { runCommand } from 'citty';
+import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from 'citty';
+import {
+  ACCUSATION_THRESHOLD,
+  AbortError,
+  FfmpegError,
+  FfmpegNotFoundError,
+  InputError,
+  KeyError,
+  OutputError,
+  RegistryError,
+  UsageError,
+} from '@reelmark/core';
+import { CliUsageError, canonicalArgv, wantsHelp } from './argv.js';
+import { EXIT, EXIT_CODES_HELP, writeLine } from './context.js';
+import type { CliContext } from './context.js';
+import { batchCommand } from './commands/batch.js';
+import { doctorCommand } from './commands/doctor.js';
+import { embedCommand } from './commands/embed.js';
+import { extractCommand } from './commands/extract.js';
+import { keygenCommand } from './commands/keygen.js';
+import { partnerCommand } from './commands/partner.js';
+import { formatProbability } from './commands/shared.js';
+import { CLI_VERSION } from './version.js';
+
+/** The root command: its sub-commands are the CLI. */
+export const rootCommand = {
+  meta: {
+    name: 'reelmark',
+    version: CLI_VERSION,
+    description: 'Forensic video watermarking: embed a keyed, invisible per-recipient ID; find it in a leak',
+  },
+  subCommands: {
+    keygen: keygenCommand,
+    embed: embedCommand,
+    batch: batchCommand,
+    extract: extractCommand,
+    partner: partnerCommand,
+    doctor: doctorCommand,
+  },
+} satisfies CommandDef;
+
+type AnyCommand = CommandDef<ArgsDef>;
+
+/** Walk sub-commands: the command that will run, its full name, and the argv left for it. */
+function resolve(argv: readonly string[]): { command: AnyCommand; name: string; rest: string[] } {
+  let command = rootCommand as AnyCommand;
+  let name = 'reelmark';
+  let rest = [...argv];
+  for (;;) {
+    const subs = command.subCommands as Record<string, AnyCommand> | undefined;
+    if (!subs) return { command, name, rest };
+    const next = rest[0];
+    if (next === undefined || next.startsWith('-')) return { command, name, rest };
+    const sub = subs[next];
+    if (!sub) throw new CliUsageError(`unknown command '${next}' (commands: ${Object.keys(subs).join(', ')})`);
+    command = sub;
+    name = `${name} ${next}`;
+    rest = rest.slice(1);
+  }
+}
+
+/** Extra paragraphs shown in a command's `--help` after its options. */
+const HELP_NOTES: Record<string, string> = {
+  reelmark: [
+    'QUICK START',
+    '',
+    '  reelmark keygen -o studio.key',
+    '  reelmark partner add acme-vfx',
+    '  reelmark embed master.mov -o acme.mov --key studio.key --partner acme-vfx',
+    '  reelmark extract leak.mp4 --key studio.key --registry partners.json',
+  ].join('\n'),
+  'reelmark extract': [
+    'VERDICT',
+    '',
+    `  An ID is accused only when the probability that an unmarked input scores as high (the false-alarm`,
+    `  probability) is below ${formatProbability(ACCUSATION_THRESHOLD)}. Reading stops as soon as that is certain, unless --full-scan.`,
+    '  --json prints: found, id, partner, falseAlarmProbability, framesAnalyzed, secondsAnalyzed, sync,',
+    '  candidates[], input {path, sha256, width, height, frameRate}, keyId, version.',
+  ].join('\n'),
+  'reelmark batch': [
+    'OUTPUTS',
+    '',
+    '  <out-dir>/<input stem>.<partner><ext> with --registry, <out-dir>/<input stem>.id<N><ext> with --ids.',
+    '  If any output fails or the batch is interrupted, no output of the batch is left.',
+  ].join('\n'),
+};
+
+function columns(rows: Array<[string, string]>): string[] {
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd());
+}
+
+function flagLabel(key: string, def: ArgDef): string {
+  const alias = (def as { alias?: string | string[] }).alias;
+  const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
+  const short = aliases.filter((a) => a.length === 1).map((a) => `-${a}, `).join('');
+  const hint = def.type === 'boolean' ? '' : ` ${def.valueHint ?? 'VALUE'}`;
+  return `${short}--${key}${hint}`;
+}
+
+/** Full help text of a command: description, usage, arguments, options, sub-commands, notes, exit codes. */
+export function helpText(command: AnyCommand, name: string): string {
+  const meta = (command.meta ?? {}) as CommandMeta;
+  const args = Object.entries((command.args ?? {}) as ArgsDef);
+  const positionals = args.filter(([, def]) => def.type === 'positional');
+  const flags = args.filter(([, def]) => def.type !== 'positional');
+  const subs = Object.entries((command.subCommands ?? {}) as Record<string, AnyCommand>);
+  const lines: string[] = [];
+  if (meta.description) lines.push(`${meta.description}`, '');
+  lines.push(`USAGE  ${usageOf(command, name)}`, '');
+  if (positionals.length > 0) {
+    lines.push('ARGUMENTS', '', ...columns(positionals.map(([key, def]) => [key.toUpperCase(), def.description ?? ''])), '');
+  }
+  if (flags.length > 0) {
+    const rows = flags.map(([key, def]): [string, string] => {
+      const notes = [def.description ?? ''];
+      if (def.required) notes.push('(required)');
+      if (def.default !== undefined && def.type !== 'boolean') notes.push(`(default: ${def.default})`);
+      return [flagLabel(key, def), notes.filter(Boolean).join(' ')];
+    });
+    rows.push(['-h, --help', 'Show this help']);
+    lines.push('OPTIONS', '', ...columns(rows), '');
+  }
+  if (subs.length > 0) {
+    const rows = subs.map(([sub, def]): [string, string] => [sub, ((def.meta ?? {}) as CommandMeta).description ?? '']);
+    lines.push('COMMANDS', '', ...columns(rows), '', `Run '${name} <command> --help' for a command's options.`, '');
+  }
+  if (HELP_NOTES[name]) lines.push(HELP_NOTES[name], '');
+  lines.push(EXIT_CODES_HELP);
+  return `${lines.join('\n')}\n`;
+}
+
+/** One-line synopsis: required flags shown, optional ones summarised. */
+function usageOf(command: AnyCommand, name: string): string {
+  const args = Object.entries((command.args ?? {}) as ArgsDef);
+  const parts = [name];
+  const subs = Object.keys((command.subCommands ?? {}) as object);
+  if (subs.length > 0) parts.push(`<${subs.join('|')}>`);
+  for (const [key, def] of args) if (def.type === 'positional') parts.push(def.required === false ? `[${key.toUpperCase()}]` : key.toUpperCase());
+  for (const [key, def] of args) if (def.type !== 'positional' && def.required) parts.push(flagLabel(key, def).replace(/^-., /, ''));
+  if (args.some(([, def]) => def.type !== 'positional' && !def.required)) parts.push('[OPTIONS]');
+  return parts.join(' ');
+}
+
+function usageLine(command: AnyCommand, name: string): string {
+  return `usage: ${usageOf(command, name)}`;
+}
+
+/** Only the first line of a message: one clear line on stderr, details behind REELMARK_DEBUG. */
+const firstLine = (message: string) => message.split('\n', 1)[0];
+
+/** Map an error to its exit code and print it; stacks only with REELMARK_DEBUG=1. */
+function report(error: unknown, context: CliContext): number {
+  const debug = context.env.REELMARK_DEBUG === '1';
+  if (error instanceof AbortError || (error instanceof Error && error.name === 'AbortError')) {
+    writeLine(context.stderr, 'reelmark: interrupted; no output was left behind');
+    return EXIT.INTERRUPTED;
+  }
+  if (
+    error instanceof UsageError ||
+    error instanceof InputError ||
+    error instanceof OutputError ||
+    error instanceof KeyError ||
+    error instanceof RegistryError
+  ) {
+    writeLine(context.stderr, `reelmark: ${debug ? (error.stack ?? error.message) : firstLine(error.message)}`);
+    return EXIT.USAGE;
+  }
+  if (error instanceof FfmpegNotFoundError) {
+    writeLine(context.stderr, `reelmark: ${error.message}`);
+    return EXIT.INTERNAL;
+  }
+  if (error instanceof FfmpegError) {
+    // The stderr tail is what a bug report needs; it follows the one-line summary.
+    writeLine(context.stderr, `reelmark: ${debug ? (error.stack ?? error.message) : error.message}`);
+    return EXIT.INTERNAL;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  writeLine(context.stderr, `reelmark: internal error: ${debug && error instanceof Error ? error.stack : firstLine(message)}`);
+  if (!debug) writeLine(context.stderr, 'reelmark: run with REELMARK_DEBUG=1 for details, and please report it');
+  return EXIT.INTERNAL;
+}
+
+/**
+ * Run the CLI on `argv` (without the node and script paths) and resolve to the exit code.
+ * @example
+ * const code = await runCli(['doctor', '--json'], context);
+ */
+export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+  let name = 'reelmark';
+  let command = rootCommand as AnyCommand;
+  try {
+    const resolved = resolve(argv);
+    ({ command, name } = resolved);
+    const { rest } = resolved;
+    if (wantsHelp(rest)) {
+      context.stdout.write(helpText(command, name));
+      return EXIT.OK;
+    }
+    if (command === (rootCommand as AnyCommand) && rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v')) {
+      writeLine(context.stdout, CLI_VERSION);
+      return EXIT.OK;
+    }
+    if (!command.run) {
+      // A group (the root, or `partner`) without a sub-command.
+      throw new CliUsageError(rest.length > 0 ? `unknown option '${rest[0]}'` : 'missing command');
+    }
+    const canonical = canonicalArgv(rest, (command.args ?? {}) as ArgsDef);
+    const { result } = await runCommand(command, { rawArgs: canonical, data: context });
+    return typeof result === 'number' ? result : EXIT.OK;
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      writeLine(context.stderr, `${name}: ${error.message}`);
+      writeLine(context.stderr, `${usageLine(command, name)}   (see '${name} --help')`);
+      return EXIT.USAGE;
+    }
+    if (context.signal.aborted) {
+      // Whatever failed after Ctrl-C (a killed ffmpeg, a closed pipe) failed because of it.
+      writeLine(context.stderr, 'reelmark: interrupted; no output was left behind');
+      return EXIT.INTERRUPTED;
+    }
+    return report(error, context);
+  }
+}

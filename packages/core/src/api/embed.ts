@@ -1,0 +1,293 @@
+/**
+ * Embedding: mark every frame of a video (or a still image) with a recipient's ID, streaming through the media layer.
+ */
+import { InputError } from '../errors.js';
+import { probe, transformVideo } from '../media/index.js';
+import type { Frame, MediaInfo } from '../media/index.js';
+import {
+  assertNonEmptyString,
+  assertObject,
+  optionalBoolean,
+  optionalFunction,
+  optionalNumber,
+  optionalSignal,
+  optionalString,
+} from '../validate.js';
+import { DEFAULT_STRENGTH, WatermarkEmbedder } from '../watermark/index.js';
+import type { LumaPlane, WatermarkKey } from '../watermark/index.js';
+import { assertId, assertKey, throwIfAborted } from './common.js';
+import { LumaDistortion } from './quality.js';
+
+/** Options of {@link embedVideo}, {@link embedImage} and {@link embed}. */
+export interface EmbedOptions {
+  /** Source master: a video file, or a still image (png, jpg, tiff) for {@link embedImage}. */
+  input: string;
+  /** Marked output. Written to a temporary file beside it and renamed on success; never equal to `input`. */
+  output: string;
+  /** The studio key (see `createKey`, `loadKey`). */
+  key: WatermarkKey;
+  /** The recipient's ID, 0 .. MAX_ID. */
+  id: bigint;
+  /** Mark amplitude before perceptual masking; default {@link DEFAULT_STRENGTH}. Higher survives more, shows more. */
+  strength?: number;
+  /** Encoder (e.g. `libx264`, `prores_ks`, `ffv1`); default: the source's family where ffmpeg can encode it. */
+  codec?: string;
+  /** Encoder constant rate factor, for the encoders that take one. */
+  crf?: number;
+  /** Encoder preset, e.g. `medium`. */
+  preset?: string;
+  /** Replace `output` if it exists (default false: an existing output is an error and is left untouched). */
+  overwrite?: boolean;
+  /** Cancels the work; the partial output is removed and ffmpeg is stopped. */
+  signal?: AbortSignal;
+  /** Called as frames are encoded. */
+  onProgress?: (progress: EmbedProgress) => void;
+}
+
+/** Progress of an embed. */
+export interface EmbedProgress {
+  /** Frames marked and handed to the encoder so far. */
+  readonly framesDone: number;
+  /** Frames expected in total, when the container says (null otherwise). */
+  readonly framesTotal: number | null;
+  /** Throughput so far, frames per second of wall time. */
+  readonly fps: number;
+  /** Estimated seconds left, when the total is known. */
+  readonly etaSeconds: number | null;
+}
+
+/** What an embed wrote. `toJSON()` is the CLI's `embed --json` summary. */
+export interface EmbedResult {
+  readonly input: string;
+  readonly output: string;
+  readonly kind: 'video' | 'image';
+  readonly id: bigint;
+  readonly keyId: string;
+  readonly strength: number;
+  /** Frames written (1 for a still). */
+  readonly frames: number;
+  readonly width: number;
+  readonly height: number;
+  /** Wall time of the whole call, seconds. */
+  readonly seconds: number;
+  /** Luma PSNR of the marked frames against the source frames over the whole output, dB (before encoding). */
+  readonly psnr: number;
+  /** Luma PSNR of the most changed frame, dB. */
+  readonly psnrWorstFrame: number;
+  /** JSON form: IDs as decimal strings, PSNR rounded to 0.01 dB. */
+  toJSON(): EmbedResultJSON;
+}
+
+/** The JSON form of an {@link EmbedResult}. */
+export interface EmbedResultJSON {
+  input: string;
+  output: string;
+  kind: 'video' | 'image';
+  id: string;
+  keyId: string;
+  strength: number;
+  frames: number;
+  width: number;
+  height: number;
+  seconds: number;
+  psnr: number | null;
+  psnrWorstFrame: number | null;
+}
+
+/** Validated embed options, with defaults applied. @internal */
+export interface CheckedEmbedOptions extends Required<Pick<EmbedOptions, 'input' | 'output' | 'key' | 'id' | 'strength' | 'overwrite'>> {
+  codec: string | undefined;
+  crf: number | undefined;
+  preset: string | undefined;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: EmbedProgress) => void) | undefined;
+}
+
+/** Check an options object up front: every problem is reported before a file is touched. @internal */
+export function checkEmbedOptions(options: unknown, name = 'options'): CheckedEmbedOptions {
+  assertObject(options, name);
+  const o = options as Record<string, unknown>;
+  assertNonEmptyString(o.input, `${name}.input`);
+  assertNonEmptyString(o.output, `${name}.output`);
+  assertKey(o.key, `${name}.key`);
+  assertId(o.id, `${name}.id`);
+  return {
+    input: o.input,
+    output: o.output,
+    key: o.key,
+    id: o.id,
+    strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, 100) ?? DEFAULT_STRENGTH,
+    codec: optionalString(o.codec, `${name}.codec`),
+    crf: optionalNumber(o.crf, `${name}.crf`, 0, 63, true),
+    preset: optionalString(o.preset, `${name}.preset`),
+    overwrite: optionalBoolean(o.overwrite, `${name}.overwrite`) ?? false,
+    signal: optionalSignal(o.signal, `${name}.signal`),
+    onProgress: optionalFunction(o.onProgress, `${name}.onProgress`),
+  };
+}
+
+/** The luma plane of a decoded frame, as the watermark core takes it. @internal */
+export function lumaOf(frame: Frame): LumaPlane {
+  const y = frame.planes[0];
+  return { data: y.data, width: y.width, height: y.height, stride: y.stride, bitDepth: frame.bitDepth };
+}
+
+/**
+ * The per-frame hook: one embedder per output, built for the frame geometry it meets (made up front from the probe
+ * so that a bad strength fails before ffmpeg starts, and rebuilt only if the decoded size differs). @internal
+ */
+export class FrameMarker {
+  readonly distortion = new LumaDistortion();
+  #embedder: WatermarkEmbedder;
+  #width: number;
+  #height: number;
+  #bitDepth: number;
+  readonly #key: WatermarkKey;
+  readonly #id: bigint;
+  readonly #strength: number;
+
+  constructor(key: WatermarkKey, id: bigint, strength: number, info: { width: number; height: number; bitDepth: number }) {
+    this.#key = key;
+    this.#id = id;
+    this.#strength = strength;
+    this.#width = info.width;
+    this.#height = info.height;
+    this.#bitDepth = info.bitDepth;
+    this.#embedder = new WatermarkEmbedder({ key, id, strength, width: info.width, height: info.height, bitDepth: info.bitDepth });
+  }
+
+  /** Mark the frame's luma in place and measure the change. */
+  mark(frame: Frame): void {
+    const luma = lumaOf(frame);
+    if (luma.width !== this.#width || luma.height !== this.#height || luma.bitDepth !== this.#bitDepth) {
+      this.#width = luma.width;
+      this.#height = luma.height;
+      this.#bitDepth = luma.bitDepth;
+      this.#embedder = new WatermarkEmbedder({
+        key: this.#key,
+        id: this.#id,
+        strength: this.#strength,
+        width: luma.width,
+        height: luma.height,
+        bitDepth: luma.bitDepth,
+      });
+    }
+    this.distortion.before(luma);
+    this.#embedder.embed(luma);
+    this.distortion.after(luma);
+  }
+}
+
+/** Progress adapter from the media layer's reports. @internal */
+export function progressReporter(
+  onProgress: ((progress: EmbedProgress) => void) | undefined,
+  framesTotal: number | null,
+): ((frames: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  const started = performance.now();
+  return (framesDone: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    const fps = seconds > 0 ? framesDone / seconds : 0;
+    const etaSeconds = framesTotal !== null && fps > 0 ? Math.max(0, (framesTotal - framesDone) / fps) : null;
+    onProgress({ framesDone, framesTotal, fps, etaSeconds });
+  };
+}
+
+/** Expected frame count from a probe, when known. @internal */
+export function expectedFrames(info: MediaInfo): number | null {
+  const count = (info as { frameCount?: number | null }).frameCount;
+  return typeof count === 'number' && count > 0 ? count : null;
+}
+
+function result(
+  checked: CheckedEmbedOptions,
+  kind: 'video' | 'image',
+  marker: FrameMarker,
+  frames: number,
+  info: { width: number; height: number },
+  started: number,
+): EmbedResult {
+  const psnr = marker.distortion.psnr ?? Number.NaN;
+  const psnrWorstFrame = marker.distortion.psnrWorstFrame ?? Number.NaN;
+  const seconds = (performance.now() - started) / 1000;
+  const round = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+  return {
+    input: checked.input,
+    output: checked.output,
+    kind,
+    id: checked.id,
+    keyId: checked.key.id,
+    strength: checked.strength,
+    frames,
+    width: info.width,
+    height: info.height,
+    seconds,
+    psnr,
+    psnrWorstFrame,
+    toJSON: () => ({
+      input: checked.input,
+      output: checked.output,
+      kind,
+      id: checked.id.toString(),
+      keyId: checked.key.id,
+      strength: checked.strength,
+      frames,
+      width: info.width,
+      height: info.height,
+      seconds: Math.round(seconds * 1000) / 1000,
+      psnr: round(psnr),
+      psnrWorstFrame: round(psnrWorstFrame),
+    }),
+  };
+}
+
+async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any'): Promise<EmbedResult> {
+  const started = performance.now();
+  const checked = checkEmbedOptions(options);
+  throwIfAborted(checked.signal);
+  const info = await probe(checked.input);
+  if (want !== 'any' && info.kind !== want) {
+    throw new InputError(
+      `${checked.input}: is a ${info.kind === 'image' ? 'still image' : 'video'}; use ${info.kind === 'image' ? 'embedImage' : 'embedVideo'} (or embed)`,
+      checked.input,
+    );
+  }
+  const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
+  const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
+  const done = await transformVideo(checked.input, checked.output, (frame: Frame) => marker.mark(frame), {
+    codec: checked.codec,
+    crf: checked.crf,
+    preset: checked.preset,
+    overwrite: checked.overwrite,
+    signal: checked.signal,
+    onProgress: report ? (progress) => report(progress.framesDone) : undefined,
+  });
+  return result(checked, info.kind, marker, done.frames, info, started);
+}
+
+/**
+ * Mark every frame of a video with `id` under `key`. Audio, subtitles, metadata and timing are kept by the media
+ * layer; the output appears only when complete.
+ * @throws UsageError (bad options), InputError (missing, empty, truncated or non-media input; a still image),
+ *   OutputError (exists without `overwrite`, equals the input), AbortError, FfmpegError.
+ * @example
+ * const key = await loadKey('studio.key');
+ * const r = await embedVideo({ input: 'master.mov', output: 'acme.mov', key, id: 1234n });
+ * console.log(r.frames, r.psnr.toFixed(1));
+ */
+export function embedVideo(options: EmbedOptions): Promise<EmbedResult> {
+  return embedKind(options, 'video');
+}
+
+/**
+ * Mark a still image (png, jpg, tiff; 8 or 16-bit) with `id` under `key`; the output format follows its extension.
+ * @throws as {@link embedVideo}; InputError for a video input.
+ */
+export function embedImage(options: EmbedOptions): Promise<EmbedResult> {
+  return embedKind(options, 'image');
+}
+
+/** Mark a video or a still, whichever `input` is (what `reelmark embed` does). */
+export function embed(options: EmbedOptions): Promise<EmbedResult> {
+  return embedKind(options, 'any');
+}

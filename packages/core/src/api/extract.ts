@@ -1,0 +1,204 @@
+/**
+ * Extraction: blind detection of the mark in a suspect video or still, streaming decoded luma at the detector's
+ * working size into the watermark detector until the verdict is certain, the input ends, or `maxSeconds` is reached.
+ */
+import { InputError, UsageError } from '../errors.js';
+import { probe, readFrames } from '../media/index.js';
+import { PartnerRegistry } from '../registry.js';
+import type { Partner } from '../registry.js';
+import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
+import { ACCUSATION_THRESHOLD, WatermarkDetector } from '../watermark/index.js';
+import type { WatermarkKey } from '../watermark/index.js';
+import { VERSION_STRING, assertId, assertKey, sha256File, throwIfAborted } from './common.js';
+import { Detection } from './detection.js';
+import { lumaOf } from './embed.js';
+
+/** Options of {@link extractVideo}, {@link extractImage} and {@link extract}. */
+export interface ExtractOptions {
+  /** The suspect file: a video, or a still image (screenshot) for {@link extractImage}. */
+  input: string;
+  /** The studio key the deliveries were marked with. */
+  key: WatermarkKey;
+  /**
+   * The IDs actually issued. Scoring only these detects from weaker evidence than free decoding, and accuses every
+   * candidate that passes the threshold (two recipients' copies averaged: both are named). Default: the partners' IDs
+   * when `partners` is given, otherwise free decoding of any ID.
+   */
+  candidates?: readonly bigint[];
+  /** Names for the IDs in the result (and the default candidates): a registry or a list of partners. */
+  partners?: PartnerRegistry | readonly Partner[];
+  /** Analyse at most this many seconds from the start of the input (default: all, or until certain). */
+  maxSeconds?: number;
+  /** Read the whole input (or `maxSeconds`) even once the verdict is certain (default false: stop early). */
+  fullScan?: boolean;
+  /** Height of the marked master, to express `sync.scale` against it (default 1080). Detection does not need it. */
+  masterHeight?: number;
+  /** Accuse only below this false-alarm probability; default {@link ACCUSATION_THRESHOLD}. */
+  accusationThreshold?: number;
+  /** Cancels the work and stops ffmpeg. */
+  signal?: AbortSignal;
+  /** Called after each analysed frame. */
+  onProgress?: (progress: ExtractProgress) => void;
+}
+
+/** Progress of an extraction. */
+export interface ExtractProgress {
+  readonly framesAnalyzed: number;
+  /** Seconds of the input analysed so far. */
+  readonly secondsAnalyzed: number;
+  /** Seconds that will be analysed at most (input duration or `maxSeconds`), when known. */
+  readonly secondsTotal: number | null;
+  /** Whether the verdict is already certain (reading stops unless `fullScan`). */
+  readonly certain: boolean;
+}
+
+interface CheckedExtractOptions {
+  input: string;
+  key: WatermarkKey;
+  candidates: bigint[] | undefined;
+  names: Map<bigint, string>;
+  maxSeconds: number | undefined;
+  fullScan: boolean;
+  masterHeight: number | undefined;
+  accusationThreshold: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: ExtractProgress) => void) | undefined;
+}
+
+function checkExtractOptions(options: unknown): CheckedExtractOptions {
+  assertObject(options, 'options');
+  const o = options as Record<string, unknown>;
+  assertNonEmptyString(o.input, 'options.input');
+  assertKey(o.key, 'options.key');
+  let partners: readonly Partner[] | undefined;
+  if (o.partners instanceof PartnerRegistry) partners = o.partners.partners;
+  else if (Array.isArray(o.partners)) {
+    partners = o.partners as Partner[];
+    partners.forEach((p, i) => {
+      if (p === null || typeof p !== 'object' || typeof p.name !== 'string') invalid(`options.partners[${i}]`, 'a partner { name, id }', p);
+      assertId(p.id, `options.partners[${i}].id`);
+    });
+  } else if (o.partners !== undefined) invalid('options.partners', 'a PartnerRegistry or an array of partners', o.partners);
+  let candidates: bigint[] | undefined;
+  if (o.candidates !== undefined) {
+    if (!Array.isArray(o.candidates) || o.candidates.length === 0) invalid('options.candidates', 'a non-empty array of bigint IDs', o.candidates);
+    candidates = [];
+    const seen = new Set<bigint>();
+    (o.candidates as unknown[]).forEach((id, i) => {
+      assertId(id, `options.candidates[${i}]`);
+      if (seen.has(id)) throw new UsageError(`Expected distinct IDs for options.candidates but received ${id} twice`);
+      seen.add(id);
+      candidates!.push(id);
+    });
+  } else if (partners !== undefined) {
+    if (partners.length === 0) throw new UsageError('Expected at least one partner for options.partners but received none');
+    candidates = partners.map((p) => p.id);
+  }
+  const names = new Map<bigint, string>();
+  for (const partner of partners ?? []) names.set(partner.id, partner.name);
+  return {
+    input: o.input,
+    key: o.key,
+    candidates,
+    names,
+    maxSeconds: optionalNumber(o.maxSeconds, 'options.maxSeconds', Number.MIN_VALUE, Number.MAX_VALUE),
+    fullScan: optionalBoolean(o.fullScan, 'options.fullScan') ?? false,
+    masterHeight: optionalNumber(o.masterHeight, 'options.masterHeight', 16, 65536, true),
+    accusationThreshold: optionalNumber(o.accusationThreshold, 'options.accusationThreshold', Number.MIN_VALUE, 0.5) ?? ACCUSATION_THRESHOLD,
+    signal: optionalSignal(o.signal, 'options.signal'),
+    onProgress: optionalFunction(o.onProgress, 'options.onProgress'),
+  };
+}
+
+async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'any'): Promise<Detection> {
+  const checked = checkExtractOptions(options);
+  throwIfAborted(checked.signal);
+  const info = await probe(checked.input);
+  if (want !== 'any' && info.kind !== want) {
+    throw new InputError(
+      `${checked.input}: is a ${info.kind === 'image' ? 'still image' : 'video'}; use ${info.kind === 'image' ? 'extractImage' : 'extractVideo'} (or extract)`,
+      checked.input,
+    );
+  }
+  // Hash while decoding; the rejection is observed below, or swallowed if detection fails first.
+  const hashing = sha256File(checked.input, checked.signal);
+  hashing.catch(() => undefined);
+
+  const detector = new WatermarkDetector({
+    key: checked.key,
+    candidates: checked.candidates,
+    inputWidth: info.width,
+    inputHeight: info.height,
+    accusationThreshold: checked.accusationThreshold,
+    masterHeight: checked.masterHeight,
+  });
+  const duration = typeof info.duration === 'number' && info.duration > 0 ? info.duration : null;
+  const secondsTotal = info.kind === 'image' ? 0 : checked.maxSeconds !== undefined && duration !== null ? Math.min(duration, checked.maxSeconds) : (checked.maxSeconds ?? duration);
+  let stoppedEarly = false;
+  let frames = 0;
+  const frameStream = readFrames(checked.input, {
+    lumaOnly: true,
+    width: detector.workingWidth,
+    height: detector.workingHeight,
+    duration: info.kind === 'image' ? undefined : checked.maxSeconds,
+    // The detector folds each frame into its accumulator at once, so the reader may recycle its buffers.
+    reuseBuffers: true,
+    info,
+    signal: checked.signal,
+  });
+  for await (const frame of frameStream) {
+    detector.addFrame(lumaOf(frame), frame.pts);
+    frames++;
+    const certain = detector.certain;
+    checked.onProgress?.({ framesAnalyzed: frames, secondsAnalyzed: frame.pts, secondsTotal, certain });
+    if (certain && !checked.fullScan) {
+      stoppedEarly = true;
+      break; // ends the iterator: the media layer stops its ffmpeg
+    }
+  }
+  throwIfAborted(checked.signal);
+  if (frames === 0) throw new InputError(`${checked.input}: no frame could be decoded (empty or truncated?)`, checked.input);
+  const verdict = detector.result();
+  const sha256 = await hashing;
+  return new Detection({
+    verdict,
+    accusationThreshold: checked.accusationThreshold,
+    stoppedEarly,
+    input: {
+      path: checked.input,
+      sha256,
+      kind: info.kind,
+      width: info.width,
+      height: info.height,
+      frameRate: info.kind === 'image' ? null : (info.frameRate ?? null),
+      duration: info.kind === 'image' ? null : duration,
+    },
+    keyId: checked.key.id,
+    version: VERSION_STRING,
+    nameOf: (id) => checked.names.get(id) ?? null,
+  });
+}
+
+/**
+ * Look for the mark in a video, blindly (no original needed): any downscale, crop, pad, brightness, re-encode or trim.
+ * Stops as soon as the verdict is certain unless `fullScan`.
+ * @throws UsageError (bad options), InputError (missing, empty, truncated or non-media input; a still), AbortError,
+ *   FfmpegError.
+ * @example
+ * const detection = await extractVideo({ input: 'leak.mp4', key: await loadKey('studio.key') });
+ * if (detection.found) console.log(detection.id, detection.falseAlarmProbability);
+ * console.log(JSON.stringify(detection)); // the CLI's --json contract
+ */
+export function extractVideo(options: ExtractOptions): Promise<Detection> {
+  return extractKind(options, 'video');
+}
+
+/** Look for the mark in a single still image (a screenshot of one frame). @throws as {@link extractVideo}. */
+export function extractImage(options: ExtractOptions): Promise<Detection> {
+  return extractKind(options, 'image');
+}
+
+/** Look for the mark in a video or a still, whichever `input` is (what `reelmark extract` does). */
+export function extract(options: ExtractOptions): Promise<Detection> {
+  return extractKind(options, 'any');
+}

@@ -1,0 +1,134 @@
+/**
+ * The video/still API called directly: options validated up front with "Expected X for name but received Y",
+ * kind checks, AbortSignal (before and during), progress callbacks, and the Detection JSON contract.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AbortError,
+  Detection,
+  InputError,
+  UsageError,
+  createKey,
+  embedBatch,
+  embedImage,
+  embedVideo,
+  extractImage,
+  extractVideo,
+} from '@reelmark/core';
+import type { EmbedProgress } from '@reelmark/core';
+import { makeClip, makeStill, removeDir, tempDir } from '../cli/helpers.js';
+
+let dir: string;
+let clip: string;
+let still: string;
+const key = createKey();
+
+beforeAll(async () => {
+  dir = await tempDir('reelmark-api-');
+  clip = join(dir, 'clip.mp4');
+  still = join(dir, 'still.png');
+  await Promise.all([makeClip(clip, { width: 640, height: 360, seconds: 2 }), makeStill(still, { width: 640, height: 360 })]);
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+describe('option validation', () => {
+  const base = () => ({ input: clip, output: join(dir, 'o.mp4'), key, id: 1n });
+  const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
+    ['no options', () => embedVideo(undefined as never), /Expected an options object for options but received undefined/],
+    ['no input', () => embedVideo({ ...base(), input: undefined as never }), /Expected a non-empty string for options.input but received undefined/],
+    ['a number ID', () => embedVideo({ ...base(), id: 5 as never }), /Expected a bigint ID from 0 to 281474976710655 for options.id but received number 5/],
+    ['an ID out of range', () => embedVideo({ ...base(), id: 1n << 48n }), /for options.id but received bigint 281474976710656n/],
+    ['a fake key', () => embedVideo({ ...base(), key: { secret: new Uint8Array(3), id: 'x' } }), /Expected a WatermarkKey .* for options.key but received object/],
+    ['a negative strength', () => embedVideo({ ...base(), strength: -1 }), /for options.strength but received number -1/],
+    ['a fractional crf', () => embedVideo({ ...base(), crf: 20.5 }), /Expected an integer between 0 and 63 for options.crf but received number 20.5/],
+    ['a bad signal', () => embedVideo({ ...base(), signal: 'stop' as never }), /Expected an AbortSignal for options.signal but received string 'stop'/],
+    ['empty candidates', () => extractVideo({ input: clip, key, candidates: [] }), /Expected a non-empty array of bigint IDs for options.candidates but received array of length 0/],
+    ['duplicate candidates', () => extractVideo({ input: clip, key, candidates: [3n, 3n] }), /distinct IDs .* 3 twice/],
+    ['zero maxSeconds', () => extractVideo({ input: clip, key, maxSeconds: 0 }), /for options.maxSeconds but received number 0/],
+    ['no recipients', () => embedBatch({ input: clip, key, recipients: [], outDir: dir }), /Expected a non-empty array of recipients for options.recipients/],
+    ['duplicate recipient IDs', () => embedBatch({ input: clip, key, outDir: dir, recipients: [{ id: 1n }, { id: 1n, name: 'b' }] }), /distinct IDs/],
+    ['no outDir', () => embedBatch({ input: clip, key, recipients: [{ id: 1n }] }), /Expected options.outDir or options.recipients\[0\].output/],
+  ];
+  it.each(cases)('rejects %s with a UsageError before touching a file', async (_label, call, message) => {
+    const before = await readdir(dir);
+    const error = await call().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(message);
+    expect(await readdir(dir)).toEqual(before);
+  });
+
+  it('refuses a still in embedVideo/extractVideo and a video in embedImage/extractImage', async () => {
+    await expect(embedVideo({ input: still, output: join(dir, 'x.png'), key, id: 1n })).rejects.toThrow(InputError);
+    await expect(embedImage({ input: clip, output: join(dir, 'x.mp4'), key, id: 1n })).rejects.toThrow(/is a video; use embedVideo/);
+    await expect(extractImage({ input: clip, key })).rejects.toThrow(/is a video; use extractVideo/);
+    await expect(extractVideo({ input: still, key })).rejects.toThrow(/is a still image; use extractImage/);
+  });
+});
+
+describe('abort and progress', () => {
+  it('an aborted signal stops before any work', async () => {
+    const output = join(dir, 'never.mp4');
+    await expect(embedVideo({ input: clip, output, key, id: 1n, signal: AbortSignal.abort() })).rejects.toThrow(AbortError);
+    expect(await readdir(dir)).not.toContain('never.mp4');
+  });
+
+  it('aborting mid-way removes the partial output; progress counts frames', async () => {
+    const controller = new AbortController();
+    const seen: EmbedProgress[] = [];
+    const output = join(dir, 'partial.mp4');
+    const run = embedVideo({
+      input: clip,
+      output,
+      key,
+      id: 1n,
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.framesDone >= 10) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(AbortError);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0].framesTotal).toBe(48);
+    expect((await readdir(dir)).filter((n) => n.includes('partial'))).toEqual([]);
+  });
+
+  it('reports progress to the end and returns the summary', async () => {
+    const seen: number[] = [];
+    const output = join(dir, 'done.mp4');
+    const result = await embedVideo({ input: clip, output, key, id: 99n, preset: 'veryfast', onProgress: (p) => seen.push(p.framesDone) });
+    expect(result.frames).toBe(48);
+    expect(seen.at(-1)).toBe(48);
+    expect(result.toJSON()).toMatchObject({ output, id: '99', keyId: key.id, frames: 48, kind: 'video' });
+    expect(result.psnr).toBeGreaterThan(40);
+    expect(result.psnrWorstFrame).toBeLessThanOrEqual(result.psnr + 1e-9);
+  });
+});
+
+describe('Detection', () => {
+  it('serialises to the extract --json contract', async () => {
+    const marked = join(dir, 'done.mp4');
+    const detection = await extractVideo({ input: marked, key, partners: [{ name: 'acme', id: 99n, added: '' }, { name: 'zeta', id: 7n, added: '' }] });
+    expect(detection).toBeInstanceOf(Detection);
+    expect(detection.found).toBe(true);
+    expect(detection.id).toBe(99n);
+    const json = JSON.parse(JSON.stringify(detection));
+    for (const field of ['found', 'id', 'partner', 'falseAlarmProbability', 'framesAnalyzed', 'secondsAnalyzed', 'sync', 'candidates', 'input', 'keyId', 'version']) {
+      expect(json, field).toHaveProperty(field);
+    }
+    expect(json).toMatchObject({ found: true, id: '99', partner: 'acme', keyId: key.id, method: 'candidates' });
+    expect(json.candidates.map((c: { id: string; partner: string }) => [c.id, c.partner])).toEqual([
+      ['99', 'acme'],
+      ['7', 'zeta'],
+    ]);
+    for (const field of ['path', 'sha256', 'width', 'height', 'frameRate']) expect(json.input, field).toHaveProperty(field);
+    for (const field of ['scale', 'offsetX', 'offsetY']) expect(typeof json.sync[field]).toBe('number');
+  });
+});

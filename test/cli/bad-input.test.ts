@@ -1,0 +1,68 @@
+/**
+ * Every bad input of the issue: one clear line on stderr naming the problem, exit 2, no stack trace, nothing written.
+ */
+import { copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasStackTrace, listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
+
+let dir: string;
+let clip: string;
+let key: string;
+beforeAll(async () => {
+  dir = await tempDir();
+  clip = join(dir, 'clip.mp4');
+  key = join(dir, 'studio.key');
+  await Promise.all([makeClip(clip, { width: 320, height: 180, seconds: 1 }), reelmark(['keygen', '-o', key])]);
+  await writeFile(join(dir, 'empty.mp4'), '');
+  await writeFile(join(dir, 'notes.mp4'), 'this is not a video\n');
+  await copyFile(clip, join(dir, 'truncated.mp4'));
+  await truncate(join(dir, 'truncated.mp4'), Math.floor((await stat(clip)).size / 3));
+  await writeFile(join(dir, 'corrupt.key'), '{"format":"reelmark-key","version":1,"keyId":"00","secret":"AAAA"}');
+  await writeFile(join(dir, 'not-a-key.key'), 'ssh-ed25519 AAAAC3Nz');
+  await writeFile(join(dir, 'exists.mp4'), 'keep me');
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+type Case = [label: string, args: () => string[], message: RegExp];
+const out = () => join(dir, 'out.mp4');
+const cases: Case[] = [
+  ['missing input', () => ['embed', join(dir, 'nope.mp4'), '-o', out(), '--key', key, '--id', '1'], /nope\.mp4.*(not found|does not exist|no such file)/i],
+  ['empty input', () => ['embed', join(dir, 'empty.mp4'), '-o', out(), '--key', key, '--id', '1'], /empty\.mp4.*empty/i],
+  ['truncated input', () => ['embed', join(dir, 'truncated.mp4'), '-o', out(), '--key', key, '--id', '1'], /truncated\.mp4/],
+  ['non-media input', () => ['embed', join(dir, 'notes.mp4'), '-o', out(), '--key', key, '--id', '1'], /notes\.mp4.*not a media file/i],
+  ['missing key file', () => ['embed', clip, '-o', out(), '--key', join(dir, 'none.key'), '--id', '1'], /none\.key: key file not found/],
+  ['corrupt key file', () => ['embed', clip, '-o', out(), '--key', join(dir, 'corrupt.key'), '--id', '1'], /corrupt\.key: corrupt key file/],
+  ['not a key file', () => ['embed', clip, '-o', out(), '--key', join(dir, 'not-a-key.key'), '--id', '1'], /not-a-key\.key: not a reelmark key file/],
+  ['ID out of range', () => ['embed', clip, '-o', out(), '--key', key, '--id', '281474976710656'], /Expected an ID.*281474976710656/],
+  ['ID not a number', () => ['embed', clip, '-o', out(), '--key', key, '--id', '12abc'], /Expected an ID/],
+  ['unknown partner', () => ['embed', clip, '-o', out(), '--key', key, '--partner', 'ghost', '-r', join(dir, 'none.json')], /none\.json: partner registry not found/],
+  ['output exists', () => ['embed', clip, '-o', join(dir, 'exists.mp4'), '--key', key, '--id', '1'], /exists\.mp4.*exists/],
+  ['output equals input', () => ['embed', clip, '-o', clip, '--key', key, '--id', '1', '--overwrite'], /clip\.mp4.*(same|equal|input)/i],
+  ['output equals input, other spelling', () => ['embed', clip, '-o', join(dir, '.', 'clip.mp4'), '--key', key, '--id', '1'], /clip\.mp4/],
+  ['output folder missing', () => ['embed', clip, '-o', join(dir, 'no-dir', 'o.mp4'), '--key', key, '--id', '1'], /no-dir/],
+  ['extract: missing input', () => ['extract', join(dir, 'nope.mp4'), '--key', key], /nope\.mp4/],
+  ['extract: non-media input', () => ['extract', join(dir, 'notes.mp4'), '--key', key], /notes\.mp4.*not a media file/i],
+  ['extract: corrupt key', () => ['extract', clip, '--key', join(dir, 'corrupt.key')], /corrupt\.key/],
+  ['batch: output exists', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', dir], /exists/],
+  ['batch: missing out dir', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', join(dir, 'no-dir')], /no-dir/],
+];
+
+describe('bad input', () => {
+  it.each(cases)('%s: exit 2, one line naming the problem, nothing written', async (_label, args, message) => {
+    // `batch: output exists` needs an output in the way: clip.id1.mp4.
+    await writeFile(join(dir, 'clip.id1.mp4'), 'in the way');
+    const before = await listDir(dir);
+    const clipBytes = await readFile(clip);
+    const result = await reelmark(args(), { cwd: dir });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trimEnd().split('\n'), result.stderr).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(await listDir(dir)).toEqual(before);
+    expect((await readFile(clip)).equals(clipBytes)).toBe(true);
+    expect(await readFile(join(dir, 'exists.mp4'), 'utf8')).toBe('keep me');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * batch: one decode of the master, one output per recipient named after it, each carrying its own ID.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probe } from '@reelmark/core';
+import { listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
+
+let dir: string;
+let master: string;
+let key: string;
+let registry: string;
+beforeAll(async () => {
+  dir = await tempDir();
+  master = join(dir, 'master.mp4');
+  key = join(dir, 'studio.key');
+  registry = join(dir, 'partners.json');
+  await Promise.all([makeClip(master, { width: 640, height: 360, seconds: 1 }), reelmark(['keygen', '-o', key])]);
+  for (const name of ['acme-vfx', 'zeta-post', 'omega']) expect((await reelmark(['partner', 'add', name, '-r', registry])).code).toBe(0);
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+describe('reelmark batch', () => {
+  it('writes one output per partner, each decoding to its own ID and partner', async () => {
+    const out = join(dir, 'out');
+    await import('node:fs/promises').then((fs) => fs.mkdir(out));
+    const result = await reelmark(['batch', master, '--key', key, '--registry', registry, '--out-dir', out, '--crf', '18', '--preset', 'veryfast', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.frames).toBe(24);
+    expect(summary.outputs.map((o: { name: string; id: string }) => [o.name, o.id])).toEqual([
+      ['acme-vfx', '1'],
+      ['zeta-post', '2'],
+      ['omega', '3'],
+    ]);
+    expect(await listDir(out)).toEqual(['master.acme-vfx.mp4', 'master.omega.mp4', 'master.zeta-post.mp4']);
+    for (const o of summary.outputs as Array<{ output: string; name: string; id: string; psnr: number }>) {
+      expect(o.psnr).toBeGreaterThan(40);
+      expect((await probe(o.output)).frameCount ?? 24).toBe(24);
+      const found = await reelmark(['extract', o.output, '--key', key, '--registry', registry, '--json']);
+      expect(found.code, found.stderr).toBe(0);
+      const d = JSON.parse(found.stdout);
+      expect(d).toMatchObject({ found: true, id: o.id, partner: o.name });
+      expect(d.candidates.filter((c: { accused: boolean }) => c.accused)).toHaveLength(1);
+    }
+  });
+
+  it('names outputs by ID with --ids, and a subset of partners with --partners', async () => {
+    const byId = join(dir, 'by-id');
+    await import('node:fs/promises').then((fs) => fs.mkdir(byId));
+    const ids = await reelmark(['batch', master, '--key', key, '--ids', '1001,1002', '--out-dir', byId, '--preset', 'veryfast']);
+    expect(ids.code, ids.stderr).toBe(0);
+    expect(ids.stdout).toMatch(/2 outputs, 24 frames decoded once/);
+    expect(await listDir(byId)).toEqual(['master.id1001.mp4', 'master.id1002.mp4']);
+    const found = await reelmark(['extract', join(byId, 'master.id1002.mp4'), '--key', key, '--json']);
+    expect(JSON.parse(found.stdout)).toMatchObject({ found: true, id: '1002' });
+
+    const subset = join(dir, 'subset');
+    await import('node:fs/promises').then((fs) => fs.mkdir(subset));
+    const some = await reelmark(['batch', master, '--key', key, '-r', registry, '--partners', 'omega', '--out-dir', subset, '--preset', 'ultrafast']);
+    expect(some.code, some.stderr).toBe(0);
+    expect(await listDir(subset)).toEqual(['master.omega.mp4']);
+  });
+});
