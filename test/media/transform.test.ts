@@ -145,6 +145,22 @@ describe('transformVideo', () => {
     expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips.h264));
   });
 
+  it('keeps the display rotation of the source', async () => {
+    const rotated = path.join(dir, 'rotated.mp4');
+    // ffmpeg 4.1 stores a rotation only when stream copying: make the rotated source that way.
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    await ffmpeg(['-i', clips.h264, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
+    const src = await probe(rotated);
+    expect(src.rotation).toBe(90);
+    const out = path.join(dir, 'rotated.out.mp4');
+    await transformVideo(rotated, out, noop, { preset: 'ultrafast' });
+    const info = await probe(out);
+    expect(info.rotation).toBe(90);
+    expect(info.frameCount).toBe(24);
+    expect(await framePts(out)).toEqual(await framePts(rotated));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(rotated));
+  });
+
   it('keeps the timestamps of a variable frame rate input', async () => {
     const srcPts = await framePts(clips.vfr);
     const gaps = new Set(srcPts.slice(1).map((t, i) => Math.round((Number(t) - Number(srcPts[i])) * 1000)));

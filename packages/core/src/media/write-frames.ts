@@ -7,6 +7,7 @@
  * attachment streams are copied packet for packet (`-c copy`), with global and per-stream metadata, chapters,
  * dispositions, colour tags and timecode. The output is written to a temporary file and renamed on success.
  */
+import { rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { AbortError, FfmpegError, UsageError } from '../errors.js';
@@ -105,6 +106,11 @@ export interface EncoderJob {
   muxer: NutMuxer;
   /** How frame times are written. */
   timing: PipeTiming;
+  /**
+   * Arguments of a stream-copy pass that sets the display rotation (ffmpeg 4.x drops rotation on encoded streams
+   * and takes it only when copying), or undefined when not needed. `{in}`/`{out}` stand for the two files.
+   */
+  rotationRemux: string[] | undefined;
 }
 
 /** Frame times on the pipe: ticks = pts * ticksPerSecond; in 'cfr' mode ticks are frame numbers. */
@@ -235,7 +241,15 @@ export function buildEncoderJob(args: {
   }
   if (options.extraOutputArgs) a.push(...options.extraOutputArgs);
   a.push('-y', fileUrl(pending.tempPath));
-  return { pending, plan, args: a, layout, muxer, timing };
+  let rotationRemux: string[] | undefined;
+  if (copy && source.rotation !== 0 && /^\.(mov|mp4|m4v)$/.test(ext)) {
+    rotationRemux = [...commonArgs(), '-copyts', '-i', '{in}', '-map', '0:v:0', '-map', '0:a?', '-map', '0:s?', '-c', 'copy'];
+    rotationRemux.push('-map_metadata', '0', '-metadata:s:v:0', `rotate=${source.rotation}`);
+    if (source.timecode) rotationRemux.push('-metadata:s:v:0', `timecode=${source.timecode}`);
+    if (timing.mode === 'exact') rotationRemux.push('-use_editlist', '0');
+    rotationRemux.push('-y', '{out}');
+  }
+  return { pending, plan, args: a, layout, muxer, timing, rotationRemux };
 }
 
 /**
@@ -244,6 +258,7 @@ export function buildEncoderJob(args: {
  */
 export class Encoder {
   private proc: MediaProcess | undefined;
+  private remux: MediaProcess | undefined;
   frames = 0;
   private lastTicks = -Infinity;
 
@@ -294,7 +309,23 @@ export class Encoder {
     proc.endInput();
     await proc.done;
     if (this.frames === 0) throw new UsageError(`${this.job.pending.path}: no frames were written`);
+    if (this.job.rotationRemux) await this.remuxRotation(this.job.rotationRemux);
     await this.verify();
+  }
+
+  private async remuxRotation(template: string[]): Promise<void> {
+    const temp = this.job.pending.tempPath;
+    const ext = path.extname(temp);
+    const rotated = `${temp.slice(0, -ext.length)}.rotated${ext}`;
+    const args = template.map((a) => (a === '{in}' ? fileUrl(temp) : a === '{out}' ? fileUrl(rotated) : a));
+    try {
+      const proc = startProcess(this.setup.ffmpeg.path, args, { label: `ffmpeg (setting the rotation of ${this.job.pending.path})`, signal: this.signal });
+      this.remux = proc;
+      await proc.done;
+      await rename(rotated, temp);
+    } finally {
+      await unlink(rotated).catch(() => {});
+    }
   }
 
   /**
@@ -331,6 +362,7 @@ export class Encoder {
   /** Kills ffmpeg and removes the temporary output. Never throws. */
   async cancel(): Promise<void> {
     await this.proc?.kill();
+    await this.remux?.kill();
     await this.job.pending.discard();
   }
 }
