@@ -4,7 +4,7 @@
 import { copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasStackTrace, listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
+import { ffmpeg, hasStackTrace, listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
 let clip: string;
@@ -13,11 +13,14 @@ beforeAll(async () => {
   dir = await tempDir();
   clip = join(dir, 'clip.mp4');
   key = join(dir, 'studio.key');
-  await Promise.all([makeClip(clip, { width: 320, height: 180, seconds: 1 }), reelmark(['keygen', '-o', key])]);
+  await Promise.all([makeClip(clip, { width: 320, height: 180, seconds: 2 }), reelmark(['keygen', '-o', key])]);
   await writeFile(join(dir, 'empty.mp4'), '');
   await writeFile(join(dir, 'notes.mp4'), 'this is not a video\n');
   await copyFile(clip, join(dir, 'truncated.mp4'));
   await truncate(join(dir, 'truncated.mp4'), Math.floor((await stat(clip)).size / 3));
+  // moov atom in front: the file probes fine and the first half decodes, then the data stops.
+  await ffmpeg(['-i', clip, '-c', 'copy', '-movflags', '+faststart', join(dir, 'cut.mp4')]);
+  await truncate(join(dir, 'cut.mp4'), Math.floor((await stat(join(dir, 'cut.mp4'))).size * 0.4));
   await writeFile(join(dir, 'corrupt.key'), '{"format":"reelmark-key","version":1,"keyId":"00","secret":"AAAA"}');
   await writeFile(join(dir, 'not-a-key.key'), 'ssh-ed25519 AAAAC3Nz');
   await writeFile(join(dir, 'exists.mp4'), 'keep me');
@@ -32,6 +35,8 @@ const cases: Case[] = [
   ['missing input', () => ['embed', join(dir, 'nope.mp4'), '-o', out(), '--key', key, '--id', '1'], /nope\.mp4.*(not found|does not exist|no such file)/i],
   ['empty input', () => ['embed', join(dir, 'empty.mp4'), '-o', out(), '--key', key, '--id', '1'], /empty\.mp4.*empty/i],
   ['truncated input', () => ['embed', join(dir, 'truncated.mp4'), '-o', out(), '--key', key, '--id', '1'], /truncated\.mp4/],
+  ['input cut short after its header', () => ['embed', join(dir, 'cut.mp4'), '-o', out(), '--key', key, '--id', '1', '--preset', 'ultrafast'], /cut\.mp4: truncated or damaged/],
+  ['batch: input cut short', () => ['batch', join(dir, 'cut.mp4'), '--key', key, '--ids', '5,6', '--out-dir', dir, '--preset', 'ultrafast'], /cut\.mp4: truncated or damaged/],
   ['non-media input', () => ['embed', join(dir, 'notes.mp4'), '-o', out(), '--key', key, '--id', '1'], /notes\.mp4.*not a media file/i],
   ['missing key file', () => ['embed', clip, '-o', out(), '--key', join(dir, 'none.key'), '--id', '1'], /none\.key: key file not found/],
   ['corrupt key file', () => ['embed', clip, '-o', out(), '--key', join(dir, 'corrupt.key'), '--id', '1'], /corrupt\.key: corrupt key file/],

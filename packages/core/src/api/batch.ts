@@ -9,7 +9,7 @@ import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
 import { assertId, throwIfAborted } from './common.js';
-import { FrameMarker, checkEmbedOptions, expectedFrames, progressReporter } from './embed.js';
+import { FrameMarker, assertWholeInput, checkEmbedOptions, expectedFrames, progressReporter } from './embed.js';
 import type { EmbedOptions, EmbedProgress, EmbedResult } from './embed.js';
 
 /** One recipient of a batch. */
@@ -110,6 +110,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
     { signal: common.signal, onProgress: report ? (progress) => report(progress.framesDone) : undefined },
   );
   const frames = written[0].frames;
+  await assertWholeInput(info, markers[0], frames, written.map((w) => w.output));
   const seconds = (performance.now() - started) / 1000;
   const results = checked.map((c, i) => {
     const psnr = markers[i].distortion.psnr ?? Number.NaN;

@@ -1,6 +1,7 @@
 /**
  * Embedding: mark every frame of a video (or a still image) with a recipient's ID, streaming through the media layer.
  */
+import { rm } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { probe, transformVideo } from '../media/index.js';
 import type { Frame, MediaInfo } from '../media/index.js';
@@ -138,6 +139,9 @@ export function lumaOf(frame: Frame): LumaPlane {
  */
 export class FrameMarker {
   readonly distortion = new LumaDistortion();
+  /** Presentation times of the first and last frames marked, seconds. */
+  firstPts = Number.POSITIVE_INFINITY;
+  lastPts = Number.NEGATIVE_INFINITY;
   #embedder: WatermarkEmbedder;
   #width: number;
   #height: number;
@@ -175,7 +179,28 @@ export class FrameMarker {
     this.distortion.before(luma);
     this.#embedder.embed(luma);
     this.distortion.after(luma);
+    if (frame.pts < this.firstPts) this.firstPts = frame.pts;
+    if (frame.pts > this.lastPts) this.lastPts = frame.pts;
   }
+}
+
+/**
+ * A damaged or truncated master can decode only partly while ffmpeg still exits 0; a delivery that silently stops
+ * early is worse than none. When the frames marked cover clearly less of the timeline than the video stream's
+ * duration says (short by more than 0.5 s and 5%), the outputs are removed and an InputError is thrown. @internal
+ */
+export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, frames: number, outputs: readonly string[]): Promise<void> {
+  if (info.kind !== 'video' || frames === 0) return;
+  const expected = info.video.duration ?? info.duration;
+  if (!(typeof expected === 'number' && expected > 0)) return;
+  const interval = info.fps > 0 ? 1 / info.fps : 0;
+  const covered = marker.lastPts - marker.firstPts + interval;
+  if (covered >= expected - Math.max(0.5, 0.05 * expected)) return;
+  await Promise.all(outputs.map((output) => rm(output, { force: true })));
+  throw new InputError(
+    `${info.path}: truncated or damaged: only ${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video could be decoded (${frames} frames); nothing written`,
+    info.path,
+  );
 }
 
 /** Progress adapter from the media layer's reports. @internal */
@@ -262,6 +287,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
     signal: checked.signal,
     onProgress: report ? (progress) => report(progress.framesDone) : undefined,
   });
+  await assertWholeInput(info, marker, done.frames, [done.output]);
   return result(checked, info.kind, marker, done.frames, info, started);
 }
 
