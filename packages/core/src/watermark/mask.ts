@@ -12,6 +12,8 @@ export const ACTIVITY_REFERENCE = 6;
 /** Mask floor (flat areas, gradients) and ceiling (busy texture). */
 export const MASK_MIN = 0.2;
 export const MASK_MAX = 2.2;
+/** SSIM's C2 constant for 8-bit luma: (0.03 * 255)^2. */
+const SSIM_C2 = 58.5225;
 
 /** Block size in pixels for a frame of the given height: 16 at 1080p, 8 at 540p and below, 32 at 2160p. */
 export function maskBlockSize(height: number): number {
@@ -26,6 +28,13 @@ export class BlockMask {
   /** [rows, cols] f32: the smoothed mask per block. */
   readonly values: Float32Array;
   private readonly scratch: Float32Array;
+  /** [rows, cols] f32: luma variance (8-bit units) of each block's quietest quadrant. */
+  readonly variance: Float32Array;
+  /**
+   * After `compute`: mean over blocks of mask^2 / (2 variance + C2), the SSIM loss per unit of squared gain (SSIM's
+   * structure term loses about noise^2 / (2 sigma^2 + C2) where noise is added).
+   */
+  ssimLossPerGain2 = 0;
 
   constructor(readonly width: number, readonly height: number) {
     this.block = maskBlockSize(height);
@@ -33,6 +42,7 @@ export class BlockMask {
     this.rows = Math.ceil(height / this.block);
     this.values = new Float32Array(this.cols * this.rows);
     this.scratch = new Float32Array(this.cols * this.rows);
+    this.variance = new Float32Array(this.cols * this.rows);
   }
 
   /**
@@ -40,7 +50,7 @@ export class BlockMask {
    * scaled), which the embedder uses to keep the frame within its PSNR budget.
    */
   compute(data: Uint8Array | Uint16Array, stride: number, bitDepth: number): number {
-    const { width, height, block, cols, rows, values, scratch } = this;
+    const { width, height, block, cols, rows, values, scratch, variance } = this;
     const toEight = 1 / (1 << (bitDepth - 8));
     const blackFloor = 16 * (1 << (bitDepth - 8));
     const blackSpan = 48 * (1 << (bitDepth - 8));
@@ -50,29 +60,54 @@ export class BlockMask {
       for (let bx = 0; bx < cols; bx++) {
         const x0 = Math.max(1, bx * block);
         const x1 = Math.min(width - 1, (bx + 1) * block);
-        let lap = 0;
+        // Activity per quadrant; the block takes the quietest quadrant, so a lone edge (a title, a horizon) does
+        // not license noise on the flat area beside it.
+        const xm = (x0 + x1) >> 1;
+        const ym = (y0 + y1) >> 1;
+        let best = Infinity;
+        let bestVariance = 0;
         let sum = 0;
         let count = 0;
-        // Every other row, every fourth column: 1/8 of the pixels is plenty for a 16 x 16 block's activity.
-        for (let y = y0; y < y1; y += 2) {
-          const end = y * stride + x1;
-          for (let i = y * stride + x0; i < end; i += 4) {
-            const c = data[i];
-            const l = 4 * c - data[i - 1] - data[i + 1] - data[i - stride] - data[i + stride];
-            lap += l < 0 ? -l : l;
-            sum += c;
-            count++;
+        for (let q = 0; q < 4; q++) {
+          const qx0 = q & 1 ? xm : x0;
+          const qx1 = q & 1 ? x1 : xm;
+          const qy0 = q & 2 ? ym : y0;
+          const qy1 = q & 2 ? y1 : ym;
+          let lap = 0;
+          let n = 0;
+          let qs = 0;
+          let qs2 = 0;
+          // Every other row, every fourth column: 1/8 of the pixels is plenty for a quadrant's activity.
+          for (let y = qy0; y < qy1; y += 2) {
+            const end = y * stride + qx1;
+            for (let i = y * stride + qx0; i < end; i += 4) {
+              const c = data[i];
+              const l = 4 * c - data[i - 1] - data[i + 1] - data[i - stride] - data[i + stride];
+              lap += l < 0 ? -l : l;
+              qs += c;
+              qs2 += c * c;
+              n++;
+            }
           }
+          if (n > 0 && lap / n < best) {
+            best = lap / n;
+            const mean = qs / n;
+            bestVariance = (qs2 / n - mean * mean) * toEight * toEight;
+          }
+          sum += qs;
+          count += n;
         }
+        const lap = best;
         let m = MASK_MIN;
         if (count > 0) {
-          m = ((lap / count) * toEight) / ACTIVITY_REFERENCE;
+          m = (lap * toEight) / ACTIVITY_REFERENCE;
           m = m < MASK_MIN ? MASK_MIN : m > MASK_MAX ? MASK_MAX : m;
           // Near black: reduce towards 40% of the activity mask.
           const dark = (sum / count - blackFloor) / blackSpan;
           if (dark < 1) m *= dark < 0 ? 0.4 : 0.4 + 0.6 * dark;
         }
         scratch[by * cols + bx] = m;
+        variance[by * cols + bx] = bestVariance;
       }
     }
     // Separable [1 2 1] / 4 smoothing, edges clamped.
@@ -86,6 +121,7 @@ export class BlockMask {
       }
     }
     let power = 0;
+    let ssim = 0;
     for (let by = 0; by < rows; by++) {
       const up = (by > 0 ? by - 1 : 0) * cols;
       const mid = by * cols;
@@ -94,9 +130,11 @@ export class BlockMask {
         const v = (values[up + bx] + 2 * values[mid + bx] + values[down + bx]) * 0.25;
         scratch[mid + bx] = v;
         power += v * v;
+        ssim += (v * v) / (2 * variance[mid + bx] + SSIM_C2);
       }
     }
     values.set(scratch);
+    this.ssimLossPerGain2 = ssim / (cols * rows);
     return power / (cols * rows);
   }
 }

@@ -1,0 +1,157 @@
+import { describe, expect, test } from 'vitest';
+import {
+  createKey,
+  keyFromSecret,
+  WatermarkDetector,
+  WatermarkEmbedder,
+  type LumaPlane,
+} from '../../packages/core/src/watermark/index.js';
+import { addNoise, downscale, frameOf, makeScene, psnr } from './synthetic.js';
+
+const W = 960;
+const H = 540;
+const key = keyFromSecret(new Uint8Array(32).fill(9));
+const scene = makeScene(W, H, 4);
+
+function markedFrames(id: bigint, count: number, strength?: number): LumaPlane[] {
+  const embedder = new WatermarkEmbedder({ key, id, width: W, height: H, bitDepth: 8, strength });
+  const frames: LumaPlane[] = [];
+  for (let i = 0; i < count; i++) {
+    const frame = frameOf(scene, W, H, i);
+    embedder.embed(frame);
+    frames.push(frame);
+  }
+  return frames;
+}
+
+function detect(frames: LumaPlane[], options: { candidates?: bigint[]; detectorKey?: typeof key } = {}) {
+  const { width, height } = frames[0];
+  const detector = new WatermarkDetector({ key: options.detectorKey ?? key, inputWidth: width, inputHeight: height, candidates: options.candidates });
+  frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
+  return detector.result();
+}
+
+describe('embedder', () => {
+  test('is deterministic, invisible by PSNR, and leaves flat areas within one code value', () => {
+    const a = frameOf(scene, W, H, 3);
+    const b = frameOf(scene, W, H, 3);
+    const original = frameOf(scene, W, H, 3);
+    new WatermarkEmbedder({ key, id: 77n, width: W, height: H, bitDepth: 8 }).embed(a);
+    new WatermarkEmbedder({ key, id: 77n, width: W, height: H, bitDepth: 8 }).embed(b);
+    expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
+    expect(psnr(a, original)).toBeGreaterThan(46);
+    // The flat grey area (top right, with +-0.75 code values of grain) and the smooth gradient (bottom right): the
+    // mark there is a sparse +-1 or 2 dither, with an RMS far below one code value.
+    for (const [y0, y1] of [[20, Math.floor(H * 0.45)], [Math.ceil(H * 0.55), H - 20]]) {
+      let maxChange = 0;
+      let energy = 0;
+      let count = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = Math.ceil(W * 0.6); x < W - 20; x++) {
+          const d = a.data[y * W + x] - original.data[y * W + x];
+          maxChange = Math.max(maxChange, Math.abs(d));
+          energy += d * d;
+          count++;
+        }
+      }
+      expect(maxChange).toBeLessThanOrEqual(2);
+      expect(Math.sqrt(energy / count)).toBeLessThan(0.5);
+    }
+  });
+
+  test('marks a 10-bit plane with the same perceptual result (4x the 8-bit change)', () => {
+    const eight = frameOf(scene, W, H, 0);
+    const original = Uint8Array.from(eight.data);
+    const ten: LumaPlane = { data: Uint16Array.from(eight.data, (v) => v * 4), width: W, height: H, stride: W, bitDepth: 10 };
+    new WatermarkEmbedder({ key, id: 5n, width: W, height: H, bitDepth: 8 }).embed(eight);
+    new WatermarkEmbedder({ key, id: 5n, width: W, height: H, bitDepth: 10 }).embed(ten);
+    let err = 0;
+    let energy = 0;
+    for (let i = 0; i < original.length; i++) {
+      const d8 = eight.data[i] - original[i];
+      const d10 = (ten.data[i] - original[i] * 4) / 4;
+      err += (d8 - d10) ** 2;
+      energy += d10 * d10;
+    }
+    // The two differ only by 8-bit rounding (uniform, variance 1/12 per pixel at most).
+    expect(err / original.length).toBeLessThan(0.1);
+    expect(energy / original.length).toBeGreaterThan(0.2);
+  });
+
+  test('is steady over time: a static frame gets the identical mark in every frame (no flicker)', () => {
+    const embedder = new WatermarkEmbedder({ key, id: 8n, width: W, height: H, bitDepth: 8 });
+    const first = frameOf(scene, W, H, 0);
+    const second = frameOf(scene, W, H, 0);
+    embedder.embed(first);
+    embedder.embed(second);
+    expect(Buffer.compare(Buffer.from(first.data), Buffer.from(second.data))).toBe(0);
+  });
+});
+
+describe('detector on synthetic footage', () => {
+  const id = 140737488355327n; // 2^47 - 1
+  const frames = markedFrames(id, 12);
+
+  test('decodes the exact ID blindly after noise, and reports the geometry', () => {
+    const noisy = frames.map((f, i) => addNoise(f, 6, i + 1));
+    const verdict = detect(noisy);
+    expect(verdict.found).toBe(true);
+    expect(verdict.id).toBe(id);
+    expect(verdict.method).toBe('decoded');
+    expect(verdict.falseAlarmProbability).toBeLessThan(1e-9);
+    expect(verdict.sync?.scale).toBeCloseTo(0.5, 2); // a 540-line master, expressed against 1080 lines
+    expect(Math.min(verdict.sync!.offsetX, verdict.sync!.periodX - verdict.sync!.offsetX)).toBeLessThan(1.5);
+    expect(verdict.framesAnalyzed).toBe(12);
+  });
+
+  test('finds the ID after a 2:1 downscale and a crop, without being told either', () => {
+    const attacked = frames.map((f) => {
+      const small = downscale(f, 2);
+      // Crop 37 px left, 21 px top, 60 px off the right.
+      const w = small.width - 97;
+      const h = small.height - 21;
+      const data = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) data.set(small.data.subarray((y + 21) * small.width + 37, (y + 21) * small.width + 37 + w), y * w);
+      return { data, width: w, height: h, stride: w, bitDepth: 8 } satisfies LumaPlane;
+    });
+    const verdict = detect(attacked, { candidates: [id, 1n, 2n, 3n] });
+    expect(verdict.id).toBe(id);
+    expect(verdict.candidates[0].id).toBe(id);
+    expect(verdict.candidates.filter((c) => c.accused).map((c) => c.id)).toEqual([id]);
+    expect(verdict.sync!.scale).toBeCloseTo(0.25, 2);
+    // The master's tile origin sits where the crop moved it: 37 px left of the cropped frame's origin.
+    const expectedX = (verdict.sync!.periodX - 37) % verdict.sync!.periodX;
+    expect(Math.abs(verdict.sync!.offsetX - expectedX)).toBeLessThan(1.5);
+  });
+
+  test('accuses both recipients of two averaged copies in candidate mode, and no one else', () => {
+    const other = 99n;
+    const second = markedFrames(other, 12);
+    const averaged = frames.map((f, i) => {
+      const data = new Uint8Array(W * H);
+      for (let k = 0; k < data.length; k++) data[k] = (f.data[k] + second[i].data[k] + 1) >> 1;
+      return { data, width: W, height: H, stride: W, bitDepth: 8 } satisfies LumaPlane;
+    });
+    const verdict = detect(averaged, { candidates: [1n, other, 5n, id, 7n, 1000n] });
+    const accused = verdict.candidates.filter((c) => c.accused).map((c) => c.id);
+    expect(accused.sort()).toEqual([other, id].sort());
+    expect(verdict.found).toBe(true);
+  });
+
+  test('does not accuse anyone on unmarked content or with another key', () => {
+    const unmarked = Array.from({ length: 12 }, (_, i) => frameOf(scene, W, H, i));
+    const clean = detect(unmarked, { candidates: [id, 1n, 2n] });
+    expect(clean.found).toBe(false);
+    expect(clean.id).toBeNull();
+    expect(clean.candidates.every((c) => !c.accused)).toBe(true);
+    const wrongKey = detect(frames, { candidates: [id, 1n, 2n], detectorKey: createKey() });
+    expect(wrongKey.found).toBe(false);
+    expect(wrongKey.accused).toEqual([]);
+  });
+
+  test('identifies a single still frame', () => {
+    const verdict = detect([frames[5]]);
+    expect(verdict.id).toBe(id);
+    expect(verdict.framesAnalyzed).toBe(1);
+  });
+});

@@ -1,0 +1,177 @@
+import { describe, expect, test } from 'vitest';
+import { KeyError, UsageError } from '../../packages/core/src/errors.js';
+import { fft2d } from '../../packages/core/src/watermark/fft.js';
+import { createKey, keyFromSecret, MAX_ID, parseId } from '../../packages/core/src/watermark/index.js';
+import { keyStream } from '../../packages/core/src/watermark/key.js';
+import { BlockMask } from '../../packages/core/src/watermark/mask.js';
+import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
+import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
+import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
+import { prng } from './synthetic.js';
+
+const keyA = keyFromSecret(new Uint8Array(32).fill(1));
+const keyB = keyFromSecret(new Uint8Array(32).fill(2));
+
+describe('key', () => {
+  test('a key id is a stable public fingerprint that differs between keys', () => {
+    expect(keyA.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(keyFromSecret(new Uint8Array(32).fill(1)).id).toBe(keyA.id);
+    expect(keyB.id).not.toBe(keyA.id);
+    const fresh = createKey();
+    expect(fresh.secret).toHaveLength(32);
+    expect(createKey().id).not.toBe(fresh.id);
+  });
+
+  test('secrets of the wrong length are refused', () => {
+    expect(() => keyFromSecret(new Uint8Array(31))).toThrow(KeyError);
+    expect(() => keyFromSecret(new Uint8Array(31))).toThrow(/32-byte key secret but received 31 bytes/);
+  });
+
+  test('key streams are deterministic, label-separated and key-separated', () => {
+    const a1 = keyStream(keyA, 'x', 64);
+    expect(keyStream(keyA, 'x', 64).equals(a1)).toBe(true);
+    expect(keyStream(keyA, 'y', 64).equals(a1)).toBe(false);
+    expect(keyStream(keyB, 'x', 64).equals(a1)).toBe(false);
+  });
+});
+
+describe('patterns', () => {
+  test('tile spectra are keyed and deterministic; different keys are uncorrelated', () => {
+    const a = keySpectra(keyA);
+    const again = keySpectra(keyFromSecret(new Uint8Array(32).fill(1)));
+    expect(Array.from(again.re[0].slice(0, 500))).toEqual(Array.from(a.re[0].slice(0, 500)));
+    const b = keySpectra(keyB);
+    // Normalised correlation of the reference spectra: about 1/sqrt(bandCount) for independent phases.
+    let dot = 0;
+    for (let i = 0; i < CELLS * CELLS; i++) dot += a.re[0][i] * b.re[0][i] + a.im[0][i] * b.im[0][i];
+    expect(Math.abs(dot / a.bandCount)).toBeLessThan(5 / Math.sqrt(a.bandCount));
+    // The tiles of one key are also mutually uncorrelated.
+    let self = 0;
+    for (let i = 0; i < CELLS * CELLS; i++) self += a.re[0][i] * a.re[1][i] + a.im[0][i] * a.im[1][i];
+    expect(Math.abs(self / a.bandCount)).toBeLessThan(5 / Math.sqrt(a.bandCount));
+  });
+
+  test('a rendered tile is real, periodic, unit RMS and band-limited', () => {
+    const spectrum = markSpectrum(keySpectra(keyA), encodeId(keyA, 42n));
+    const period = 256;
+    const tile = renderTile(spectrum, period);
+    let sum = 0;
+    let sum2 = 0;
+    for (const v of tile) {
+      sum += v;
+      sum2 += v * v;
+    }
+    expect(Math.abs(sum / tile.length)).toBeLessThan(1e-6);
+    expect(Math.sqrt(sum2 / tile.length)).toBeCloseTo(1, 1);
+    // Sampled at cell centres (period 128 = one pixel per cell) the tile's spectrum lies inside the band.
+    const cells = renderTile(spectrum, CELLS);
+    const re = Float64Array.from(cells);
+    const im = new Float64Array(CELLS * CELLS);
+    fft2d(re, im, CELLS);
+    const { band } = bandMask();
+    let inside = 0;
+    let outside = 0;
+    for (let i = 0; i < CELLS * CELLS; i++) {
+      const p = re[i] * re[i] + im[i] * im[i];
+      if (band[i]) inside += p;
+      else outside += p;
+    }
+    expect(outside / inside).toBeLessThan(1e-9);
+  });
+});
+
+describe('payload', () => {
+  test('IDs round-trip through the shift symbols, across the whole range', () => {
+    const random = prng(7);
+    const ids = [0n, 1n, 2n, MAX_ID, MAX_ID - 1n];
+    for (let i = 0; i < 50; i++) ids.push(BigInt(Math.floor(random() * 2 ** 24)) * BigInt(Math.floor(random() * 2 ** 24)));
+    for (const id of ids) {
+      const shifts = encodeId(keyA, id);
+      expect(shifts).toHaveLength(PAYLOAD_TILES);
+      expect(decodeShifts(keyA, shifts)).toBe(id);
+    }
+  });
+
+  test('neighbouring IDs share no symbols, and the key changes every symbol', () => {
+    const a = encodeId(keyA, 1000n);
+    const b = encodeId(keyA, 1001n);
+    const c = encodeId(keyB, 1000n);
+    for (let t = 0; t < PAYLOAD_TILES; t++) {
+      expect(a[t]).not.toEqual(b[t]);
+      expect(a[t]).not.toEqual(c[t]);
+    }
+  });
+
+  test('random symbols (noise) never decode to a valid ID; another key does not decode', () => {
+    const random = prng(11);
+    let valid = 0;
+    for (let trial = 0; trial < 20000; trial++) {
+      const shifts = Array.from({ length: PAYLOAD_TILES }, () => ({ dx: Math.floor(random() * CELLS), dy: Math.floor(random() * CELLS) }));
+      if (decodeShifts(keyA, shifts) !== null) valid++;
+    }
+    // 22 check bits: 20,000 tries expect 0.005 false decodes.
+    expect(valid).toBe(0);
+    expect(decodeShifts(keyB, encodeId(keyA, 123n))).toBeNull();
+  });
+
+  test('parseId accepts 0..2^48-1 and says what it received otherwise', () => {
+    expect(parseId('281474976710655')).toBe(MAX_ID);
+    expect(parseId(7)).toBe(7n);
+    expect(() => parseId('281474976710656')).toThrow(UsageError);
+    expect(() => parseId('-1')).toThrow(/Expected an ID: an integer from 0 to 281474976710655 \(48 bits\) but received "-1"/);
+    expect(() => parseId('12abc')).toThrow(UsageError);
+    expect(() => parseId(1.5)).toThrow(UsageError);
+  });
+});
+
+describe('perceptual mask', () => {
+  function plane(fill: (x: number, y: number) => number, w = 256, h = 256): Uint8Array {
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = Math.max(0, Math.min(255, Math.round(fill(x, y))));
+    return data;
+  }
+
+  test('is low on flat areas and gradients, high on texture, and lower near black', () => {
+    const random = prng(3);
+    const mask = new BlockMask(256, 256);
+    const mean = () => mask.values.reduce((a, b) => a + b, 0) / mask.values.length;
+    mask.compute(plane(() => 120), 256, 8);
+    const flat = mean();
+    mask.compute(plane((x) => 30 + x * 0.7), 256, 8);
+    const gradient = mean();
+    mask.compute(plane(() => 120 + (random() - 0.5) * 60), 256, 8);
+    const texture = mean();
+    mask.compute(plane(() => 20 + (random() - 0.5) * 60), 256, 8);
+    const darkTexture = mean();
+    expect(flat).toBeLessThan(0.25);
+    expect(gradient).toBeLessThan(0.25);
+    expect(texture).toBeGreaterThan(1.5);
+    expect(darkTexture).toBeLessThan(texture * 0.7);
+  });
+
+  test('gives a 10-bit plane the same mask as the same picture in 8 bits', () => {
+    const random = prng(5);
+    const eight = plane(() => 100 + (random() - 0.5) * 40);
+    const ten = Uint16Array.from(eight, (v) => v * 4);
+    const a = new BlockMask(256, 256);
+    const b = new BlockMask(256, 256);
+    a.compute(eight, 256, 8);
+    b.compute(ten, 256, 10);
+    for (let i = 0; i < a.values.length; i++) expect(b.values[i]).toBeCloseTo(a.values[i], 5);
+  });
+});
+
+describe('statistics', () => {
+  test('the normal tail is accurate in the log domain far into the tail', () => {
+    const cases: Array<[number, number]> = [
+      [0, 0.5],
+      [1.959963985, 0.025],
+      [3, 1.349898e-3],
+      [6, 9.865876e-10],
+      [10, 7.619853e-24],
+      [20, 2.753624e-89],
+    ];
+    for (const [z, q] of cases) expect(logNormalTail(z) / Math.log(q)).toBeCloseTo(1, 5);
+    expect(Math.exp(logNormalTail(-3))).toBeCloseTo(1 - 1.349898e-3, 6);
+  });
+});
