@@ -33,6 +33,33 @@ export type {
   ExtractProgress,
 } from './api/index.js';
 
+// Watermark math: keys, payload, embedder and streaming detector (pure TypeScript, no files, no ffmpeg).
+export {
+  ACCUSATION_THRESHOLD,
+  CHECK_BITS,
+  DEFAULT_STRENGTH,
+  EARLY_STOP_MARGIN,
+  ID_BITS,
+  KEY_BYTES,
+  MAX_ID,
+  WatermarkDetector,
+  WatermarkEmbedder,
+  createKey,
+  keyFromSecret,
+  parseId,
+  workingSizeFor,
+} from './watermark/index.js';
+export type {
+  CandidateScore,
+  DetectorOptions,
+  EmbedderOptions,
+  LumaPlane,
+  SyncEstimate,
+  TimelinePoint,
+  WatermarkKey,
+  WatermarkVerdict,
+} from './watermark/index.js';
+
 // Media layer: ffmpeg binaries, probing, frames in and out, streaming transforms (knows nothing about watermarks).
 export {
   FRAME_PIXEL_FORMATS,
