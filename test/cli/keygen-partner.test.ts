@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKey } from '@reelmark/core';
-import { hasStackTrace, listDir, reelmark, removeDir, tempDir } from './helpers.js';
+import { CLI, hasStackTrace, listDir, reelmark, removeDir, run, tempDir } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -194,5 +194,12 @@ describe('reelmark doctor', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^ffmpeg\s+\S+/m);
     expect(human.stdout).toMatch(/libx264 yes/);
+  });
+
+  it('stays quiet when its reader goes away (stdout piped into a command that exits at once)', async () => {
+    const errors = join(dir, 'doctor.stderr');
+    const piped = await run('sh', ['-c', `"${process.execPath}" "${CLI}" doctor 2>"${errors}" | true`]);
+    expect(piped.code).toBe(0);
+    expect(await readFile(errors, 'utf8')).toBe('');
   });
 });
