@@ -9,7 +9,7 @@ import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
 import { assertId, throwIfAborted } from './common.js';
-import { FrameMarker, assertWholeInput, checkEmbedOptions, expectedFrames, progressReporter } from './embed.js';
+import { FrameMarker, assertWholeInput, checkEmbedOptions, embedResult, expectedFrames, progressReporter } from './embed.js';
 import type { EmbedOptions, EmbedProgress, EmbedResult } from './embed.js';
 
 /** One recipient of a batch. */
@@ -113,39 +113,8 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   await assertWholeInput(info, markers[0], frames, written.map((w) => w.output));
   const seconds = (performance.now() - started) / 1000;
   const results = checked.map((c, i) => {
-    const psnr = markers[i].distortion.psnr ?? Number.NaN;
-    const psnrWorstFrame = markers[i].distortion.psnrWorstFrame ?? Number.NaN;
-    const round = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
-    const json = {
-      input: c.input,
-      output: c.output,
-      kind: info.kind,
-      id: c.id.toString(),
-      keyId: c.key.id,
-      strength: c.strength,
-      frames,
-      width: info.width,
-      height: info.height,
-      seconds: Math.round(seconds * 1000) / 1000,
-      psnr: round(psnr),
-      psnrWorstFrame: round(psnrWorstFrame),
-    };
-    return {
-      input: c.input,
-      output: c.output,
-      name: c.name,
-      kind: info.kind,
-      id: c.id,
-      keyId: c.key.id,
-      strength: c.strength,
-      frames,
-      width: info.width,
-      height: info.height,
-      seconds,
-      psnr,
-      psnrWorstFrame,
-      toJSON: () => ({ ...json, name: c.name }),
-    };
+    const single = embedResult(c, info.kind, markers[i], frames, info, seconds);
+    return { ...single, name: c.name, toJSON: () => ({ ...single.toJSON(), name: c.name }) };
   });
   return {
     input: common.input,

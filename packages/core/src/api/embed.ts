@@ -224,17 +224,17 @@ export function expectedFrames(info: MediaInfo): number | null {
   return typeof count === 'number' && count > 0 ? count : null;
 }
 
-function result(
+/** The result of one output. @internal */
+export function embedResult(
   checked: CheckedEmbedOptions,
   kind: 'video' | 'image',
   marker: FrameMarker,
   frames: number,
   info: { width: number; height: number },
-  started: number,
+  seconds: number,
 ): EmbedResult {
   const psnr = marker.distortion.psnr ?? Number.NaN;
   const psnrWorstFrame = marker.distortion.psnrWorstFrame ?? Number.NaN;
-  const seconds = (performance.now() - started) / 1000;
   const round = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
   return {
     input: checked.input,
@@ -288,7 +288,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
     onProgress: report ? (progress) => report(progress.framesDone) : undefined,
   });
   await assertWholeInput(info, marker, done.frames, [done.output]);
-  return result(checked, info.kind, marker, done.frames, info, started);
+  return embedResult(checked, info.kind, marker, done.frames, info, (performance.now() - started) / 1000);
 }
 
 /**
