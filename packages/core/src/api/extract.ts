@@ -46,7 +46,7 @@ export interface ExtractProgress {
   readonly framesAnalyzed: number;
   /** Seconds of the input analysed so far. */
   readonly secondsAnalyzed: number;
-  /** Seconds that will be analysed at most (input duration or `maxSeconds`), when known. */
+  /** Seconds that will be analysed at most (input duration or `maxSeconds`), when known (null for a still). */
   readonly secondsTotal: number | null;
   /** Whether the verdict is already certain (reading stops unless `fullScan`). */
   readonly certain: boolean;
@@ -133,7 +133,8 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
     masterHeight: checked.masterHeight,
   });
   const duration = typeof info.duration === 'number' && info.duration > 0 ? info.duration : null;
-  const secondsTotal = info.kind === 'image' ? 0 : checked.maxSeconds !== undefined && duration !== null ? Math.min(duration, checked.maxSeconds) : (checked.maxSeconds ?? duration);
+  let secondsTotal: number | null = null;
+  if (info.kind === 'video') secondsTotal = duration !== null && checked.maxSeconds !== undefined ? Math.min(duration, checked.maxSeconds) : (checked.maxSeconds ?? duration);
   let stoppedEarly = false;
   let frames = 0;
   const frameStream = readFrames(checked.input, {
