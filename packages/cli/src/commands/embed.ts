@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { DEFAULT_STRENGTH, embed, loadKey, loadRegistry, parseId } from '@reelmark/core';
+import { DEFAULT_REGISTRY_PATH, DEFAULT_STRENGTH, embed, loadKey, loadRegistry, parseId } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
@@ -54,7 +54,7 @@ export const embedCommand = defineCommand({
     if (args.registry !== undefined && args.partner === undefined) throw new CliUsageError('--registry is only used with --partner');
     const encode = encodeOptions(args);
     const key = await loadKey(args.key);
-    const id = args.id !== undefined ? parseId(args.id) : (await loadRegistry(args.registry ?? 'partners.json')).require(args.partner!).id;
+    const id = args.id !== undefined ? parseId(args.id) : (await loadRegistry(args.registry ?? DEFAULT_REGISTRY_PATH)).require(args.partner!).id;
     const progress = createProgress(context, 'embed', args.json);
     let result;
     try {

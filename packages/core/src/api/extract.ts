@@ -4,6 +4,7 @@
  */
 import { InputError, UsageError } from '../errors.js';
 import { probe, readFrames } from '../media/index.js';
+import type { MediaInfo } from '../media/index.js';
 import { PartnerRegistry } from '../registry.js';
 import type { Partner } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
@@ -120,10 +121,19 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
       checked.input,
     );
   }
-  // Hash while decoding; the rejection is observed below, or swallowed if detection fails first.
-  const hashing = sha256File(checked.input, checked.signal);
+  // Hash while decoding. If detection fails first, the hash is stopped so that a long file is not read to its end
+  // for nothing (and does not keep the process alive).
+  const stopHashing = new AbortController();
+  const hashing = sha256File(checked.input, checked.signal ? AbortSignal.any([checked.signal, stopHashing.signal]) : stopHashing.signal);
   hashing.catch(() => undefined);
+  try {
+    return await detect(checked, info, hashing);
+  } finally {
+    stopHashing.abort();
+  }
+}
 
+async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>): Promise<Detection> {
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,
