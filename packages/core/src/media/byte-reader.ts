@@ -15,6 +15,8 @@ export class ByteReader {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private paused = false;
+  /** The waiting reader is woken only once this many bytes are available (one wake per frame, not per chunk). */
+  private wanted = 0;
   /** Total bytes consumed so far. */
   position = 0;
 
@@ -25,11 +27,12 @@ export class ByteReader {
     stream.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.queued += chunk.length;
-      if (this.queued >= this.highWaterBytes && !this.paused) {
+      const available = this.available;
+      if (available >= this.highWaterBytes && !this.paused) {
         this.paused = true;
         stream.pause();
       }
-      this.notify();
+      if (available >= this.wanted) this.notify();
     });
     stream.on('end', () => {
       this.ended = true;
@@ -63,7 +66,7 @@ export class ByteReader {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.queued - this.head < this.highWaterBytes) {
+    if (this.paused && this.available < this.highWaterBytes) {
       this.paused = false;
       this.stream.resume();
     }
@@ -74,9 +77,11 @@ export class ByteReader {
     while (this.available < n) {
       if (this.failure) throw this.failure;
       if (this.ended) return false;
+      this.wanted = Math.min(n, this.highWaterBytes);
       this.maybeResume();
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    this.wanted = 0;
     return true;
   }
 
@@ -105,7 +110,10 @@ export class ByteReader {
   async readInto(target: Uint8Array, n: number, offset = 0): Promise<boolean> {
     let done = 0;
     while (done < n) {
-      if (this.available === 0 && !(await this.ensure(1))) return false;
+      // Wait for the whole remainder at once (bounded by the read-ahead limit), not chunk by chunk.
+      if (this.available === 0 && !(await this.ensure(Math.min(n - done, this.highWaterBytes)))) {
+        if (this.available === 0) return false;
+      }
       const chunk = this.chunks[0];
       const take = Math.min(n - done, chunk.length - this.head);
       target.set(chunk.subarray(this.head, this.head + take), offset + done);

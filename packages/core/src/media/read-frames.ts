@@ -239,7 +239,7 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
         throw pixelFormatError(info.path, plan.pixelFormat, `ffmpeg delivered an unexpected raw format (${video.fourcc.toString('latin1')})`);
       }
       layout = new FrameLayout(plan.pixelFormat, video.width, video.height);
-      reader.setHighWater(Math.min(layout.byteSize, 64 << 20));
+      reader.setHighWater(Math.min(layout.byteSize + (1 << 20), 96 << 20));
       pool = options.reuseBuffers ? new BufferPool(readAhead + 1, layout.byteSize) : undefined;
       const { num, den } = video.timeBase;
       for (;;) {
