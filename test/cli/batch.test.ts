@@ -1,10 +1,11 @@
 /**
  * batch: one decode of the master, one output per recipient named after it, each carrying its own ID.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '@reelmark/core';
-import { listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
+import { ffmpeg, listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
 let master: string;
@@ -25,7 +26,7 @@ afterAll(async () => {
 describe('reelmark batch', () => {
   it('writes one output per partner, each decoding to its own ID and partner', async () => {
     const out = join(dir, 'out');
-    await import('node:fs/promises').then((fs) => fs.mkdir(out));
+    await mkdir(out);
     const result = await reelmark(['batch', master, '--key', key, '--registry', registry, '--out-dir', out, '--crf', '18', '--preset', 'veryfast', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
@@ -49,7 +50,7 @@ describe('reelmark batch', () => {
 
   it('names outputs by ID with --ids, and a subset of partners with --partners', async () => {
     const byId = join(dir, 'by-id');
-    await import('node:fs/promises').then((fs) => fs.mkdir(byId));
+    await mkdir(byId);
     const ids = await reelmark(['batch', master, '--key', key, '--ids', '1001,1002', '--out-dir', byId, '--preset', 'veryfast']);
     expect(ids.code, ids.stderr).toBe(0);
     expect(ids.stdout).toMatch(/2 outputs, 24 frames decoded once/);
@@ -58,9 +59,26 @@ describe('reelmark batch', () => {
     expect(JSON.parse(found.stdout)).toMatchObject({ found: true, id: '1002' });
 
     const subset = join(dir, 'subset');
-    await import('node:fs/promises').then((fs) => fs.mkdir(subset));
+    await mkdir(subset);
     const some = await reelmark(['batch', master, '--key', key, '-r', registry, '--partners', 'omega', '--out-dir', subset, '--preset', 'ultrafast']);
     expect(some.code, some.stderr).toBe(0);
     expect(await listDir(subset)).toEqual(['master.omega.mp4']);
+  });
+
+  it('names both partners when two of their copies are averaged (collusion), and no one else', async () => {
+    const out = join(dir, 'out');
+    const averaged = join(dir, 'averaged.mp4');
+    await ffmpeg([
+      '-i', join(out, 'master.acme-vfx.mp4'), '-i', join(out, 'master.omega.mp4'),
+      '-filter_complex', '[0:v][1:v]blend=all_mode=average', '-c:v', 'libx264', '-crf', '18', '-preset', 'veryfast', averaged,
+    ]);
+    const result = await reelmark(['extract', averaged, '--key', key, '--registry', registry, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const d = JSON.parse(result.stdout);
+    expect(d.found).toBe(true);
+    const accused = d.candidates.filter((c: { accused: boolean }) => c.accused).map((c: { partner: string }) => c.partner);
+    expect(accused.sort()).toEqual(['acme-vfx', 'omega']);
+    const human = await reelmark(['extract', averaged, '--key', key, '--registry', registry]);
+    expect(human.stdout).toMatch(/2 candidates accused/);
   });
 });

@@ -2,7 +2,7 @@
  * Ctrl-C during embed or batch: exit 130, no partial output, no temporary file, no ffmpeg process left.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, listDir, makeClip, reelmark, removeDir, tempDir } from './helpers.js';
@@ -62,7 +62,7 @@ describe('Ctrl-C', () => {
 
   it('during batch leaves none of the outputs and no ffmpeg process', async () => {
     const out = join(dir, 'out');
-    await import('node:fs/promises').then((fs) => fs.mkdir(out));
+    await mkdir(out);
     // The folder starts empty: interruptAfterProgress waits for more than two entries (temporary outputs).
     const { code, stderr } = await interruptAfterProgress(['batch', master, '--key', key, '--ids', '1,2,3', '--out-dir', out], out);
     expect(code, stderr).toBe(130);
