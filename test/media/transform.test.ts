@@ -116,6 +116,7 @@ describe('transformVideo', () => {
     expect(v.color_primaries).toBe('bt709');
     expect(v.color_transfer).toBe('bt709');
     expect(v.color_space).toBe('bt709');
+    expect(v.color_range).toBe(src.find((s) => s.codec_type === 'video')!.color_range); // ProRes in mov: none stated
     expect(v.tags?.timecode).toBe('01:02:03:04');
     expect(dst.some((s) => s.codec_tag_string === 'tmcd' && s.tags?.timecode === '01:02:03:04')).toBe(true);
     expect(dst.filter((s) => s.codec_type === 'video')).toHaveLength(1);
@@ -143,6 +144,26 @@ describe('transformVideo', () => {
     expect(info.audio[0].language).toBe('fra');
     expect(await framePts(out)).toEqual(await framePts(clips.h264));
     expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(clips.h264));
+  });
+
+  it('copies subtitle streams packet for packet and handles 1920x1080 frames', async () => {
+    const { ffmpeg, writeFile } = { ...(await import('../helpers/ffmpeg.js')), ...(await import('node:fs/promises')) };
+    const srt = path.join(dir, 'subs.srt');
+    await writeFile(srt, '1\n00:00:00,000 --> 00:00:00,100\nreelmark\n\n2\n00:00:00,120 --> 00:00:00,200\nsecond line\n');
+    const big = await makeClip(dir, 'big.mkv', { size: '1920x1080', duration: 0.2, video: ['-c:v', 'ffv1', '-pix_fmt', 'yuv420p10le'], audio: ['-c:a', 'flac'] });
+    const withSubs = path.join(dir, 'big-subs.mkv');
+    await ffmpeg(['-i', big, '-i', srt, '-map', '0', '-map', '1', '-c', 'copy', '-metadata:s:s:0', 'language=eng', '-y', withSubs]);
+    const out = path.join(dir, 'big-subs.out.mkv');
+    const result = await transformVideo(withSubs, out, noop);
+    expect(result.frames).toBe(5);
+    const packets = async (file: string): Promise<string> =>
+      (await ffmpeg(['-i', file, '-map', '0:s', '-c', 'copy', '-f', 'framemd5', '-'])).toString().split('\n').filter((l) => l && !l.startsWith('#')).join('\n');
+    const subs = await packets(out);
+    expect(subs.split('\n')).toHaveLength(2);
+    expect(subs).toBe(await packets(withSubs));
+    expect((await probe(out)).subtitles[0].language).toBe('eng');
+    expect(await frameHashes(out)).toEqual(await frameHashes(withSubs));
+    expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(withSubs));
   });
 
   it('keeps the display rotation of the source', async () => {
