@@ -16,6 +16,7 @@ import {
   embedVideo,
   extractImage,
   extractVideo,
+  readFrames,
 } from '@reelmark/core';
 import type { EmbedProgress } from '@reelmark/core';
 import { makeClip, makeStill, removeDir, tempDir } from '../cli/helpers.js';
@@ -109,6 +110,29 @@ describe('abort and progress', () => {
     expect(result.toJSON()).toMatchObject({ output, id: '99', keyId: key.id, frames: 48, kind: 'video' });
     expect(result.psnr).toBeGreaterThan(40);
     expect(result.psnrWorstFrame).toBeLessThanOrEqual(result.psnr + 1e-9);
+  });
+});
+
+describe('PSNR summary', () => {
+  it('equals the luma PSNR of the written frames against the source, measured independently (lossless FFV1)', async () => {
+    const output = join(dir, 'lossless.mkv');
+    const result = await embedVideo({ input: clip, output, key, id: 5n, codec: 'ffv1' });
+    let sum = 0;
+    let count = 0;
+    const source = readFrames(clip, { lumaOnly: true })[Symbol.asyncIterator]();
+    for await (const marked of readFrames(output, { lumaOnly: true })) {
+      const next = await source.next();
+      if (next.done) throw new Error('the source has fewer frames than the output');
+      const a = marked.planes[0].data;
+      const b = next.value.planes[0].data;
+      for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+      count += a.length;
+    }
+    await source.return?.();
+    expect(count).toBe(640 * 360 * 48);
+    const psnr = 10 * Math.log10((255 * 255) / (sum / count));
+    expect(result.psnr).toBeCloseTo(psnr, 2);
+    expect(result.psnr).toBeLessThan(70); // a mark was added
   });
 });
 

@@ -22,7 +22,8 @@ export class LumaDistortion {
       this.#before = data instanceof Uint16Array ? new Uint16Array(size) : new Uint8Array(size);
     }
     const copy = this.#before;
-    for (let y = 0; y < height; y++) copy.set(data.subarray(y * stride, y * stride + width), y * width);
+    if (stride === width) copy.set(data.subarray(0, size));
+    else for (let y = 0; y < height; y++) copy.set(data.subarray(y * stride, y * stride + width), y * width);
   }
 
   /** Compare the marked plane with the copy taken by `before`. */
@@ -31,12 +32,20 @@ export class LumaDistortion {
     if (!copy) return;
     const { data, width, height, stride, bitDepth } = luma;
     let sum = 0;
-    for (let y = 0; y < height; y++) {
-      const row = y * stride;
-      const copyRow = y * width;
-      for (let x = 0; x < width; x++) {
-        const d = data[row + x] - copy[copyRow + x];
+    if (stride === width) {
+      const size = width * height;
+      for (let i = 0; i < size; i++) {
+        const d = data[i] - copy[i];
         sum += d * d;
+      }
+    } else {
+      for (let y = 0; y < height; y++) {
+        const row = y * stride;
+        const copyRow = y * width;
+        for (let x = 0; x < width; x++) {
+          const d = data[row + x] - copy[copyRow + x];
+          sum += d * d;
+        }
       }
     }
     const peak = (1 << bitDepth) - 1;
