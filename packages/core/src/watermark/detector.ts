@@ -221,9 +221,7 @@ export class WatermarkDetector {
         `Expected a ${this.workingWidth}x${this.workingHeight} plane (the detector's working size) but received ${plane.width}x${plane.height}`,
       );
     }
-    const white = this.whitener.process(plane);
-    const acc = this.accumulator;
-    for (let i = 0; i < acc.length; i++) acc[i] += white[i];
+    this.whitener.accumulate(plane, this.accumulator);
     this.frames++;
     if (Number.isFinite(timeSeconds)) {
       if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);
