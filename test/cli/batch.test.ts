@@ -65,6 +65,19 @@ describe('reelmark batch', () => {
     expect(await listDir(subset)).toEqual(['master.omega.mp4']);
   });
 
+  it('embed --partner takes the ID from the registry; an unknown partner is an input error', async () => {
+    const output = join(dir, 'zeta.mp4');
+    const result = await reelmark(['embed', master, '-o', output, '--key', key, '--partner', 'zeta-post', '-r', registry, '--preset', 'ultrafast', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ id: '2', partner: 'zeta-post', output });
+    const found = await reelmark(['extract', output, '--key', key, '-r', registry, '--json']);
+    expect(JSON.parse(found.stdout)).toMatchObject({ found: true, id: '2', partner: 'zeta-post' });
+    const ghost = await reelmark(['embed', master, '-o', join(dir, 'ghost.mp4'), '--key', key, '--partner', 'ghost', '-r', registry]);
+    expect(ghost.code).toBe(2);
+    expect(ghost.stderr.trim()).toBe(`reelmark: ${registry}: no partner named 'ghost' (see 'reelmark partner list')`);
+    expect(await listDir(dir)).not.toContain('ghost.mp4');
+  });
+
   it('names both partners when two of their copies are averaged (collusion), and no one else', async () => {
     const out = join(dir, 'out');
     const averaged = join(dir, 'averaged.mp4');
