@@ -57,7 +57,8 @@ export function optionalNumber(
   if (value === undefined) return undefined;
   const kind = integer ? 'an integer' : 'a number';
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    invalid(name, `${kind} between ${min} and ${max}`, value);
+    const range = min === Number.MIN_VALUE ? (max === Number.MAX_VALUE ? 'a positive number' : `${kind} > 0 and <= ${max}`) : `${kind} between ${min} and ${max}`;
+    invalid(name, range, value);
   }
   return value;
 }

@@ -117,7 +117,8 @@ export function checkEmbedOptions(options: unknown, name = 'options'): CheckedEm
     output: o.output,
     key: o.key,
     id: o.id,
-    strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, 100) ?? DEFAULT_STRENGTH,
+    // The embedder checks the upper bound of its own scale.
+    strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, Number.MAX_VALUE) ?? DEFAULT_STRENGTH,
     codec: optionalString(o.codec, `${name}.codec`),
     crf: optionalNumber(o.crf, `${name}.crf`, 0, 63, true),
     preset: optionalString(o.preset, `${name}.preset`),
