@@ -6,6 +6,7 @@ import {
   WatermarkEmbedder,
   type LumaPlane,
 } from '../../packages/core/src/watermark/index.js';
+import { encodeId } from '../../packages/core/src/watermark/payload.js';
 import { addNoise, downscale, frameOf, makeScene, psnr } from './synthetic.js';
 
 const W = 960;
@@ -136,6 +137,24 @@ describe('detector on synthetic footage', () => {
     const accused = verdict.candidates.filter((c) => c.accused).map((c) => c.id);
     expect(accused.sort()).toEqual([other, id].sort());
     expect(verdict.found).toBe(true);
+  });
+
+  test('does not accuse an innocent candidate that shares one tile symbol with the guilty ID', () => {
+    const guilty = encodeId(key, id);
+    let sharer = -1n;
+    for (let candidate = 1n; candidate < 200000n && sharer < 0n; candidate++) {
+      const shifts = encodeId(key, candidate);
+      if (shifts.some((s, t) => s.dx === guilty[t].dx && s.dy === guilty[t].dy)) sharer = candidate;
+    }
+    expect(sharer).toBeGreaterThan(0n);
+    // Clean frames: every tile's peak is strong, so one shared tile alone would score far past the threshold.
+    const verdict = detect(frames, { candidates: [sharer, id, 5n, 6n] });
+    const guiltyScore = verdict.candidates.find((c) => c.id === id)!;
+    const innocent = verdict.candidates.find((c) => c.id === sharer)!;
+    expect(guiltyScore.accused).toBe(true);
+    expect(guiltyScore.score / Math.sqrt(5)).toBeGreaterThan(8);
+    expect(innocent.accused).toBe(false);
+    expect(innocent.falseAlarmProbability).toBeGreaterThan(1e-6);
   });
 
   test('does not accuse anyone on unmarked content or with another key', () => {

@@ -393,8 +393,12 @@ export class WatermarkDetector {
     const decodedById = new Map<bigint, number>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
+    // [K][PAYLOAD_TILES] per-tile z of each candidate where its two scores were taken (for explaining away).
+    const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
+    const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
     const combined = new Float64Array(positions);
+    const tileValues = new Float64Array(PAYLOAD_TILES);
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
     for (let s = 0; s < syncs.length; s++) {
@@ -444,9 +448,13 @@ export class WatermarkDetector {
         // (i) The payload read at the reference tile's position.
         let sum = 0;
         for (let t = 0; t < PAYLOAD_TILES; t++) {
-          sum += z[t + 1][((ry + shifts[t].dy) & (CELLS - 1)) * CELLS + ((rx + shifts[t].dx) & (CELLS - 1))];
+          tileValues[t] = z[t + 1][((ry + shifts[t].dy) & (CELLS - 1)) * CELLS + ((rx + shifts[t].dx) & (CELLS - 1))];
+          sum += tileValues[t];
         }
-        if (sum * Z_NORM > atSync[c]) atSync[c] = sum * Z_NORM;
+        if (sum * Z_NORM > atSync[c]) {
+          atSync[c] = sum * Z_NORM;
+          atSyncTiles[c].set(tileValues);
+        }
         // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
         // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
         if (s >= jointSyncs) continue;
@@ -466,10 +474,12 @@ export class WatermarkDetector {
         const by = (bestI - bx) / CELLS;
         let payload = 0;
         for (let t = 0; t < PAYLOAD_TILES; t++) {
-          payload += z[t + 1][((by + shifts[t].dy) & (CELLS - 1)) * CELLS + ((bx + shifts[t].dx) & (CELLS - 1))];
+          tileValues[t] = z[t + 1][((by + shifts[t].dy) & (CELLS - 1)) * CELLS + ((bx + shifts[t].dx) & (CELLS - 1))];
+          payload += tileValues[t];
         }
         if (payload * Z_NORM > joint[c]) {
           joint[c] = payload * Z_NORM;
+          jointTiles[c].set(tileValues);
           jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI] };
         }
       }
@@ -478,16 +488,39 @@ export class WatermarkDetector {
     const decoded = [...decodedById.entries()]
       .map(([id, score]) => ({ id, score: round3(score), log10p: log10Bonferroni(score, decodedTrials) }))
       .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-    const candidates = this.candidateIds
-      .map((id, c) => {
-        // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
-        const a = log10Bonferroni(atSync[c], atSyncTrials);
-        const b = joint[c] > -Infinity ? log10Bonferroni(joint[c], jointTrials) : 0;
-        const log10p = Math.min(0, Math.LOG10E * Math.LN2 + Math.min(a, b));
-        const score = b < a ? joint[c] : atSync[c];
-        return { id, index: c, score: round3(score), log10p, viaJoint: b < a, accused: log10p < log10Threshold };
-      })
+    // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
+    const judge = (c: number, tiles: readonly number[]) => {
+      const norm = tiles.length > 0 ? 1 / Math.sqrt(tiles.length) : 0;
+      let a = 0;
+      let b = 0;
+      for (const t of tiles) {
+        a += atSyncTiles[c][t];
+        b += jointTiles[c][t];
+      }
+      const atScore = tiles.length > 0 ? a * norm : -Infinity;
+      const jointScore = tiles.length > 0 && joint[c] > -Infinity ? b * norm : -Infinity;
+      const pa = atScore > -Infinity ? log10Bonferroni(atScore, atSyncTrials) : 0;
+      const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, jointTrials) : 0;
+      const log10p = Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+      return { score: pb < pa ? jointScore : atScore, log10p, viaJoint: pb < pa };
+    };
+    const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);
+    const ranked = this.candidateIds
+      .map((id, c) => ({ id, index: c, ...judge(c, allTiles) }))
       .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    // Explaining away: a tile whose symbol belongs to an already accused candidate is that candidate's evidence, not
+    // this one's (two IDs share a tile's symbol with probability 2^-14), so it is left out of the later candidate's
+    // score, which is then renormalised over its remaining tiles.
+    const taken = Array.from({ length: PAYLOAD_TILES }, () => new Set<number>());
+    const candidates = ranked.map((entry) => {
+      const shifts = this.candidateShifts[entry.index];
+      const own = allTiles.filter((t) => !taken[t].has(shifts[t].dy * CELLS + shifts[t].dx));
+      const judged = own.length === PAYLOAD_TILES ? entry : { ...entry, ...judge(entry.index, own) };
+      const accused = judged.log10p < log10Threshold;
+      if (accused) for (const t of allTiles) taken[t].add(shifts[t].dy * CELLS + shifts[t].dx);
+      return { id: entry.id, index: entry.index, score: round3(judged.score), log10p: judged.log10p, viaJoint: judged.viaJoint, accused };
+    });
+    candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
     const accusedCandidates = candidates.filter((c) => c.accused);
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
