@@ -157,11 +157,13 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
     info,
     signal: checked.signal,
   });
+  let firstPts = Number.NaN; // containers may start their timeline anywhere (MPEG-TS often at 1.4 s or more)
   for await (const frame of frameStream) {
     detector.addFrame(lumaOf(frame), frame.pts);
     frames++;
+    if (Number.isNaN(firstPts)) firstPts = frame.pts;
     const certain = detector.certain;
-    checked.onProgress?.({ framesAnalyzed: frames, secondsAnalyzed: frame.pts, secondsTotal, certain });
+    checked.onProgress?.({ framesAnalyzed: frames, secondsAnalyzed: frame.pts - firstPts, secondsTotal, certain });
     if (certain && !checked.fullScan) {
       stoppedEarly = true;
       break; // ends the iterator: the media layer stops its ffmpeg
