@@ -18,7 +18,7 @@ import {
   extractVideo,
   readFrames,
 } from '@reelmark/core';
-import type { EmbedProgress } from '@reelmark/core';
+import type { EmbedProgress, ExtractProgress } from '@reelmark/core';
 import { makeClip, makeStill, removeDir, tempDir } from '../cli/helpers.js';
 
 let dir: string;
@@ -140,8 +140,17 @@ describe('PSNR summary', () => {
 describe('Detection', () => {
   it('serialises to the extract --json contract', async () => {
     const marked = join(dir, 'done.mp4');
-    const detection = await extractVideo({ input: marked, key, partners: [{ name: 'acme', id: 99n, added: '' }, { name: 'zeta', id: 7n, added: '' }] });
+    const progress: ExtractProgress[] = [];
+    const detection = await extractVideo({
+      input: marked,
+      key,
+      partners: [{ name: 'acme', id: 99n, added: '' }, { name: 'zeta', id: 7n, added: '' }],
+      onProgress: (p) => progress.push(p),
+    });
     expect(detection).toBeInstanceOf(Detection);
+    expect(progress.map((p) => p.framesAnalyzed)).toEqual(Array.from({ length: detection.framesAnalyzed }, (_, i) => i + 1));
+    expect(progress[0]).toMatchObject({ secondsAnalyzed: 0, secondsTotal: 2 });
+    expect(progress.at(-1)?.certain).toBe(detection.stoppedEarly);
     expect(detection.found).toBe(true);
     expect(detection.id).toBe(99n);
     const json = JSON.parse(JSON.stringify(detection));
