@@ -44,7 +44,7 @@ const MASTER_ASPECTS = [16 / 9, 1.85, 1.9, 2.0, 2.39, 4 / 3];
 /** Master heights tried for crops kept at their cropped size. */
 const MASTER_HEIGHTS = [480, 576, 720, 1080, 1440, 2160];
 /** Sync hypotheses at which payloads are read. */
-const SYNC_CANDIDATES = 6;
+const SYNC_CANDIDATES = 10;
 /** Finer uniform steps (in sweep steps) tried around the three strongest hypotheses. */
 const REFINE_STEPS = [-0.75, -0.5, -0.25, 0.25, 0.5, 0.75];
 /** Candidate x sync-hypothesis pairs searched jointly per look (bounds the cost with long candidate lists). */
