@@ -40,21 +40,8 @@ export class TileCorrelator {
    * origin at (originX, originY), then takes the phase-only spectrum of the folded tile.
    */
   foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
-    if (this.colBin.length < width) this.colBin = new Int32Array(width);
-    if (this.rowBin.length < height) this.rowBin = new Int32Array(height);
-    const { colBin, rowBin, foldRe, foldIm } = this;
-    const kx = CELLS / periodX;
-    const ky = CELLS / periodY;
-    // Large positive offset keeps the rounded index non-negative before the power-of-two wrap.
-    const wrap = CELLS * 1024;
-    for (let x = 0; x < width; x++) colBin[x] = (Math.round((x - originX) * kx) + wrap) & (CELLS - 1);
-    for (let y = 0; y < height; y++) rowBin[y] = ((Math.round((y - originY) * ky) + wrap) & (CELLS - 1)) * CELLS;
-    foldRe.fill(0);
-    for (let y = 0; y < height; y++) {
-      const base = rowBin[y];
-      const line = y * width;
-      for (let x = 0; x < width; x++) foldRe[base + colBin[x]] += plane[line + x];
-    }
+    const { foldRe, foldIm } = this;
+    this.fold(plane, width, height, periodX, periodY, originX, originY, foldRe);
     foldIm.fill(0);
     fft2d(foldRe, foldIm, CELLS);
     const { band } = this.spectra;
@@ -75,6 +62,98 @@ export class TileCorrelator {
         specRe[i] = 0;
         specIm[i] = 0;
       }
+    }
+  }
+
+  /**
+   * The reference tile's correlation surfaces for two period hypotheses at once: both folds share one complex FFT
+   * (A in the real part, B in the imaginary part, separated by Hermitian symmetry) and both real surfaces share
+   * one inverse FFT (A + iB). Half the transform work of two `foldAndTransform` + `correlate` calls.
+   */
+  referencePair(
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: { periodX: number; periodY: number },
+    b: { periodX: number; periodY: number },
+    originX: number,
+    originY: number,
+    outA: Float64Array,
+    outB: Float64Array,
+  ): void {
+    const { foldRe, foldIm, workRe, workIm } = this;
+    this.fold(plane, width, height, a.periodX, a.periodY, originX, originY, foldRe);
+    this.fold(plane, width, height, b.periodX, b.periodY, originX, originY, foldIm);
+    fft2d(foldRe, foldIm, CELLS);
+    const { band } = this.spectra;
+    const kr = this.spectra.re[0];
+    const ki = this.spectra.im[0];
+    const mask = CELLS - 1;
+    for (let fy = 0; fy < CELLS; fy++) {
+      const my = ((CELLS - fy) & mask) * CELLS;
+      for (let fx = 0; fx < CELLS; fx++) {
+        const i = fy * CELLS + fx;
+        if (!band[i]) {
+          workRe[i] = 0;
+          workIm[i] = 0;
+          continue;
+        }
+        const m = my + ((CELLS - fx) & mask);
+        const zr = foldRe[i];
+        const zi = foldIm[i];
+        const wr = foldRe[m];
+        const wi = foldIm[m];
+        // X_A = (Z[k] + conj Z[-k]) / 2, X_B = (Z[k] - conj Z[-k]) / 2i
+        let ar = 0.5 * (zr + wr);
+        let ai = 0.5 * (zi - wi);
+        let br = 0.5 * (zi + wi);
+        let bi = -0.5 * (zr - wr);
+        const am = Math.sqrt(ar * ar + ai * ai);
+        const bm = Math.sqrt(br * br + bi * bi);
+        if (am > 1e-12) {
+          ar /= am;
+          ai /= am;
+        } else {
+          ar = 0;
+          ai = 0;
+        }
+        if (bm > 1e-12) {
+          br /= bm;
+          bi /= bm;
+        } else {
+          br = 0;
+          bi = 0;
+        }
+        // P_A = X_A conj(K), P_B = X_B conj(K); transform P_A + i P_B.
+        const par = ar * kr[i] + ai * ki[i];
+        const pai = ai * kr[i] - ar * ki[i];
+        const pbr = br * kr[i] + bi * ki[i];
+        const pbi = bi * kr[i] - br * ki[i];
+        workRe[i] = par - pbi;
+        workIm[i] = pai + pbr;
+      }
+    }
+    fft2d(workRe, workIm, CELLS, true);
+    outA.set(workRe);
+    outB.set(workIm);
+  }
+
+  /** Folds `plane` under a period hypothesis into `out` ([CELLS^2], overwritten). */
+  private fold(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number, out: Float64Array): void {
+    if (this.colBin.length < width) this.colBin = new Int32Array(width);
+    if (this.rowBin.length < height) this.rowBin = new Int32Array(height);
+    const { colBin, rowBin } = this;
+    const kx = CELLS / periodX;
+    const ky = CELLS / periodY;
+    // Large positive offset keeps the rounded index non-negative before the power-of-two wrap.
+    const wrap = CELLS * 1024;
+    for (let x = 0; x < width; x++) colBin[x] = (Math.round((x - originX) * kx) + wrap) & (CELLS - 1);
+    for (let y = 0; y < height; y++) rowBin[y] = ((Math.round((y - originY) * ky) + wrap) & (CELLS - 1)) * CELLS;
+    out.fill(0);
+    for (let y = 0; y < height; y++) {
+      const base = rowBin[y];
+      const line = y * width;
+      for (let x = 0; x < width; x++) out[base + colBin[x]] += plane[line + x];
     }
   }
 

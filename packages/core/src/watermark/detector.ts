@@ -304,11 +304,16 @@ export class WatermarkDetector {
       for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
     }
     const ranked: Array<Hypothesis & { z: number }> = [];
-    for (const p of pool) {
-      // Fold origin at the reduced frame's centre, which is the full frame's centre.
-      this.correlator.foldAndTransform(out, hw, hh, p.periodX / 2, p.periodY / 2, hw >> 1, hh >> 1);
-      this.correlator.correlate(0, this.surfaces[0]);
-      ranked.push({ ...p, z: surfaceStats(this.surfaces[0]).peakZ });
+    const [surfaceA, surfaceB] = this.surfaces;
+    // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
+    // full frame's centre.
+    for (let k = 0; k < pool.length; k += 2) {
+      const a = pool[k];
+      const b = pool[k + 1] ?? pool[k];
+      const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
+      this.correlator.referencePair(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1, surfaceA, surfaceB);
+      ranked.push({ ...a, z: surfaceStats(surfaceA).peakZ });
+      if (k + 1 < pool.length) ranked.push({ ...b, z: surfaceStats(surfaceB).peakZ });
     }
     return ranked.sort((a, b) => b.z - a.z);
   }
