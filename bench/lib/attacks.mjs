@@ -1,0 +1,198 @@
+/**
+ * Attacks as small named objects with their parameters (after videoseal's augmentation list), each applied by
+ * ffmpeg exactly as a pirate would: one ffmpeg command from the marked delivery to the leak.
+ *
+ * Every attack that writes video re-encodes with libx264 (preset `veryfast`, 8-bit 4:2:0) at the attack's CRF,
+ * or at ffmpeg's default CRF 23 when the attack is not about compression. Clips are trimmed as they are cut out of
+ * the delivery: `-ss start -t length` before the input (start 1 s into the delivery when there is room, so the
+ * leak does not begin on the delivery's first frame).
+ *
+ * JPEG screenshots use the IJG quality-75 quantisation tables (libjpeg, browsers and image editors at "75"):
+ * ffmpeg's mjpeg encoder writes its `-intra_matrix` scaled by qscale/8, so `-q:v 8` with the IJG tables gives
+ * exactly the quality-75 file (checked by reading the DQT marker back).
+ */
+import path from 'node:path';
+
+import { filterPath, findFont } from './footage.mjs';
+
+const PIRATE_PRESET = 'veryfast';
+const DEFAULT_CRF = 23;
+
+/** IJG (libjpeg) quantisation tables at `quality`, raster order, as ffmpeg's -intra_matrix takes them. */
+export function ijgTables(quality) {
+  const luma = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99];
+  const chroma = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
+    ...new Array(32).fill(99)];
+  const s = quality < 50 ? 5000 / quality : 200 - 2 * quality;
+  const scale = (t) => t.map((v) => Math.min(255, Math.max(1, Math.floor((v * s + 50) / 100))));
+  return { luma: scale(luma), chroma: scale(chroma) };
+}
+
+function x264(crf) {
+  return ['-c:v', 'libx264', '-preset', PIRATE_PRESET, '-crf', String(crf), '-pix_fmt', 'yuv420p', '-an'];
+}
+
+function even(v) {
+  return Math.max(2, Math.round(v / 2) * 2);
+}
+
+/** Input arguments for a trimmed clip of the delivery (a still image is taken whole). */
+function trimmed(input, clip) {
+  if (!clip) return ['-i', input];
+  return ['-ss', String(clip.start), '-t', String(clip.length), '-i', input];
+}
+
+/**
+ * An attack that filters the picture and re-encodes it.
+ * @param {string} name
+ * @param {string} family
+ * @param {object} params shown in rows
+ * @param {(ctx: {width: number, height: number}) => string} filter ffmpeg -vf chain
+ */
+function filtered(name, family, params, filter, { crf = DEFAULT_CRF, codec = 'libx264', target = null } = {}) {
+  return {
+    name,
+    family,
+    params: { ...params, crf, codec },
+    output: 'video',
+    target,
+    args(input, output, ctx) {
+      const vf = filter(ctx);
+      const enc = codec === 'libx265'
+        ? ['-c:v', 'libx265', '-preset', PIRATE_PRESET, '-crf', String(crf), '-pix_fmt', 'yuv420p', '-x265-params', 'log-level=error', '-an']
+        : x264(crf);
+      return [...trimmed(input, ctx.clip), ...(vf ? ['-vf', vf] : []), ...enc, '-y', output];
+    },
+    extension: '.mp4',
+  };
+}
+
+/** One frame saved as a JPEG at IJG quality `quality`, scaled to `height` lines (a screenshot). */
+export function screenshot(height, { quality = 75, crop = 0, brightness = 0, name } = {}) {
+  const { luma, chroma } = ijgTables(quality);
+  return {
+    name: name ?? `jpeg-${height}p-q${quality}`,
+    family: 'screenshot',
+    params: { height, quality, crop, brightness },
+    output: 'image',
+    target: null,
+    args(input, output, ctx) {
+      const vf = [];
+      if (crop > 0) vf.push(`crop=trunc(iw*${1 - 2 * crop}/2)*2:trunc(ih*${1 - 2 * crop}/2)*2`);
+      vf.push(`scale=-2:${height}`);
+      if (brightness) vf.push(`eq=brightness=${brightness}`);
+      // One frame, 1 s into the trimmed clip (or the still itself).
+      const seek = ctx.clip ? ['-ss', String(ctx.clip.start + Math.min(1, ctx.clip.length / 2))] : [];
+      return [...seek, '-i', input, '-frames:v', '1', '-vf', vf.join(','), '-pix_fmt', 'yuvj420p', '-q:v', '8',
+        '-intra_matrix', luma.join(','), '-chroma_intra_matrix', chroma.join(','), '-y', output];
+    },
+    extension: '.jpg',
+  };
+}
+
+/** Subtitle cues covering the leak, burnt in with libass (ffmpeg's `subtitles` filter), as fan-subbed rips are. */
+export const SUBTITLES_SRT = [
+  '1', '00:00:00,000 --> 00:00:04,000', 'I never said I would keep it secret.', '',
+  '2', '00:00:04,000 --> 00:00:08,000', 'Nobody will ever know it was us.', '',
+  '3', '00:00:08,000 --> 00:00:12,000', '- Are you sure about that?', '- Positive.', '',
+].join('\n');
+
+/**
+ * Every attack of the core issue's target list. `lengths` are the clip lengths of the quick matrix (the full
+ * matrix runs every video attack at 2, 5 and 10 s); `target` says what the core issue asks of it.
+ */
+export function attackList(work) {
+  const font = findFont();
+  const logo = (ctx) => {
+    const box = 'drawbox=x=iw*0.74:y=ih*0.05:w=iw*0.21:h=ih*0.11:color=white@0.55:t=fill';
+    if (!font) return `${box},drawbox=x=iw*0.76:y=ih*0.07:w=iw*0.17:h=ih*0.07:color=black@0.7:t=fill`;
+    return `${box},drawtext=fontfile='${filterPath(font)}':text='PIRATE HD':fontsize=${Math.round(ctx.height * 0.065)}:fontcolor=black@0.85:x=w*0.755:y=h*0.072`;
+  };
+  const subs = () => `subtitles='${filterPath(path.join(work, 'subtitles.srt'))}':force_style='Fontsize=26,Outline=2,Shadow=1'`;
+  return [
+    filtered('h264-crf23', 'codec', {}, () => null, { crf: 23, target: 'blind, 2 s' }),
+    filtered('h264-crf28', 'codec', {}, () => null, { crf: 28, target: 'blind, 2 s' }),
+    filtered('h264-crf35', 'codec', {}, () => null, { crf: 35, target: 'blind, 2 s' }),
+    filtered('h265-crf28', 'codec', {}, () => null, { crf: 28, codec: 'libx265', target: 'blind, 2 s' }),
+    filtered('scale-720p-crf28', 'resize', { height: 720 }, () => 'scale=-2:720', { crf: 28, target: 'blind, 2 s' }),
+    filtered('scale-480p-crf28', 'resize', { height: 480 }, () => 'scale=-2:480', { crf: 28, target: 'blind, 2 s' }),
+    filtered('scale-360p-crf28', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 28, target: 'blind, 2 s' }),
+    { ...filtered('scale-360p-crf35', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 35, target: 'blind, 10 s' }), lengths: [10] },
+    filtered('crop5-kept', 'crop', { perSide: 0.05, rescale: false }, () => 'crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { target: 'blind, 2 s' }),
+    filtered('crop5-rescaled', 'crop', { perSide: 0.05, rescale: true }, (c) => `crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,scale=${c.width}:${c.height}`, { target: 'blind, 2 s' }),
+    filtered('crop10-kept', 'crop', { perSide: 0.1, rescale: false }, () => 'crop=trunc(iw*0.8/2)*2:trunc(ih*0.8/2)*2', { target: 'blind, 2 s' }),
+    filtered('crop10-rescaled', 'crop', { perSide: 0.1, rescale: true }, (c) => `crop=trunc(iw*0.8/2)*2:trunc(ih*0.8/2)*2,scale=${c.width}:${c.height}`, { target: 'blind, 2 s' }),
+    filtered('letterbox-4x3', 'pad', { frame: '4:3' }, (c) => {
+      const w = even((c.height * 4) / 3);
+      return `scale=${w}:-2,pad=${w}:${c.height}:0:(oh-ih)/2`;
+    }, { target: 'blind, 2 s' }),
+    filtered('pillarbox', 'pad', { frame: '64:27' }, (c) => `pad=${even((c.height * 64) / 27)}:${c.height}:(ow-iw)/2:0`, { target: 'blind, 2 s' }),
+    filtered('brightness+10', 'colour', { brightness: 0.1 }, () => 'eq=brightness=0.1', { target: 'blind, 2 s' }),
+    filtered('brightness-10', 'colour', { brightness: -0.1 }, () => 'eq=brightness=-0.1', { target: 'blind, 2 s' }),
+    filtered('contrast-0.8', 'colour', { contrast: 0.8 }, () => 'eq=contrast=0.8', { target: 'blind, 2 s' }),
+    filtered('contrast-1.2', 'colour', { contrast: 1.2 }, () => 'eq=contrast=1.2', { target: 'blind, 2 s' }),
+    filtered('gamma-0.8', 'colour', { gamma: 0.8 }, () => 'eq=gamma=0.8', { target: 'blind, 2 s' }),
+    filtered('gamma-1.2', 'colour', { gamma: 1.2 }, () => 'eq=gamma=1.2', { target: 'blind, 2 s' }),
+    filtered('fps-24to30', 'time', { fps: 30 }, () => 'fps=30', { target: 'blind, 2 s' }),
+    filtered('logo', 'overlay', { area: 'top right, 21% x 11%', font: font ? path.basename(font) : 'none (boxes)' }, logo, { target: 'blind, 2 s' }),
+    filtered('subtitles', 'overlay', { lines: 'two, lower third (libass)' }, subs, { target: 'blind, 2 s' }),
+    filtered('chain-480p-crop5-bright-crf30', 'chain', { height: 480, perSide: 0.05, brightness: 0.1 },
+      () => 'scale=-2:480,crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,eq=brightness=0.1', { crf: 30, target: 'blind, 2 s' }),
+    { ...screenshot(720), target: 'blind, one frame' },
+    { ...screenshot(480), target: 'blind, one frame' },
+    {
+      name: 'average-2-copies',
+      family: 'collusion',
+      params: { blend: 'average', crf: DEFAULT_CRF },
+      output: 'video',
+      collusion: true,
+      target: 'both accused among candidates, no one else',
+      args(input, output, ctx) {
+        return [...trimmed(input, ctx.clip), ...trimmed(ctx.second, ctx.clip), '-filter_complex', '[0:v][1:v]blend=all_mode=average',
+          ...x264(DEFAULT_CRF), '-y', output];
+      },
+      extension: '.mp4',
+    },
+  ];
+}
+
+/** Attacks on a still master (a poster, key art): screenshots of it at several sizes, cropped, brightened. */
+export function stillAttackList() {
+  return [
+    { ...screenshot(1080, { name: 'jpeg-1080p-q75' }), target: 'blind' },
+    { ...screenshot(720), target: 'blind' },
+    { ...screenshot(480), target: 'blind' },
+    { ...screenshot(360, { name: 'jpeg-360p-q75' }), target: null },
+    { ...screenshot(720, { crop: 0.05, name: 'crop5-jpeg-720p-q75' }), target: null },
+    { ...screenshot(720, { brightness: 0.1, name: 'brightness+10-jpeg-720p-q75' }), target: null },
+  ];
+}
+
+/** Attack lists by name, for `--attacks a,b,c` and the smoke test. */
+export function pickAttacks(list, names) {
+  if (!names) return list;
+  const wanted = names.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((n) => !list.some((a) => a.name === n));
+  if (unknown.length) throw new Error(`unknown attack(s) ${unknown.join(', ')}; known: ${list.map((a) => a.name).join(', ')}`);
+  return list.filter((a) => wanted.includes(a.name));
+}
+
+/** JSON-able description of an attack (for rows and for workers, which rebuild the object by name). */
+export function describe(attack) {
+  return { name: attack.name, family: attack.family, params: attack.params, output: attack.output, target: attack.target };
+}
+
+/** Downscale to `height` lines (aspect kept) and re-encode at `crf`: the rungs of the trade-off ladders. */
+export function resizeAttack(height, crf) {
+  return filtered(`scale-${height}p-crf${crf}`, 'resize', { height }, (c) => (height === c.height ? null : `scale=-2:${height}`), { crf });
+}
+
+/** Finds an attack by name among every list (workers rebuild attacks from their names). */
+export function attackByName(name, work) {
+  const found = [...attackList(work), ...stillAttackList()].find((a) => a.name === name);
+  if (found) return found;
+  const m = /^scale-(\d+)p-crf(\d+)$/.exec(name);
+  if (m) return resizeAttack(Number(m[1]), Number(m[2]));
+  throw new Error(`unknown attack ${name}`);
+}

@@ -1,0 +1,243 @@
+/**
+ * Robustness: every content is marked for one recipient (a delivery), every attack is applied to it by ffmpeg, and
+ * the leak is searched blind and among the 20 issued IDs (candidate mode). One row per
+ * content x attack x clip length x detection mode: identified (the exact ID), found, false-alarm probability,
+ * score, seconds analysed, wall and CPU time of the detection.
+ */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { extractImage, extractVideo } from '@reelmark/core';
+
+import { attackByName, attackList, describe, pickAttacks, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
+import { benchKey, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
+import { excerpt } from './lib/footage.mjs';
+import { ffmpeg, machine, median, round, timed } from './lib/proc.mjs';
+import { fmt, table, writeRows } from './lib/rows.mjs';
+
+const FULL_LENGTHS = [2, 5, 10];
+
+/** Clip lengths of an attack in a mode (null: a single frame or a still, where length does not apply). */
+function lengthsOf(attack, content, mode) {
+  if (content.kind === 'image' || attack.output === 'image') return [null];
+  const wanted = mode === 'quick' ? (attack.lengths ?? [2]) : FULL_LENGTHS;
+  const duration = content.seconds ?? 10;
+  const ok = wanted.filter((l) => l <= duration + 1e-6);
+  return ok.length ? ok : [Math.floor(duration)];
+}
+
+function clipFor(length, content) {
+  if (length === null) return content.kind === 'image' ? null : { start: Math.min(1, Math.max(0, (content.seconds ?? 10) - 2)), length: 2 };
+  const duration = content.seconds ?? 10;
+  return { start: round(Math.min(1, Math.max(0, duration - length)), 3), length };
+}
+
+/** Worker task: apply one attack to a delivery, then detect blind and among candidates. Returns two rows. */
+export async function attackAndDetect(task) {
+  const { content, attackName, length, delivery, second, work, truth, leakDir } = task;
+  const attack = attackByName(attackName, work);
+  const key = benchKey();
+  const clip = length === null && content.kind === 'image' ? null : clipFor(length, content);
+  await mkdir(leakDir, { recursive: true });
+  const leak = path.join(leakDir, `${content.name}.${attack.name}.${length ?? 'still'}${attack.extension}`);
+  const made = await timed(() => ffmpeg(attack.args(delivery, leak, { width: content.width, height: content.height, clip, second })));
+  const leakBytes = (await stat(leak)).size;
+  const truthIds = truth.map(BigInt);
+  const candidates = ISSUED_IDS;
+  const rows = [];
+  for (const detectMode of ['blind', 'candidates']) {
+    const options = { input: leak, key, ...(detectMode === 'candidates' ? { candidates } : {}) };
+    const t = await timed(() => (attack.output === 'image' || content.kind === 'image' ? extractImage(options) : extractVideo(options)));
+    const d = t.value;
+    const accused = d.candidates.filter((c) => c.accused).map((c) => c.id);
+    const innocent = accused.filter((id) => !truthIds.includes(id));
+    let identified;
+    if (attack.collusion) {
+      identified = detectMode === 'candidates'
+        ? truthIds.every((id) => accused.includes(id)) && innocent.length === 0
+        : d.found && truthIds.includes(d.id) && innocent.length === 0;
+    } else {
+      identified = d.found && d.id === truthIds[0] && innocent.length === 0;
+    }
+    rows.push({
+      content: content.name,
+      contentKind: content.kind,
+      attack: attack.name,
+      family: attack.family,
+      params: attack.params,
+      target: attack.target,
+      lengthSeconds: length,
+      clipStart: clip?.start ?? null,
+      detectMode,
+      candidates: detectMode === 'candidates' ? candidates.length : 0,
+      truth: truth,
+      identified,
+      found: d.found,
+      id: d.id === null ? null : d.id.toString(),
+      accused: accused.map(String),
+      wrongAccusations: innocent.length,
+      falseAlarmProbability: d.falseAlarmProbability,
+      log10FalseAlarmProbability: d.log10FalseAlarmProbability,
+      method: d.method,
+      score: d.score,
+      syncZ: d.sync?.z ?? null,
+      syncScale: d.sync?.scale ?? null,
+      framesAnalyzed: d.framesAnalyzed,
+      secondsAnalyzed: d.secondsAnalyzed,
+      stoppedEarly: d.stoppedEarly,
+      detectWallSeconds: round(t.wall),
+      detectCpuSeconds: round(t.cpu, 2),
+      attackWallSeconds: round(made.wall),
+      leakBytes,
+      leakSize: `${d.input.width}x${d.input.height}`,
+      ...machine(),
+    });
+  }
+  await rm(leak, { force: true });
+  return rows;
+}
+
+/** The attacks run on a content in this mode. */
+export function attacksFor(content, ctx) {
+  const list = content.kind === 'image' ? stillAttackList() : attackList(ctx.work);
+  return ctx.attacks ? list.filter((a) => ctx.attacks.includes(a.name)) : list;
+}
+
+/**
+ * Runs the robustness matrix. `ctx`: { mode, runId, work, runDir, resultsDir, pool, contents, attacks?, log }.
+ * Returns { rows, markdown, summary }.
+ */
+export async function runRobustness(ctx) {
+  const { pool, log } = ctx;
+  const contents = ctx.contents;
+  await writeFile(path.join(ctx.work, 'subtitles.srt'), SUBTITLES_SRT);
+  if (ctx.attacks) pickAttacks([...attackList(ctx.work), ...stillAttackList()], ctx.attacks.join(','));
+  const deliveriesDir = path.join(ctx.runDir, 'deliveries');
+  // Deliveries: every content marked for its recipient; video contents also for a second recipient (collusion).
+  const plans = contents.map((content, index) => {
+    const { id, second } = recipientsFor(index);
+    const attacks = attacksFor(content, ctx);
+    const lengths = attacks.flatMap((a) => lengthsOf(a, content, ctx.mode)).map((l) => l ?? 2);
+    const needed = Math.min(content.seconds ?? 10, Math.ceil((Math.max(...lengths) + 1) / 2) * 2);
+    return { content, index, id, second, attacks, needed, collusion: attacks.some((a) => a.collusion) };
+  });
+  const deliveries = await Promise.all(
+    plans.map(async (p) => {
+      const ext = p.content.kind === 'image' ? '.png' : '.mp4';
+      const source = p.content.kind === 'image' || p.content.user ? p.content.path : await excerpt(p.content, p.needed);
+      const first = pool.run('lib/common.mjs', 'makeDelivery', {
+        input: source, output: path.join(deliveriesDir, `${p.content.name}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(),
+      });
+      const second = p.collusion
+        ? pool.run('lib/common.mjs', 'makeDelivery', {
+            input: source, output: path.join(deliveriesDir, `${p.content.name}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(),
+          })
+        : null;
+      const [a, b] = await Promise.all([first, second]);
+      log(`robustness: delivery ${p.content.name} id ${p.id} (${a.frames} frames, PSNR ${fmt(a.psnr)} dB, ${fmt(a.wall, 1)} s)`);
+      return { first: a, second: b };
+    }),
+  );
+  const tasks = [];
+  plans.forEach((p, i) => {
+    for (const attack of p.attacks) {
+      for (const length of lengthsOf(attack, p.content, ctx.mode)) {
+        tasks.push({
+          content: { name: p.content.name, kind: p.content.kind, width: p.content.width, height: p.content.height, seconds: Math.min(p.content.seconds ?? 10, p.needed) },
+          attackName: attack.name,
+          length,
+          delivery: deliveries[i].first.output,
+          second: deliveries[i].second?.output ?? null,
+          work: ctx.work,
+          leakDir: path.join(ctx.runDir, 'leaks'),
+          truth: (attack.collusion ? [p.id, p.second] : [p.id]).map(String),
+        });
+      }
+    }
+  });
+  log(`robustness: ${tasks.length} leaks x 2 detection modes on ${pool.size} worker(s)`);
+  let done = 0;
+  const results = await Promise.all(
+    tasks.map(async (task) => {
+      const rows = await pool.run('robustness.mjs', 'attackAndDetect', task);
+      done++;
+      const [b, c] = rows;
+      const mark = (r) => (r.identified ? 'ok' : r.found ? `WRONG(${r.id})` : 'miss');
+      log(`robustness ${done}/${tasks.length}: ${task.content.name} x ${task.attackName} x ${task.length ?? 'frame'}: blind ${mark(b)} z ${fmt(b.score, 1)} ${fmt(b.detectWallSeconds, 1)} s; candidates ${mark(c)} z ${fmt(c.score, 1)}`);
+      return rows;
+    }),
+  );
+  const base = rowBase('robustness', ctx);
+  const rows = results.flat().map((r) => ({ ...base, ...r }));
+  await writeRows(ctx.resultsDir, 'robustness', rows);
+  const deliveryRows = plans.map((p, i) => ({
+    ...rowBase('robustness-delivery', ctx), content: p.content.name, id: p.id.toString(), frames: deliveries[i].first.frames,
+    psnr: round(deliveries[i].first.psnr, 2), psnrWorstFrame: round(deliveries[i].first.psnrWorstFrame, 2), embedWallSeconds: round(deliveries[i].first.wall),
+  }));
+  const summary = summarise(rows);
+  const markdown = renderMarkdown(rows, summary, deliveryRows, ctx);
+  await writeFile(path.join(ctx.resultsDir, 'robustness.md'), markdown.full);
+  return { rows, summary, markdown };
+}
+
+/** Identification rate per attack and clip length, over contents. */
+export function summarise(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const k = `${r.attack}\u0000${r.lengthSeconds}`;
+    if (!groups.has(k)) groups.set(k, { attack: r.attack, family: r.family, target: r.target, length: r.lengthSeconds, blind: [], candidates: [] });
+    groups.get(k)[r.detectMode].push(r);
+  }
+  return [...groups.values()].map((g) => {
+    const rate = (list) => ({ ok: list.filter((r) => r.identified).length, n: list.length });
+    const blindScores = g.blind.map((r) => r.score);
+    const targetLength = /10 s/.test(g.target ?? '') ? 10 : /2 s/.test(g.target ?? '') ? 2 : null;
+    const atTarget = g.target && (targetLength === null || g.length === targetLength);
+    const collusion = g.family === 'collusion';
+    const judged = collusion ? rate(g.candidates) : rate(g.blind);
+    return {
+      ...g,
+      blindRate: rate(g.blind),
+      candidateRate: rate(g.candidates),
+      minBlindScore: blindScores.length ? Math.min(...blindScores) : null,
+      worstLog10p: g.blind.length ? Math.max(...g.blind.map((r) => r.log10FalseAlarmProbability)) : null,
+      medianDetectSeconds: median(g.blind.map((r) => r.detectWallSeconds)),
+      wrongAccusations: [...g.blind, ...g.candidates].reduce((s, r) => s + r.wrongAccusations, 0),
+      targetMet: atTarget ? judged.ok === judged.n : null,
+    };
+  });
+}
+
+function renderMarkdown(rows, summary, deliveryRows, ctx) {
+  const contents = [...new Set(rows.map((r) => r.content))];
+  const lengths = [...new Set(rows.map((r) => r.lengthSeconds))];
+  const header = `Mode \`${ctx.mode}\`, run ${ctx.runId}; contents: ${contents.join(', ')}; key: the bench key; candidate mode scores the ${ISSUED_IDS.length} issued IDs.`;
+  const rate = (x) => `${x.ok}/${x.n}`;
+  const summaryTable = table(
+    ['attack', 'clip', 'target (core issue)', 'blind identified', 'candidates identified', 'min blind z', 'worst blind log10 p', 'median detect s', 'wrong accusations', 'target'],
+    summary.map((s) => [
+      s.attack, s.length === null ? 'one frame' : `${s.length} s`, s.target ?? '-', rate(s.blindRate), rate(s.candidateRate), fmt(s.minBlindScore, 1),
+      fmt(s.worstLog10p, 1), fmt(s.medianDetectSeconds, 1), s.wrongAccusations, s.targetMet === null ? '-' : s.targetMet ? 'met' : '**missed**',
+    ]),
+    ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+  const cellOf = (r) => (r ? `${r.identified ? 'ok' : r.found ? 'WRONG' : 'miss'} ${fmt(r.score, 1)}` : '');
+  const details = lengths.map((len) => {
+    const attacks = [...new Set(rows.filter((r) => r.lengthSeconds === len).map((r) => r.attack))];
+    return `#### Clip ${len === null ? 'one frame / still' : `${len} s`}: blind result and z per content (candidate mode in brackets)\n\n` +
+      table(
+        ['attack', ...contents],
+        attacks.map((a) => [a, ...contents.map((c) => {
+          const b = rows.find((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'blind');
+          const k = rows.find((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'candidates');
+          return b ? `${cellOf(b)} (${cellOf(k)})` : '';
+        })]),
+      );
+  });
+  const deliveries = table(['content', 'ID', 'frames', 'PSNR (library)', 'worst frame', 'embed s'],
+    deliveryRows.map((d) => [d.content, d.id, d.frames, fmt(d.psnr), fmt(d.psnrWorstFrame), fmt(d.embedWallSeconds, 1)]));
+  const readme = `${header}\n\n${summaryTable}`;
+  const full = `# Robustness (${ctx.mode})\n\n${header}\n\nRows: \`robustness.jsonl\` (one per content x attack x clip length x detection mode).\n\n` +
+    `## Identification per attack\n\n${summaryTable}\n\n## Per content\n\n${details.join('\n\n')}\n\n## Deliveries\n\n${deliveries}\n`;
+  return { readme, full };
+}
