@@ -47,6 +47,7 @@ const cases: Case[] = [
   ['output exists', () => ['embed', clip, '-o', join(dir, 'exists.mp4'), '--key', key, '--id', '1'], /exists\.mp4.*exists/],
   ['output equals input', () => ['embed', clip, '-o', clip, '--key', key, '--id', '1', '--overwrite'], /clip\.mp4.*(same|equal|input)/i],
   ['output equals input, other spelling', () => ['embed', clip, '-o', join(dir, '.', 'clip.mp4'), '--key', key, '--id', '1'], /clip\.mp4/],
+  ['unknown encoder preset', () => ['embed', clip, '-o', out(), '--key', key, '--id', '1', '--preset', 'bogus'], /Expected one of ultrafast, .* for options\.preset but received bogus/],
   ['output folder missing', () => ['embed', clip, '-o', join(dir, 'no-dir', 'o.mp4'), '--key', key, '--id', '1'], /no-dir/],
   ['extract: missing input', () => ['extract', join(dir, 'nope.mp4'), '--key', key], /nope\.mp4/],
   ['extract: non-media input', () => ['extract', join(dir, 'notes.mp4'), '--key', key], /notes\.mp4.*not a media file/i],

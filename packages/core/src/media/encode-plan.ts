@@ -87,6 +87,9 @@ export function isImageOutput(output: string): boolean {
   return path.extname(output).toLowerCase() in IMAGE_ENCODERS;
 }
 
+/** The presets libx264 and libx265 accept (the only encoders that take one here). */
+const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
+
 /** Checks encode options up front, with messages naming the option. */
 export function checkEncodeOptions(o: EncodeOptions, name = 'options'): void {
   if (o.codec !== undefined && (typeof o.codec !== 'string' || !/^[\w.-]+$/.test(o.codec))) {
@@ -95,8 +98,8 @@ export function checkEncodeOptions(o: EncodeOptions, name = 'options'): void {
   if (o.crf !== undefined && (typeof o.crf !== 'number' || !Number.isFinite(o.crf) || o.crf < 0 || o.crf > 63)) {
     throw new UsageError(`Expected a number from 0 to 63 for ${name}.crf but received ${String(o.crf)}`);
   }
-  if (o.preset !== undefined && (typeof o.preset !== 'string' || !/^\w+$/.test(o.preset))) {
-    throw new UsageError(`Expected a preset name like 'medium' for ${name}.preset but received ${String(o.preset)}`);
+  if (o.preset !== undefined && (typeof o.preset !== 'string' || !X26X_PRESETS.includes(o.preset))) {
+    throw new UsageError(`Expected one of ${X26X_PRESETS.join(', ')} for ${name}.preset but received ${String(o.preset)}`);
   }
   if (o.bitrate !== undefined) {
     const ok = (typeof o.bitrate === 'number' && o.bitrate > 0 && Number.isFinite(o.bitrate)) || (typeof o.bitrate === 'string' && /^\d+(\.\d+)?[kKmMgG]?$/.test(o.bitrate));
