@@ -263,11 +263,8 @@ export class WatermarkDetector {
     };
     const fit = TILE_PERIOD_PER_HEIGHT * h;
     for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
-    for (const aspect of MASTER_ASPECTS) {
-      const widthFit = (TILE_PERIOD_PER_HEIGHT * w) / aspect;
-      add(widthFit, fit); // stretched to fill the frame: aspect not kept
-      add(fit, widthFit * (h / (w / aspect))); // placeholder symmetrical case (squeezed vertically)
-    }
+    // Stretched to fill the frame (aspect not kept): the width maps the master's width, the height its height.
+    for (const aspect of MASTER_ASPECTS) add((TILE_PERIOD_PER_HEIGHT * w) / aspect, fit);
     for (const masterHeight of MASTER_HEIGHTS) {
       const period = TILE_PERIOD_PER_HEIGHT * masterHeight * this.workingFactor;
       add(period, period);
