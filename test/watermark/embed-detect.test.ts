@@ -163,9 +163,12 @@ describe('detector on synthetic footage', () => {
     expect(clean.found).toBe(false);
     expect(clean.id).toBeNull();
     expect(clean.candidates.every((c) => !c.accused)).toBe(true);
+    // No mark: no geometry is reported either (it would be the best of noise).
+    expect(clean.sync).toBeNull();
     const wrongKey = detect(frames, { candidates: [id, 1n, 2n], detectorKey: createKey() });
     expect(wrongKey.found).toBe(false);
     expect(wrongKey.accused).toEqual([]);
+    expect(wrongKey.sync).toBeNull();
   });
 
   test('identifies a single still frame', () => {

@@ -53,6 +53,8 @@ const JOINT_BUDGET = 384;
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
 const COARSE_KEEP = 12;
+/** log10 of the synchronisation false-alarm probability below which the geometry is reported without an ID. */
+const SYNC_REPORT_LOG10 = -3;
 const Z_NORM = 1 / Math.sqrt(PAYLOAD_TILES);
 
 export interface DetectorOptions {
@@ -114,6 +116,7 @@ export interface WatermarkVerdict {
   method: 'candidates' | 'decoded' | null;
   /** Every ID accused (two or more when copies were combined). */
   accused: bigint[];
+  /** The geometry found: null unless an ID was accused or the reference tile alone is significant (p < 1e-3). */
   sync: SyncEstimate | null;
   candidates: CandidateScore[];
   /** Freely decoded IDs that passed their check bits, strongest first, with their scores. */
@@ -527,7 +530,7 @@ export class WatermarkDetector {
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number } | undefined;
-    let sync = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
+    let sync: SyncEstimate | null = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
     if (accusedCandidates.length > 0) {
       method = 'candidates';
       top = accusedCandidates[0];
@@ -540,6 +543,9 @@ export class WatermarkDetector {
       method = 'decoded';
       top = accusedDecoded[0];
     }
+    // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
+    // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
+    if (top === undefined && log10Sync >= SYNC_REPORT_LOG10) sync = null;
     const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
     const shown = top ?? candidates[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
