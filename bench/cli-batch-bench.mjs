@@ -28,19 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../packages/core/dist/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const work = path.join(here, 'work', 'cli-batch');
-const results = path.join(here, 'work', 'cli-batch-results.jsonl');
 const cli = path.join(here, '..', 'packages', 'cli', 'dist', 'cli.js');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const size = opt('size', '1280x720');
-const seconds = Number(opt('seconds', '4'));
-const recipients = Number(opt('recipients', '4'));
-const preset = opt('preset', 'veryfast');
-const runs = Number(opt('runs', '2'));
+const results = path.join(here, 'work', 'cli-batch-results.jsonl');
 
 /** Run a program; resolve when it exits 0. */
 function run(bin, argv) {
@@ -67,61 +56,81 @@ async function timed(fn) {
   return { wall: (performance.now() - t0) / 1000, cpu: (await cpuSeconds()) - c0 };
 }
 
-await rm(work, { recursive: true, force: true });
-await mkdir(work, { recursive: true });
-const { ffmpeg } = await resolveFfmpeg();
-const master = path.join(work, 'master.mp4');
-const key = path.join(work, 'studio.key');
-await run(ffmpeg.path, [
-  '-hide_banner', '-loglevel', 'error', '-y',
-  '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=24:duration=${seconds}`,
-  '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
-  '-vf', 'noise=alls=12:allf=t,format=yuv420p', '-c:v', 'libx264', '-crf', '14', '-preset', 'veryfast', '-c:a', 'aac', master,
-]);
-await run(process.execPath, [cli, 'keygen', '-o', key]);
-const ids = Array.from({ length: recipients }, (_, i) => String(i + 1));
+/**
+ * Batch of `recipients` against as many separate embeds, `runs` times. Returns the rows (also appended to
+ * bench/work/cli-batch-results.jsonl). Used by this script and by bench/speed.mjs.
+ */
+export async function batchBench({ size = '1280x720', seconds = 4, recipients = 4, preset = 'veryfast', runs = 2, work = path.join(here, 'work', 'cli-batch') } = {}) {
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const { ffmpeg } = await resolveFfmpeg();
+  const master = path.join(work, 'master.mp4');
+  const key = path.join(work, 'studio.key');
+  await run(ffmpeg.path, [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=24:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
+    '-vf', 'noise=alls=12:allf=t,format=yuv420p', '-c:v', 'libx264', '-crf', '14', '-preset', 'veryfast', '-c:a', 'aac', master,
+  ]);
+  await run(process.execPath, [cli, 'keygen', '-o', key]);
+  const ids = Array.from({ length: recipients }, (_, i) => String(i + 1));
 
-const rows = [];
-for (let r = 0; r < runs; r++) {
-  const separateDir = path.join(work, `separate-${r}`);
-  const batchDir = path.join(work, `batch-${r}`);
-  await mkdir(separateDir);
-  await mkdir(batchDir);
-  const separate = await timed(async () => {
-    for (const id of ids) {
-      await run(process.execPath, [cli, 'embed', master, '-o', path.join(separateDir, `id${id}.mp4`), '--key', key, '--id', id, '--preset', preset]);
-    }
-  });
-  const batch = await timed(() => run(process.execPath, [cli, 'batch', master, '--key', key, '--ids', ids.join(','), '--out-dir', batchDir, '--preset', preset]));
-  const row = {
-    bench: 'cli-batch-vs-embed',
-    date: new Date().toISOString(),
-    size,
-    seconds,
-    frames: seconds * 24,
-    recipients,
-    preset,
-    run: r,
-    separateWall: +separate.wall.toFixed(2),
-    batchWall: +batch.wall.toFixed(2),
-    wallRatio: +(batch.wall / separate.wall).toFixed(3),
-    separateCpu: +separate.cpu.toFixed(2),
-    batchCpu: +batch.cpu.toFixed(2),
-    cpuRatio: +(batch.cpu / separate.cpu).toFixed(3),
-    cores: os.cpus().length,
-    loadavg: +os.loadavg()[0].toFixed(2),
+  const rows = [];
+  for (let r = 0; r < runs; r++) {
+    const separateDir = path.join(work, `separate-${r}`);
+    const batchDir = path.join(work, `batch-${r}`);
+    await mkdir(separateDir);
+    await mkdir(batchDir);
+    const separate = await timed(async () => {
+      for (const id of ids) {
+        await run(process.execPath, [cli, 'embed', master, '-o', path.join(separateDir, `id${id}.mp4`), '--key', key, '--id', id, '--preset', preset]);
+      }
+    });
+    const batch = await timed(() => run(process.execPath, [cli, 'batch', master, '--key', key, '--ids', ids.join(','), '--out-dir', batchDir, '--preset', preset]));
+    const row = {
+      bench: 'cli-batch-vs-embed',
+      date: new Date().toISOString(),
+      size,
+      seconds,
+      frames: seconds * 24,
+      recipients,
+      preset,
+      run: r,
+      separateWall: +separate.wall.toFixed(2),
+      batchWall: +batch.wall.toFixed(2),
+      wallRatio: +(batch.wall / separate.wall).toFixed(3),
+      separateCpu: +separate.cpu.toFixed(2),
+      batchCpu: +batch.cpu.toFixed(2),
+      cpuRatio: +(batch.cpu / separate.cpu).toFixed(3),
+      cores: os.cpus().length,
+      loadavg: +os.loadavg()[0].toFixed(2),
+    };
+    rows.push(row);
+    await appendFile(results, `${JSON.stringify(row)}\n`);
+  }
+  await rm(work, { recursive: true, force: true });
+  return rows;
+}
+
+const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const args = process.argv.slice(2);
+  const opt = (name, fallback) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : fallback;
   };
-  rows.push(row);
-  await appendFile(results, `${JSON.stringify(row)}\n`);
+  const size = opt('size', '1280x720');
+  const seconds = Number(opt('seconds', '4'));
+  const recipients = Number(opt('recipients', '4'));
+  const preset = opt('preset', 'veryfast');
+  const rows = await batchBench({ size, seconds, recipients, preset, runs: Number(opt('runs', '2')) });
+  console.log(`\nbatch of ${recipients} vs ${recipients} separate embeds, ${size} ${seconds} s (${seconds * 24} frames), x264 preset ${preset}`);
+  console.log('run  separate wall  batch wall  ratio   separate CPU  batch CPU  ratio   load');
+  for (const r of rows) {
+    console.log(
+      `${String(r.run).padEnd(4)} ${`${r.separateWall} s`.padStart(13)} ${`${r.batchWall} s`.padStart(11)} ${r.wallRatio.toFixed(2).padStart(6)} ` +
+        `${`${r.separateCpu} s`.padStart(14)} ${`${r.batchCpu} s`.padStart(10)} ${r.cpuRatio.toFixed(2).padStart(6)} ${String(r.loadavg).padStart(6)}`,
+    );
+  }
+  console.log(`rows appended to ${path.relative(process.cwd(), results)}`);
 }
-
-console.log(`\nbatch of ${recipients} vs ${recipients} separate embeds, ${size} ${seconds} s (${seconds * 24} frames), x264 preset ${preset}`);
-console.log('run  separate wall  batch wall  ratio   separate CPU  batch CPU  ratio   load');
-for (const r of rows) {
-  console.log(
-    `${String(r.run).padEnd(4)} ${`${r.separateWall} s`.padStart(13)} ${`${r.batchWall} s`.padStart(11)} ${r.wallRatio.toFixed(2).padStart(6)} ` +
-      `${`${r.separateCpu} s`.padStart(14)} ${`${r.batchCpu} s`.padStart(10)} ${r.cpuRatio.toFixed(2).padStart(6)} ${String(r.loadavg).padStart(6)}`,
-  );
-}
-console.log(`rows appended to ${path.relative(process.cwd(), results)}`);
-await rm(work, { recursive: true, force: true });

@@ -18,14 +18,16 @@ import { readFrames, resolveFfmpeg, transformVideo, transformVideoToMany } from 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = path.join(here, 'work');
 const results = path.join(work, 'media-results.jsonl');
-const args = process.argv.slice(2);
+/** True when run as a script (`node bench/media-bench.mjs`), false when bench/speed.mjs imports it. */
+const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const args = isMain ? process.argv.slice(2) : [];
 const what = args.find((a) => !a.startsWith('--')) ?? 'all';
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const preset = opt('preset', 'medium');
-const runs = Number(opt('runs', '2'));
+let preset = opt('preset', 'medium');
+let runs = Number(opt('runs', '2'));
 
 const setup = await resolveFfmpeg();
 const FF = setup.ffmpeg.path;
@@ -68,7 +70,7 @@ async function exists(p) {
 }
 
 /** testsrc2 with light temporal noise (so the encoder has real work, about 10 Mb/s at 1080p) and a sine track. */
-async function clip(name, size, seconds) {
+export async function clip(name, size, seconds) {
   const out = path.join(work, name);
   if (await exists(out)) return out;
   console.error(`generating ${name} ...`);
@@ -82,15 +84,25 @@ async function clip(name, size, seconds) {
   return out;
 }
 
+/** Every row recorded in this process (bench/speed.mjs reads them back). */
+export const recorded = [];
+
 async function record(row) {
   const full = { bench: 'media', date: new Date().toISOString(), cpus: os.cpus().length, ffmpeg: setup.ffmpeg.version, ...row };
   await appendFile(results, JSON.stringify(full) + '\n');
+  recorded.push(full);
   return full;
 }
 
-const table = [];
+export const table = [];
 
-async function benchTransform() {
+/** Settings when called from bench/speed.mjs (the script's flags otherwise). */
+export function configure(options) {
+  if (options.preset) preset = options.preset;
+  if (options.runs) runs = options.runs;
+}
+
+export async function benchTransform() {
   const input = await clip('h264-1080p-10s-v2.mp4', '1920x1080', 10);
   const frames = 250;
   const outA = path.join(work, 'out-ffmpeg.mp4');
@@ -124,7 +136,7 @@ async function benchTransform() {
   await rm(outB, { force: true });
 }
 
-async function benchRead() {
+export async function benchRead() {
   const input = await clip('h264-1080p-10s-v2.mp4', '1920x1080', 10);
   for (let r = 0; r < runs; r++) {
     const baseAll = await timed(() => run(FF, ['-hide_banner', '-loglevel', 'error', '-i', input, '-f', 'null', '-']));
@@ -163,7 +175,7 @@ async function benchRead() {
 }
 
 /** Peak RSS of a fresh Node process running one operation (ffmpeg children are separate processes). */
-async function childPeakRss(mode, input, extra = []) {
+export async function childPeakRss(mode, input, extra = []) {
   const script = path.join(here, 'media-rss-child.mjs');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, mode, input, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -173,7 +185,7 @@ async function childPeakRss(mode, input, extra = []) {
   });
 }
 
-async function benchRss() {
+export async function benchRss() {
   const short = await clip('h264-2160p-3s.mp4', '3840x2160', 3);
   const long = await clip('h264-2160p-12s.mp4', '3840x2160', 12);
   for (const [mode, label] of [['read', 'readFrames'], ['transform', 'transformVideo (ultrafast)']]) {
@@ -184,7 +196,7 @@ async function benchRss() {
   }
 }
 
-async function benchMany() {
+export async function benchMany() {
   const input = await clip('h264-1080p-10s-v2.mp4', '1920x1080', 10);
   const n = 3;
   const outs = Array.from({ length: n }, (_, i) => path.join(work, `many-${i}.mp4`));
@@ -212,12 +224,14 @@ async function benchMany() {
 }
 
 await mkdir(work, { recursive: true });
-console.error(`ffmpeg ${setup.ffmpeg.version} (${setup.ffmpeg.source}), ${os.cpus().length} CPUs, preset ${preset}, ${runs} run(s)`);
-if (what === 'transform' || what === 'all') await benchTransform();
-if (what === 'read' || what === 'all') await benchRead();
-if (what === 'rss' || what === 'all') await benchRss();
-if (what === 'many' || what === 'all') await benchMany();
+if (isMain) {
+  console.error(`ffmpeg ${setup.ffmpeg.version} (${setup.ffmpeg.source}), ${os.cpus().length} CPUs, preset ${preset}, ${runs} run(s)`);
+  if (what === 'transform' || what === 'all') await benchTransform();
+  if (what === 'read' || what === 'all') await benchRead();
+  if (what === 'rss' || what === 'all') await benchRss();
+  if (what === 'many' || what === 'all') await benchMany();
 
-const widths = [0, 1, 2, 3].map((c) => Math.max(...table.map((r) => r[c].length), 8));
-console.log(['case', 'plain ffmpeg / A', 'reelmark / B', 'ratio'].map((h, i) => h.padEnd(widths[i])).join(' | '));
-for (const r of table) console.log(r.map((v, i) => v.padEnd(widths[i])).join(' | '));
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...table.map((r) => r[c].length), 8));
+  console.log(['case', 'plain ffmpeg / A', 'reelmark / B', 'ratio'].map((h, i) => h.padEnd(widths[i])).join(' | '));
+  for (const r of table) console.log(r.map((v, i) => v.padEnd(widths[i])).join(' | '));
+}

@@ -1,20 +1,31 @@
 #!/usr/bin/env node
 /**
- * Helper of media-bench.mjs: runs one media operation in a fresh process and prints its peak RSS as JSON.
- *   node bench/media-rss-child.mjs read|transform <input>
+ * Helper of media-bench.mjs and speed.mjs: runs one operation in a fresh process and prints its peak RSS as JSON.
+ *   node bench/media-rss-child.mjs read|transform|embed|extract <input>
+ * `read` and `transform` exercise the media layer alone (transform with a stand-in that touches every luma sample);
+ * `embed` marks the input with the public embedVideo (x264 ultrafast), `extract` reads all of it with extractVideo.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { readFrames, transformVideo } from '../packages/core/dist/index.js';
+import { embedVideo, extractVideo, keyFromSecret, readFrames, transformVideo } from '../packages/core/dist/index.js';
 
 const [mode, input] = process.argv.slice(2);
 let frames = 0;
+const key = keyFromSecret(new Uint8Array(32).fill(7));
 if (mode === 'read') {
   for await (const f of readFrames(input, { reuseBuffers: true })) {
     frames++;
     void f;
   }
+} else if (mode === 'embed') {
+  const out = path.join(path.dirname(input), `rss-embed-${process.pid}.mp4`);
+  const r = await embedVideo({ input, output: out, key, id: 12345n, preset: 'ultrafast', overwrite: true });
+  frames = r.frames;
+  await rm(out, { force: true });
+} else if (mode === 'extract') {
+  const d = await extractVideo({ input, key, fullScan: true });
+  frames = d.framesAnalyzed;
 } else {
   const out = path.join(path.dirname(input), `rss-${process.pid}.mp4`);
   const r = await transformVideo(

@@ -208,7 +208,9 @@ export async function runQuality(ctx) {
   const tasks = [];
   for (const [index, content] of ctx.contents.entries()) {
     const source = content.kind === 'image' || content.user ? content.path : await excerpt(content, seconds);
-    for (const factor of STRENGTH_FACTORS) {
+    // Quick mode: the default strength on every content (the target), the other two on the first two.
+    const factors = ctx.mode === 'full' || index < 2 ? STRENGTH_FACTORS : [1];
+    for (const factor of factors) {
       tasks.push({
         content: { name: content.name, kind: content.kind }, source, factor, strength: DEFAULT_STRENGTH * factor, outDir,
         vmafModel: ctx.vmafModel, id: recipientsFor(index).id.toString(),

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { extractImage, extractVideo } from '@reelmark/core';
 
-import { attackByName, attackList, describe, pickAttacks, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
+import { attackByName, attackList, attackTable, pickAttacks, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
 import { benchKey, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
 import { excerpt } from './lib/footage.mjs';
 import { ffmpeg, machine, median, round, timed } from './lib/proc.mjs';
@@ -177,7 +177,7 @@ export async function runRobustness(ctx) {
   const summary = summarise(rows);
   const markdown = renderMarkdown(rows, summary, deliveryRows, ctx);
   await writeFile(path.join(ctx.resultsDir, 'robustness.md'), markdown.full);
-  return { rows, summary, markdown };
+  return { rows, summary, markdown, blocks: { attacks: attackTable(ctx.work, table) } };
 }
 
 /** Identification rate per attack and clip length, over contents. */

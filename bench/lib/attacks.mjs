@@ -196,3 +196,16 @@ export function attackByName(name, work) {
   if (m) return resizeAttack(Number(m[1]), Number(m[2]));
   throw new Error(`unknown attack ${name}`);
 }
+
+/** A markdown table of every attack with the exact ffmpeg arguments it runs on a 1920x1080 delivery. */
+export function attackTable(work, table) {
+  const quote = (a) => (/[\s'()[\];*$|&<>]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a);
+  const show = (argv) => argv.map((a) => quote(a.split(work).join('bench/work'))).join(' ')
+    .replace(/-intra_matrix \S+ -chroma_intra_matrix \S+/, '-intra_matrix <IJG q75 luma table> -chroma_intra_matrix <IJG q75 chroma table>');
+  const rows = [...attackList(work), ...stillAttackList()].map((a) => {
+    const length = a.lengths?.[0] ?? 2;
+    const ctx = { width: 1920, height: 1080, clip: { start: Math.min(1, 10 - length), length }, second: 'delivery-B.mp4' };
+    return [a.name, a.family, a.target ?? '-', `\`ffmpeg ${show(a.args('delivery.mp4', `leak${a.extension}`, ctx))}\``];
+  });
+  return table(['attack', 'family', 'core issue target', 'ffmpeg command (1920x1080 delivery; quick-mode clip)'], rows);
+}

@@ -97,6 +97,7 @@ export async function runBench(opts) {
           `(load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end; other engineers were working on it), ` +
           `in ${seconds.toFixed(0)} s. Rows and full tables: [results/${label}/](results/${label}/)._`;
         await refreshBlock(path.join(benchDir, 'README.md'), part, `${note}\n\n${result.markdown.readme}`);
+        for (const [name, body] of Object.entries(result.blocks ?? {})) await refreshBlock(path.join(benchDir, 'README.md'), name, body);
       }
     }
   } finally {

@@ -1,0 +1,91 @@
+/**
+ * A smoke run of bench/ so that CI keeps it working: one small generated clip, two attacks, blind and candidate
+ * detection through the bench's own robustness module (rows written as JSONL, tables as markdown), two null trials,
+ * and the README block refresh. The real matrix runs with `npm run bench`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ffmpeg, tempDir } from '../helpers/ffmpeg.js';
+// The bench is plain ESM JavaScript (run with node, no build step).
+// @ts-ignore -- no type declarations for the bench's .mjs modules
+import { runRobustness } from '../../bench/robustness.mjs';
+// @ts-ignore
+import { trials } from '../../bench/false-alarms.mjs';
+// @ts-ignore
+import { InlinePool } from '../../bench/lib/pool.mjs';
+// @ts-ignore
+import { readRows, refreshBlock } from '../../bench/lib/rows.mjs';
+// @ts-ignore
+import { ijgTables } from '../../bench/lib/attacks.mjs';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let clip: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('reelmark-bench-smoke-'));
+  clip = join(dir, 'smoke.mp4');
+  // As the bench's own footage is made: one fractal still (cheap), panned, with grain.
+  const still = join(dir, 'still.png');
+  await ffmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=1100x640:r=1:start_x=-0.7436:start_y=0.1318:start_scale=0.01', '-frames:v', '1', '-y', still]);
+  await ffmpeg([
+    '-loop', '1', '-framerate', '24', '-i', still, '-vf', "crop=960:540:'30*t':'15*t',noise=alls=3:allf=t,format=yuv420p",
+    '-t', '3', '-c:v', 'libx264', '-crf', '12', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '24', '-y', clip,
+  ]);
+});
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+describe('bench smoke', () => {
+  test('robustness rows for one content x two attacks are written, parse, and identify the leak', async () => {
+    const resultsDir = join(dir, 'results');
+    const ctx = {
+      mode: 'quick',
+      runId: 'smoke',
+      work: dir,
+      runDir: join(dir, 'run'),
+      resultsDir,
+      pool: new InlinePool(),
+      contents: [{ name: 'smoke', kind: 'video', path: clip, width: 960, height: 540, seconds: 3, user: true }],
+      attacks: ['h264-crf23', 'brightness+10'],
+      log: () => {},
+    };
+    const { rows, summary } = await runRobustness(ctx);
+    expect(rows).toHaveLength(4); // 2 attacks x (blind, candidates)
+    const written = await readRows(join(resultsDir, 'robustness.jsonl'));
+    expect(written).toHaveLength(4);
+    for (const r of written) {
+      expect(r).toMatchObject({ bench: 'robustness', content: 'smoke', lengthSeconds: 2 });
+      expect(['blind', 'candidates']).toContain(r.detectMode);
+      expect(typeof r.falseAlarmProbability).toBe('number');
+      expect(r.detectWallSeconds).toBeGreaterThan(0);
+      expect(r.wrongAccusations).toBe(0);
+    }
+    // H.264 CRF 23 of a 540p master: the exact ID, blind and among candidates.
+    expect(written.filter((r) => r.attack === 'h264-crf23').every((r) => r.identified)).toBe(true);
+    expect(summary.map((s: { attack: string }) => s.attack).sort()).toEqual(['brightness+10', 'h264-crf23']);
+    const md = await readFile(join(resultsDir, 'robustness.md'), 'utf8');
+    expect(md).toContain('| h264-crf23 | 2 s |');
+    const readme = join(dir, 'README.md');
+    await refreshBlock(readme, 'robustness', 'first');
+    await refreshBlock(readme, 'robustness', 'second');
+    const text = await readFile(readme, 'utf8');
+    expect(text).toContain('<!-- bench:robustness -->\nsecond\n<!-- /bench:robustness -->');
+    expect(text).not.toContain('first');
+  });
+
+  test('null trials on unmarked footage accuse no one', async () => {
+    const rows = await trials({ category: 'unmarked', source: { name: 'smoke', path: clip, kind: 'video', id: '0' }, first: 0, count: 2 });
+    expect(rows).toHaveLength(2);
+    expect(rows.map((r: { detectMode: string }) => r.detectMode)).toEqual(['blind', 'candidates']);
+    for (const r of rows) expect(r.falseAccusations).toBe(0);
+  });
+
+  test('JPEG screenshots use the IJG quality-75 tables', () => {
+    const { luma } = ijgTables(75);
+    expect(luma.slice(0, 8)).toEqual([8, 6, 5, 8, 12, 20, 26, 31]);
+  });
+});
