@@ -49,6 +49,13 @@ const SYNC_CANDIDATES = 10;
 const REFINE_STEPS = [-0.75, -0.5, -0.25, 0.25, 0.5, 0.75];
 /** Candidate x sync-hypothesis pairs searched jointly per look (bounds the cost with long candidate lists). */
 const JOINT_BUDGET = 384;
+/**
+ * Distinct peaks per payload tile in the list decoder (each with its 3 x 3 neighbourhood), the syncs it runs at,
+ * and the most decodes it tries per sync.
+ */
+const LIST_DEPTH = 4;
+const FREE_DECODE_SYNCS = 3;
+const LIST_BUDGET = 3000;
 /** The coarse sweep runs at half resolution when the tile period is at least this many working pixels. */
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
@@ -387,11 +394,46 @@ export class WatermarkDetector {
     };
   }
 
+  /**
+   * Tries combinations of per-tile options (each tile's sorted by decreasing z) in decreasing order of their sum
+   * (k-best enumeration with a heap over index vectors), while the sum can still reach `neededSum`, at most
+   * LIST_BUDGET decodes. Valid IDs (check bits verified) go into `found` with their best score.
+   */
+  private listDecode(options: Array<Array<{ shift: Shift; z: number }>>, neededSum: number, found: Map<bigint, number>): void {
+    const tiles = options.length;
+    if (options.some((o) => o.length === 0 || o.length > 63)) return;
+    // A combination is an index per tile, packed 6 bits each (at most 63 options per tile).
+    const sumOf = (code: number) => {
+      let sum = 0;
+      for (let t = 0; t < tiles; t++) sum += options[t][(code >>> (6 * t)) & 63].z;
+      return sum;
+    };
+    const heap = new MaxHeap();
+    const seen = new Set<number>([0]);
+    heap.push(0, sumOf(0));
+    const shifts = new Array<Shift>(tiles);
+    for (let budget = LIST_BUDGET; budget > 0 && heap.size > 0; budget--) {
+      const { code, key: sum } = heap.pop();
+      if (sum < neededSum) break;
+      for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
+      const id = decodeShifts(this.key, shifts);
+      if (id !== null && !(found.get(id)! >= sum * Z_NORM)) found.set(id, sum * Z_NORM);
+      for (let t = 0; t < tiles; t++) {
+        const index = (code >>> (6 * t)) & 63;
+        if (index + 1 >= options[t].length) continue;
+        const next = code + (1 << (6 * t));
+        if (seen.has(next)) continue;
+        seen.add(next);
+        heap.push(next, sumOf(next));
+      }
+    }
+  }
+
   private readPayload(syncs: Evaluated[], log10Sync: number, hypothesesSearched: number): WatermarkVerdict {
     const { key, looks } = this;
     const K = this.candidateIds.length;
     const positions = CELLS * CELLS;
-    const decodedTrials = looks * syncs.length * 2 ** ID_BITS;
+    const decodedTrials = looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS;
     const atSyncTrials = looks * syncs.length * Math.max(1, K);
     const jointTrials = looks * hypothesesSearched * positions * Math.max(1, K);
     const jointSyncs = K === 0 ? 0 : Math.max(1, Math.min(syncs.length, Math.floor(JOINT_BUDGET / K)));
@@ -404,6 +446,8 @@ export class WatermarkDetector {
     const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
     const combined = new Float64Array(positions);
     const tileValues = new Float64Array(PAYLOAD_TILES);
+    // The sum of payload z-values a decoded ID needs to be accused (score = sum / sqrt(PAYLOAD_TILES)).
+    const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
     for (let s = 0; s < syncs.length; s++) {
@@ -430,23 +474,20 @@ export class WatermarkDetector {
         }
         peak = { size: 15, values };
       }
-      // Free decoding: the two best peaks of every payload tile, every combination checked.
-      const options: Array<Array<{ shift: Shift; z: number }>> = [];
-      for (let t = 1; t <= PAYLOAD_TILES; t++) options.push(topPeaks(z[t], rx, ry, 2));
-      for (let mask = 0; mask < 1 << PAYLOAD_TILES; mask++) {
-        const shifts: Shift[] = [];
-        let sum = 0;
-        for (let t = 0; t < PAYLOAD_TILES; t++) {
-          const pick = options[t][(mask >> t) & 1];
-          if (!pick) break;
-          shifts.push(pick.shift);
-          sum += pick.z;
+      // Free decoding, a list decoder: the best peaks of every payload tile, combinations tried best first while
+      // their total could still pass the accusation threshold (and always the top two of each, so that two averaged
+      // copies both decode). Costs no false-alarm budget: the bound already covers every valid codeword.
+      if (s < FREE_DECODE_SYNCS) {
+        const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
+        const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
+        for (let t = 1; t <= PAYLOAD_TILES; t++) {
+          const peaks = topPeaks(z[t], rx, ry, LIST_DEPTH);
+          distinct.push(peaks.slice(0, 2));
+          expanded.push(withNeighbours(z[t], rx, ry, peaks));
         }
-        if (shifts.length !== PAYLOAD_TILES) continue;
-        const id = decodeShifts(key, shifts);
-        if (id === null) continue;
-        const score = sum * Z_NORM;
-        if (!(decodedById.get(id)! >= score)) decodedById.set(id, score);
+        // Every combination of the two distinct best peaks (two averaged copies), then the pruned list.
+        this.listDecode(distinct, -Infinity, decodedById);
+        this.listDecode(expanded, neededSum, decodedById);
       }
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
@@ -577,6 +618,27 @@ export class WatermarkDetector {
   }
 }
 
+/**
+ * The peaks and their 3 x 3 neighbourhoods, sorted by decreasing z: a peak's maximum can land one cell off the true
+ * shift (a sub-cell offset plus noise), which the neighbour suppression of `topPeaks` would otherwise hide.
+ */
+function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Array<{ shift: Shift; z: number }>): Array<{ shift: Shift; z: number }> {
+  const seen = new Set<number>();
+  const out: Array<{ shift: Shift; z: number }> = [];
+  for (const { shift } of peaks) {
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const sx = (shift.dx + dx) & (CELLS - 1);
+        const sy = (shift.dy + dy) & (CELLS - 1);
+        if (seen.has(sy * CELLS + sx)) continue;
+        seen.add(sy * CELLS + sx);
+        out.push({ shift: { dx: sx, dy: sy }, z: surface[((ry + sy) & (CELLS - 1)) * CELLS + ((rx + sx) & (CELLS - 1))] });
+      }
+    }
+  }
+  return out.sort((a, b) => b.z - a.z);
+}
+
 /** The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours. */
 function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
   const found: Array<{ x: number; y: number; z: number }> = [];
@@ -610,4 +672,65 @@ function round3(v: number): number {
 }
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
+}
+
+/** The smallest score whose Bonferroni-corrected probability over `trials` is below 10^log10p (bisection). */
+function scoreForProbability(log10p: number, trials: number): number {
+  let lo = 0;
+  let hi = 60;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (log10Bonferroni(mid, trials) < log10p) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** A binary max-heap of (code, key) pairs, for the list decoder's best-first enumeration. */
+class MaxHeap {
+  private readonly codes: number[] = [];
+  private readonly keys: number[] = [];
+
+  get size(): number {
+    return this.codes.length;
+  }
+
+  push(code: number, key: number): void {
+    const { codes, keys } = this;
+    let i = codes.length;
+    codes.push(code);
+    keys.push(key);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (keys[parent] >= key) break;
+      codes[i] = codes[parent];
+      keys[i] = keys[parent];
+      i = parent;
+    }
+    codes[i] = code;
+    keys[i] = key;
+  }
+
+  pop(): { code: number; key: number } {
+    const { codes, keys } = this;
+    const top = { code: codes[0], key: keys[0] };
+    const lastCode = codes.pop()!;
+    const lastKey = keys.pop()!;
+    const n = codes.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && keys[child + 1] > keys[child]) child++;
+        if (keys[child] <= lastKey) break;
+        codes[i] = codes[child];
+        keys[i] = keys[child];
+        i = child;
+      }
+      codes[i] = lastCode;
+      keys[i] = lastKey;
+    }
+    return top;
+  }
 }
