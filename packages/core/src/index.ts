@@ -32,6 +32,25 @@ export type {
   ExtractOptions,
   ExtractProgress,
 } from './api/index.js';
+export type { DetectionLedger, DetectionLook, DetectionParameters } from './api/index.js';
+
+// The delivery ledger (JSON Lines, one record per marked output) and the investigator's report.
+export {
+  DEFAULT_LEDGER_NAME,
+  LEDGER_FORMAT,
+  LEDGER_VERSION,
+  Ledger,
+  LedgerError,
+  appendDeliveries,
+  assertLedgerWritable,
+  currentOperator,
+  defaultLedgerPath,
+  deliveryRecordToJSON,
+  loadLedger,
+} from './ledger.js';
+export type { DeliveryRecord, DeliveryRecordJSON, LedgerFile, LedgerWarning, LoadLedgerOptions } from './ledger.js';
+export { REPORT_FORMAT, REPORT_VERSION, buildReportJSON, checkReportOutput, renderReportHtml, reportFormatOf, writeReport } from './report/index.js';
+export type { ReportContentOptions, ReportFields, ReportFormat, ReportJSON, ReportOptions, ReportResult, Thumbnail } from './report/index.js';
 
 // Watermark math: keys, payload, embedder and streaming detector (pure TypeScript, no files, no ffmpeg).
 export {

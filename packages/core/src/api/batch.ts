@@ -9,6 +9,7 @@ import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
 import { assertId, throwIfAborted } from './common.js';
+import { DeliveryRecorder } from './deliveries.js';
 import { FrameMarker, assertWholeInput, checkEmbedOptions, embedResult, expectedFrames, progressReporter } from './embed.js';
 import type { EmbedOptions, EmbedProgress, EmbedResult } from './embed.js';
 
@@ -20,10 +21,15 @@ export interface BatchRecipient {
   name?: string;
   /** Explicit output path (overrides `outDir` naming). */
   output?: string;
+  /** The partner this output is for, recorded in the ledger (default null: known by ID only). */
+  partner?: string;
 }
 
-/** Options of {@link embedBatch}: those of an embed, without `output` and `id`, plus the recipients. */
-export interface BatchOptions extends Omit<EmbedOptions, 'output' | 'id' | 'onProgress'> {
+/**
+ * Options of {@link embedBatch}: those of an embed, without `output`, `id` and `partner`, plus the recipients.
+ * With `ledger`, every output is recorded, all in one append once every output is complete.
+ */
+export interface BatchOptions extends Omit<EmbedOptions, 'output' | 'id' | 'onProgress' | 'partner'> {
   /** At least one recipient; IDs and output paths must be distinct. */
   recipients: readonly BatchRecipient[];
   /** Folder for outputs named after the recipients (must exist). Required unless every recipient has `output`. */
@@ -90,13 +96,17 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
     if (names.has(name.toLowerCase())) throw new UsageError(`Expected distinct names in options.recipients but received '${name}' twice`);
     const resolved = resolve(output);
     if (outputs.has(resolved)) throw new UsageError(`Expected distinct outputs in options.recipients but received ${output} twice`);
+    const partner = optionalString(r.partner, `${where}.partner`);
     ids.add(r.id);
     names.add(name.toLowerCase());
     outputs.add(resolved);
-    return { id: r.id, name, output };
+    return { id: r.id, name, output, partner };
   });
   // Every recipient's options go through the single-embed checks, so messages match embedVideo's.
-  const checked = recipients.map((r) => ({ ...checkEmbedOptions({ ...options, recipients: undefined, outDir: undefined, output: r.output, id: r.id }), name: r.name }));
+  const checked = recipients.map((r) => ({
+    ...checkEmbedOptions({ ...options, recipients: undefined, outDir: undefined, output: r.output, id: r.id, partner: r.partner }),
+    name: r.name,
+  }));
   const common = checked[0];
   throwIfAborted(common.signal);
 
@@ -104,16 +114,31 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   const markers = checked.map((c) => new FrameMarker(c.key, c.id, c.strength, info));
   const report = progressReporter(common.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const encodeOptions = { codec: common.codec, crf: common.crf, preset: common.preset, overwrite: common.overwrite };
-  const written = await transformVideoToMany(
-    common.input,
-    checked.map((c, i) => ({ output: c.output, fn: (frame: Frame) => markers[i].mark(frame), options: encodeOptions })),
-    { signal: common.signal, onProgress: report ? (progress) => report(progress.framesDone) : undefined },
-  );
+  const recorder = await DeliveryRecorder.start(common, common.input, common.signal);
+  let written;
+  let records;
+  try {
+    written = await transformVideoToMany(
+      common.input,
+      checked.map((c, i) => ({ output: c.output, fn: (frame: Frame) => markers[i].mark(frame), options: encodeOptions })),
+      { signal: common.signal, onProgress: report ? (progress) => report(progress.framesDone) : undefined },
+    );
+    await assertWholeInput(info, markers[0], written[0].frames, written.map((w) => w.output));
+    const frameCount = written[0].frames;
+    records = recorder
+      ? await recorder.record(
+          info,
+          checked.map((c) => ({ output: c.output, id: c.id, partner: c.partner ?? null, keyId: c.key.id, strength: c.strength, frames: frameCount, width: info.width, height: info.height })),
+        )
+      : null;
+  } finally {
+    recorder?.stop();
+  }
   const frames = written[0].frames;
-  await assertWholeInput(info, markers[0], frames, written.map((w) => w.output));
   const seconds = (performance.now() - started) / 1000;
   const results = checked.map((c, i) => {
-    const single = embedResult(c, info.kind, markers[i], frames, info, seconds);
+    const delivery = recorder && records ? { ledger: recorder.ledger, record: records[i] } : null;
+    const single = embedResult(c, info.kind, markers[i], frames, info, seconds, delivery);
     return { ...single, name: c.name, toJSON: () => ({ ...single.toJSON(), name: c.name }) };
   });
   return {

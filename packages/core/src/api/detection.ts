@@ -3,6 +3,8 @@
  * stable; fields may be added.
  */
 import type { WatermarkVerdict } from '../watermark/index.js';
+import { deliveryRecordToJSON } from '../ledger.js';
+import type { DeliveryRecord, DeliveryRecordJSON, Ledger, LedgerWarning } from '../ledger.js';
 
 /** The geometry the detector found, in input pixels. */
 export interface DetectionSync {
@@ -16,6 +18,46 @@ export interface DetectionSync {
   /** Offset of the master's origin in the leak (crop, pad), input pixels. */
   readonly offsetX: number;
   readonly offsetY: number;
+  /** Tile period found in the leak, input pixels (the offsets are known modulo these). */
+  readonly periodX: number;
+  readonly periodY: number;
+  /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
+  readonly z: number;
+}
+
+/** The verdict at one look of the detector: how the evidence accumulated as the input was read. */
+export interface DetectionLook {
+  /** Seconds of the input analysed at this look. */
+  readonly time: number;
+  /** Frames analysed at this look. */
+  readonly frames: number;
+  /** Best ID's score (z) at this look. */
+  readonly score: number;
+  /** Reference (synchronisation) tile's z at this look. */
+  readonly syncZ: number;
+  /** False-alarm probability of the best ID at this look (floored at 1e-300). */
+  readonly falseAlarmProbability: number;
+}
+
+/** The analysis settings a detection was made with: what a report needs to reproduce it. */
+export interface DetectionParameters {
+  /** The candidate IDs scored, or null for free decoding. */
+  readonly candidates: readonly bigint[] | null;
+  /** The registry the candidates came from, when one was given. */
+  readonly registry: string | null;
+  readonly maxSeconds: number | null;
+  readonly fullScan: boolean;
+  /** Height of the master that `sync.scale` is relative to. */
+  readonly masterHeight: number;
+  /** Early stop needs the probability this many times below the threshold. */
+  readonly earlyStopMargin: number;
+}
+
+/** The ledger consulted by an extraction. */
+export interface DetectionLedger {
+  readonly path: string;
+  /** Lines of the ledger that could not be read (skipped). */
+  readonly warnings: readonly LedgerWarning[];
 }
 
 /** One scored candidate (candidate mode) or the decoded ID (free decoding). */
@@ -41,6 +83,12 @@ export interface DetectionInput {
   readonly frameRate: string | null;
   /** Duration in seconds, when known (null for a still). */
   readonly duration: number | null;
+  /** Size of the file in bytes. */
+  readonly size: number;
+  /** Container format as ffprobe names it (e.g. `mov,mp4,m4a,3gp,3g2,mj2`, `png_pipe`). */
+  readonly container: string;
+  /** Its long name, e.g. `QuickTime / MOV`, when known. */
+  readonly containerLongName: string | null;
 }
 
 /** The JSON form of a {@link Detection}: IDs are decimal strings (they exceed 2^53 in general). */
@@ -56,12 +104,39 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number } | null;
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; z: number } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean }>;
-  input: { path: string; sha256: string; kind: 'video' | 'image'; width: number; height: number; frameRate: string | null; duration: number | null };
+  input: {
+    path: string;
+    sha256: string;
+    kind: 'video' | 'image';
+    width: number;
+    height: number;
+    frameRate: string | null;
+    duration: number | null;
+    size: number;
+    container: string;
+    containerLongName: string | null;
+  };
   keyId: string;
   version: string;
-  timeline: Array<{ time: number; score: number }>;
+  timeline: Array<{ time: number; frames: number; score: number; syncZ: number; falseAlarmProbability: number }>;
+  /** Whether candidate IDs were scored or IDs decoded freely. */
+  mode: 'candidates' | 'decoded';
+  /** The reference tile's correlation around the synchronisation peak, `size` x `size` z values, row-major. */
+  peak: { size: number; values: number[] } | null;
+  parameters: {
+    candidates: string[] | null;
+    registry: string | null;
+    maxSeconds: number | null;
+    fullScan: boolean;
+    masterHeight: number;
+    earlyStopMargin: number;
+  };
+  /** The ledger consulted (`extract --ledger`), or null. */
+  ledger: { path: string; warnings: Array<{ line: number; message: string }> } | null;
+  /** Deliveries of the accused IDs under this key, from the ledger; null when no ledger was consulted. */
+  deliveries: DeliveryRecordJSON[] | null;
 }
 
 /** Fields a {@link Detection} is built from. @internal */
@@ -73,6 +148,8 @@ export interface DetectionFields {
   keyId: string;
   version: string;
   nameOf: (id: bigint) => string | null;
+  parameters: DetectionParameters;
+  ledger: Ledger | null;
 }
 
 /**
@@ -112,8 +189,23 @@ export class Detection {
   readonly keyId: string;
   /** `reelmark x.y.z`. */
   readonly version: string;
-  /** Score as evidence accumulated, against input time in seconds. */
-  readonly timeline: ReadonlyArray<{ readonly time: number; readonly score: number }>;
+  /** The detector's looks: score and probability as evidence accumulated, against input time in seconds. */
+  readonly timeline: readonly DetectionLook[];
+  /** Whether candidate IDs were scored (`candidates`, `partners`) or IDs decoded freely. */
+  readonly mode: 'candidates' | 'decoded';
+  /**
+   * The reference tile's correlation surface around the synchronisation peak: `size` x `size` z values, row-major,
+   * the peak in the middle. A lone spike far above a noise floor near 0 is what a mark looks like.
+   */
+  readonly peak: { readonly size: number; readonly values: readonly number[] } | null;
+  readonly parameters: DetectionParameters;
+  /** The ledger consulted, or null. */
+  readonly ledger: DetectionLedger | null;
+  /**
+   * Deliveries recorded in the ledger for the accused IDs under this key (every accused ID's, in ledger order);
+   * null when no ledger was consulted, empty when nothing is accused or nothing was recorded.
+   */
+  readonly deliveries: readonly DeliveryRecord[] | null;
 
   constructor(fields: DetectionFields) {
     const { verdict, nameOf } = fields;
@@ -128,7 +220,10 @@ export class Detection {
     this.framesAnalyzed = verdict.framesAnalyzed;
     this.secondsAnalyzed = verdict.secondsAnalyzed;
     this.stoppedEarly = fields.stoppedEarly;
-    this.sync = verdict.sync ? { ...verdict.sync } : null;
+    const sync = verdict.sync;
+    this.sync = sync
+      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, z: sync.z }
+      : null;
     const accused = new Set(verdict.accused);
     const scored =
       verdict.candidates.length > 0
@@ -140,7 +235,25 @@ export class Detection {
     this.input = fields.input;
     this.keyId = fields.keyId;
     this.version = fields.version;
-    this.timeline = verdict.timeline.map((t) => ({ time: t.time, score: t.score }));
+    this.timeline = verdict.timeline.map((t) => ({
+      time: t.time,
+      frames: t.frames,
+      score: t.score,
+      syncZ: t.syncZ,
+      falseAlarmProbability: t.falseAlarmProbability,
+    }));
+    this.mode = fields.parameters.candidates === null ? 'decoded' : 'candidates';
+    this.peak = verdict.peak ? { size: verdict.peak.size, values: Object.freeze([...verdict.peak.values]) } : null;
+    this.parameters = fields.parameters;
+    const ledger = fields.ledger;
+    this.ledger = ledger ? { path: ledger.path, warnings: ledger.warnings } : null;
+    if (!ledger) {
+      this.deliveries = null;
+    } else {
+      const accusedIds = new Set(this.candidates.filter((c) => c.accused).map((c) => c.id));
+      if (this.id !== null) accusedIds.add(this.id);
+      this.deliveries = ledger.records.filter((r) => accusedIds.has(r.id) && r.keyId === this.keyId);
+    }
   }
 
   /** The `extract --json` contract. */
@@ -165,6 +278,9 @@ export class Detection {
             scaleY: r3(this.sync.scaleY),
             offsetX: r3(this.sync.offsetX),
             offsetY: r3(this.sync.offsetY),
+            periodX: r3(this.sync.periodX),
+            periodY: r3(this.sync.periodY),
+            z: r3(this.sync.z),
           }
         : null,
       candidates: this.candidates.map((c) => ({
@@ -177,7 +293,25 @@ export class Detection {
       input: { ...this.input },
       keyId: this.keyId,
       version: this.version,
-      timeline: this.timeline.map((t) => ({ time: r3(t.time), score: r3(t.score) })),
+      timeline: this.timeline.map((t) => ({
+        time: r3(t.time),
+        frames: t.frames,
+        score: r3(t.score),
+        syncZ: r3(t.syncZ),
+        falseAlarmProbability: t.falseAlarmProbability,
+      })),
+      mode: this.mode,
+      peak: this.peak ? { size: this.peak.size, values: [...this.peak.values] } : null,
+      parameters: {
+        candidates: this.parameters.candidates === null ? null : this.parameters.candidates.map((id) => id.toString()),
+        registry: this.parameters.registry,
+        maxSeconds: this.parameters.maxSeconds,
+        fullScan: this.parameters.fullScan,
+        masterHeight: this.parameters.masterHeight,
+        earlyStopMargin: this.parameters.earlyStopMargin,
+      },
+      ledger: this.ledger ? { path: this.ledger.path, warnings: this.ledger.warnings.map((w) => ({ line: w.line, message: w.message })) } : null,
+      deliveries: this.deliveries === null ? null : this.deliveries.map(deliveryRecordToJSON),
     };
   }
 }

@@ -16,7 +16,10 @@ import {
 } from '../validate.js';
 import { DEFAULT_STRENGTH, WatermarkEmbedder } from '../watermark/index.js';
 import type { LumaPlane, WatermarkKey } from '../watermark/index.js';
+import type { DeliveryRecord } from '../ledger.js';
 import { assertId, assertKey, throwIfAborted } from './common.js';
+import { DeliveryRecorder } from './deliveries.js';
+import type { LedgerSettings } from './deliveries.js';
 import { LumaDistortion } from './quality.js';
 
 /** Options of {@link embedVideo}, {@link embedImage} and {@link embed}. */
@@ -43,6 +46,19 @@ export interface EmbedOptions {
   signal?: AbortSignal;
   /** Called as frames are encoded. */
   onProgress?: (progress: EmbedProgress) => void;
+  /**
+   * Delivery ledger (JSON Lines) to record the output in, once it is complete: IDs, partner, master and output
+   * paths with their SHA-256, key id, strength, versions, UTC time and operator (see `loadLedger`). Default: none;
+   * the API records only when given a ledger (the CLI always gives one). The ledger's folder must exist; if the
+   * record cannot be appended, the output is removed and a LedgerError is thrown.
+   */
+  ledger?: string;
+  /** Who makes the delivery, for the ledger; default `currentOperator()` (`REELMARK_OPERATOR`, else the OS user). */
+  operator?: string;
+  /** Title of the work, for the ledger; default the master's file name without its extension. */
+  title?: string;
+  /** The partner the output is for, for the ledger (default null: known by ID only). */
+  partner?: string;
 }
 
 /** Progress of an embed. */
@@ -75,6 +91,10 @@ export interface EmbedResult {
   readonly psnr: number;
   /** Luma PSNR of the most changed frame, dB. */
   readonly psnrWorstFrame: number;
+  /** The ledger record of this output, when a ledger was given (null otherwise). */
+  readonly delivery: DeliveryRecord | null;
+  /** The ledger the record was appended to, or null. */
+  readonly ledger: string | null;
   /** JSON form: IDs as decimal strings, PSNR rounded to 0.01 dB. */
   toJSON(): EmbedResultJSON;
 }
@@ -93,10 +113,15 @@ export interface EmbedResultJSON {
   seconds: number;
   psnr: number | null;
   psnrWorstFrame: number | null;
+  /** SHA-256 of the output, when it was recorded in a ledger (null otherwise). */
+  sha256: string | null;
+  /** The ledger the delivery was recorded in, or null. */
+  ledger: string | null;
 }
 
 /** Validated embed options, with defaults applied. @internal */
-export interface CheckedEmbedOptions extends Required<Pick<EmbedOptions, 'input' | 'output' | 'key' | 'id' | 'strength' | 'overwrite'>> {
+export interface CheckedEmbedOptions extends Required<Pick<EmbedOptions, 'input' | 'output' | 'key' | 'id' | 'strength' | 'overwrite'>>, LedgerSettings {
+  partner: string | undefined;
   codec: string | undefined;
   crf: number | undefined;
   preset: string | undefined;
@@ -125,6 +150,10 @@ export function checkEmbedOptions(options: unknown, name = 'options'): CheckedEm
     overwrite: optionalBoolean(o.overwrite, `${name}.overwrite`) ?? false,
     signal: optionalSignal(o.signal, `${name}.signal`),
     onProgress: optionalFunction(o.onProgress, `${name}.onProgress`),
+    ledger: optionalString(o.ledger, `${name}.ledger`),
+    operator: optionalString(o.operator, `${name}.operator`),
+    title: optionalString(o.title, `${name}.title`),
+    partner: optionalString(o.partner, `${name}.partner`),
   };
 }
 
@@ -233,6 +262,7 @@ export function embedResult(
   frames: number,
   info: { width: number; height: number },
   seconds: number,
+  delivery: { ledger: string; record: DeliveryRecord } | null = null,
 ): EmbedResult {
   const psnr = marker.distortion.psnr ?? Number.NaN;
   const psnrWorstFrame = marker.distortion.psnrWorstFrame ?? Number.NaN;
@@ -250,6 +280,8 @@ export function embedResult(
     seconds,
     psnr,
     psnrWorstFrame,
+    delivery: delivery?.record ?? null,
+    ledger: delivery?.ledger ?? null,
     toJSON: () => ({
       input: checked.input,
       output: checked.output,
@@ -263,6 +295,8 @@ export function embedResult(
       seconds: Math.round(seconds * 1000) / 1000,
       psnr: round(psnr),
       psnrWorstFrame: round(psnrWorstFrame),
+      sha256: delivery?.record.output.sha256 ?? null,
+      ledger: delivery?.ledger ?? null,
     }),
   };
 }
@@ -280,16 +314,28 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
   }
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
-  const done = await transformVideo(checked.input, checked.output, (frame: Frame) => marker.mark(frame), {
-    codec: checked.codec,
-    crf: checked.crf,
-    preset: checked.preset,
-    overwrite: checked.overwrite,
-    signal: checked.signal,
-    onProgress: report ? (progress) => report(progress.framesDone) : undefined,
-  });
-  await assertWholeInput(info, marker, done.frames, [done.output]);
-  return embedResult(checked, info.kind, marker, done.frames, info, (performance.now() - started) / 1000);
+  const recorder = await DeliveryRecorder.start(checked, checked.input, checked.signal);
+  try {
+    const done = await transformVideo(checked.input, checked.output, (frame: Frame) => marker.mark(frame), {
+      codec: checked.codec,
+      crf: checked.crf,
+      preset: checked.preset,
+      overwrite: checked.overwrite,
+      signal: checked.signal,
+      onProgress: report ? (progress) => report(progress.framesDone) : undefined,
+    });
+    await assertWholeInput(info, marker, done.frames, [done.output]);
+    let delivery: { ledger: string; record: DeliveryRecord } | null = null;
+    if (recorder) {
+      const [record] = await recorder.record(info, [
+        { output: checked.output, id: checked.id, partner: checked.partner ?? null, keyId: checked.key.id, strength: checked.strength, frames: done.frames, width: info.width, height: info.height },
+      ]);
+      delivery = { ledger: recorder.ledger, record };
+    }
+    return embedResult(checked, info.kind, marker, done.frames, info, (performance.now() - started) / 1000, delivery);
+  } finally {
+    recorder?.stop();
+  }
 }
 
 /**

@@ -8,7 +8,9 @@ import type { MediaInfo } from '../media/index.js';
 import { PartnerRegistry } from '../registry.js';
 import type { Partner } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
-import { ACCUSATION_THRESHOLD, WatermarkDetector } from '../watermark/index.js';
+import { ACCUSATION_THRESHOLD, EARLY_STOP_MARGIN, WatermarkDetector } from '../watermark/index.js';
+import { DEFAULT_MASTER_HEIGHT } from '../watermark/detector.js';
+import { Ledger, loadLedger } from '../ledger.js';
 import type { WatermarkKey } from '../watermark/index.js';
 import { VERSION_STRING, assertId, assertKey, sha256File, throwIfAborted } from './common.js';
 import { Detection } from './detection.js';
@@ -40,6 +42,11 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Called after each analysed frame. */
   onProgress?: (progress: ExtractProgress) => void;
+  /**
+   * A delivery ledger (path or loaded {@link Ledger}): the result's `deliveries` then holds the recorded deliveries
+   * of the accused IDs under this key. A path is read before the analysis starts (a missing ledger fails at once).
+   */
+  ledger?: string | Ledger;
 }
 
 /** Progress of an extraction. */
@@ -64,6 +71,8 @@ interface CheckedExtractOptions {
   accusationThreshold: number;
   signal: AbortSignal | undefined;
   onProgress: ((progress: ExtractProgress) => void) | undefined;
+  registry: string | null;
+  ledger: string | Ledger | undefined;
 }
 
 function checkExtractOptions(options: unknown): CheckedExtractOptions {
@@ -97,6 +106,7 @@ function checkExtractOptions(options: unknown): CheckedExtractOptions {
   }
   const names = new Map<bigint, string>();
   for (const partner of partners ?? []) names.set(partner.id, partner.name);
+  if (o.ledger !== undefined && !(o.ledger instanceof Ledger)) assertNonEmptyString(o.ledger, 'options.ledger');
   return {
     input: o.input,
     key: o.key,
@@ -108,12 +118,15 @@ function checkExtractOptions(options: unknown): CheckedExtractOptions {
     accusationThreshold: optionalNumber(o.accusationThreshold, 'options.accusationThreshold', Number.MIN_VALUE, 0.5) ?? ACCUSATION_THRESHOLD,
     signal: optionalSignal(o.signal, 'options.signal'),
     onProgress: optionalFunction(o.onProgress, 'options.onProgress'),
+    registry: o.partners instanceof PartnerRegistry ? o.partners.path : null,
+    ledger: o.ledger as string | Ledger | undefined,
   };
 }
 
 async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'any'): Promise<Detection> {
   const checked = checkExtractOptions(options);
   throwIfAborted(checked.signal);
+  const ledger = typeof checked.ledger === 'string' ? await loadLedger(checked.ledger) : (checked.ledger ?? null);
   const info = await probe(checked.input);
   if (want !== 'any' && info.kind !== want) {
     throw new InputError(
@@ -127,13 +140,13 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
   const hashing = sha256File(checked.input, checked.signal ? AbortSignal.any([checked.signal, stopHashing.signal]) : stopHashing.signal);
   hashing.catch(() => undefined);
   try {
-    return await detect(checked, info, hashing);
+    return await detect(checked, info, hashing, ledger);
   } finally {
     stopHashing.abort();
   }
 }
 
-async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>): Promise<Detection> {
+async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,
@@ -185,10 +198,22 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       height: info.height,
       frameRate: info.kind === 'image' ? null : (info.frameRate ?? null),
       duration: info.kind === 'image' ? null : duration,
+      size: info.size,
+      container: info.container,
+      containerLongName: info.containerLongName ?? null,
     },
     keyId: checked.key.id,
     version: VERSION_STRING,
     nameOf: (id) => checked.names.get(id) ?? null,
+    parameters: {
+      candidates: checked.candidates ?? null,
+      registry: checked.registry,
+      maxSeconds: checked.maxSeconds ?? null,
+      fullScan: checked.fullScan,
+      masterHeight: checked.masterHeight ?? DEFAULT_MASTER_HEIGHT,
+      earlyStopMargin: EARLY_STOP_MARGIN,
+    },
+    ledger,
   });
 }
 

@@ -11,3 +11,4 @@ export { extract, extractImage, extractVideo } from './extract.js';
 export type { ExtractOptions, ExtractProgress } from './extract.js';
 export { Detection } from './detection.js';
 export type { DetectionCandidate, DetectionInput, DetectionJSON, DetectionSync } from './detection.js';
+export type { DetectionLedger, DetectionLook, DetectionParameters } from './detection.js';
