@@ -157,6 +157,18 @@ describe('detector on synthetic footage', () => {
     expect(innocent.falseAlarmProbability).toBeGreaterThan(1e-6);
   });
 
+  test("gives innocent candidates noise-level scores on another recipient's moderately marked copy", () => {
+    // Moderate evidence (noise added) is where an innocent's tile could line up with one of the guilty copy's payload
+    // peaks away from the reference position; the innocents must still score like noise.
+    const noisy = frames.map((f, i) => addNoise(f, 100, 100 + i));
+    const innocents = Array.from({ length: 150 }, (_, i) => BigInt(5000 + i));
+    const verdict = detect(noisy, { candidates: [...innocents, id] });
+    expect(verdict.id).toBe(id);
+    const others = verdict.candidates.filter((c) => c.id !== id);
+    expect(others.some((c) => c.accused)).toBe(false);
+    expect(Math.max(...others.map((c) => c.score))).toBeLessThan(4.5);
+  });
+
   test('does not accuse anyone on unmarked content or with another key', () => {
     const unmarked = Array.from({ length: 12 }, (_, i) => frameOf(scene, W, H, i));
     const clean = detect(unmarked, { candidates: [id, 1n, 2n] });
