@@ -5,6 +5,7 @@
  * `read` and `transform` exercise the media layer alone (transform with a stand-in that touches every luma sample);
  * `embed` marks the input with the public embedVideo (x264 ultrafast), `extract` reads all of it with extractVideo.
  */
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -41,5 +42,14 @@ if (mode === 'read') {
   frames = r.frames;
   await rm(out, { force: true });
 }
-// maxRSS is in kilobytes.
-process.stdout.write(JSON.stringify({ frames, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+// Peak RSS of this process: VmHWM from /proc (kB). getrusage's maxRSS is not used: Linux carries it over exec from
+// the parent at fork time, so a child of a big process (the bench runner) would report the parent's peak.
+let peakKb = process.resourceUsage().maxRSS;
+try {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  if (m) peakKb = Number(m[1]);
+} catch {
+  // not Linux: maxRSS
+}
+process.stdout.write(JSON.stringify({ frames, peakRssMB: peakKb / 1024 }));

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { extractImage, extractVideo } from '@reelmark/core';
 
-import { attackByName, attackList, attackTable, pickAttacks, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
+import { attackByName, attackList, attackTable, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
 import { benchKey, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
 import { excerpt } from './lib/footage.mjs';
 import { ffmpeg, machine, median, round, timed } from './lib/proc.mjs';
@@ -97,10 +97,20 @@ export async function attackAndDetect(task) {
   return rows;
 }
 
+/**
+ * Quick mode runs every attack on the first content, and on the others only the harshest ones (where a miss is
+ * likeliest); the full mode runs every attack everywhere.
+ */
+const QUICK_SUBSET = ['h264-crf35', 'scale-360p-crf28', 'scale-360p-crf35', 'crop10-kept', 'crop10-rescaled', 'chain-480p-crop5-bright-crf30', 'jpeg-480p-q75', 'average-2-copies',
+  'jpeg-720p-q75', 'jpeg-360p-q75'];
+
 /** The attacks run on a content in this mode. */
-export function attacksFor(content, ctx) {
+export function attacksFor(content, ctx, index = 0) {
   const list = content.kind === 'image' ? stillAttackList() : attackList(ctx.work);
-  return ctx.attacks ? list.filter((a) => ctx.attacks.includes(a.name)) : list;
+  // Named attacks: any of the lists, or a ladder rung such as scale-540p-crf18 (a plain re-encode at that height).
+  if (ctx.attacks) return ctx.attacks.map((n) => attackByName(n, ctx.work)).filter((a) => content.kind === 'video' || a.output === 'image');
+  if (ctx.mode === 'quick' && (index > 0 || content.kind === 'image')) return list.filter((a) => QUICK_SUBSET.includes(a.name));
+  return list;
 }
 
 /**
@@ -111,12 +121,12 @@ export async function runRobustness(ctx) {
   const { pool, log } = ctx;
   const contents = ctx.contents;
   await writeFile(path.join(ctx.work, 'subtitles.srt'), SUBTITLES_SRT);
-  if (ctx.attacks) pickAttacks([...attackList(ctx.work), ...stillAttackList()], ctx.attacks.join(','));
+  for (const name of ctx.attacks ?? []) attackByName(name, ctx.work); // unknown names fail before any work
   const deliveriesDir = path.join(ctx.runDir, 'deliveries');
   // Deliveries: every content marked for its recipient; video contents also for a second recipient (collusion).
   const plans = contents.map((content, index) => {
     const { id, second } = recipientsFor(index);
-    const attacks = attacksFor(content, ctx);
+    const attacks = attacksFor(content, ctx, index);
     const lengths = attacks.flatMap((a) => lengthsOf(a, content, ctx.mode)).map((l) => l ?? 2);
     const needed = Math.min(content.seconds ?? 10, Math.ceil((Math.max(...lengths) + 1) / 2) * 2);
     return { content, index, id, second, attacks, needed, collusion: attacks.some((a) => a.collusion) };
@@ -134,6 +144,11 @@ export async function runRobustness(ctx) {
           })
         : null;
       const [a, b] = await Promise.all([first, second]);
+      if (p.content.kind === 'video') {
+        ctx.shared ??= {};
+        ctx.shared.deliveries ??= {};
+        ctx.shared.deliveries[p.content.name] = { path: a.output, id: p.id, seconds: p.needed };
+      }
       log(`robustness: delivery ${p.content.name} id ${p.id} (${a.frames} frames, PSNR ${fmt(a.psnr)} dB, ${fmt(a.wall, 1)} s)`);
       return { first: a, second: b };
     }),

@@ -75,6 +75,7 @@ export async function runBench(opts) {
     return names.map((n) => resolved.get(n));
   };
 
+  const shared = {}; // what one part leaves for the next (e.g. robustness deliveries reused by speed)
   const summary = { runId, mode: opts.mode, content: opts.content, parts: {}, ffmpeg: setup.ffmpeg.version, node: process.version, ...machine() };
   try {
     for (const part of parts) {
@@ -86,7 +87,7 @@ export async function runBench(opts) {
       const mod = await import(new URL(file, import.meta.url).href);
       const ctx = {
         mode: opts.mode, runId, work, runDir, resultsDir, pool, contents, log, attacks: opts.attacks, trials: opts.trials,
-        vmafModel: opts.vmafModel, user: Boolean(user), setup,
+        vmafModel: opts.vmafModel, user: Boolean(user), setup, shared,
       };
       const result = await mod[fn](ctx);
       const seconds = (performance.now() - t0) / 1000;
