@@ -60,6 +60,40 @@ describe('embedder', () => {
     }
   });
 
+  test('the WebAssembly SIMD kernel and the portable loop give bit-identical frames, padded strides included', () => {
+    const simd = new WatermarkEmbedder({ key, id: 31n, width: W, height: H, bitDepth: 8 });
+    const portable = new WatermarkEmbedder({ key, id: 31n, width: W, height: H, bitDepth: 8, simd: false });
+    expect(simd.usesSimd).toBe(true);
+    expect(portable.usesSimd).toBe(false);
+    for (const stride of [W, W + 24]) {
+      const frame = frameOf(scene, W, H, 7);
+      const padded = (): LumaPlane => {
+        const data = new Uint8Array(stride * H).fill(77);
+        for (let y = 0; y < H; y++) data.set(frame.data.subarray(y * W, (y + 1) * W), y * stride);
+        return { data, width: W, height: H, stride, bitDepth: 8 };
+      };
+      const a = padded();
+      const b = padded();
+      simd.embed(a);
+      portable.embed(b);
+      expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
+      // The padding between rows is left alone.
+      if (stride > W) expect(a.data[W + 3]).toBe(77);
+    }
+  });
+
+  test('the committed kernel bytes are assembled from the .wat source', async () => {
+    const { execFile } = await import('node:child_process');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['scripts/build-wasm.mjs', '--check'], (error, _stdout, stderr) =>
+        resolve({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr }),
+      );
+      child.stdin?.end();
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
   test('marks a 10-bit plane with the same perceptual result (4x the 8-bit change)', () => {
     const eight = frameOf(scene, W, H, 0);
     const original = Uint8Array.from(eight.data);

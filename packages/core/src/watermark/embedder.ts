@@ -7,7 +7,8 @@
  */
 import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
-import { BlockMask } from './mask.js';
+import { EmbedKernel, KERNEL_MASK_LIMIT } from './kernels/embed-kernel.js';
+import { BlockMask, MASK_MAX } from './mask.js';
 import { encodeId, MAX_ID } from './payload.js';
 import { keySpectra, markSpectrum, renderTile, tilePeriodFor } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
@@ -50,6 +51,11 @@ export interface EmbedderOptions {
   bitDepth: number;
   /** RMS amplitude in 8-bit code values at mask 1; default {@link DEFAULT_STRENGTH}. Scaled for deeper planes. */
   strength?: number;
+  /**
+   * Use the WebAssembly SIMD kernel for 8-bit planes where the runtime has it (default true). `false` forces the
+   * portable TypeScript loop; both give bit-identical output.
+   */
+  simd?: boolean;
 }
 
 export class WatermarkEmbedder {
@@ -95,6 +101,10 @@ export class WatermarkEmbedder {
     }
     this.rowsFixed = new Int16Array(p * width);
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
+    // The SIMD kernel's mask lanes are 16-bit: usable while the largest mask value fits (strength below ~14.5).
+    const maxMask = MASK_MAX * strength * (1 << MASK_SHIFT);
+    const simd = options.simd ?? true;
+    this.kernel = simd && bitDepth === 8 && maxMask < KERNEL_MASK_LIMIT ? EmbedKernel.create(width, height, this.period, this.rowsFixed) : null;
     this.mask = new BlockMask(width, height);
     this.maskUpper = new Int32Array(width);
     this.maskLower = new Int32Array(width);
@@ -136,6 +146,8 @@ export class WatermarkEmbedder {
     const gain = amplitude * (1 << (bitDepth - 8));
     const { block, rows: blockRows } = mask;
     const half = block / 2;
+    const kernel = data instanceof Uint8Array ? this.kernel : null;
+    if (kernel) copyRows(data as Uint8Array, stride, kernel.plane, width, width, height);
     let upper = -1;
     for (let y = 0; y < height; y++) {
       // Vertical position between block-row centres; the two neighbouring block rows are expanded to pixels once.
@@ -152,19 +164,31 @@ export class WatermarkEmbedder {
         upper = by0;
       }
       // The interpolated mask row is refreshed every MASK_ROW_STEP rows: smooth to the eye, a quarter of the work.
-      if ((y & (MASK_ROW_STEP - 1)) === 0 || y === 0) blendRows(this.maskRow, this.maskUpper, this.maskLower, Math.round((fy - by0) * 256));
+      const refresh = (y & (MASK_ROW_STEP - 1)) === 0;
+      if (refresh) blendRows(this.maskRow, this.maskUpper, this.maskLower, Math.round((fy - by0) * 256));
       const pat = (y % period) * width;
-      if (data instanceof Uint8Array) {
+      if (kernel) {
+        if (refresh) kernel.mask.set(this.maskRow);
+        kernel.addRow(y, y % period);
+      } else if (data instanceof Uint8Array) {
         addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskRow);
       } else {
         addRowDeep(data, y * stride, this.rows, pat, width, this.maskRow, (1 << bitDepth) - 1);
       }
     }
+    if (kernel) copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
   }
 
   private readonly maskUpper: Int32Array;
   private readonly maskLower: Int32Array;
   private readonly maskRow: Int32Array;
+  /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
+  private readonly kernel: EmbedKernel | null;
+
+  /** Whether 8-bit planes go through the WebAssembly SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.kernel !== null;
+  }
   /** [width] the block column left of each pixel's centre, and the pixel's weight towards the next one. */
   private readonly columnBlock: Int32Array;
   private readonly columnWeight: Float32Array;
@@ -190,6 +214,15 @@ export class WatermarkEmbedder {
       out[x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
     }
   }
+}
+
+/** Copies `height` rows of `width` samples between planes of different strides. */
+function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, width: number, height: number): void {
+  if (srcStride === width && dstStride === width) {
+    dst.set(src.subarray(0, width * height));
+    return;
+  }
+  for (let y = 0; y < height; y++) dst.set(src.subarray(y * srcStride, y * srcStride + width), y * dstStride);
 }
 
 /** out = upper + (lower - upper) * weight / 256, in Q10 fixed point. */

@@ -1,0 +1,79 @@
+/**
+ * The WebAssembly SIMD embedding kernel: eight 8-bit pixels per instruction step, bit-exact with the TypeScript
+ * row loop in embedder.ts (which remains the fallback where WebAssembly SIMD is unavailable, and the path for
+ * deeper planes). One instance per embedder, owning a memory that holds a frame, the pattern rows and a mask row.
+ */
+import { embedWasm } from './embed-wasm.js';
+
+// The few WebAssembly JS API members used here (the Node type definitions in use do not declare the global).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmModule {
+  readonly kind?: 'module';
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule) => { exports: unknown };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface EmbedExports {
+  memory: WasmMemory;
+  addRow8(plane: number, pattern: number, mask: number, count: number): void;
+}
+
+let compiled: WasmModule | null | undefined;
+
+function compiledModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi ? new wasmApi.Module(Buffer.from(embedWasm, 'base64')) : null;
+    } catch {
+      compiled = null; // no WebAssembly SIMD in this runtime
+    }
+  }
+  return compiled;
+}
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+/** Largest Q10 mask value the kernel's 16-bit mask lanes hold. */
+export const KERNEL_MASK_LIMIT = 32767;
+
+export class EmbedKernel {
+  /** [height, width] u8: the frame being marked, inside the kernel's memory. */
+  readonly plane: Uint8Array;
+  /** [width] i16: the current row's mask, Q10. */
+  readonly mask: Int16Array;
+  private readonly exports: EmbedExports;
+  private readonly patternOffset: number;
+  private readonly maskOffset: number;
+
+  /** A kernel for `width` x `height` frames and the tile rows `pattern` ([period, width] i16, Q6); null without SIMD. */
+  static create(width: number, height: number, period: number, pattern: Int16Array): EmbedKernel | null {
+    const module = compiledModule();
+    if (!module) return null;
+    return new EmbedKernel(module, width, height, period, pattern);
+  }
+
+  private constructor(module: WasmModule, readonly width: number, height: number, period: number, pattern: Int16Array) {
+    this.exports = new (wasmApi as WasmApi).Instance(module).exports as EmbedExports;
+    this.patternOffset = align16(width * height);
+    this.maskOffset = align16(this.patternOffset + period * width * 2);
+    const bytes = this.maskOffset + align16(width * 2);
+    const { memory } = this.exports;
+    const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
+    if (pages > 0) memory.grow(pages);
+    this.plane = new Uint8Array(memory.buffer, 0, width * height);
+    new Int16Array(memory.buffer, this.patternOffset, period * width).set(pattern);
+    this.mask = new Int16Array(memory.buffer, this.maskOffset, width);
+  }
+
+  /** Adds pattern row `patternRow` times the current mask to frame row `row` of `plane`. */
+  addRow(row: number, patternRow: number): void {
+    const { width } = this;
+    this.exports.addRow8(row * width, this.patternOffset + patternRow * width * 2, this.maskOffset, width);
+  }
+}
