@@ -3,10 +3,12 @@
  * the ffmpeg the library resolves, and list what is left in a folder.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { resolveFfmpeg } from '@reelmark/core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,9 +21,27 @@ export interface RunResult {
   stderr: string;
 }
 
+let scratchDir: string | undefined;
+// Registered by every test file that imports these helpers; removes that file's scratch ledger, if one was made.
+afterAll(() => {
+  if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
+  scratchDir = undefined;
+});
+
+/**
+ * embed and batch record every output in a delivery ledger, by default beside the registry in the working folder:
+ * a run without `cwd` would append to a ledger in the repository. Those runs get a scratch ledger instead
+ * (`REELMARK_LEDGER`, removed after the test file), unless the caller's env names one.
+ */
+function scratchLedgerEnv(): NodeJS.ProcessEnv {
+  scratchDir ??= mkdtempSync(join(tmpdir(), 'reelmark-test-ledger-'));
+  return { REELMARK_LEDGER: join(scratchDir, 'deliveries.jsonl') };
+}
+
 /** Run `node cli.js ...args` in `cwd` and collect its output. */
 export function reelmark(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return run(process.execPath, [CLI, ...args], options);
+  const env = options.cwd === undefined && !('REELMARK_LEDGER' in (options.env ?? {})) ? { ...scratchLedgerEnv(), ...options.env } : options.env;
+  return run(process.execPath, [CLI, ...args], { ...options, env });
 }
 
 /** Run a program to completion, collecting stdout and stderr. */

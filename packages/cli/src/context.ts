@@ -12,7 +12,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage or input error: bad flags or arguments, missing/corrupt input, key or registry, output exists. */
   USAGE: 2,
-  /** `extract` analysed the input and found no mark for this key. */
+  /** `extract` analysed the input and found no mark for this key; `ledger find` found no delivery of the ID. */
   NOT_FOUND: 3,
   /** Interrupted (Ctrl-C / SIGTERM); nothing was left behind. */
   INTERRUPTED: 130,
@@ -25,7 +25,7 @@ export const EXIT_CODES_HELP = [
   '  0    success; for extract: a mark was found',
   '  1    internal error',
   '  2    usage or input error (bad arguments, missing or corrupt input, key or registry, output exists)',
-  '  3    extract: no mark found',
+  '  3    extract: no mark found; ledger find: no delivery of the ID',
   '  130  interrupted (Ctrl-C); no partial output is left',
 ].join('\n');
 

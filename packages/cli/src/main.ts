@@ -11,6 +11,7 @@ import {
   FfmpegNotFoundError,
   InputError,
   KeyError,
+  LedgerError,
   OutputError,
   RegistryError,
   UsageError,
@@ -23,6 +24,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { embedCommand } from './commands/embed.js';
 import { extractCommand } from './commands/extract.js';
 import { keygenCommand } from './commands/keygen.js';
+import { ledgerCommand } from './commands/ledger.js';
 import { partnerCommand } from './commands/partner.js';
 import { formatProbability } from './commands/shared.js';
 import { CLI_VERSION } from './version.js';
@@ -40,6 +42,7 @@ export const rootCommand = {
     batch: batchCommand,
     extract: extractCommand,
     partner: partnerCommand,
+    ledger: ledgerCommand,
     doctor: doctorCommand,
   },
 } satisfies CommandDef;
@@ -64,6 +67,14 @@ function resolve(argv: readonly string[]): { command: AnyCommand; name: string; 
   }
 }
 
+const LEDGER_NOTE = [
+  'DELIVERY LEDGER',
+  '',
+  '  Every output is recorded in the delivery ledger (--ledger FILE, else $REELMARK_LEDGER, else deliveries.jsonl',
+  '  beside the registry): ID, partner, master and output with their SHA-256, key id, strength, versions, UTC time',
+  "  and operator (--operator, else $REELMARK_OPERATOR, else your user name). See 'reelmark ledger --help'.",
+].join('\n');
+
 /** Extra paragraphs shown in a command's `--help` after its options. */
 const HELP_NOTES: Record<string, string> = {
   reelmark: [
@@ -81,12 +92,21 @@ const HELP_NOTES: Record<string, string> = {
     `  probability) is below ${formatProbability(ACCUSATION_THRESHOLD)}. Reading stops as soon as that is certain, unless --full-scan.`,
     '  --json prints: found, id, partner, falseAlarmProbability, framesAnalyzed, secondsAnalyzed, sync,',
     '  candidates[], input {path, sha256, width, height, frameRate}, keyId, version.',
+    '',
+    'REPORT',
+    '',
+    "  --report FILE.html writes the investigator's report as one self-contained page (no network when viewed;",
+    '  prints to PDF); --report FILE.json writes the --json fields plus "report". With --ledger, the report names',
+    '  the recorded delivery. An existing report is replaced only with --overwrite.',
   ].join('\n'),
+  'reelmark embed': LEDGER_NOTE,
   'reelmark batch': [
     'OUTPUTS',
     '',
     '  <out-dir>/<input stem>.<partner><ext> with --registry, <out-dir>/<input stem>.id<N><ext> with --ids.',
     '  If any output fails or the batch is interrupted, no output of the batch is left.',
+    '',
+    LEDGER_NOTE,
   ].join('\n'),
 };
 
@@ -166,7 +186,8 @@ function report(error: unknown, context: CliContext): number {
     error instanceof InputError ||
     error instanceof OutputError ||
     error instanceof KeyError ||
-    error instanceof RegistryError
+    error instanceof RegistryError ||
+    error instanceof LedgerError
   ) {
     writeLine(context.stderr, `reelmark: ${debug ? (error.stack ?? error.message) : firstLine(error.message)}`);
     return EXIT.USAGE;

@@ -15,8 +15,10 @@
  * `fsync`: the kernel places the whole buffer at the end of the file in one step, so appends from concurrent
  * processes never interleave, and a crash leaves at worst an incomplete last line (never a half record in the
  * middle). A writer that finds the file not ending in a newline (such a crash) starts its record on a new line, so
- * the damage stays confined to that one line. Readers report a line they cannot read, with its line number, and
- * skip it; they never drop one silently. (`O_APPEND` is atomic on local file systems; NFS does not promise it.)
+ * the damage stays confined to that one line. (A reader may see another process's large append while it is still
+ * landing page by page; the writer's check then adds an empty line, which readers ignore.) Readers report a line
+ * they cannot read, with its line number, and skip it; they never drop one silently. (`O_APPEND` is atomic on local
+ * file systems; NFS does not promise it.)
  */
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';

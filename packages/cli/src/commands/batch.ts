@@ -1,11 +1,12 @@
 import { defineCommand } from 'citty';
-import { embedBatch, loadKey, loadRegistry } from '@reelmark/core';
+import { currentOperator, embedBatch, loadKey, loadRegistry } from '@reelmark/core';
 import type { BatchRecipient } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { encodeArgs, encodeOptions, formatPsnr } from './embed.js';
+import { ledgerPathFor, recordArgs } from './ledger.js';
 import { idListFlag } from './shared.js';
 
 /** `reelmark batch IN --key K --ids 1,2,3 | --registry FILE --out-dir DIR`: one decode, one output per recipient. */
@@ -22,6 +23,7 @@ export const batchCommand = defineCommand({
     partners: { type: 'string', valueHint: 'NAME,NAME,...', description: 'With --registry: only these partners (default: all)' },
     'out-dir': { type: 'string', alias: 'd', required: true, valueHint: 'DIR', description: 'Existing folder for the outputs' },
     ...encodeArgs,
+    ...recordArgs,
   },
   async run({ args, data }) {
     const context = data as CliContext;
@@ -39,7 +41,7 @@ export const batchCommand = defineCommand({
       const registry = await loadRegistry(args.registry!);
       const chosen = args.partners === undefined ? registry.partners : args.partners.split(',').map((name) => registry.require(name.trim()));
       if (chosen.length === 0) throw new CliUsageError(`${args.registry} has no partners (add some with 'reelmark partner add NAME')`);
-      recipients = chosen.map((p) => ({ id: p.id, name: p.name }));
+      recipients = chosen.map((p) => ({ id: p.id, name: p.name, partner: p.name }));
     }
     const progress = createProgress(context, `batch x${recipients.length}`, args.json);
     let result;
@@ -50,6 +52,9 @@ export const batchCommand = defineCommand({
         recipients,
         outDir: args['out-dir'],
         ...encode,
+        ledger: ledgerPathFor(args.ledger, args.registry, context.env),
+        operator: args.operator ?? currentOperator(context.env),
+        title: args.title,
         signal: context.signal,
         onProgress: (p) => progress.update({ done: p.framesDone, total: p.framesTotal }),
       });
@@ -63,7 +68,10 @@ export const batchCommand = defineCommand({
     for (const out of result.outputs) {
       writeLine(context.stdout, `wrote ${out.output}: ID ${out.id} (${out.name}), PSNR ${formatPsnr(out.psnr)}`);
     }
-    writeLine(context.stdout, `${result.outputs.length} outputs, ${result.frames} frames decoded once, ${result.seconds.toFixed(1)} s`);
+    writeLine(
+      context.stdout,
+      `${result.outputs.length} outputs, ${result.frames} frames decoded once, ${result.seconds.toFixed(1)} s; recorded in ${result.outputs[0].ledger}`,
+    );
     return EXIT.OK;
   },
 });

@@ -1,9 +1,10 @@
 import { defineCommand } from 'citty';
-import { DEFAULT_REGISTRY_PATH, DEFAULT_STRENGTH, embed, loadKey, loadRegistry, parseId } from '@reelmark/core';
+import { DEFAULT_REGISTRY_PATH, DEFAULT_STRENGTH, currentOperator, embed, loadKey, loadRegistry, parseId } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
+import { ledgerPathFor, recordArgs } from './ledger.js';
 import { numberFlag } from './shared.js';
 
 /** Flags shared by `embed` and `batch`: the encoder and the mark's strength. */
@@ -45,6 +46,7 @@ export const embedCommand = defineCommand({
     partner: { type: 'string', alias: 'p', valueHint: 'NAME', description: 'Take the ID of this partner from the registry' },
     registry: { type: 'string', alias: 'r', valueHint: 'FILE', description: 'Partner registry for --partner (default partners.json)' },
     ...encodeArgs,
+    ...recordArgs,
   },
   async run({ args, data }) {
     const context = data as CliContext;
@@ -54,7 +56,8 @@ export const embedCommand = defineCommand({
     if (args.registry !== undefined && args.partner === undefined) throw new CliUsageError('--registry is only used with --partner');
     const encode = encodeOptions(args);
     const key = await loadKey(args.key);
-    const id = args.id !== undefined ? parseId(args.id) : (await loadRegistry(args.registry ?? DEFAULT_REGISTRY_PATH)).require(args.partner!).id;
+    const partner = args.partner === undefined ? undefined : (await loadRegistry(args.registry ?? DEFAULT_REGISTRY_PATH)).require(args.partner);
+    const id = partner ? partner.id : parseId(args.id!);
     const progress = createProgress(context, 'embed', args.json);
     let result;
     try {
@@ -64,6 +67,10 @@ export const embedCommand = defineCommand({
         key,
         id,
         ...encode,
+        partner: partner?.name,
+        ledger: ledgerPathFor(args.ledger, args.registry, context.env),
+        operator: args.operator ?? currentOperator(context.env),
+        title: args.title,
         signal: context.signal,
         onProgress: (p) => progress.update({ done: p.framesDone, total: p.framesTotal }),
       });
@@ -76,7 +83,8 @@ export const embedCommand = defineCommand({
       writeLine(
         context.stdout,
         `wrote ${result.output}: ${result.frames} ${result.kind === 'image' ? 'image' : 'frames'}, ID ${result.id}` +
-          `${args.partner ? ` (${args.partner})` : ''}, key ${result.keyId}, PSNR ${formatPsnr(result.psnr)}, ${result.seconds.toFixed(1)} s`,
+          `${args.partner ? ` (${args.partner})` : ''}, key ${result.keyId}, PSNR ${formatPsnr(result.psnr)}, ${result.seconds.toFixed(1)} s; ` +
+          `recorded in ${result.ledger}`,
       );
     }
     return EXIT.OK;

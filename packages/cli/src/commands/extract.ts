@@ -1,10 +1,12 @@
+import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { extract, loadKey, loadRegistry } from '@reelmark/core';
+import { checkReportOutput, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
 import type { Detection } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
+import { describeDelivery, warnLedger } from './ledger.js';
 import { formatProbability, idListFlag, numberFlag } from './shared.js';
 
 /** The human verdict: found or not, ID and partner, false-accusation probability, how much was analysed. */
@@ -35,7 +37,36 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px`,
     );
   }
+  if (d.found && d.ledger && d.deliveries) {
+    if (d.deliveries.length === 0) lines.push(`  ledger: no delivery of ID ${d.id} under key ${d.keyId} is recorded in ${d.ledger.path}`);
+    d.deliveries.forEach((delivery, i) => {
+      lines.push(`  delivery ${i + 1} of ${d.deliveries!.length} (from ${d.ledger!.path}):`);
+      lines.push(...describeDelivery(delivery, '    '));
+      if (delivery.output.sha256 === d.input.sha256) lines.push('    the leaked file is byte for byte this delivered file (same SHA-256)');
+    });
+  }
   return lines;
+}
+
+/** The argv that reproduces an analysis: the same input, key and settings, paths made absolute. */
+function reproduceArgv(args: {
+  input: string;
+  key: string;
+  candidates?: string;
+  registry?: string;
+  'max-seconds'?: string;
+  'master-height'?: string;
+  'full-scan'?: boolean;
+  ledger?: string;
+}): string[] {
+  const argv = ['reelmark', 'extract', resolve(args.input), '--key', resolve(args.key)];
+  if (args.candidates !== undefined) argv.push('--candidates', args.candidates);
+  if (args.registry !== undefined) argv.push('--registry', resolve(args.registry));
+  if (args['max-seconds'] !== undefined) argv.push('--max-seconds', args['max-seconds']);
+  if (args['master-height'] !== undefined) argv.push('--master-height', args['master-height']);
+  if (args['full-scan'] === true) argv.push('--full-scan');
+  if (args.ledger !== undefined) argv.push('--ledger', resolve(args.ledger));
+  return argv;
 }
 
 /** `reelmark extract IN --key K`: find the mark in a leaked video or screenshot. Exit 0 found, 3 not found. */
@@ -52,6 +83,9 @@ export const extractCommand = defineCommand({
     'max-seconds': { type: 'string', valueHint: 'S', description: 'Analyse at most the first S seconds' },
     'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
     'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
+    ledger: { type: 'string', valueHint: 'FILE', description: 'Delivery ledger: name the recorded delivery of the accused ID (JSON: "deliveries")' },
+    report: { type: 'string', valueHint: 'FILE', description: "Write the investigator's report: .html (self-contained page) or .json" },
+    overwrite: { type: 'boolean', description: 'Replace an existing --report file' },
     json: { type: 'boolean', description: 'Print the detection as JSON (stable field names; see README)' },
   },
   async run({ args, data }) {
@@ -60,6 +94,9 @@ export const extractCommand = defineCommand({
     const candidates = idListFlag(args.candidates, '--candidates');
     const maxSeconds = numberFlag(args['max-seconds'], '--max-seconds', Number.MIN_VALUE, Number.MAX_VALUE);
     const masterHeight = numberFlag(args['master-height'], '--master-height', 16, 65536, true);
+    if (args.overwrite === true && args.report === undefined) throw new CliUsageError('--overwrite is only used with --report');
+    // Before the analysis, so that it does not end on "file exists".
+    if (args.report !== undefined) await checkReportOutput({ output: args.report, overwrite: args.overwrite === true });
     const key = await loadKey(args.key);
     const registry = args.registry === undefined ? undefined : await loadRegistry(args.registry);
     const progress = createProgress(context, 'extract', args.json, 'seconds');
@@ -73,14 +110,28 @@ export const extractCommand = defineCommand({
         maxSeconds,
         fullScan: args['full-scan'] === true,
         masterHeight,
+        ledger: args.ledger,
         signal: context.signal,
         onProgress: (p) => progress.update({ done: p.secondsAnalyzed, total: p.secondsTotal }),
       });
     } finally {
       progress.stop();
     }
+    if (detection.ledger) warnLedger(context, detection.ledger.path, detection.ledger.warnings);
+    let reportPath: string | undefined;
+    if (args.report !== undefined) {
+      const written = await writeReport({
+        detection,
+        output: args.report,
+        overwrite: args.overwrite === true,
+        command: reproduceArgv(args),
+        signal: context.signal,
+      });
+      reportPath = written.path;
+    }
     if (args.json) writeLine(context.stdout, JSON.stringify(detection, null, 2));
     else for (const line of describeDetection(detection, masterHeight)) writeLine(context.stdout, line);
+    if (reportPath !== undefined) writeLine(args.json ? context.stderr : context.stdout, `${args.json ? 'reelmark: ' : ''}report written to ${reportPath}`);
     return detection.found ? EXIT.OK : EXIT.NOT_FOUND;
   },
 });

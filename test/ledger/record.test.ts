@@ -1,0 +1,164 @@
+/**
+ * Deliveries recorded by embed and batch, through the built CLI (which records by default, beside the registry) and
+ * through the API (which records only when given a ledger); `reelmark ledger find|list`; a corrupt ledger line is
+ * reported on stderr with its line number.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerError, createKey, embedImage, loadLedger } from '@reelmark/core';
+import { listDir, makeStill, reelmark, tempDir } from '../cli/helpers.js';
+
+let dir: string;
+let still: string;
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+// The default ledger is found from the working folder: these runs must not see one named by the environment.
+const env = { REELMARK_LEDGER: undefined, REELMARK_OPERATOR: 'dana' };
+
+beforeAll(async () => {
+  dir = await tempDir('reelmark-record-');
+  still = join(dir, 'poster.png');
+  await makeStill(still, { width: 320, height: 180 });
+  const key = await reelmark(['keygen', '-o', join(dir, 'studio.key')], { cwd: dir });
+  expect(key.code, key.stderr).toBe(0);
+  for (const name of ['acme-vfx', 'zeta-post']) expect((await reelmark(['partner', 'add', name], { cwd: dir })).code).toBe(0);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('delivery records through the CLI', () => {
+  it('embed and batch append one record per output to deliveries.jsonl beside the registry', async () => {
+    const embedded = await reelmark(['embed', 'poster.png', '-o', 'poster.acme.png', '--key', 'studio.key', '--partner', 'acme-vfx', '--json'], { cwd: dir, env });
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const summary = JSON.parse(embedded.stdout);
+    expect(summary.ledger).toBe('deliveries.jsonl');
+    expect(summary.sha256).toBe(await sha256(join(dir, 'poster.acme.png')));
+
+    await mkdir(join(dir, 'out'));
+    const batch = await reelmark(['batch', 'poster.png', '--key', 'studio.key', '--registry', 'partners.json', '--out-dir', 'out', '--title', 'Poster A'], {
+      cwd: dir,
+      env,
+    });
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(batch.stdout).toMatch(/2 outputs, 1 frames decoded once, [\d.]+ s; recorded in deliveries\.jsonl/);
+
+    const ledger = await loadLedger(join(dir, 'deliveries.jsonl'));
+    expect(ledger.warnings).toEqual([]);
+    expect(ledger.records.map((r) => [r.id, r.partner, r.title, basename(r.output.path)])).toEqual([
+      [1n, 'acme-vfx', 'poster', 'poster.acme.png'],
+      [1n, 'acme-vfx', 'Poster A', 'poster.acme-vfx.png'],
+      [2n, 'zeta-post', 'Poster A', 'poster.zeta-post.png'],
+    ]);
+    const keyId = JSON.parse(await readFile(join(dir, 'studio.key'), 'utf8')).keyId;
+    const masterSha = await sha256(still);
+    for (const r of ledger.records) {
+      expect(r.master).toEqual({ path: still, sha256: masterSha, size: (await stat(still)).size });
+      expect(r.output.sha256).toBe(await sha256(r.output.path));
+      expect(r.output.size).toBe((await stat(r.output.path)).size);
+      expect(r).toMatchObject({ kind: 'image', frames: 1, width: 320, height: 180, keyId, strength: 2.4, operator: 'dana' });
+      expect(r.reelmark).toMatch(/^reelmark \d+\.\d+\.\d+/);
+      expect(r.ffmpeg).toMatch(/\S/);
+      expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+    // One batch, one append: its records carry the same time.
+    expect(ledger.records[1].time).toBe(ledger.records[2].time);
+  });
+
+  it('--ledger and --operator override the defaults', async () => {
+    const result = await reelmark(
+      ['embed', 'poster.png', '-o', 'poster.77.png', '--key', 'studio.key', '--id', '77', '--ledger', 'other.jsonl', '--operator', 'erin'],
+      { cwd: dir, env },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/recorded in other\.jsonl$/m);
+    const ledger = await loadLedger(join(dir, 'other.jsonl'));
+    expect(ledger.records.map((r) => [r.id, r.partner, r.operator])).toEqual([[77n, null, 'erin']]);
+  });
+
+  it('ledger find shows the deliveries of an ID (exit 0), or says there is none (exit 3)', async () => {
+    const found = await reelmark(['ledger', 'find', '--id', '1'], { cwd: dir, env });
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toContain('delivery 1 of 2 of ID 1:');
+    expect(found.stdout).toContain('delivery 2 of 2 of ID 1:');
+    expect(found.stdout).toMatch(/partner +acme-vfx, ID 1/);
+    expect(found.stdout).toContain(join(dir, 'out', 'poster.acme-vfx.png'));
+
+    const json = await reelmark(['ledger', 'find', '--id', '2', '--json'], { cwd: dir, env });
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(body).toMatchObject({ ledger: 'deliveries.jsonl', id: '2', warnings: [] });
+    expect(body.deliveries).toHaveLength(1);
+    expect(body.deliveries[0]).toMatchObject({ format: 'reelmark-delivery', id: '2', partner: 'zeta-post', operator: 'dana' });
+
+    const none = await reelmark(['ledger', 'find', '--id', '999'], { cwd: dir, env });
+    expect(none.code).toBe(3);
+    expect(none.stdout).toContain('no delivery of ID 999');
+    const wrongKey = await reelmark(['ledger', 'find', '--id', '1', '--key-id', 'ffffffffffffffff'], { cwd: dir, env });
+    expect(wrongKey.code).toBe(3);
+  });
+
+  it('ledger list prints a table, filters by partner, and prints JSON', async () => {
+    const table = await reelmark(['ledger', 'list'], { cwd: dir, env });
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME +ID +PARTNER +TITLE +OUTPUT +SHA-256 +OPERATOR +KEY ID$/);
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/ 2 +zeta-post +Poster A +poster\.zeta-post\.png /);
+
+    const acme = await reelmark(['ledger', 'list', '--partner', 'ACME-VFX', '--json'], { cwd: dir, env });
+    expect(acme.code).toBe(0);
+    expect(JSON.parse(acme.stdout).deliveries.map((d: { output: { path: string } }) => basename(d.output.path))).toEqual(['poster.acme.png', 'poster.acme-vfx.png']);
+  });
+
+  it('reports a truncated last line on stderr with its line number and lists the rest', async () => {
+    const copy = join(dir, 'damaged.jsonl');
+    const text = await readFile(join(dir, 'deliveries.jsonl'), 'utf8');
+    await appendFile(copy, `${text}${text.split('\n')[0].slice(0, 100)}`);
+    const list = await reelmark(['ledger', 'list', '--ledger', 'damaged.jsonl'], { cwd: dir, env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toMatch(/^reelmark: warning: damaged\.jsonl:4: incomplete last record skipped/m);
+    expect(list.stdout.trimEnd().split('\n')).toHaveLength(4);
+    const json = await reelmark(['ledger', 'list', '--ledger', 'damaged.jsonl', '--json'], { cwd: dir, env });
+    expect(JSON.parse(json.stdout).warnings).toEqual([{ line: 4, message: expect.stringMatching(/incomplete last record/) }]);
+  });
+
+  it('fails before any work when the ledger cannot be written, leaving nothing behind (exit 2)', async () => {
+    const before = await listDir(dir);
+    const result = await reelmark(['embed', 'poster.png', '-o', 'never.png', '--key', 'studio.key', '--id', '5', '--ledger', 'missing/deliveries.jsonl'], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^reelmark: missing\/deliveries\.jsonl: cannot record deliveries: folder missing does not exist$/m);
+    expect(await listDir(dir)).toEqual(before);
+    const list = await reelmark(['ledger', 'list', '--ledger', 'nowhere.jsonl'], { cwd: dir, env });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toMatch(/nowhere\.jsonl: delivery ledger not found/);
+  });
+});
+
+describe('delivery records through the API', () => {
+  it('records only when given a ledger, with the hashes of the files written', async () => {
+    const key = createKey();
+    const plain = join(dir, 'api-plain.png');
+    const result = await embedImage({ input: still, output: plain, key, id: 9n });
+    expect(result.delivery).toBeNull();
+    expect(result.ledger).toBeNull();
+    expect(result.toJSON()).toMatchObject({ sha256: null, ledger: null });
+
+    const ledgerPath = join(dir, 'api.jsonl');
+    const recorded = await embedImage({ input: still, output: join(dir, 'api-rec.png'), key, id: 10n, ledger: ledgerPath, operator: 'api-user', partner: 'acme-vfx' });
+    expect(recorded.ledger).toBe(ledgerPath);
+    expect(recorded.delivery).toMatchObject({ id: 10n, partner: 'acme-vfx', operator: 'api-user', title: 'poster', keyId: key.id });
+    expect(recorded.delivery?.output.sha256).toBe(await sha256(join(dir, 'api-rec.png')));
+    expect((await loadLedger(ledgerPath)).records).toEqual([recorded.delivery]);
+  });
+
+  it('refuses a ledger it cannot write before marking anything', async () => {
+    const output = join(dir, 'api-never.png');
+    await expect(embedImage({ input: still, output, key: createKey(), id: 1n, ledger: join(dir, 'no', 'where.jsonl') })).rejects.toThrow(LedgerError);
+    await expect(stat(output)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(embedImage({ input: still, output, key: createKey(), id: 1n, ledger: 42 as unknown as string })).rejects.toThrow(
+      'Expected a non-empty string for options.ledger but received number 42',
+    );
+  });
+});
