@@ -7,8 +7,8 @@
  */
 import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
-import { EmbedKernel, KERNEL_MASK_LIMIT } from './kernels/embed-kernel.js';
-import { BlockMask, MASK_MAX } from './mask.js';
+import { EmbedKernel } from './kernels/embed-kernel.js';
+import { BlockMask } from './mask.js';
 import { encodeId, MAX_ID } from './payload.js';
 import { keySpectra, markSpectrum, renderTile, tilePeriodFor } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
@@ -26,6 +26,9 @@ export const DEFAULT_STRENGTH = 2.4;
  */
 export const FRAME_RMS_PER_STRENGTH = 0.47;
 
+/** Largest strength accepted: the mask, 2.2 x strength in Q10 fixed point, must fit 16-bit lanes. */
+export const MAX_STRENGTH = 14;
+
 /**
  * Each frame's expected SSIM loss (estimated per block as mark^2 / (2 sigma^2 + C2), SSIM's structure term) is
  * capped at this at the default strength, scaled with strength^2. The estimate is conservative: the measured loss is
@@ -36,8 +39,6 @@ export const FRAME_SSIM_LOSS = 0.0075;
 /** Fixed-point scales of the 8-bit path: pattern * 2^6 (|value| < 512), mask gain * 2^10; product >> 16. */
 const PATTERN_SHIFT = 6;
 const MASK_SHIFT = 10;
-/** Rows between refreshes of the vertically interpolated mask (a power of two). */
-const MASK_ROW_STEP = 4;
 
 /** Options of a {@link WatermarkEmbedder}. */
 export interface EmbedderOptions {
@@ -83,8 +84,8 @@ export class WatermarkEmbedder {
       throw new UsageError(`Expected bitDepth 8 to 16 but received ${bitDepth}`);
     }
     const strength = options.strength ?? DEFAULT_STRENGTH;
-    if (!(typeof strength === 'number' && strength > 0 && strength <= 16)) {
-      throw new UsageError(`Expected strength to be a number in (0, 16] but received ${String(options.strength)}`);
+    if (!(typeof strength === 'number' && strength > 0 && strength <= MAX_STRENGTH)) {
+      throw new UsageError(`Expected strength to be a number in (0, ${MAX_STRENGTH}] but received ${String(options.strength)}`);
     }
     this.width = width;
     this.height = height;
@@ -101,14 +102,10 @@ export class WatermarkEmbedder {
     }
     this.rowsFixed = new Int16Array(p * width);
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
-    // The SIMD kernel's mask lanes are 16-bit: usable while the largest mask value fits (strength below ~14.5).
-    const maxMask = MASK_MAX * strength * (1 << MASK_SHIFT);
-    const simd = options.simd ?? true;
-    this.kernel = simd && bitDepth === 8 && maxMask < KERNEL_MASK_LIMIT ? EmbedKernel.create(width, height, this.period, this.rowsFixed) : null;
+    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(width, height, this.period, this.rowsFixed) : null;
     this.mask = new BlockMask(width, height);
-    this.maskUpper = new Int32Array(width);
-    this.maskLower = new Int32Array(width);
-    this.maskRow = new Int32Array(width);
+    this.maskUpper = this.kernel ? this.kernel.upper : new Int16Array(width);
+    this.maskLower = this.kernel ? this.kernel.lower : new Int16Array(width);
     this.columnBlock = new Int32Array(width);
     this.columnWeight = new Float32Array(width);
     const { block, cols } = this.mask;
@@ -143,7 +140,8 @@ export class WatermarkEmbedder {
     const ssimBudget = FRAME_SSIM_LOSS * (this.strength / DEFAULT_STRENGTH) ** 2;
     const ssimLimit = Math.sqrt(ssimBudget / Math.max(1e-12, mask.ssimLossPerGain2));
     if (ssimLimit < amplitude) amplitude = ssimLimit;
-    const gain = amplitude * (1 << (bitDepth - 8));
+    // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
+    const gain = amplitude;
     const { block, rows: blockRows } = mask;
     const half = block / 2;
     const kernel = data instanceof Uint8Array ? this.kernel : null;
@@ -163,25 +161,23 @@ export class WatermarkEmbedder {
         this.expandBlockRow(by0 < blockRows - 1 ? by0 + 1 : by0, gain, this.maskLower);
         upper = by0;
       }
-      // The interpolated mask row is refreshed every MASK_ROW_STEP rows: smooth to the eye, a quarter of the work.
-      const refresh = (y & (MASK_ROW_STEP - 1)) === 0;
-      if (refresh) blendRows(this.maskRow, this.maskUpper, this.maskLower, Math.round((fy - by0) * 256));
+      // Vertical interpolation weight towards the lower block row, in 1/256.
+      const weight = Math.round((fy - by0) * 256);
       const pat = (y % period) * width;
       if (kernel) {
-        if (refresh) kernel.mask.set(this.maskRow);
-        kernel.addRow(y, y % period);
+        kernel.addRow(y, y % period, weight);
       } else if (data instanceof Uint8Array) {
-        addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskRow);
+        addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskUpper, this.maskLower, weight);
       } else {
-        addRowDeep(data, y * stride, this.rows, pat, width, this.maskRow, (1 << bitDepth) - 1);
+        addRowDeep(data, y * stride, this.rows, pat, width, this.maskUpper, this.maskLower, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
       }
     }
     if (kernel) copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
   }
 
-  private readonly maskUpper: Int32Array;
-  private readonly maskLower: Int32Array;
-  private readonly maskRow: Int32Array;
+  /** [width] i16, Q10: the mask expanded to pixels at the block-row centres above and below the current row. */
+  private readonly maskUpper: Int16Array;
+  private readonly maskLower: Int16Array;
   /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
   private readonly kernel: EmbedKernel | null;
 
@@ -202,7 +198,7 @@ export class WatermarkEmbedder {
   }
 
   /** Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point. */
-  private expandBlockRow(by: number, gain: number, out: Int32Array): void {
+  private expandBlockRow(by: number, gain: number, out: Int16Array): void {
     const { cols, values } = this.mask;
     const { columnBlock, columnWeight } = this;
     const base = by * cols;
@@ -225,29 +221,26 @@ function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride
   for (let y = 0; y < height; y++) dst.set(src.subarray(y * srcStride, y * srcStride + width), y * dstStride);
 }
 
-/** out = upper + (lower - upper) * weight / 256, in Q10 fixed point. */
-function blendRows(out: Int32Array, upper: Int32Array, lower: Int32Array, weight: number): void {
-  for (let k = 0; k < out.length; k++) {
-    const u = upper[k];
-    out[k] = u + (((lower[k] - u) * weight) >> 8);
-  }
-}
-
 /**
- * 8-bit row: plane = clip(plane + round(pattern * mask)), integer only (pattern Q6 x mask Q10 = Q16).
- * Kept monomorphic (one array type per argument) so V8 compiles it to tight integer code.
+ * 8-bit row: mask = upper + ((lower - upper) * weight + 128) >> 8 (Q10), plane = clip(plane + round(pattern * mask)),
+ * integer only (pattern Q6 x mask Q10 = Q16). The portable twin of the SIMD kernel (kernels/embed.wat), bit-exact
+ * with it; kept monomorphic so V8 compiles it to tight integer code.
  */
-function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, mask: Int32Array): void {
+function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number): void {
   for (let k = 0; k < count; k++) {
-    plane[at + k] = plane[at + k] + ((pattern[patternAt + k] * mask[k] + 32768) >> 16);
+    const u = upper[k];
+    const m = u + (((lower[k] - u) * weight + 128) >> 8);
+    plane[at + k] = plane[at + k] + ((pattern[patternAt + k] * m + 32768) >> 16);
   }
 }
 
 /** 9- to 16-bit row, in floating point (the fixed-point product could overflow at 16 bits). */
-function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, mask: Int32Array, maxValue: number): void {
-  const scale = 1 / (1 << MASK_SHIFT);
+function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number, depthScale: number, maxValue: number): void {
+  const w = weight / 256;
+  const scale = depthScale / (1 << MASK_SHIFT);
   for (let k = 0; k < count; k++) {
-    let v = data[at + k] + pattern[patternAt + k] * mask[k] * scale + 0.5;
+    const m = (upper[k] + (lower[k] - upper[k]) * w) * scale;
+    let v = data[at + k] + pattern[patternAt + k] * m + 0.5;
     v = v < 0 ? 0 : v > maxValue ? maxValue : v;
     data[at + k] = v;
   }

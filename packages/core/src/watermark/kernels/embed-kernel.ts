@@ -21,7 +21,7 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface EmbedExports {
   memory: WasmMemory;
-  addRow8(plane: number, pattern: number, mask: number, count: number): void;
+  addRow8(plane: number, pattern: number, upper: number, lower: number, weight: number, count: number): void;
 }
 
 let compiled: WasmModule | null | undefined;
@@ -39,17 +39,16 @@ function compiledModule(): WasmModule | null {
 
 const align16 = (n: number) => (n + 15) & ~15;
 
-/** Largest Q10 mask value the kernel's 16-bit mask lanes hold. */
-export const KERNEL_MASK_LIMIT = 32767;
-
 export class EmbedKernel {
   /** [height, width] u8: the frame being marked, inside the kernel's memory. */
   readonly plane: Uint8Array;
-  /** [width] i16: the current row's mask, Q10. */
-  readonly mask: Int16Array;
+  /** [width] i16: the mask (Q10) at the block-row centres above and below the current row. */
+  readonly upper: Int16Array;
+  readonly lower: Int16Array;
   private readonly exports: EmbedExports;
   private readonly patternOffset: number;
-  private readonly maskOffset: number;
+  private readonly upperOffset: number;
+  private readonly lowerOffset: number;
 
   /** A kernel for `width` x `height` frames and the tile rows `pattern` ([period, width] i16, Q6); null without SIMD. */
   static create(width: number, height: number, period: number, pattern: Int16Array): EmbedKernel | null {
@@ -61,19 +60,24 @@ export class EmbedKernel {
   private constructor(module: WasmModule, readonly width: number, height: number, period: number, pattern: Int16Array) {
     this.exports = new (wasmApi as WasmApi).Instance(module).exports as EmbedExports;
     this.patternOffset = align16(width * height);
-    this.maskOffset = align16(this.patternOffset + period * width * 2);
-    const bytes = this.maskOffset + align16(width * 2);
+    this.upperOffset = align16(this.patternOffset + period * width * 2);
+    this.lowerOffset = this.upperOffset + align16(width * 2);
+    const bytes = this.lowerOffset + align16(width * 2);
     const { memory } = this.exports;
     const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
     if (pages > 0) memory.grow(pages);
     this.plane = new Uint8Array(memory.buffer, 0, width * height);
     new Int16Array(memory.buffer, this.patternOffset, period * width).set(pattern);
-    this.mask = new Int16Array(memory.buffer, this.maskOffset, width);
+    this.upper = new Int16Array(memory.buffer, this.upperOffset, width);
+    this.lower = new Int16Array(memory.buffer, this.lowerOffset, width);
   }
 
-  /** Adds pattern row `patternRow` times the current mask to frame row `row` of `plane`. */
-  addRow(row: number, patternRow: number): void {
+  /**
+   * Adds pattern row `patternRow` times the mask to frame row `row` of `plane`, the mask interpolated between
+   * `upper` and `lower` with `weight` / 256 towards `lower`.
+   */
+  addRow(row: number, patternRow: number, weight: number): void {
     const { width } = this;
-    this.exports.addRow8(row * width, this.patternOffset + patternRow * width * 2, this.maskOffset, width);
+    this.exports.addRow8(row * width, this.patternOffset + patternRow * width * 2, this.upperOffset, this.lowerOffset, weight, width);
   }
 }
