@@ -59,7 +59,7 @@ export async function ensureChromium(): Promise<ChromiumSetup> {
   if (update.code !== 0) {
     return { skip: `apt-get update failed${update.timedOut ? ` (no answer within ${INSTALL_STEP_MS / 1000} s)` : ''}: ${update.tail.trim().split('\n').slice(-3).join(' | ')}` };
   }
-  const install = await runLimited('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], INSTALL_STEP_MS, env);
+  const install = await runLimited('apt-get', ['install', '-y', 'chromium'], INSTALL_STEP_MS, env);
   if (install.code !== 0 || !(await exists(CHROMIUM))) {
     return {
       skip: `apt-get install chromium failed${install.timedOut ? ` (not done within ${INSTALL_STEP_MS / 1000} s)` : ''}: ${install.tail.trim().split('\n').slice(-3).join(' | ')}`,
