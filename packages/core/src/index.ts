@@ -16,7 +16,7 @@ export {
   parseRegistry,
 } from './registry.js';
 export type { AddPartnerOptions, LoadRegistryOptions, Partner } from './registry.js';
-export { Detection, batchOutputPath, embed, embedBatch, embedImage, embedVideo, extract, extractImage, extractVideo } from './api/index.js';
+export { ALL_FRAMES_SECONDS, Detection, batchOutputPath, embed, embedBatch, embedImage, embedVideo, extract, extractImage, extractVideo } from './api/index.js';
 export type {
   BatchOptions,
   BatchRecipient,

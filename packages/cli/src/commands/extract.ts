@@ -57,6 +57,7 @@ function reproduceArgv(args: {
   'max-seconds'?: string;
   'master-height'?: string;
   'full-scan'?: boolean;
+  'all-frames'?: boolean;
   ledger?: string;
 }): string[] {
   const argv = ['reelmark', 'extract', resolve(args.input), '--key', resolve(args.key)];
@@ -65,6 +66,7 @@ function reproduceArgv(args: {
   if (args['max-seconds'] !== undefined) argv.push('--max-seconds', args['max-seconds']);
   if (args['master-height'] !== undefined) argv.push('--master-height', args['master-height']);
   if (args['full-scan'] === true) argv.push('--full-scan');
+  if (args['all-frames'] === true) argv.push('--all-frames');
   if (args.ledger !== undefined) argv.push('--ledger', resolve(args.ledger));
   return argv;
 }
@@ -83,6 +85,7 @@ export const extractCommand = defineCommand({
     'max-seconds': { type: 'string', valueHint: 'S', description: 'Analyse at most the first S seconds' },
     'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
     'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
+    'all-frames': { type: 'boolean', description: 'Decode every frame (default: every frame of the first 5 s, then keyframes only, for speed)' },
     ledger: { type: 'string', valueHint: 'FILE', description: 'Delivery ledger: name the recorded delivery of the accused ID (JSON: "deliveries")' },
     report: { type: 'string', valueHint: 'FILE', description: "Write the investigator's report: .html (self-contained page) or .json" },
     overwrite: { type: 'boolean', description: 'Replace an existing --report file' },
@@ -109,6 +112,7 @@ export const extractCommand = defineCommand({
         partners: registry,
         maxSeconds,
         fullScan: args['full-scan'] === true,
+        allFrames: args['all-frames'] === true,
         masterHeight,
         ledger: args.ledger,
         signal: context.signal,

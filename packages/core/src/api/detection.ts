@@ -47,6 +47,8 @@ export interface DetectionParameters {
   readonly registry: string | null;
   readonly maxSeconds: number | null;
   readonly fullScan: boolean;
+  /** Every frame decoded (true), or every frame of the first seconds then keyframes only (false). */
+  readonly allFrames: boolean;
   /** Height of the master that `sync.scale` is relative to. */
   readonly masterHeight: number;
   /** Early stop needs the probability this many times below the threshold. */
@@ -130,6 +132,7 @@ export interface DetectionJSON {
     registry: string | null;
     maxSeconds: number | null;
     fullScan: boolean;
+    allFrames: boolean;
     masterHeight: number;
     earlyStopMargin: number;
   };
@@ -307,6 +310,7 @@ export class Detection {
         registry: this.parameters.registry,
         maxSeconds: this.parameters.maxSeconds,
         fullScan: this.parameters.fullScan,
+        allFrames: this.parameters.allFrames,
         masterHeight: this.parameters.masterHeight,
         earlyStopMargin: this.parameters.earlyStopMargin,
       },

@@ -7,7 +7,7 @@ export { embed, embedImage, embedVideo } from './embed.js';
 export type { EmbedOptions, EmbedProgress, EmbedResult, EmbedResultJSON } from './embed.js';
 export { batchOutputPath, embedBatch } from './batch.js';
 export type { BatchOptions, BatchRecipient, BatchResult } from './batch.js';
-export { extract, extractImage, extractVideo } from './extract.js';
+export { ALL_FRAMES_SECONDS, extract, extractImage, extractVideo } from './extract.js';
 export type { ExtractOptions, ExtractProgress } from './extract.js';
 export { Detection } from './detection.js';
 export type { DetectionCandidate, DetectionInput, DetectionJSON, DetectionSync } from './detection.js';

@@ -34,6 +34,11 @@ export interface ReadFramesOptions {
   frameRate?: number | string;
   /** Deliver only the luma plane (gray formats), extracted bit-exactly by ffmpeg. */
   lumaOnly?: boolean;
+  /**
+   * Decode only keyframes (ffmpeg's `-skip_frame nokey`): the other frames are not decoded at all, so a long file
+   * is read many times faster than real time. Frames keep their own timestamps.
+   */
+  keyframesOnly?: boolean;
   /** Deliver frames in this pixel format (one of FRAME_PIXEL_FORMATS) instead of the source's. */
   pixelFormat?: string;
   /**
@@ -129,6 +134,7 @@ export async function planRead(file: string, options: ReadFramesOptions): Promis
   if (info.kind === 'video') {
     if (options.start !== undefined) args.push('-ss', String(options.start));
     if (options.duration !== undefined) args.push('-t', String(options.duration));
+    if (options.keyframesOnly) args.push('-skip_frame', 'nokey');
   }
   args.push('-i', fileUrl(info.path), '-map', `0:${info.video.index}`, '-an', '-sn', '-dn');
   if (info.kind === 'video') args.push(...passthroughTimingArgs(setup), '-copyts', ...inputTimeBaseArgs(setup));

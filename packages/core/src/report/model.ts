@@ -78,6 +78,7 @@ export function defaultCommand(detection: Detection): string[] {
   else if (p.candidates !== null) argv.push('--candidates', p.candidates.join(','));
   if (p.maxSeconds !== null) argv.push('--max-seconds', String(p.maxSeconds));
   if (p.fullScan) argv.push('--full-scan');
+  if (p.allFrames) argv.push('--all-frames');
   if (p.masterHeight !== 1080) argv.push('--master-height', String(p.masterHeight));
   if (detection.ledger) argv.push('--ledger', detection.ledger.path);
   return argv;

@@ -3,7 +3,7 @@
  *
  * Frames arrive one by one. Each is whitened and added to an accumulator at the detector's working resolution: the
  * mark sits at the same place in every frame, so it adds up coherently while moving content averages out (frame
- * rate changes and trimming do not matter). At scheduled looks (after 12, 24, 48, 96, ... frames, and at the end)
+ * rate changes and trimming do not matter). At scheduled looks (after 12 frames, then every 4x more, 2x once locked)
  * the accumulator is searched for the tile's period (scale, aspect kept or not) and origin (crop, pad) with the
  * reference tile, and the payload tiles are read at the synchronised position: free decoding of the ID (with the
  * two best peaks per tile, so that two averaged copies can both be decoded) and a soft score for every candidate ID.
@@ -60,6 +60,14 @@ const LIST_BUDGET = 3000;
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
 const COARSE_KEEP = 12;
+/**
+ * Looks happen after 12 frames, then each time the frame count has grown LOOK_GROWTH times (12, 48, 192, 768, ...)
+ * while synchronisation is still being searched (a full sweep: about 1 s on two loaded cores), or LOCKED_LOOK_GROWTH
+ * times once it is locked (a neighbourhood search: cheap, and a finer record of how the evidence grew), and at the
+ * end: an early verdict from half a second of a strong leak, and few full sweeps on content that carries no mark.
+ */
+const LOOK_GROWTH = 4;
+const LOCKED_LOOK_GROWTH = 2;
 /** log10 of the synchronisation false-alarm probability below which the geometry is reported without an ID. */
 const SYNC_REPORT_LOG10 = -3;
 const Z_NORM = 1 / Math.sqrt(PAYLOAD_TILES);
@@ -240,7 +248,7 @@ export class WatermarkDetector {
     }
     if (this.frames >= this.nextLook) {
       this.look();
-      this.nextLook = this.frames * 2;
+      this.nextLook = this.frames * (this.locked ? LOCKED_LOOK_GROWTH : LOOK_GROWTH);
     }
   }
 
