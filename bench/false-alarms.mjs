@@ -23,7 +23,7 @@ import path from 'node:path';
 import { MAX_ID, readFrames, WatermarkDetector, workingSizeFor, probe } from '@reelmark/core';
 
 import { benchKey, ISSUED_IDS, recipientsFor, rowBase, trialKey } from './lib/common.mjs';
-import { excerpt } from './lib/footage.mjs';
+import { sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -121,7 +121,7 @@ export async function runFalseAlarms(ctx) {
   const counts = split(total);
   const unmarkedSources = [];
   for (const c of ctx.contents) {
-    unmarkedSources.push({ name: c.name, path: c.kind === 'image' || c.user ? c.path : await excerpt(c, 2), kind: c.kind, id: '0' });
+    unmarkedSources.push({ name: c.name, path: await sourceFor(c, 2, ctx.work), kind: c.kind, id: '0' });
   }
   // Marked sources: 2 s of each video content (quick: the first two) marked for a recipient, and its 720p CRF 28 leak.
   const videos = ctx.contents.filter((c) => c.kind === 'video').slice(0, ctx.mode === 'full' ? undefined : 2);
@@ -129,7 +129,7 @@ export async function runFalseAlarms(ctx) {
     await Promise.all(
       videos.map(async (c, index) => {
         const { id } = recipientsFor(index + 3);
-        const input = c.user ? c.path : await excerpt(c, 2);
+        const input = await sourceFor(c, 2, ctx.work);
         const marked = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.mp4`);
         await pool.run('lib/common.mjs', 'makeDelivery', { input, output: marked, kind: 'video', id: id.toString() });
         const leak = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.720p-crf28.mp4`);
@@ -181,7 +181,7 @@ function render(rows, ctx) {
       const blind = g.filter((r) => r.detectMode === 'blind').length;
       return [
         cat, g.length, `${blind} / ${g.length - blind}`, g.reduce((s, r) => s + r.falseAccusations, 0), fmt(Math.max(...g.map((r) => r.score)), 2),
-        fmt(Math.max(...g.map((r) => r.syncZ ?? 0)), 2), fmt(Math.min(...g.map((r) => r.log10p)), 2),
+        g.some((r) => r.syncZ !== null) ? fmt(Math.max(...g.filter((r) => r.syncZ !== null).map((r) => r.syncZ)), 2) : '- (shared reference tile)', fmt(Math.min(...g.map((r) => r.log10p)), 2),
         (g.some((r) => r.syncLog10p !== null) ? fmt(Math.min(...g.filter((r) => r.syncLog10p !== null).map((r) => r.syncLog10p)), 2) : '> -3'), fmt(g.reduce((s, r) => s + r.cpuMs, 0) / g.length, 0),
       ];
     }),
@@ -204,7 +204,8 @@ function render(rows, ctx) {
     ['source', 'trials', 'false accusations', 'largest null sync z', 'largest null score'],
     sources.map((s) => {
       const g = rows.filter((r) => r.source === s);
-      return [s, g.length, g.reduce((x, r) => x + r.falseAccusations, 0), fmt(Math.max(...g.map((r) => r.syncZ ?? 0)), 2), fmt(Math.max(...g.map((r) => r.score)), 2)];
+      const z = g.filter((r) => r.syncZ !== null).map((r) => r.syncZ);
+      return [s, g.length, g.reduce((x, r) => x + r.falseAccusations, 0), z.length ? fmt(Math.max(...z), 2) : '-', fmt(Math.max(...g.map((r) => r.score)), 2)];
     }),
     ['l', 'r', 'r', 'r', 'r'],
   );

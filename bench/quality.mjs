@@ -16,7 +16,7 @@ import path from 'node:path';
 import { DEFAULT_STRENGTH, readFrames } from '@reelmark/core';
 
 import { makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
-import { excerpt, filterPath } from './lib/footage.mjs';
+import { filterPath, sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -207,7 +207,7 @@ export async function runQuality(ctx) {
   await mkdir(outDir, { recursive: true });
   const tasks = [];
   for (const [index, content] of ctx.contents.entries()) {
-    const source = content.kind === 'image' || content.user ? content.path : await excerpt(content, seconds);
+    const source = await sourceFor(content, seconds, ctx.work);
     // Quick mode: the default strength on every content (the target), the other two on the first two.
     const factors = ctx.mode === 'full' || index < 2 ? STRENGTH_FACTORS : [1];
     for (const factor of factors) {

@@ -11,7 +11,7 @@ import { extractImage, extractVideo } from '@reelmark/core';
 
 import { attackByName, attackList, attackTable, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
 import { benchKey, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
-import { excerpt } from './lib/footage.mjs';
+import { sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, median, round, timed } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -101,8 +101,7 @@ export async function attackAndDetect(task) {
  * Quick mode runs every attack on the first content, and on the others only the harshest ones (where a miss is
  * likeliest); the full mode runs every attack everywhere.
  */
-const QUICK_SUBSET = ['h264-crf35', 'scale-360p-crf28', 'scale-360p-crf35', 'crop10-kept', 'crop10-rescaled', 'chain-480p-crop5-bright-crf30', 'jpeg-480p-q75', 'average-2-copies',
-  'jpeg-720p-q75', 'jpeg-360p-q75'];
+const QUICK_SUBSET = ['h264-crf35', 'scale-360p-crf28', 'crop10-rescaled', 'chain-480p-crop5-bright-crf30', 'jpeg-480p-q75', 'average-2-copies', 'jpeg-720p-q75', 'jpeg-360p-q75'];
 
 /** The attacks run on a content in this mode. */
 export function attacksFor(content, ctx, index = 0) {
@@ -134,7 +133,7 @@ export async function runRobustness(ctx) {
   const deliveries = await Promise.all(
     plans.map(async (p) => {
       const ext = p.content.kind === 'image' ? '.png' : '.mp4';
-      const source = p.content.kind === 'image' || p.content.user ? p.content.path : await excerpt(p.content, p.needed);
+      const source = await sourceFor(p.content, p.needed, ctx.work);
       const first = pool.run('lib/common.mjs', 'makeDelivery', {
         input: source, output: path.join(deliveriesDir, `${p.content.name}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(),
       });

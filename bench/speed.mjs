@@ -24,7 +24,7 @@ import {
 
 import { batchBench } from './cli-batch-bench.mjs';
 import { benchKey, DELIVERY_ENCODE, ISSUED_IDS, rowBase } from './lib/common.mjs';
-import { excerpt } from './lib/footage.mjs';
+import { sourceFor } from './lib/footage.mjs';
 import { exists, ffmpeg, machine, median, round, run, timed } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -140,16 +140,16 @@ async function coreDetect(ctx, file, leakSize) {
 }
 
 /** Extraction speed on a 10 s 1080p H.264 leak, and time to verdict on a 10-minute one (API and CLI). */
-async function extraction(ctx, leak10, out) {
+async function extraction(ctx, leak10, out, main) {
   const key = benchKey();
   const rows = [];
-  const ws = workingSizeFor(1920, 1080);
+  const ws = workingSizeFor(main.width, main.height);
   const decode = await timed(() => ffmpeg(['-i', leak10, '-map', '0:v:0', '-vf', `scale=${ws.width}:${ws.height},format=gray`, '-f', 'null', '-']));
   const full = await timed(() => extractVideo({ input: leak10, key, fullScan: true }));
   const seconds = full.value.secondsAnalyzed;
   rows.push({
-    measure: 'extraction speed, 10 s 1080p H.264 leak read whole (fullScan), multiple of real time',
-    secondsAnalyzed: seconds, framesAnalyzed: full.value.framesAnalyzed, found: full.value.found,
+    measure: `extraction speed, ${fmt(seconds, 0)} s ${main.height}p H.264 leak read whole (fullScan), multiple of real time`,
+    secondsAnalyzed: seconds, framesAnalyzed: full.value.framesAnalyzed, found: full.value.found, workingSize: `${ws.width}x${ws.height}`,
     baselineWall: round(decode.wall), baselineCpu: round(decode.cpu, 2), baselineRealtime: round(seconds / decode.wall, 1),
     wall: round(full.wall), cpu: round(full.cpu, 2), realtime: round(seconds / full.wall, 1), realtimeCpu: round(seconds / full.cpu, 1),
     wallRatio: round(full.wall / decode.wall), target: '>= 20x real time', targetValue: 20,
@@ -204,8 +204,8 @@ async function peakMemory(ctx, quick) {
   return rows;
 }
 
-async function proresMaster(source) {
-  const out = source.replace(/\.mp4$/, '-prores-hq.mov');
+async function proresMaster(source, dir) {
+  const out = path.join(dir, `${path.basename(source, path.extname(source))}-prores-hq.mov`);
   if (!(await exists(out))) {
     const tmp = `${out}.part.mov`;
     await ffmpeg(['-i', source, '-map', '0:v:0', '-c:v', 'prores_ks', '-profile:v', '3', '-vendor', 'apl0', '-pix_fmt', 'yuv422p10le', '-y', tmp]);
@@ -226,13 +226,13 @@ export async function runSpeed(ctx) {
 
   // 1. Embedding against a plain transcode (H.264, ProRes 422 HQ).
   // x264 medium at CRF 16 runs at about 3 frames/s on the reference machine: quick mode times 2 s (49 frames).
-  const h264 = main.user ? main.path : await excerpt(main, quick ? 2 : 10);
-  const prores = await proresMaster(main.user ? main.path : await excerpt(main, quick ? 2 : 10));
+  const h264 = await sourceFor(main, quick ? 2 : 10, ctx.work);
+  const prores = await proresMaster(h264, path.join(ctx.work, 'footage'));
   push('embed', [await embedVsTranscode(ctx, h264, out, 'h264', runs), await embedVsTranscode(ctx, prores, out, 'prores', runs)]);
 
   // 2. The core, in process.
   const sources = [];
-  for (const c of videos) sources.push([c.name, c.user ? c.path : await excerpt(c, 2), false]);
+  for (const c of videos) sources.push([c.name, await sourceFor(c, 2, ctx.work), false]);
   sources.push([`${main.name}, ProRes`, prores, true]);
   push('core', await coreEmbed(ctx, sources, quick ? 2 : 5));
 
@@ -241,12 +241,12 @@ export async function runSpeed(ctx) {
   const shared = ctx.shared?.deliveries?.[main.name];
   let marked = shared && shared.seconds >= 10 ? shared.path : path.join(out, 'delivery-10s.mp4');
   if (marked !== shared?.path) {
-    await embedVideo({ input: main.path, output: marked, key: benchKey(), id: ISSUED_IDS[0], overwrite: true, ...DELIVERY_ENCODE });
+    await embedVideo({ input: await sourceFor(main, 10, ctx.work), output: marked, key: benchKey(), id: ISSUED_IDS[0], overwrite: true, ...DELIVERY_ENCODE });
   }
   const leak10 = path.join(out, 'leak-10s.mp4');
   await ffmpeg(['-i', marked, '-map', '0:v:0', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-y', leak10]);
-  push('core', await coreDetect(ctx, leak10, { width: 1920, height: 1080 }));
-  push('extract', await extraction(ctx, leak10, out));
+  push('core', await coreDetect(ctx, leak10, { width: main.width, height: main.height }));
+  push('extract', await extraction(ctx, leak10, out, main));
 
   // 4. Batch of 4 against 4 separate embeds, through the CLI.
   const batch = await batchBench({ size: '1280x720', seconds: quick ? 2 : 4, recipients: 4, preset: 'veryfast', runs, work: path.join(out, 'cli-batch') });
@@ -288,7 +288,7 @@ function render(rows, ctx) {
           r.targetValue ? r.target : '-', r.targetValue ? verdict(r.msPerFrame <= r.targetValue) : '-'];
       case 'extract':
         if (r.realtime !== undefined) {
-          return [r.measure, `ffmpeg decode to ${'960x540'}: ${fmt(r.baselineWall)} s (${fmt(r.baselineRealtime, 1)}x)`, `${fmt(r.wall)} s wall, ${fmt(r.cpu, 1)} s CPU`,
+          return [r.measure, `ffmpeg decode to ${r.workingSize} gray: ${fmt(r.baselineWall)} s (${fmt(r.baselineRealtime, 1)}x)`, `${fmt(r.wall)} s wall, ${fmt(r.cpu, 1)} s CPU`,
             `${fmt(r.realtime, 1)}x real time (${fmt(r.realtimeCpu, 1)}x per CPU second); ${fmt(r.wallRatio)}x the decode time`, r.target, verdict(r.realtime >= r.targetValue)];
         }
         return [r.measure, '-', `${fmt(r.wall)} s wall, ${fmt(r.cpu, 1)} s CPU`, `found ${r.found}, ${fmt(r.secondsAnalyzed, 2)} s analysed`, r.target ?? '-',

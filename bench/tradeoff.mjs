@@ -11,7 +11,7 @@ import { DEFAULT_STRENGTH, extractVideo } from '@reelmark/core';
 
 import { resizeAttack } from './lib/attacks.mjs';
 import { benchKey, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
-import { excerpt } from './lib/footage.mjs';
+import { sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, round, timed } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 import { plotPanels } from './lib/svg.mjs';
@@ -81,7 +81,7 @@ export async function runTradeoff(ctx) {
   const outDir = path.join(ctx.runDir, 'tradeoff');
   const tasks = [];
   for (const [index, content] of ctx.contents.entries()) {
-    const source = content.user ? content.path : await excerpt(content, 2);
+    const source = await sourceFor(content, 2, ctx.work);
     for (const factor of factors) {
       tasks.push({
         content: { name: content.name, width: content.width, height: content.height }, source, factor, strength: DEFAULT_STRENGTH * factor, outDir,

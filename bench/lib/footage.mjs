@@ -185,13 +185,21 @@ export async function ensureContent(content, work, log = () => {}) {
 
 /**
  * The first `seconds` of a clip, stream-copied (the masters have a key frame every 2 s, so cuts at whole multiples
- * of 2 s from the start are exact), cached beside it.
+ * of 2 s from the start are exact), cached beside it, or in `dir` (a user's folder is never written to).
  */
-export async function excerpt(clip, seconds) {
+export async function excerpt(clip, seconds, dir = path.dirname(clip.path)) {
   if (clip.seconds !== undefined && seconds >= clip.seconds) return clip.path;
-  const out = clip.path.replace(/(\.[^.]+)$/, `-first${seconds}s$1`);
+  const ext = path.extname(clip.path);
+  await mkdir(dir, { recursive: true });
+  const out = path.join(dir, `${path.basename(clip.path, ext)}-first${seconds}s${ext}`);
   if (!(await exists(out))) await atomicFfmpeg(out, ['-i', clip.path, '-map', '0:v:0', '-t', String(seconds), '-c', 'copy']);
   return out;
+}
+
+/** The master a part works from: a still as it is, the first `seconds` of a clip (user clips cut into bench/work). */
+export function sourceFor(content, seconds, work) {
+  if (content.kind === 'image') return Promise.resolve(content.path);
+  return excerpt(content, seconds, content.user ? path.join(work, 'user-excerpts') : undefined);
 }
 
 /**
