@@ -31,10 +31,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'packages', 'cli', 'dist', 'cli.js');
 const results = path.join(here, 'work', 'cli-batch-results.jsonl');
 
-/** Run a program; resolve when it exits 0. */
-function run(bin, argv) {
+/** Run a program in `cwd` (the CLI writes its delivery ledger beside the registry, in the working folder); resolve when it exits 0. */
+function run(bin, argv, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, argv, { stdio: ['ignore', 'ignore', 'pipe'], cwd });
     let err = '';
     child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
     child.on('error', reject);
@@ -72,7 +72,7 @@ export async function batchBench({ size = '1280x720', seconds = 4, recipients = 
     '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`,
     '-vf', 'noise=alls=12:allf=t,format=yuv420p', '-c:v', 'libx264', '-crf', '14', '-preset', 'veryfast', '-c:a', 'aac', master,
   ]);
-  await run(process.execPath, [cli, 'keygen', '-o', key]);
+  await run(process.execPath, [cli, 'keygen', '-o', key], work);
   const ids = Array.from({ length: recipients }, (_, i) => String(i + 1));
 
   const rows = [];
@@ -83,10 +83,10 @@ export async function batchBench({ size = '1280x720', seconds = 4, recipients = 
     await mkdir(batchDir);
     const separate = await timed(async () => {
       for (const id of ids) {
-        await run(process.execPath, [cli, 'embed', master, '-o', path.join(separateDir, `id${id}.mp4`), '--key', key, '--id', id, '--preset', preset]);
+        await run(process.execPath, [cli, 'embed', master, '-o', path.join(separateDir, `id${id}.mp4`), '--key', key, '--id', id, '--preset', preset], work);
       }
     });
-    const batch = await timed(() => run(process.execPath, [cli, 'batch', master, '--key', key, '--ids', ids.join(','), '--out-dir', batchDir, '--preset', preset]));
+    const batch = await timed(() => run(process.execPath, [cli, 'batch', master, '--key', key, '--ids', ids.join(','), '--out-dir', batchDir, '--preset', preset], work));
     const row = {
       bench: 'cli-batch-vs-embed',
       date: new Date().toISOString(),
