@@ -59,6 +59,7 @@ async function main() {
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));
+    opts.argv = process.argv.slice(2);
   } catch (e) {
     console.error(e.message);
     process.exitCode = 2;

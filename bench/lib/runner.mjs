@@ -94,7 +94,8 @@ export async function runBench(opts) {
       summary.parts[part] = { seconds: round(seconds, 1), loadAtStart: round(load0, 2), loadAtEnd: round(os.loadavg()[0], 2) };
       log(`${part}: done in ${seconds.toFixed(0)} s`);
       if (opts.readme && !user && !opts.resultsDir) {
-        const note = `_Measured ${runId} in \`${opts.mode}\` mode (\`npm run bench -- ${part} --${opts.mode}\`) on a shared ${os.cpus().length}-core machine ` +
+        const command = `npm run bench -- ${(opts.argv ?? [part, `--${opts.mode}`]).join(' ')}`.trim();
+        const note = `_Measured ${runId} in \`${opts.mode}\` mode (\`${command}\`) on a shared ${os.cpus().length}-core machine ` +
           `(load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end; other engineers were working on it), ` +
           `in ${seconds.toFixed(0)} s. Rows and full tables: [results/${label}/](results/${label}/)._`;
         await refreshBlock(path.join(benchDir, 'README.md'), part, `${note}\n\n${result.markdown.readme}`);
