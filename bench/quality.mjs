@@ -31,13 +31,15 @@ const FLAT_STD = 3;
 const VMAF_DEFAULT_MODEL = '/usr/local/share/model/vmaf_v0.6.1.pkl';
 
 /** Per-frame luma PSNR and SSIM of `marked` against `reference` with ffmpeg's psnr and ssim filters. */
-export async function ffmpegPsnrSsim(marked, reference, statsDir) {
+export async function ffmpegPsnrSsim(marked, reference, statsDir, { rgb = false } = {}) {
+  // RGB stills (PNG) are compared on their luma (ffmpeg's RGB to gray); video planes are compared as they are (Y).
+  const align = rgb ? `${ALIGN},format=gray` : ALIGN;
   await mkdir(statsDir, { recursive: true });
   const p = path.join(statsDir, `psnr-${process.pid}.log`);
   const s = path.join(statsDir, `ssim-${process.pid}.log`);
   await ffmpeg([
     '-i', marked, '-i', reference, '-filter_complex',
-    `[0:v]${ALIGN},split[m1][m2];[1:v]${ALIGN},split[r1][r2];[m1][r1]psnr=stats_file='${filterPath(p)}'[o1];[m2][r2]ssim=stats_file='${filterPath(s)}'[o2]`,
+    `[0:v]${align},split[m1][m2];[1:v]${align},split[r1][r2];[m1][r1]psnr=stats_file='${filterPath(p)}'[o1];[m2][r2]ssim=stats_file='${filterPath(s)}'[o2]`,
     '-map', '[o1]', '-f', 'null', '-', '-map', '[o2]', '-f', 'null', '-',
   ]);
   const field = (line, name) => Number((new RegExp(`\\b${name}:(\\S+)`).exec(line) ?? [])[1]);
@@ -172,7 +174,7 @@ export async function measure({ content, source, strength, factor, outDir, vmafM
   const marked = path.join(outDir, `${content.name}.s${strength.toFixed(2)}${ext}`);
   const d = await makeDelivery({ input: source, output: marked, kind: content.kind, id, strength, encode: { codec: 'ffv1' } });
   try {
-    const q = await ffmpegPsnrSsim(marked, source, outDir);
+    const q = await ffmpegPsnrSsim(marked, source, outDir, { rgb: content.kind === 'image' });
     const v = await vmafOf(marked, source, outDir, vmafModel);
     const dirty = await flatAreaChange(source, marked);
     return {
