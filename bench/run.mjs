@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARTS = ['robustness', 'false-alarms', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
-       [--attacks a,b] [--contents a,b] [--trials N] [--vmaf-model FILE] [--no-readme]
+       [--attacks a,b] [--contents a,b] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
   --quick       the quick matrix (default; under 10 minutes on 2 idle cores once footage is cached)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
@@ -24,10 +24,11 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full]
   --attacks     only these attacks (robustness); --contents: only these generated contents
   --trials N    null trials for false-alarms (default 200 quick, 10000 full)
   --vmaf-model  a libvmaf model file (the ffmpeg in use looks for one at a fixed path)
+  --out DIR     write rows and tables to DIR (ad-hoc runs; bench/README.md is left alone)
   --no-readme   do not refresh the tables in bench/README.md`;
 
 function parseArgs(argv) {
-  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, trials: null, readme: true, vmafModel: null };
+  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, trials: null, readme: true, vmafModel: null, resultsDir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -44,6 +45,7 @@ function parseArgs(argv) {
     else if (a === '--trials') o.trials = Number(value());
     else if (a === '--vmaf-model') o.vmafModel = path.resolve(value());
     else if (a === '--no-readme') o.readme = false;
+    else if (a === '--out') o.resultsDir = path.resolve(value());
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
