@@ -172,7 +172,7 @@ export async function runFalseAlarms(ctx) {
   return { rows, markdown };
 }
 
-function render(rows, ctx) {
+export function render(rows, ctx) {
   const categories = [...new Set(rows.map((r) => r.category))];
   const groupTable = table(
     ['trials', 'n', 'blind / candidates', 'false accusations', 'largest null score', 'largest null sync z', 'smallest null log10 p', 'smallest null sync log10 p', 'mean CPU ms / trial'],
@@ -189,15 +189,19 @@ function render(rows, ctx) {
   );
   const n = rows.length;
   const nullSync = rows.filter((r) => r.category !== 'other-recipients');
+  // Per category: the innocent IDs' reported probability against the count expected at most (n x p, Bonferroni).
   const calib = table(
-    ['reported p below', 'trials', 'expected at most (n x p)', 'observed: best innocent ID', 'trials (reference tile)', 'expected at most', 'observed: reference tile'],
+    ['reported p below', ...categories.map((c) => `${c}: observed / expected at most (n = ${rows.filter((r) => r.category === c).length})`), 'reference tile, unmarked + wrong key'],
     ALPHAS.map((a) => [
-      a.toExponential(0), n, fmt(n * a, 1), rows.filter((r) => r.log10p < Math.log10(a)).length,
-      nullSync.length, fmt(nullSync.length * a, 1),
+      a.toExponential(0),
+      ...categories.map((c) => {
+        const g = rows.filter((r) => r.category === c);
+        return `${g.filter((r) => r.log10p < Math.log10(a)).length} / ${fmt(g.length * a, 1)}`;
+      }),
       // The detector states the reference tile's probability only below 1e-3 (otherwise it reports no geometry).
-      a > 1e-3 ? 'not reported' : nullSync.filter((r) => r.syncLog10p !== null && r.syncLog10p < Math.log10(a)).length,
+      a > 1e-3 ? 'not reported' : `${nullSync.filter((r) => r.syncLog10p !== null && r.syncLog10p < Math.log10(a)).length} / ${fmt(nullSync.length * a, 1)}`,
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', ...categories.map(() => 'r'), 'r'],
   );
   const sources = [...new Set(rows.map((r) => r.source))];
   const perSource = table(
@@ -210,9 +214,13 @@ function render(rows, ctx) {
     ['l', 'r', 'r', 'r', 'r'],
   );
   const accusations = rows.reduce((s, r) => s + r.falseAccusations, 0);
+  const accusedRows = rows.filter((r) => r.falseAccusations > 0);
+  const accusedList = accusedRows.length
+    ? `\n\nFalse accusations: ${accusedRows.map((r) => `trial ${r.trial} (${r.category}, ${r.source}, ${r.detectMode}): accused ${r.accused.join(', ')}, innocent score ${fmt(r.score, 2)}, log10 p ${fmt(r.log10p, 1)}`).join('; ')}.`
+    : '';
   const verdict = `**${accusations} false accusation${accusations === 1 ? "" : "s"} in ${n} trials** (target: 0 in at least 10,000 trials; ${n >= 10000 ? 'trial count met' : `this run has ${n}: the full mode runs 10,000`}).`;
-  const readme = `${verdict}\n\n${groupTable}\n\nCalibration (${n} trials, one look of 12 frames or one still each):\n\n${calib}`;
-  const full = `# False alarms (${ctx.mode})\n\n${verdict}\n\nRows: \`false-alarms.jsonl\` (one per trial).\n\n## By category\n\n${groupTable}\n\n` +
+  const readme = `${verdict}${accusedList}\n\n${groupTable}\n\nCalibration (${n} trials, one look of 12 frames or one still each):\n\n${calib}`;
+  const full = `# False alarms (${ctx.mode})\n\n${verdict}${accusedList}\n\nRows: \`false-alarms.jsonl\` (one per trial).\n\n## By category\n\n${groupTable}\n\n` +
     `## Reported probability against the empirical rate\n\n${calib}\n\n## By source\n\n${perSource}\n`;
   return { readme, full };
 }
