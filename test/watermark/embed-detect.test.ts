@@ -189,6 +189,11 @@ describe('detector on synthetic footage', () => {
     expect(guiltyScore.score / Math.sqrt(5)).toBeGreaterThan(8);
     expect(innocent.accused).toBe(false);
     expect(innocent.falseAlarmProbability).toBeGreaterThan(1e-6);
+    // The same when the guilty ID is not among the candidates (a delivery missing from the list): nothing to explain
+    // the shared tile away, so the candidate score itself must not rest on one tile.
+    const without = detect(frames, { candidates: [sharer, 5n, 6n] });
+    expect(without.candidates.find((c) => c.id === sharer)!.accused).toBe(false);
+    expect(without.candidates.some((c) => c.accused)).toBe(false);
   });
 
   test("gives innocent candidates noise-level scores on another recipient's moderately marked copy", () => {
