@@ -21,17 +21,21 @@ import type { Progress } from './write-frames.js';
 /** The per-frame hook: mutate `frame` in place (its planes are what gets encoded). */
 export type FrameFn = (frame: Frame) => void | Promise<void>;
 
-/** Options of {@link transformVideo}. */
-export interface TransformOptions extends EncodeOptions {
+/** Options shared by {@link transformVideo} and {@link transformVideoToMany}. */
+interface TransformCommonOptions {
   /** Replace an existing output. Default false. The output may never be the input. */
   overwrite?: boolean;
   /** Pixel format in which the hook sees frames. Default: the source's (see readFrames). */
   framePixelFormat?: string;
   signal?: AbortSignal;
-  /** Called after each frame is encoded: `{ framesDone, totalFrames?, fps, etaSeconds? }`. */
-  onProgress?: (progress: Progress) => void;
   ffmpegPath?: string;
   ffprobePath?: string;
+}
+
+/** Options of {@link transformVideo}. */
+export interface TransformOptions extends EncodeOptions, TransformCommonOptions {
+  /** Called after each frame is encoded: `{ framesDone, totalFrames?, fps, etaSeconds? }`. */
+  onProgress?: (progress: Progress) => void;
 }
 
 /** What a transform produced. */
@@ -57,16 +61,10 @@ export interface TransformTarget {
   options?: EncodeOptions & { overwrite?: boolean };
 }
 
-/** Options of {@link transformVideoToMany}. */
-export interface TransformManyOptions {
-  /** Default for targets that do not set `overwrite`. */
-  overwrite?: boolean;
-  framePixelFormat?: string;
-  signal?: AbortSignal;
+/** Options of {@link transformVideoToMany}; `overwrite` is the default for targets that do not set their own. */
+export interface TransformManyOptions extends TransformCommonOptions {
   /** Called after each decoded frame has been handed to every encoder. */
   onProgress?: (progress: Progress) => void;
-  ffmpegPath?: string;
-  ffprobePath?: string;
 }
 
 function checkCommon(input: unknown, o: { onProgress?: unknown; signal?: unknown }, name: string): void {

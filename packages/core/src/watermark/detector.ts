@@ -438,7 +438,7 @@ export class WatermarkDetector {
   }
 
   private readPayload(syncs: Evaluated[], log10Sync: number, hypothesesSearched: number): WatermarkVerdict {
-    const { key, looks } = this;
+    const { looks } = this;
     const K = this.candidateIds.length;
     const positions = CELLS * CELLS;
     const decodedTrials = looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS;
