@@ -7,6 +7,7 @@ import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
+import { Whitener } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
 
 const keyA = keyFromSecret(new Uint8Array(32).fill(1));
@@ -158,6 +159,38 @@ describe('perceptual mask', () => {
     a.compute(eight, 256, 8);
     b.compute(ten, 256, 10);
     for (let i = 0; i < a.values.length; i++) expect(b.values[i]).toBeCloseTo(a.values[i], 5);
+  });
+});
+
+describe('whitening', () => {
+  test('the SIMD kernel and the portable loop agree, on odd widths and padded strides, frame after frame', () => {
+    const random = prng(11);
+    // Widths: a multiple of 8, one of 4 but not 8, one of 2 but not 4; strides equal and larger.
+    for (const [w, h, stride] of [
+      [96, 54, 96],
+      [100, 61, 100],
+      [138, 40, 141],
+    ]) {
+      const simd = new Whitener(w, h, 3);
+      const portable = new Whitener(w, h, 3, false);
+      expect(simd.usesSimd).toBe(true);
+      expect(portable.usesSimd).toBe(false);
+      for (let frame = 0; frame < 2; frame++) {
+        const data = new Uint8Array(stride * h);
+        // Busy texture at the top, a near-flat area at the bottom (the deviation floor matters there).
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * stride + x] = y < h / 2 ? random() * 255 : 120 + random() * 2;
+        const plane = { data, width: w, height: h, stride, bitDepth: 8 };
+        simd.accumulate(plane);
+        portable.accumulate(plane);
+      }
+      let largest = 0;
+      for (let i = 0; i < w * h; i++) {
+        expect(Math.abs(simd.accumulator[i] - portable.accumulator[i])).toBeLessThan(1e-4);
+        largest = Math.max(largest, Math.abs(portable.accumulator[i]));
+      }
+      // Two frames of clipped (2.5), weighted values: the comparison is not between two empty accumulators.
+      expect(largest).toBeGreaterThan(1);
+    }
   });
 });
 

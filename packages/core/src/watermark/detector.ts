@@ -212,7 +212,7 @@ export class WatermarkDetector {
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
     const radius = Math.max(2, Math.round((1.5 * fitPeriod) / CELLS));
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, radius);
-    this.accumulator = new Float32Array(this.workingWidth * this.workingHeight);
+    this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key));
     this.hypotheses = this.buildHypotheses();
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
@@ -239,7 +239,7 @@ export class WatermarkDetector {
         `Expected a ${this.workingWidth}x${this.workingHeight} plane (the detector's working size) but received ${plane.width}x${plane.height}`,
       );
     }
-    this.whitener.accumulate(plane, this.accumulator);
+    this.whitener.accumulate(plane);
     this.frames++;
     if (Number.isFinite(timeSeconds)) {
       if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);

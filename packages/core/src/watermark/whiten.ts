@@ -9,6 +9,7 @@
  * dominating.
  * (Measured against a 5-point Laplacian high-pass, which is cheaper: the box keeps 10-25% more evidence.)
  */
+import { WhitenKernel } from './kernels/whiten-kernel.js';
 import type { LumaPlane } from './plane.js';
 
 /** Residuals are clipped to this many local standard deviations. */
@@ -26,6 +27,10 @@ const SIGMA_BLOCK = 8;
 const EXTRA_WEIGHT_POWER = 0.5;
 
 export class Whitener {
+  /** [height, width] f32: the sum of every whitened frame so far. */
+  readonly accumulator: Float32Array;
+  /** The WebAssembly SIMD kernel for 8-bit planes (null without SIMD, or when asked for the portable loop). */
+  private readonly kernel: WhitenKernel | null;
   /** [height, width] f32 scratch: horizontal box means, then residuals. */
   private readonly rowMean: Float32Array;
   private readonly residual: Float32Array;
@@ -35,8 +40,11 @@ export class Whitener {
   private readonly blockWeight: Float32Array;
   private readonly blockCols: number;
 
-  constructor(readonly width: number, readonly height: number, readonly radius: number) {
+  /** `simd: false` forces the portable loop for 8-bit planes too (the two agree up to float rounding). */
+  constructor(readonly width: number, readonly height: number, readonly radius: number, simd = true) {
     const n = width * height;
+    this.kernel = simd && EXTRA_WEIGHT_POWER === 0.5 ? WhitenKernel.create(width, height, radius) : null;
+    this.accumulator = this.kernel ? this.kernel.accumulator : new Float32Array(n);
     this.rowMean = new Float32Array(n);
     this.residual = new Float32Array(n);
     this.colSum = new Float64Array(width);
@@ -46,8 +54,18 @@ export class Whitener {
     this.blockWeight = new Float32Array(this.blockEnergy.length);
   }
 
-  /** Whitens `plane` (width x height) and adds the result into `accumulator` ([height, width] f32). */
-  accumulate(plane: LumaPlane, accumulator: Float32Array): void {
+  /** True when 8-bit planes go through the WebAssembly SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.kernel !== null;
+  }
+
+  /** Whitens `plane` (width x height) and adds the result into `accumulator`. */
+  accumulate(plane: LumaPlane): void {
+    if (this.kernel && plane.bitDepth === 8) {
+      this.kernel.whiten(plane.data as Uint8Array, plane.stride, WHITEN_SIGMA_FLOOR, WHITEN_CLIP);
+      return;
+    }
+    const { accumulator } = this;
     const { width: w, height: h, radius: r, rowMean, residual, colSum, blockEnergy, blockScale, blockWeight, blockCols } = this;
     const { data, stride } = plane;
     const toEight = 1 / (1 << (plane.bitDepth - 8));

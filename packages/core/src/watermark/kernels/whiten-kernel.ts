@@ -1,0 +1,68 @@
+/**
+ * The WebAssembly SIMD whitening kernel: the detector's per-frame work on 8-bit planes, four pixels per step. The
+ * same computation as the TypeScript `Whitener` loop (which remains the fallback where WebAssembly SIMD is
+ * unavailable, and the path for deeper planes), equal up to float rounding: the box sums are exact integers here.
+ * One instance per detector, owning a memory that holds the frame, the scratch rows and the accumulator.
+ */
+import { whitenWasm } from './whiten-wasm.js';
+import { instantiateKernel, type WasmMemory } from './wasm-runtime.js';
+
+interface WhitenExports {
+  memory: WasmMemory;
+  whiten(layout: number, width: number, height: number, radius: number, floor: number, clip: number): void;
+}
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+export class WhitenKernel {
+  /** [height, width] f32: the accumulator the kernel adds each whitened frame into (lives in the kernel's memory). */
+  readonly accumulator: Float32Array;
+  private readonly plane: Uint8Array;
+  private readonly paddedWidth: number;
+  private readonly exports: WhitenExports;
+
+  /** A kernel for `width` x `height` frames and a box radius; null without WebAssembly SIMD. */
+  static create(width: number, height: number, radius: number): WhitenKernel | null {
+    const exports = instantiateKernel<WhitenExports>('whiten', whitenWasm);
+    return exports ? new WhitenKernel(exports, width, height, radius) : null;
+  }
+
+  private constructor(exports: WhitenExports, readonly width: number, readonly height: number, readonly radius: number) {
+    this.exports = exports;
+    const pw = (width + 3) & ~3;
+    this.paddedWidth = pw;
+    const blocks = Math.ceil(width / 8);
+    // Byte offsets: layout table, plane, col, invx, mean, res, energy, scale, weight, acc.
+    const sizes = [64, pw * height, pw * 4, pw * 4, pw * 4, 8 * pw * 4, pw * 4, blocks * 4, blocks * 4, width * height * 4];
+    const offsets: number[] = [];
+    let next = 0;
+    for (const size of sizes) {
+      offsets.push(next);
+      next = align16(next + size);
+    }
+    const { memory } = exports;
+    const pages = Math.ceil(next / 65536) - memory.buffer.byteLength / 65536;
+    if (pages > 0) memory.grow(pages);
+    const { buffer } = memory;
+    new Int32Array(buffer, 0, 9).set(offsets.slice(1));
+    this.plane = new Uint8Array(buffer, offsets[1], pw * height);
+    const invx = new Float32Array(buffer, offsets[3], pw);
+    for (let x = 0; x < width; x++) invx[x] = 1 / (Math.min(x + radius, width - 1) - Math.max(x - radius, 0) + 1);
+    this.accumulator = new Float32Array(buffer, offsets[9], width * height);
+  }
+
+  /**
+   * Whitens an 8-bit plane (width x height, any stride) and adds it into `accumulator`: residual from the local box
+   * mean, divided by the block's residual deviation plus `floor`, clipped at +-`clip`, weighted by deviation^-0.5.
+   */
+  whiten(data: Uint8Array, stride: number, floor: number, clip: number): void {
+    const { width, height, paddedWidth, plane } = this;
+    if (stride === paddedWidth) plane.set(data.subarray(0, paddedWidth * height));
+    else for (let y = 0; y < height; y++) plane.set(data.subarray(y * stride, y * stride + width), y * paddedWidth);
+    if (stride === paddedWidth && paddedWidth !== width) {
+      // The source's own padding columns came along: the kernel expects zeros there.
+      for (let y = 0; y < height; y++) plane.fill(0, y * paddedWidth + width, (y + 1) * paddedWidth);
+    }
+    this.exports.whiten(0, width, height, this.radius, floor, clip);
+  }
+}
