@@ -6,6 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
+import { explainAwayDecoded, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { Whitener } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
@@ -159,6 +160,36 @@ describe('perceptual mask', () => {
     a.compute(eight, 256, 8);
     b.compute(ten, 256, 10);
     for (let i = 0; i < a.values.length; i++) expect(b.values[i]).toBeCloseTo(a.values[i], 5);
+  });
+});
+
+describe('free decoding', () => {
+  const entry = (symbols: number[], z: number[]): DecodedEntry => ({ sum: z.reduce((a, b) => a + b, 0), tiles: Float64Array.from(z), symbols });
+  const trials = 3 * 2 ** 48; // one look, three syncs, every ID
+  const threshold = -9;
+
+  test('a codeword sharing four tiles with the leaked ID is not accused on borrowed evidence', () => {
+    const found = new Map<bigint, DecodedEntry>([
+      [1n, entry([1, 2, 3, 4, 5], [6, 6, 6, 6, 6])],
+      // The neighbour: the leaked ID's first four symbols and a noise peak as its fifth.
+      [2n, entry([1, 2, 3, 4, 99], [6, 6, 6, 6, 4])],
+    ]);
+    const verdicts = explainAwayDecoded(found, [], threshold, trials);
+    // On their whole scores both would pass: the neighbour's 28 / sqrt 5 = 12.5 is far past the threshold.
+    expect(verdicts.map((v) => v.log10p < threshold)).toEqual([false, false]);
+    expect(verdicts.find((v) => v.id === 2n)!.score).toBeCloseTo(4, 6);
+  });
+
+  test('two colluders keep their whole scores; a tile held by an accused candidate is left out', () => {
+    const found = new Map<bigint, DecodedEntry>([
+      [10n, entry([10, 11, 12, 13, 14], [6, 6, 6, 6, 6])],
+      [20n, entry([20, 21, 22, 23, 24], [6, 6, 6, 6, 5.5])],
+    ]);
+    const verdicts = explainAwayDecoded(found, [{ id: 30n, symbols: [0, 0, 0, 0, 24] }], threshold, trials);
+    expect(verdicts.map((v) => v.id)).toEqual([10n, 20n]);
+    expect(verdicts[0].score).toBeCloseTo(30 / Math.sqrt(5), 3);
+    expect(verdicts[1].score).toBeCloseTo(24 / 2, 3);
+    expect(verdicts.every((v) => v.log10p < threshold)).toBe(true);
   });
 });
 

@@ -405,9 +405,9 @@ export class WatermarkDetector {
   /**
    * Tries combinations of per-tile options (each tile's sorted by decreasing z) in decreasing order of their sum
    * (k-best enumeration with a heap over index vectors), while the sum can still reach `neededSum`, at most
-   * LIST_BUDGET decodes. Valid IDs (check bits verified) go into `found` with their best score.
+   * LIST_BUDGET decodes. Valid IDs (check bits verified) go into `found` with their best sum, tiles and symbols.
    */
-  private listDecode(options: Array<Array<{ shift: Shift; z: number }>>, neededSum: number, found: Map<bigint, number>): void {
+  private listDecode(options: Array<Array<{ shift: Shift; z: number }>>, neededSum: number, found: Map<bigint, DecodedEntry>): void {
     const tiles = options.length;
     if (options.some((o) => o.length === 0 || o.length > 63)) return;
     // A combination is an index per tile, packed 6 bits each (at most 63 options per tile).
@@ -425,7 +425,12 @@ export class WatermarkDetector {
       if (sum < neededSum) break;
       for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
       const id = decodeShifts(this.key, shifts);
-      if (id !== null && !(found.get(id)! >= sum * Z_NORM)) found.set(id, sum * Z_NORM);
+      const previous = id === null ? undefined : found.get(id);
+      if (id !== null && !(previous && previous.sum >= sum)) {
+        const values = new Float64Array(tiles);
+        for (let t = 0; t < tiles; t++) values[t] = options[t][(code >>> (6 * t)) & 63].z;
+        found.set(id, { sum, tiles: values, symbols: shifts.map(symbolOf) });
+      }
       for (let t = 0; t < tiles; t++) {
         const index = (code >>> (6 * t)) & 63;
         if (index + 1 >= options[t].length) continue;
@@ -450,7 +455,7 @@ export class WatermarkDetector {
     // at reference z 11); at the reference's position, test (i), an innocent's payload is pure noise.
     const useJoint = K > 0 && log10Sync >= SYNC_REPORT_LOG10;
     const jointSyncs = useJoint ? Math.max(1, Math.min(syncs.length, Math.floor(JOINT_BUDGET / K))) : 0;
-    const decodedById = new Map<bigint, number>();
+    const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
     // [K][PAYLOAD_TILES] per-tile z of each candidate where its two scores were taken (for explaining away).
@@ -544,9 +549,6 @@ export class WatermarkDetector {
       }
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
-    const decoded = [...decodedById.entries()]
-      .map(([id, score]) => ({ id, score: round3(score), log10p: log10Bonferroni(score, decodedTrials) }))
-      .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
     // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
     // Each scores the candidate's tiles without its single strongest one: an innocent ID can share one tile's symbol
     // with the copy that leaked (probability 2^-14 per tile) and would otherwise inherit that tile's whole evidence,
@@ -589,6 +591,12 @@ export class WatermarkDetector {
     });
     candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
     const accusedCandidates = candidates.filter((c) => c.accused);
+    const decoded = explainAwayDecoded(
+      decodedById,
+      accusedCandidates.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
+      log10Threshold,
+      decodedTrials,
+    );
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number } | undefined;
@@ -637,6 +645,57 @@ export class WatermarkDetector {
       accusationThreshold: this.accusationThreshold,
     };
   }
+}
+
+/** A freely decoded ID: the sum of its payload tiles' z, each tile's z, and each tile's symbol (dy * CELLS + dx). */
+export interface DecodedEntry {
+  sum: number;
+  tiles: Float64Array;
+  symbols: number[];
+}
+
+function symbolOf(shift: Shift): number {
+  return shift.dy * CELLS + shift.dx;
+}
+
+/**
+ * Scores the freely decoded IDs, explaining away tiles that are another ID's evidence, and sorts them best first.
+ *
+ * The list decoder searches combinations of the strongest peaks, so on a marked copy it can meet a valid codeword
+ * that shares four of its five tile symbols with the copy's own ID (such a neighbour exists for 5 x 2^14 x 2^-22, about
+ * 2% of IDs, and is met when its odd tile is among the peaks tried): that codeword would inherit four tiles of
+ * someone else's evidence, which the null model behind the bound (every tile of an innocent is noise) does not
+ * allow. So each decoded ID is judged on its own tiles only: those whose symbol no accused candidate and no other
+ * decoded ID that is significant on its whole score also holds. A neighbour keeps its single odd tile and falls far
+ * short, and so does the true ID, left with its own odd tile, in the look where that happens (a rare miss, never a
+ * false accusation); two colluders' IDs share no tile (5 x 2^-14) and keep their whole scores.
+ */
+export function explainAwayDecoded(
+  found: ReadonlyMap<bigint, DecodedEntry>,
+  accused: ReadonlyArray<{ id: bigint; symbols: readonly number[] }>,
+  log10Threshold: number,
+  trials: number,
+): Array<{ id: bigint; score: number; log10p: number }> {
+  const entries = [...found.entries()];
+  const n = PAYLOAD_TILES;
+  const full = (e: DecodedEntry) => e.sum / Math.sqrt(e.tiles.length);
+  const holders: Array<{ id: bigint; symbols: readonly number[] }> = [
+    ...accused,
+    ...entries.filter(([, e]) => log10Bonferroni(full(e), trials) < log10Threshold).map(([id, e]) => ({ id, symbols: e.symbols })),
+  ];
+  return entries
+    .map(([id, e]) => {
+      let sum = 0;
+      let own = 0;
+      for (let t = 0; t < n; t++) {
+        if (holders.some((h) => h.id !== id && h.symbols[t] === e.symbols[t])) continue;
+        sum += e.tiles[t];
+        own++;
+      }
+      const score = own === 0 ? 0 : sum / Math.sqrt(own);
+      return { id, score: round3(score), log10p: own === 0 ? 0 : log10Bonferroni(score, trials) };
+    })
+    .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
 }
 
 /**
