@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { probe, readFrames, transformVideo, transformVideoToMany, writeFrames } from '../../packages/core/src/media/index.js';
 import type { Frame } from '../../packages/core/src/media/index.js';
-import { audioPacketHashes, frameHashes, framePts, makeClip, streams, tempDir } from '../helpers/ffmpeg.js';
+import { audioPacketHashes, ffprobe, frameHashes, framePts, makeClip, streams, tempDir } from '../helpers/ffmpeg.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -40,8 +40,14 @@ beforeAll(async () => {
       video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-vsync', 'vfr', '-video_track_timescale', '1000'],
       audio: false,
     }),
+    // Interlaced, top field first, coded as fields.
+    makeClip(dir, 'interlaced.mp4', {
+      filters: ['setfield=tff'],
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-flags', '+ildct+ilme', '-x264opts', 'tff=1'],
+      audio: false,
+    }),
   ]);
-  ['ffv1-8', 'ffv1-10', 'prores', 'h264', 'vfr'].forEach((k, i) => (clips[k] = made[i]));
+  ['ffv1-8', 'ffv1-10', 'prores', 'h264', 'vfr', 'interlaced'].forEach((k, i) => (clips[k] = made[i]));
 });
 
 afterAll(async () => {
@@ -198,6 +204,33 @@ describe('transformVideo', () => {
     const lossless = path.join(dir, 'vfr.out.mkv');
     await transformVideo(clips.vfr, lossless, noop, { codec: 'ffv1' });
     expect(await framePts(lossless)).toEqual(srcPts);
+  });
+});
+
+describe('interlaced video', () => {
+  const fieldInfo = async (file: string) => {
+    const stream = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=field_order', '-of', 'csv=p=0', file])).toString().trim();
+    const frame = (await ffprobe(['-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'frame=interlaced_frame,top_field_first', '-of', 'csv=p=0', file]))
+      .toString()
+      .trim()
+      .replace(/,$/, '');
+    return { stream, frame };
+  };
+
+  it('stays interlaced with its field order, as fields, in H.264 and in ProRes', async () => {
+    const source = await fieldInfo(clips.interlaced);
+    expect(source.stream).toBe('tt');
+    expect(source.frame).toMatch(/^1,/); // interlaced_frame
+    const out = path.join(dir, 'interlaced.out.mp4');
+    await transformVideo(clips.interlaced, out, noop);
+    const h264 = await fieldInfo(out);
+    expect(h264.stream).toBe('tt');
+    expect(h264.frame).toMatch(/^1,/);
+    const prores = path.join(dir, 'interlaced.out.mov');
+    await transformVideo(clips.interlaced, prores, noop, { codec: 'prores_ks' });
+    const fields = await fieldInfo(prores);
+    expect(fields.frame).toMatch(/^1,/);
+    expect(['tt', 'tb']).toContain(fields.stream);
   });
 });
 

@@ -26,6 +26,11 @@ import { NutMuxer, rawFourcc } from './nut.js';
 import { probe, rationalValue } from './probe.js';
 import type { MediaInfo } from './probe.js';
 
+/** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). */
+const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
+/** Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures). */
+const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'prores_aw', 'mpeg2video', 'dnxhd']);
+
 /** Progress of an encode, reported after each frame. */
 export interface Progress {
   /** Frames encoded so far. */
@@ -200,8 +205,17 @@ export function buildEncoderJob(args: {
   const ext = path.extname(pending.path).toLowerCase();
   const filters: string[] = [];
   if (/^yuvj/.test(first.pixelFormat)) filters.push('scale=in_range=pc'); // the pipe can only say "yuv420p"
+  // Interlaced sources stay interlaced: raw frames through the pipe lose their field flags, so they are set again
+  // and the encoder is asked for field (interlaced) coding where it has it.
+  const fieldOrder = source && !plan.image ? source.video.fieldOrder : undefined;
+  const interlaced = fieldOrder !== undefined && INTERLACED_ORDERS.has(fieldOrder);
+  if (interlaced) filters.push(`setfield=${fieldOrder.startsWith('t') ? 'tff' : 'bff'}`);
   if (filters.length) a.push('-vf', filters.join(','));
   a.push(...plan.codecArgs);
+  if (interlaced) {
+    if (FIELD_CODING_ENCODERS.has(plan.codec)) a.push('-flags', '+ildct+ilme');
+    a.push('-field_order', fieldOrder);
+  }
   mapped.forEach((_, i) => a.push(`-c:${i + 1}`, 'copy'));
 
   if (source && !plan.image) {
