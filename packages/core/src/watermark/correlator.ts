@@ -6,8 +6,13 @@
  * ("folding"), which stacks all repetitions coherently; the folded CELLS x CELLS tile is then phase-correlated with
  * each key tile. The translation becomes the position of the correlation peak, and the peak's height over the
  * surface's spread is the evidence.
+ *
+ * The transforms and per-bin products run in the WebAssembly SIMD kernel (kernels/correlate-kernel.ts) where the
+ * runtime has it, about five times cheaper; the TypeScript code below is the portable path, and the reference the
+ * kernel is tested against. Folding stays here (a scatter, which SIMD does not help).
  */
 import { fft2d } from './fft.js';
+import { CorrelateKernel } from './kernels/correlate-kernel.js';
 import { CELLS, type KeySpectra } from './pattern.js';
 
 /** Statistics of one correlation surface. */
@@ -33,14 +38,32 @@ export class TileCorrelator {
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
-  constructor(private readonly spectra: KeySpectra) {}
+  /** The SIMD kernel, or null (the portable path). */
+  private readonly kernel: CorrelateKernel | null;
+
+  /** `simd: false` forces the portable TypeScript path (the default uses WebAssembly SIMD where available). */
+  constructor(private readonly spectra: KeySpectra, options: { simd?: boolean } = {}) {
+    this.kernel = (options.simd ?? true) ? CorrelateKernel.create(spectra) : null;
+  }
+
+  /** Whether the transforms run in the WebAssembly SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.kernel !== null;
+  }
 
   /**
    * Folds `plane` ([height, width] f32) under the period hypothesis (periodX, periodY) in pixels, with the fold's
    * origin at (originX, originY), then takes the phase-only spectrum of the folded tile.
    */
   foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
-    const { foldRe, foldIm } = this;
+    const { foldRe, foldIm, kernel } = this;
+    if (kernel) {
+      kernel.loadPlane(plane, width, height);
+      this.bins(width, height, periodX, periodY, originX, originY);
+      kernel.fold(0, this.colBin, this.rowBin);
+      kernel.transform();
+      return;
+    }
     this.fold(plane, width, height, periodX, periodY, originX, originY, foldRe);
     foldIm.fill(0);
     fft2d(foldRe, foldIm, CELLS);
@@ -81,7 +104,18 @@ export class TileCorrelator {
     outA: Float64Array,
     outB: Float64Array,
   ): void {
-    const { foldRe, foldIm, workRe, workIm } = this;
+    const { foldRe, foldIm, workRe, workIm, kernel } = this;
+    if (kernel) {
+      kernel.loadPlane(plane, width, height);
+      this.bins(width, height, a.periodX, a.periodY, originX, originY);
+      kernel.fold(0, this.colBin, this.rowBin);
+      this.bins(width, height, b.periodX, b.periodY, originX, originY);
+      kernel.fold(1, this.colBin, this.rowBin);
+      kernel.referencePair();
+      outA.set(kernel.surfaceRe);
+      outB.set(kernel.surfaceIm);
+      return;
+    }
     this.fold(plane, width, height, a.periodX, a.periodY, originX, originY, foldRe);
     this.fold(plane, width, height, b.periodX, b.periodY, originX, originY, foldIm);
     fft2d(foldRe, foldIm, CELLS);
@@ -138,8 +172,8 @@ export class TileCorrelator {
     outB.set(workIm);
   }
 
-  /** Folds `plane` under a period hypothesis into `out` ([CELLS^2], overwritten). */
-  private fold(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number, out: Float64Array): void {
+  /** The tile cell (0..CELLS-1) of every column (`colBin`) and row (`rowBin`) under a period hypothesis. */
+  private bins(width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
     if (this.colBin.length < width) this.colBin = new Int32Array(width);
     if (this.rowBin.length < height) this.rowBin = new Int32Array(height);
     const { colBin, rowBin } = this;
@@ -148,10 +182,16 @@ export class TileCorrelator {
     // Large positive offset keeps the rounded index non-negative before the power-of-two wrap.
     const wrap = CELLS * 1024;
     for (let x = 0; x < width; x++) colBin[x] = (Math.round((x - originX) * kx) + wrap) & (CELLS - 1);
-    for (let y = 0; y < height; y++) rowBin[y] = ((Math.round((y - originY) * ky) + wrap) & (CELLS - 1)) * CELLS;
+    for (let y = 0; y < height; y++) rowBin[y] = (Math.round((y - originY) * ky) + wrap) & (CELLS - 1);
+  }
+
+  /** Folds `plane` under a period hypothesis into `out` ([CELLS^2], overwritten). */
+  private fold(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number, out: Float64Array): void {
+    this.bins(width, height, periodX, periodY, originX, originY);
+    const { colBin, rowBin } = this;
     out.fill(0);
     for (let y = 0; y < height; y++) {
-      const base = rowBin[y];
+      const base = rowBin[y] * CELLS;
       const line = y * width;
       for (let x = 0; x < width; x++) out[base + colBin[x]] += plane[line + x];
     }
@@ -163,6 +203,11 @@ export class TileCorrelator {
    * so that a peak found at a sub-cell position can be read at an integer one.
    */
   correlate(tile: number, out: Float64Array, subX = 0, subY = 0): void {
+    if (this.kernel) {
+      this.kernel.correlate(tile, subX, subY);
+      out.set(this.kernel.surfaceRe);
+      return;
+    }
     const kr = this.spectra.re[tile];
     const ki = this.spectra.im[tile];
     const { band } = this.spectra;
