@@ -63,8 +63,14 @@ describe('correlation kernel', () => {
       const [sa, sb, pa, pb] = surfaces;
       simd.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, sa, sb);
       portable.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, pa, pb);
-      expectAgreement(sa, pa);
-      expectAgreement(sb, pb);
+      const za = expectAgreement(sa, pa);
+      const zb = expectAgreement(sb, pb);
+      // The statistics the coarse sweep takes (scanned inside the kernel on the SIMD path).
+      const [statsA, statsB] = simd.referencePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
+      expect(statsA.peakIndex).toBe(surfaceStats(pa).peakIndex);
+      expect(statsB.peakIndex).toBe(surfaceStats(pb).peakIndex);
+      expect(Math.abs(statsA.peakZ - za) / za).toBeLessThan(1e-4);
+      expect(Math.abs(statsB.peakZ - zb) / zb).toBeLessThan(1e-4);
       // The two surfaces of a pair are different hypotheses: agreement is not a trivially shared result.
       expect(maxDifference(sa, sb)).toBeGreaterThan(0.5);
     }
@@ -75,6 +81,14 @@ describe('correlation kernel', () => {
     const [s, p] = surfaces;
     simd.foldAndTransform(plane, 475, 266, 151.5, 149, 237, 133);
     portable.foldAndTransform(plane, 475, 266, 151.5, 149, 237, 133);
+    for (let tile = 0; tile < spectra.re.length; tile++) {
+      portable.correlate(tile, p);
+      const expected = surfaceStats(p);
+      const stats = simd.correlationStats(tile);
+      expect(stats.peakIndex).toBe(expected.peakIndex);
+      expect(Math.abs(stats.peakZ - expected.peakZ) / expected.peakZ).toBeLessThan(1e-4);
+      expect(Math.abs(stats.std - expected.std) / expected.std).toBeLessThan(1e-4);
+    }
     for (const [subX, subY] of [[0, 0], [0.31, -0.22], [-0.5, 0.5]]) {
       for (let tile = 0; tile < spectra.re.length; tile++) {
         simd.correlate(tile, s, subX, subY);

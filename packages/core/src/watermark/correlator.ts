@@ -7,23 +7,16 @@
  * each key tile. The translation becomes the position of the correlation peak, and the peak's height over the
  * surface's spread is the evidence.
  *
- * The transforms and per-bin products run in the WebAssembly SIMD kernel (kernels/correlate-kernel.ts) where the
- * runtime has it, about five times cheaper; the TypeScript code below is the portable path, and the reference the
- * kernel is tested against. Folding stays here (a scatter, which SIMD does not help).
+ * Where the runtime has WebAssembly SIMD, folding, transforms, per-bin products and the surfaces' statistics run in
+ * the kernel (kernels/correlate-kernel.ts; a look's sweep costs about a sixth of the TypeScript path's); the
+ * TypeScript code below is the portable path, and the reference the kernel is tested against.
  */
 import { fft2d } from './fft.js';
 import { CorrelateKernel } from './kernels/correlate-kernel.js';
 import { CELLS, type KeySpectra } from './pattern.js';
+import { surfaceStats, type SurfaceStats } from './surface-stats.js';
 
-/** Statistics of one correlation surface. */
-export interface SurfaceStats {
-  /** Index of the maximum, fy * CELLS + fx. */
-  peakIndex: number;
-  /** (peak - mean) / std, std taken away from the peak's neighbourhood. */
-  peakZ: number;
-  mean: number;
-  std: number;
-}
+export { surfaceStats, type SurfaceStats };
 
 const N2 = CELLS * CELLS;
 
@@ -35,6 +28,9 @@ export class TileCorrelator {
   private readonly specIm = new Float64Array(N2);
   private readonly workRe = new Float64Array(N2);
   private readonly workIm = new Float64Array(N2);
+  /** [CELLS^2] surfaces for the `...Stats` methods on the portable path. */
+  private readonly surfaceA = new Float64Array(N2);
+  private readonly surfaceB = new Float64Array(N2);
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
@@ -106,12 +102,7 @@ export class TileCorrelator {
   ): void {
     const { foldRe, foldIm, workRe, workIm, kernel } = this;
     if (kernel) {
-      kernel.loadPlane(plane, width, height);
-      this.bins(width, height, a.periodX, a.periodY, originX, originY);
-      kernel.fold(0, this.colBin, this.rowBin);
-      this.bins(width, height, b.periodX, b.periodY, originX, originY);
-      kernel.fold(1, this.colBin, this.rowBin);
-      kernel.referencePair();
+      this.kernelPair(kernel, plane, width, height, a, b, originX, originY);
       outA.set(kernel.surfaceRe);
       outB.set(kernel.surfaceIm);
       return;
@@ -170,6 +161,58 @@ export class TileCorrelator {
     fft2d(workRe, workIm, CELLS, true);
     outA.set(workRe);
     outB.set(workIm);
+  }
+
+  /**
+   * `surfaceStats` of both surfaces of `referencePair`, without handing the surfaces out (the SIMD kernel scans
+   * them where they are): what the coarse sweep needs.
+   */
+  referencePairStats(
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: { periodX: number; periodY: number },
+    b: { periodX: number; periodY: number },
+    originX: number,
+    originY: number,
+  ): [SurfaceStats, SurfaceStats] {
+    const { kernel } = this;
+    if (kernel) {
+      this.kernelPair(kernel, plane, width, height, a, b, originX, originY);
+      return [kernel.stats(0), kernel.stats(1)];
+    }
+    const { surfaceA, surfaceB } = this;
+    this.referencePair(plane, width, height, a, b, originX, originY, surfaceA, surfaceB);
+    return [surfaceStats(surfaceA), surfaceStats(surfaceB)];
+  }
+
+  /** `surfaceStats` of `correlate(tile, ...)` with no sub-cell shift, without handing the surface out. */
+  correlationStats(tile: number): SurfaceStats {
+    const { kernel } = this;
+    if (kernel) {
+      kernel.correlate(tile, 0, 0);
+      return kernel.stats(0);
+    }
+    this.correlate(tile, this.surfaceA);
+    return surfaceStats(this.surfaceA);
+  }
+
+  private kernelPair(
+    kernel: CorrelateKernel,
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: { periodX: number; periodY: number },
+    b: { periodX: number; periodY: number },
+    originX: number,
+    originY: number,
+  ): void {
+    kernel.loadPlane(plane, width, height);
+    this.bins(width, height, a.periodX, a.periodY, originX, originY);
+    kernel.fold(0, this.colBin, this.rowBin);
+    this.bins(width, height, b.periodX, b.periodY, originX, originY);
+    kernel.fold(1, this.colBin, this.rowBin);
+    kernel.referencePair();
   }
 
   /** The tile cell (0..CELLS-1) of every column (`colBin`) and row (`rowBin`) under a period hypothesis. */
@@ -241,41 +284,6 @@ export class TileCorrelator {
     fft2d(workRe, workIm, CELLS, true);
     out.set(workRe);
   }
-}
-
-/** Peak and spread of a correlation surface; the spread excludes a 5 x 5 neighbourhood of the peak. */
-export function surfaceStats(surface: Float64Array): SurfaceStats {
-  let peakIndex = 0;
-  let peak = -Infinity;
-  let sum = 0;
-  let sum2 = 0;
-  for (let i = 0; i < N2; i++) {
-    const v = surface[i];
-    sum += v;
-    sum2 += v * v;
-    if (v > peak) {
-      peak = v;
-      peakIndex = i;
-    }
-  }
-  const px = peakIndex % CELLS;
-  const py = (peakIndex - px) / CELLS;
-  let exSum = 0;
-  let exSum2 = 0;
-  let exCount = 0;
-  for (let dy = -2; dy <= 2; dy++) {
-    for (let dx = -2; dx <= 2; dx++) {
-      const v = surface[((py + dy + CELLS) % CELLS) * CELLS + ((px + dx + CELLS) % CELLS)];
-      exSum += v;
-      exSum2 += v * v;
-      exCount++;
-    }
-  }
-  const n = N2 - exCount;
-  const mean = (sum - exSum) / n;
-  const variance = (sum2 - exSum2) / n - mean * mean;
-  const std = variance > 0 ? Math.sqrt(variance) : 1e-30;
-  return { peakIndex, peakZ: (peak - mean) / std, mean, std };
 }
 
 /** Parabolic sub-cell offset of the peak at `index` along x and y, each in (-0.5, 0.5). */

@@ -303,8 +303,7 @@ export class WatermarkDetector {
   private evaluate(h: Hypothesis): Evaluated {
     const { workingWidth: w, workingHeight: hh } = this;
     this.correlator.foldAndTransform(this.accumulator, w, hh, h.periodX, h.periodY, w >> 1, hh >> 1);
-    this.correlator.correlate(0, this.surfaces[0]);
-    const stats = surfaceStats(this.surfaces[0]);
+    const stats = this.correlator.correlationStats(0);
     return { ...h, z: stats.peakZ, peakIndex: stats.peakIndex };
   }
 
@@ -329,16 +328,15 @@ export class WatermarkDetector {
       for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
     }
     const ranked: Array<Hypothesis & { z: number }> = [];
-    const [surfaceA, surfaceB] = this.surfaces;
     // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
     // full frame's centre.
     for (let k = 0; k < pool.length; k += 2) {
       const a = pool[k];
       const b = pool[k + 1] ?? pool[k];
       const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
-      this.correlator.referencePair(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1, surfaceA, surfaceB);
-      ranked.push({ ...a, z: surfaceStats(surfaceA).peakZ });
-      if (k + 1 < pool.length) ranked.push({ ...b, z: surfaceStats(surfaceB).peakZ });
+      const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
+      ranked.push({ ...a, z: statsA.peakZ });
+      if (k + 1 < pool.length) ranked.push({ ...b, z: statsB.peakZ });
     }
     return ranked.sort((a, b) => b.z - a.z);
   }

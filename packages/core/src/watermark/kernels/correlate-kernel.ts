@@ -8,6 +8,7 @@
  * transform), a copy of the plane being folded, and the resulting surfaces, read through `surfaceRe` / `surfaceIm`.
  */
 import { CELLS, type KeySpectra } from '../pattern.js';
+import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
 import { correlateWasm } from './correlate-wasm.js';
 import { compiledModule, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
@@ -20,6 +21,7 @@ interface CorrelateExports {
   phaseSpectrum(): void;
   correlate(key: number): void;
   fold(plane: number, width: number, height: number, rowBin: number, colBin: number, rows: number, dst: number): void;
+  stats(src: number): void;
 }
 
 const N2 = CELLS * CELLS;
@@ -29,6 +31,7 @@ const TWIDDLES = 0;
 const BITREV = 1024;
 const RAMP_X = 1536;
 const RAMP_Y = 2560;
+const STATS = 3712;
 const FOLD = 65536;
 const SPEC = 196608;
 const KEYS = 589824;
@@ -45,6 +48,10 @@ export class CorrelateKernel {
   private readonly exports: CorrelateExports;
   private rampX!: Float32Array;
   private rampY!: Float32Array;
+  /** The `stats` export's results: sum, sum of squares (f64); maximum (f32); its index (i32). */
+  private statsF64!: Float64Array;
+  private statsF32!: Float32Array;
+  private statsI32!: Int32Array;
   /** The loaded plane's size and the byte offsets of its copy, bins and row sums. */
   private width = 0;
   private height = 0;
@@ -83,20 +90,7 @@ export class CorrelateKernel {
       for (let b = 0; b < 7; b++) r |= ((i >> b) & 1) << (6 - b);
       bitrev[i] = r;
     }
-    // Key tiles, transposed to [fx][fy] and scaled by 1 / CELLS^2 (the inverse transform's normalisation).
-    const scale = 1 / N2;
-    for (let t = 0; t < spectra.re.length; t++) {
-      const re = new Float32Array(buffer, KEYS + t * 2 * PLANE_BYTES, N2);
-      const im = new Float32Array(buffer, KEYS + t * 2 * PLANE_BYTES + PLANE_BYTES, N2);
-      const sr = spectra.re[t];
-      const si = spectra.im[t];
-      for (let fy = 0; fy < CELLS; fy++) {
-        for (let fx = 0; fx < CELLS; fx++) {
-          re[fx * CELLS + fy] = sr[fy * CELLS + fx] * scale;
-          im[fx * CELLS + fy] = si[fy * CELLS + fx] * scale;
-        }
-      }
-    }
+    new Float32Array(buffer, KEYS, spectra.re.length * 2 * N2).set(kernelKeys(spectra));
     // The band's extent along each axis: rows / columns beyond it hold no in-band coefficient and are skipped.
     let limit = 0;
     for (let i = 0; i < N2; i++) {
@@ -119,6 +113,16 @@ export class CorrelateKernel {
     this.surfaceIm = new Float32Array(buffer, SPEC + PLANE_BYTES, N2);
     this.rampX = new Float32Array(buffer, RAMP_X, 2 * CELLS);
     this.rampY = new Float32Array(buffer, RAMP_Y, 2 * CELLS);
+    this.statsF64 = new Float64Array(buffer, STATS, 2);
+    this.statsF32 = new Float32Array(buffer, STATS + 16, 1);
+    this.statsI32 = new Int32Array(buffer, STATS + 20, 1);
+  }
+
+  /** `surfaceStats` of `surfaceRe` (`part` 0) or `surfaceIm` (1), scanned inside the kernel (sums in f64). */
+  stats(part: 0 | 1): SurfaceStats {
+    this.exports.stats(SPEC + part * PLANE_BYTES);
+    const surface = part === 0 ? this.surfaceRe : this.surfaceIm;
+    return statsFromSums(surface, this.statsF64[0], this.statsF64[1], this.statsF32[0], this.statsI32[0]);
   }
 
   /**
@@ -183,6 +187,33 @@ export class CorrelateKernel {
     this.exports.correlate(KEYS + tile * 2 * PLANE_BYTES);
     this.exports.inverse();
   }
+}
+
+const keysCache = new WeakMap<KeySpectra, Float32Array>();
+
+/**
+ * The key tiles as the kernel holds them: per tile, re then im, transposed to [fx][fy] and scaled by 1 / CELLS^2
+ * (the inverse transform's normalisation). Cached per key: detectors come and go (one per trial in the benches).
+ */
+function kernelKeys(spectra: KeySpectra): Float32Array {
+  let keys = keysCache.get(spectra);
+  if (keys) return keys;
+  keys = new Float32Array(spectra.re.length * 2 * N2);
+  const scale = 1 / N2;
+  for (let t = 0; t < spectra.re.length; t++) {
+    const re = keys.subarray(2 * t * N2, (2 * t + 1) * N2);
+    const im = keys.subarray((2 * t + 1) * N2, (2 * t + 2) * N2);
+    const sr = spectra.re[t];
+    const si = spectra.im[t];
+    for (let fy = 0; fy < CELLS; fy++) {
+      for (let fx = 0; fx < CELLS; fx++) {
+        re[fx * CELLS + fy] = sr[fy * CELLS + fx] * scale;
+        im[fx * CELLS + fy] = si[fy * CELLS + fx] * scale;
+      }
+    }
+  }
+  keysCache.set(spectra, keys);
+  return keys;
 }
 
 /** exp(2 pi i s sub / CELLS) for every frequency index (s its signed frequency): re [CELLS], then im [CELLS]. */

@@ -15,6 +15,7 @@
   ;;   1536  ramp along fx (rows of a spectrum): re [128], then im [128]
   ;;   2560  ramp along fy (columns of a spectrum): re [128], then im [128]
   ;;   3584  fold scratch: which of the 128 row sums are in use, u8 [128]
+  ;;   3712  statistics of a surface: sum f64, sum of squares f64, maximum f32, index of its first occurrence i32
   ;;  65536  FOLD: the folded tile(s), natural [y][x] layout (A in re, B in im for a pair)
   ;; 196608  SPEC: a transposed spectrum, then the inverse transform's output (the surfaces, natural layout)
   ;; 327680  PHASE: the phase-only spectrum of the last single fold, transposed
@@ -143,7 +144,7 @@
   (func (export "fold") (param $plane i32) (param $width i32) (param $height i32) (param $rowBin i32) (param $colBin i32)
     (param $rows i32) (param $dst i32)
     (local $pitch i32) (local $y i32) (local $rb i32) (local $src i32) (local $r i32) (local $vend i32) (local $end i32)
-    (local $line i32) (local $x i32) (local $a i32)
+    (local $line i32) (local $x i32) (local $a i32) (local $cols v128) (local $vals v128)
     (local.set $pitch (i32.and (i32.add (i32.shl (local.get $width) (i32.const 2)) (i32.const 15)) (i32.const -16)))
     (memory.fill (i32.const 3584) (i32.const 0) (i32.const 128))
     (local.set $src (local.get $plane))
@@ -183,6 +184,22 @@
           (local.set $r (i32.add (local.get $rows) (i32.mul (local.get $rb) (local.get $pitch))))
           (local.set $line (i32.add (local.get $dst) (i32.shl (local.get $rb) (i32.const 9))))
           (local.set $x (i32.const 0))
+          ;; Four columns per step: their cells (as byte offsets) and row-sum values come in one vector load each.
+          (block $vdone
+            (loop $scatter4
+              (br_if $vdone (i32.gt_u (i32.add (local.get $x) (i32.const 4)) (local.get $width)))
+              (local.set $cols (i32x4.shl (v128.load (i32.add (local.get $colBin) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 2)))
+              (local.set $vals (v128.load (i32.add (local.get $r) (i32.shl (local.get $x) (i32.const 2)))))
+              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 0 (local.get $cols))))
+              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 0 (local.get $vals))))
+              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 1 (local.get $cols))))
+              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 1 (local.get $vals))))
+              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 2 (local.get $cols))))
+              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 2 (local.get $vals))))
+              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 3 (local.get $cols))))
+              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 3 (local.get $vals))))
+              (local.set $x (i32.add (local.get $x) (i32.const 4)))
+              (br $scatter4)))
           (block $sdone
             (loop $scatter
               (br_if $sdone (i32.ge_u (local.get $x) (local.get $width)))
@@ -192,6 +209,38 @@
               (br $scatter)))))
       (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
       (br_if $cells (i32.lt_u (local.get $rb) (i32.const 128)))))
+
+  ;; Statistics of the 128 x 128 f32 surface at $src into STATS (3712): sum and sum of squares (f64), the maximum and
+  ;; the index of its first occurrence.
+  (func (export "stats") (param $src i32)
+    (local $p i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $sum v128) (local $sum2 v128) (local $max v128) (local $m f32)
+    (local.set $max (f32x4.splat (f32.const -inf)))
+    (local.set $p (local.get $src))
+    (local.set $end (i32.add (local.get $src) (i32.const 65536)))
+    (loop $scan
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $max (f32x4.max (local.get $max) (local.get $v)))
+      (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+      (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $lo) (local.get $hi))))
+      (local.set $sum2 (f64x2.add (local.get $sum2)
+        (f64x2.add (f64x2.mul (local.get $lo) (local.get $lo)) (f64x2.mul (local.get $hi) (local.get $hi)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br_if $scan (i32.lt_u (local.get $p) (local.get $end))))
+    (local.set $m (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $max)) (f32x4.extract_lane 1 (local.get $max)))
+      (f32.max (f32x4.extract_lane 2 (local.get $max)) (f32x4.extract_lane 3 (local.get $max)))))
+    (local.set $p (local.get $src))
+    (block $found
+      (loop $find
+        (br_if $found (f32.eq (f32.load (local.get $p)) (local.get $m)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br_if $find (i32.lt_u (local.get $p) (local.get $end)))))
+    (f64.store (i32.const 3712) (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
+    (f64.store (i32.const 3720) (f64.add (f64x2.extract_lane 0 (local.get $sum2)) (f64x2.extract_lane 1 (local.get $sum2))))
+    (f32.store (i32.const 3728) (local.get $m))
+    (i32.store (i32.const 3732) (i32.shr_u (i32.sub (local.get $p) (local.get $src)) (i32.const 2))))
 
   ;; Forward 2D FFT of FOLD (natural layout, destroyed) into SPEC, transposed; only the band's fy columns are
   ;; transformed along fx.
