@@ -4,7 +4,7 @@
 // N runs (process.cpuUsage, so other load on the machine matters little), with a short hash of the verdict so that
 // two builds can be compared. Standalone (not a part of run.mjs):
 //   npm run build && node bench/look-cost.mjs [N=3]
-// Set DUMP=1 to print the start of each verdict's JSON.
+// Set DUMP=1 to print the start of each verdict's JSON, SIMD=0 to force the portable TypeScript correlation path.
 import { keyFromSecret, WatermarkDetector, WatermarkEmbedder } from '../packages/core/dist/index.js';
 import { createHash } from 'node:crypto';
 function prng(seed) { let a = seed >>> 0; return () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; }; }
@@ -33,7 +33,7 @@ for (const marked of [false, true]) {
   const fr = frames(marked);
   let best = Infinity, verdict;
   for (let r = 0; r < reps; r++) {
-    const d = new WatermarkDetector({ key, inputWidth: 1920, inputHeight: 1080, candidates: marked ? [123456789n, 42n] : [42n] });
+    const d = new WatermarkDetector({ key, inputWidth: 1920, inputHeight: 1080, candidates: marked ? [123456789n, 42n] : [42n], simd: process.env.SIMD !== '0' });
     for (let i = 0; i < 11; i++) d.addFrame({ data: fr[i], width: W, height: H, stride: W, bitDepth: 8 });
     // The 12th frame triggers the first look (a full sweep); its cost is the look plus one frame's whitening.
     const c1 = process.cpuUsage();

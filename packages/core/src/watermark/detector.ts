@@ -484,7 +484,7 @@ export class WatermarkDetector {
         this.correlator.correlate(t, surface, sub.dx, sub.dy);
         const stats = surfaceStats(surface);
         const inv = 1 / stats.std;
-        for (let i = 0; i < positions; i++) surface[i] = (surface[i] - stats.mean) * inv;
+        standardise(surface, stats.mean, inv);
       }
       const rx = sync.peakIndex % CELLS;
       const ry = (sync.peakIndex - rx) / CELLS;
@@ -525,18 +525,7 @@ export class WatermarkDetector {
         // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
         // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
         if (s >= jointSyncs) continue;
-        for (let i = 0; i < positions; i++) combined[i] = REF_WEIGHT * z[0][i];
-        for (let t = 0; t < PAYLOAD_TILES; t++) {
-          const { dx, dy } = shifts[t];
-          const surface = z[t + 1];
-          for (let y = 0; y < CELLS; y++) {
-            const src = ((y + dy) & (CELLS - 1)) * CELLS;
-            const dst = y * CELLS;
-            for (let x = 0; x < CELLS; x++) combined[dst + x] += PAYLOAD_WEIGHT * surface[src + ((x + dx) & (CELLS - 1))];
-          }
-        }
-        let bestI = 0;
-        for (let i = 1; i < positions; i++) if (combined[i] > combined[bestI]) bestI = i;
+        const bestI = jointPeak(z, shifts, combined);
         const bx = bestI % CELLS;
         const by = (bestI - bx) / CELLS;
         let payload = 0;
@@ -645,6 +634,35 @@ export class WatermarkDetector {
       accusationThreshold: this.accusationThreshold,
     };
   }
+}
+
+/**
+ * The joint surface of a candidate (its reference z surface plus each payload tile's, shifted by the candidate's
+ * shift, with the mark's weights) into `combined`, and the index of its maximum. Kept out of `readPayload` (as is
+ * `standardise`) so that the JIT compiles these loops on their own: inline in that long function they cost three
+ * times as much (measured: readPayload 117 -> 35 ms of CPU per look on unmarked 960x540 input, same results).
+ */
+function jointPeak(z: Float64Array[], shifts: readonly Shift[], combined: Float64Array): number {
+  const positions = CELLS * CELLS;
+  const reference = z[0];
+  for (let i = 0; i < positions; i++) combined[i] = REF_WEIGHT * reference[i];
+  for (let t = 0; t < PAYLOAD_TILES; t++) {
+    const { dx, dy } = shifts[t];
+    const surface = z[t + 1];
+    for (let y = 0; y < CELLS; y++) {
+      const src = ((y + dy) & (CELLS - 1)) * CELLS;
+      const dst = y * CELLS;
+      for (let x = 0; x < CELLS; x++) combined[dst + x] += PAYLOAD_WEIGHT * surface[src + ((x + dx) & (CELLS - 1))];
+    }
+  }
+  let bestI = 0;
+  for (let i = 1; i < positions; i++) if (combined[i] > combined[bestI]) bestI = i;
+  return bestI;
+}
+
+/** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */
+function standardise(surface: Float64Array, mean: number, inv: number): void {
+  for (let i = 0; i < surface.length; i++) surface[i] = (surface[i] - mean) * inv;
 }
 
 /**
