@@ -6,19 +6,17 @@
  * ("folding"), which stacks all repetitions coherently; the folded CELLS x CELLS tile is then phase-correlated with
  * each key tile. The translation becomes the position of the correlation peak, and the peak's height over the
  * surface's spread is the evidence.
+ *
+ * Where the runtime has WebAssembly SIMD, folding, transforms, per-bin products and the surfaces' statistics run in
+ * the kernel (kernels/correlate-kernel.ts; a look's sweep costs about a sixth of the TypeScript path's); the
+ * TypeScript code below is the portable path, and the reference the kernel is tested against.
  */
 import { fft2d } from './fft.js';
+import { CorrelateKernel } from './kernels/correlate-kernel.js';
 import { CELLS, type KeySpectra } from './pattern.js';
+import { surfaceStats, type SurfaceStats } from './surface-stats.js';
 
-/** Statistics of one correlation surface. */
-export interface SurfaceStats {
-  /** Index of the maximum, fy * CELLS + fx. */
-  peakIndex: number;
-  /** (peak - mean) / std, std taken away from the peak's neighbourhood. */
-  peakZ: number;
-  mean: number;
-  std: number;
-}
+export { surfaceStats, type SurfaceStats };
 
 const N2 = CELLS * CELLS;
 
@@ -30,17 +28,38 @@ export class TileCorrelator {
   private readonly specIm = new Float64Array(N2);
   private readonly workRe = new Float64Array(N2);
   private readonly workIm = new Float64Array(N2);
+  /** [CELLS^2] surfaces for the `...Stats` methods on the portable path. */
+  private readonly surfaceA = new Float64Array(N2);
+  private readonly surfaceB = new Float64Array(N2);
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
-  constructor(private readonly spectra: KeySpectra) {}
+  /** The SIMD kernel, or null (the portable path). */
+  private readonly kernel: CorrelateKernel | null;
+
+  /** `simd: false` forces the portable TypeScript path (the default uses WebAssembly SIMD where available). */
+  constructor(private readonly spectra: KeySpectra, options: { simd?: boolean } = {}) {
+    this.kernel = (options.simd ?? true) ? CorrelateKernel.create(spectra) : null;
+  }
+
+  /** Whether the transforms run in the WebAssembly SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.kernel !== null;
+  }
 
   /**
    * Folds `plane` ([height, width] f32) under the period hypothesis (periodX, periodY) in pixels, with the fold's
    * origin at (originX, originY), then takes the phase-only spectrum of the folded tile.
    */
   foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
-    const { foldRe, foldIm } = this;
+    const { foldRe, foldIm, kernel } = this;
+    if (kernel) {
+      kernel.loadPlane(plane, width, height);
+      this.bins(width, height, periodX, periodY, originX, originY);
+      kernel.fold(0, this.colBin, this.rowBin);
+      kernel.transform();
+      return;
+    }
     this.fold(plane, width, height, periodX, periodY, originX, originY, foldRe);
     foldIm.fill(0);
     fft2d(foldRe, foldIm, CELLS);
@@ -81,7 +100,13 @@ export class TileCorrelator {
     outA: Float64Array,
     outB: Float64Array,
   ): void {
-    const { foldRe, foldIm, workRe, workIm } = this;
+    const { foldRe, foldIm, workRe, workIm, kernel } = this;
+    if (kernel) {
+      this.kernelPair(kernel, plane, width, height, a, b, originX, originY);
+      outA.set(kernel.surfaceRe);
+      outB.set(kernel.surfaceIm);
+      return;
+    }
     this.fold(plane, width, height, a.periodX, a.periodY, originX, originY, foldRe);
     this.fold(plane, width, height, b.periodX, b.periodY, originX, originY, foldIm);
     fft2d(foldRe, foldIm, CELLS);
@@ -138,8 +163,60 @@ export class TileCorrelator {
     outB.set(workIm);
   }
 
-  /** Folds `plane` under a period hypothesis into `out` ([CELLS^2], overwritten). */
-  private fold(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number, out: Float64Array): void {
+  /**
+   * `surfaceStats` of both surfaces of `referencePair`, without handing the surfaces out (the SIMD kernel scans
+   * them where they are): what the coarse sweep needs.
+   */
+  referencePairStats(
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: { periodX: number; periodY: number },
+    b: { periodX: number; periodY: number },
+    originX: number,
+    originY: number,
+  ): [SurfaceStats, SurfaceStats] {
+    const { kernel } = this;
+    if (kernel) {
+      this.kernelPair(kernel, plane, width, height, a, b, originX, originY);
+      return [kernel.stats(0), kernel.stats(1)];
+    }
+    const { surfaceA, surfaceB } = this;
+    this.referencePair(plane, width, height, a, b, originX, originY, surfaceA, surfaceB);
+    return [surfaceStats(surfaceA), surfaceStats(surfaceB)];
+  }
+
+  /** `surfaceStats` of `correlate(tile, ...)` with no sub-cell shift, without handing the surface out. */
+  correlationStats(tile: number): SurfaceStats {
+    const { kernel } = this;
+    if (kernel) {
+      kernel.correlate(tile, 0, 0);
+      return kernel.stats(0);
+    }
+    this.correlate(tile, this.surfaceA);
+    return surfaceStats(this.surfaceA);
+  }
+
+  private kernelPair(
+    kernel: CorrelateKernel,
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: { periodX: number; periodY: number },
+    b: { periodX: number; periodY: number },
+    originX: number,
+    originY: number,
+  ): void {
+    kernel.loadPlane(plane, width, height);
+    this.bins(width, height, a.periodX, a.periodY, originX, originY);
+    kernel.fold(0, this.colBin, this.rowBin);
+    this.bins(width, height, b.periodX, b.periodY, originX, originY);
+    kernel.fold(1, this.colBin, this.rowBin);
+    kernel.referencePair();
+  }
+
+  /** The tile cell (0..CELLS-1) of every column (`colBin`) and row (`rowBin`) under a period hypothesis. */
+  private bins(width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
     if (this.colBin.length < width) this.colBin = new Int32Array(width);
     if (this.rowBin.length < height) this.rowBin = new Int32Array(height);
     const { colBin, rowBin } = this;
@@ -148,10 +225,16 @@ export class TileCorrelator {
     // Large positive offset keeps the rounded index non-negative before the power-of-two wrap.
     const wrap = CELLS * 1024;
     for (let x = 0; x < width; x++) colBin[x] = (Math.round((x - originX) * kx) + wrap) & (CELLS - 1);
-    for (let y = 0; y < height; y++) rowBin[y] = ((Math.round((y - originY) * ky) + wrap) & (CELLS - 1)) * CELLS;
+    for (let y = 0; y < height; y++) rowBin[y] = (Math.round((y - originY) * ky) + wrap) & (CELLS - 1);
+  }
+
+  /** Folds `plane` under a period hypothesis into `out` ([CELLS^2], overwritten). */
+  private fold(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number, out: Float64Array): void {
+    this.bins(width, height, periodX, periodY, originX, originY);
+    const { colBin, rowBin } = this;
     out.fill(0);
     for (let y = 0; y < height; y++) {
-      const base = rowBin[y];
+      const base = rowBin[y] * CELLS;
       const line = y * width;
       for (let x = 0; x < width; x++) out[base + colBin[x]] += plane[line + x];
     }
@@ -163,6 +246,11 @@ export class TileCorrelator {
    * so that a peak found at a sub-cell position can be read at an integer one.
    */
   correlate(tile: number, out: Float64Array, subX = 0, subY = 0): void {
+    if (this.kernel) {
+      this.kernel.correlate(tile, subX, subY);
+      out.set(this.kernel.surfaceRe);
+      return;
+    }
     const kr = this.spectra.re[tile];
     const ki = this.spectra.im[tile];
     const { band } = this.spectra;
@@ -196,41 +284,6 @@ export class TileCorrelator {
     fft2d(workRe, workIm, CELLS, true);
     out.set(workRe);
   }
-}
-
-/** Peak and spread of a correlation surface; the spread excludes a 5 x 5 neighbourhood of the peak. */
-export function surfaceStats(surface: Float64Array): SurfaceStats {
-  let peakIndex = 0;
-  let peak = -Infinity;
-  let sum = 0;
-  let sum2 = 0;
-  for (let i = 0; i < N2; i++) {
-    const v = surface[i];
-    sum += v;
-    sum2 += v * v;
-    if (v > peak) {
-      peak = v;
-      peakIndex = i;
-    }
-  }
-  const px = peakIndex % CELLS;
-  const py = (peakIndex - px) / CELLS;
-  let exSum = 0;
-  let exSum2 = 0;
-  let exCount = 0;
-  for (let dy = -2; dy <= 2; dy++) {
-    for (let dx = -2; dx <= 2; dx++) {
-      const v = surface[((py + dy + CELLS) % CELLS) * CELLS + ((px + dx + CELLS) % CELLS)];
-      exSum += v;
-      exSum2 += v * v;
-      exCount++;
-    }
-  }
-  const n = N2 - exCount;
-  const mean = (sum - exSum) / n;
-  const variance = (sum2 - exSum2) / n - mean * mean;
-  const std = variance > 0 ? Math.sqrt(variance) : 1e-30;
-  return { peakIndex, peakZ: (peak - mean) / std, mean, std };
 }
 
 /** Parabolic sub-cell offset of the peak at `index` along x and y, each in (-0.5, 0.5). */

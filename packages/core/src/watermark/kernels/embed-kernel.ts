@@ -4,37 +4,11 @@
  * deeper planes). One instance per embedder, owning a memory that holds a frame, the pattern rows and a mask row.
  */
 import { embedWasm } from './embed-wasm.js';
-
-// The few WebAssembly JS API members used here (the Node type definitions in use do not declare the global).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmModule {
-  readonly kind?: 'module';
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule) => { exports: unknown };
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+import { compiledModule, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
 interface EmbedExports {
   memory: WasmMemory;
   addRow8(plane: number, pattern: number, upper: number, lower: number, weight: number, count: number): void;
-}
-
-let compiled: WasmModule | null | undefined;
-
-function compiledModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi ? new wasmApi.Module(Buffer.from(embedWasm, 'base64')) : null;
-    } catch {
-      compiled = null; // no WebAssembly SIMD in this runtime
-    }
-  }
-  return compiled;
 }
 
 const align16 = (n: number) => (n + 15) & ~15;
@@ -52,13 +26,13 @@ export class EmbedKernel {
 
   /** A kernel for `width` x `height` frames and the tile rows `pattern` ([period, width] i16, Q6); null without SIMD. */
   static create(width: number, height: number, period: number, pattern: Int16Array): EmbedKernel | null {
-    const module = compiledModule();
+    const module = compiledModule(embedWasm);
     if (!module) return null;
     return new EmbedKernel(module, width, height, period, pattern);
   }
 
   private constructor(module: WasmModule, readonly width: number, height: number, period: number, pattern: Int16Array) {
-    this.exports = new (wasmApi as WasmApi).Instance(module).exports as EmbedExports;
+    this.exports = instantiate<EmbedExports>(module);
     this.patternOffset = align16(width * height);
     this.upperOffset = align16(this.patternOffset + period * width * 2);
     this.lowerOffset = this.upperOffset + align16(width * 2);

@@ -1,14 +1,14 @@
 /**
- * Compiling and instantiating the WebAssembly SIMD kernels. Each kernel's module is compiled once per process; a
- * runtime without WebAssembly, or without its SIMD proposal, gets null and the callers use their portable loops.
+ * The few WebAssembly JS API members the kernels use, and compilation of a kernel's bytes once per process (the Node
+ * type definitions in use do not declare the `WebAssembly` global). A module that does not compile, because the
+ * runtime has no WebAssembly or no SIMD, yields null and its caller keeps the portable TypeScript path.
  */
 
-// The few WebAssembly JS API members used here (the Node type definitions in use do not declare the global).
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
-interface WasmModule {
+export interface WasmModule {
   readonly kind?: 'module';
 }
 interface WasmApi {
@@ -19,16 +19,21 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 const compiled = new Map<string, WasmModule | null>();
 
-/** A fresh instance (with its own memory) of the kernel `name` whose bytes are `base64`; null without SIMD. */
-export function instantiateKernel<Exports>(name: string, base64: string): Exports | null {
-  let module = compiled.get(name);
+/** The module assembled from `base64` bytes, compiled on first use; null where WebAssembly SIMD is unavailable. */
+export function compiledModule(base64: string): WasmModule | null {
+  let module = compiled.get(base64);
   if (module === undefined) {
     try {
       module = wasmApi ? new wasmApi.Module(Buffer.from(base64, 'base64')) : null;
     } catch {
       module = null; // no WebAssembly SIMD in this runtime
     }
-    compiled.set(name, module);
+    compiled.set(base64, module);
   }
-  return module ? (new (wasmApi as WasmApi).Instance(module).exports as Exports) : null;
+  return module;
+}
+
+/** A fresh instance of a compiled module (its own memory), as its exports. */
+export function instantiate<Exports>(module: WasmModule): Exports {
+  return new (wasmApi as WasmApi).Instance(module).exports as Exports;
 }

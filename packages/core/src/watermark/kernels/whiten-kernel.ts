@@ -5,7 +5,7 @@
  * One instance per detector, owning a memory that holds the frame, the scratch rows and the accumulator.
  */
 import { whitenWasm } from './whiten-wasm.js';
-import { instantiateKernel, type WasmMemory } from './wasm-runtime.js';
+import { compiledModule, instantiate, type WasmMemory } from './wasm-runtime.js';
 
 interface WhitenExports {
   memory: WasmMemory;
@@ -23,8 +23,8 @@ export class WhitenKernel {
 
   /** A kernel for `width` x `height` frames and a box radius; null without WebAssembly SIMD. */
   static create(width: number, height: number, radius: number): WhitenKernel | null {
-    const exports = instantiateKernel<WhitenExports>('whiten', whitenWasm);
-    return exports ? new WhitenKernel(exports, width, height, radius) : null;
+    const module = compiledModule(whitenWasm);
+    return module ? new WhitenKernel(instantiate<WhitenExports>(module), width, height, radius) : null;
   }
 
   private constructor(exports: WhitenExports, readonly width: number, readonly height: number, readonly radius: number) {

@@ -1,0 +1,151 @@
+/**
+ * The WebAssembly SIMD correlation kernel (f32) against the portable TypeScript path (f64): same surfaces to a few
+ * 1e-6 of their spread, same peaks, z within 1e-4 relative; on random planes (odd sizes exercise the scalar tails)
+ * and on a whitened marked frame, where the peak is real; and the same verdict from a whole detector.
+ */
+import { describe, expect, test } from 'vitest';
+import { surfaceStats, TileCorrelator } from '../../packages/core/src/watermark/correlator.js';
+import { keyFromSecret, WatermarkDetector, WatermarkEmbedder, type LumaPlane } from '../../packages/core/src/watermark/index.js';
+import { CELLS, keySpectra, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
+import { Whitener } from '../../packages/core/src/watermark/whiten.js';
+import { frameOf, makeScene, prng } from './synthetic.js';
+
+const key = keyFromSecret(new Uint8Array(32).fill(5));
+const N2 = CELLS * CELLS;
+
+function randomPlane(width: number, height: number, seed: number): Float32Array {
+  const random = prng(seed);
+  return new Float32Array(width * height).map(() => random() * 2 - 1);
+}
+
+/** Largest absolute difference between two surfaces, in units of the reference surface's RMS. */
+function maxDifference(simd: Float64Array, portable: Float64Array): number {
+  let max = 0;
+  let energy = 0;
+  for (let i = 0; i < N2; i++) {
+    max = Math.max(max, Math.abs(simd[i] - portable[i]));
+    energy += portable[i] * portable[i];
+  }
+  return max / Math.sqrt(energy / N2);
+}
+
+function expectAgreement(simd: Float64Array, portable: Float64Array): number {
+  const a = surfaceStats(simd);
+  const b = surfaceStats(portable);
+  expect(b.std).toBeGreaterThan(0);
+  expect(maxDifference(simd, portable)).toBeLessThan(2e-5);
+  expect(a.peakIndex).toBe(b.peakIndex);
+  expect(Math.abs(a.peakZ - b.peakZ) / b.peakZ).toBeLessThan(1e-4);
+  return b.peakZ;
+}
+
+describe('correlation kernel', () => {
+  const spectra = keySpectra(key);
+  const simd = new TileCorrelator(spectra);
+  const portable = new TileCorrelator(spectra, { simd: false });
+  const surfaces = Array.from({ length: 4 }, () => new Float64Array(N2));
+
+  test('is used where WebAssembly SIMD exists, and can be turned off', () => {
+    expect(simd.usesSimd).toBe(true);
+    expect(portable.usesSimd).toBe(false);
+  });
+
+  test('reference pairs agree with the portable path on random planes', () => {
+    const cases = [
+      { width: 480, height: 270, a: 128, b: 131.7, ratio: 1 },
+      { width: 333, height: 201, a: 48, b: 97.3, ratio: 1.12 },
+      { width: 962, height: 541, a: 255, b: 600, ratio: 0.9 },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const plane = randomPlane(c.width, c.height, 10 + n);
+      const a = { periodX: c.a, periodY: c.a };
+      const b = { periodX: c.b, periodY: c.b * c.ratio };
+      const [sa, sb, pa, pb] = surfaces;
+      simd.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, sa, sb);
+      portable.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, pa, pb);
+      const za = expectAgreement(sa, pa);
+      const zb = expectAgreement(sb, pb);
+      // The statistics the coarse sweep takes (scanned inside the kernel on the SIMD path).
+      const [statsA, statsB] = simd.referencePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
+      expect(statsA.peakIndex).toBe(surfaceStats(pa).peakIndex);
+      expect(statsB.peakIndex).toBe(surfaceStats(pb).peakIndex);
+      expect(Math.abs(statsA.peakZ - za) / za).toBeLessThan(1e-4);
+      expect(Math.abs(statsB.peakZ - zb) / zb).toBeLessThan(1e-4);
+      // The two surfaces of a pair are different hypotheses: agreement is not a trivially shared result.
+      expect(maxDifference(sa, sb)).toBeGreaterThan(0.5);
+    }
+  });
+
+  test('every key tile agrees, with and without a sub-cell shift', () => {
+    const plane = randomPlane(475, 266, 3);
+    const [s, p] = surfaces;
+    simd.foldAndTransform(plane, 475, 266, 151.5, 149, 237, 133);
+    portable.foldAndTransform(plane, 475, 266, 151.5, 149, 237, 133);
+    for (let tile = 0; tile < spectra.re.length; tile++) {
+      portable.correlate(tile, p);
+      const expected = surfaceStats(p);
+      const stats = simd.correlationStats(tile);
+      expect(stats.peakIndex).toBe(expected.peakIndex);
+      expect(Math.abs(stats.peakZ - expected.peakZ) / expected.peakZ).toBeLessThan(1e-4);
+      expect(Math.abs(stats.std - expected.std) / expected.std).toBeLessThan(1e-4);
+    }
+    for (const [subX, subY] of [[0, 0], [0.31, -0.22], [-0.5, 0.5]]) {
+      for (let tile = 0; tile < spectra.re.length; tile++) {
+        simd.correlate(tile, s, subX, subY);
+        portable.correlate(tile, p, subX, subY);
+        expectAgreement(s, p);
+      }
+    }
+  });
+
+  test('finds the same strong peak in a whitened marked frame', () => {
+    const width = 480;
+    const height = 270;
+    const scene = makeScene(width, height, 2);
+    const frame = frameOf(scene, width, height, 0);
+    new WatermarkEmbedder({ key, id: 5n, width, height, bitDepth: 8, strength: 4 }).embed(frame);
+    const whitener = new Whitener(width, height, 2);
+    whitener.accumulate(frame);
+    const { accumulator } = whitener;
+    const period = TILE_PERIOD_PER_HEIGHT * height;
+    const right = { periodX: period, periodY: period };
+    const wrong = { periodX: period * 1.3, periodY: period * 1.3 };
+    const [sa, sb, pa, pb] = surfaces;
+    simd.referencePair(accumulator, width, height, right, wrong, width >> 1, height >> 1, sa, sb);
+    portable.referencePair(accumulator, width, height, right, wrong, width >> 1, height >> 1, pa, pb);
+    expect(expectAgreement(sa, pa)).toBeGreaterThan(8);
+    expect(expectAgreement(sb, pb)).toBeLessThan(6);
+    simd.foldAndTransform(accumulator, width, height, period, period, width >> 1, height >> 1);
+    portable.foldAndTransform(accumulator, width, height, period, period, width >> 1, height >> 1);
+    simd.correlate(0, sa);
+    portable.correlate(0, pa);
+    expect(expectAgreement(sa, pa)).toBeGreaterThan(8);
+  });
+
+  test('a detector gives the same verdict on either path', () => {
+    const width = 960;
+    const height = 540;
+    const scene = makeScene(width, height, 6);
+    const embedder = new WatermarkEmbedder({ key, id: 1234n, width, height, bitDepth: 8 });
+    const frames: LumaPlane[] = [];
+    for (let i = 0; i < 12; i++) {
+      const frame = frameOf(scene, width, height, i);
+      embedder.embed(frame);
+      frames.push(frame);
+    }
+    const verdicts = [true, false].map((useSimd) => {
+      const detector = new WatermarkDetector({ key, inputWidth: width, inputHeight: height, candidates: [1234n, 99n], simd: useSimd });
+      expect(detector.usesSimd).toBe(useSimd);
+      frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
+      return detector.result();
+    });
+    const [a, b] = verdicts;
+    expect(a.found).toBe(true);
+    expect(a.id).toBe(1234n);
+    expect({ ...a.sync, z: 0, falseAlarmProbability: 0 }).toEqual({ ...b.sync, z: 0, falseAlarmProbability: 0 });
+    expect(Math.abs(a.sync!.z - b.sync!.z)).toBeLessThan(1e-3 * b.sync!.z);
+    expect(Math.abs(a.score - b.score)).toBeLessThan(1e-3 * b.score);
+    expect(a.accused).toEqual(b.accused);
+    expect(a.decoded.map((d) => d.id)).toEqual(b.decoded.map((d) => d.id));
+  });
+});
