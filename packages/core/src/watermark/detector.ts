@@ -19,7 +19,7 @@ import { UsageError } from '../errors.js';
 import { surfaceStats, subCellOffset, TileCorrelator } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
-import { CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
+import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
 import { Whitener } from './whiten.js';
@@ -56,6 +56,8 @@ const JOINT_BUDGET = 384;
 const LIST_DEPTH = 4;
 const FREE_DECODE_SYNCS = 3;
 const LIST_BUDGET = 3000;
+/** Decoded codewords remembered per detector (about 100 bytes each). */
+const DECODE_MEMO_SIZE = 100_000;
 /** The coarse sweep runs at half resolution when the tile period is at least this many working pixels. */
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
@@ -194,6 +196,8 @@ export class WatermarkDetector {
   private locked = false;
   private reduced = new Float32Array(0);
   private verdict: WatermarkVerdict | null = null;
+  /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
+  private readonly decoded = new Map<bigint, bigint | null>();
   private readonly timeline: TimelinePoint[] = [];
 
   constructor(options: DetectorOptions) {
@@ -433,7 +437,7 @@ export class WatermarkDetector {
       const { code, key: sum } = heap.pop();
       if (sum < neededSum) break;
       for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
-      const id = decodeShifts(this.key, shifts);
+      const id = this.decode(shifts);
       const previous = id === null ? undefined : found.get(id);
       if (id !== null && !(previous && previous.sum >= sum)) {
         const values = new Float64Array(tiles);
@@ -449,6 +453,22 @@ export class WatermarkDetector {
         heap.push(next, sumOf(next));
       }
     }
+  }
+
+  /**
+   * `decodeShifts`, remembered: the syncs of one look, and successive looks once locked, meet the same peaks, and
+   * each decode costs eight HMACs. Bounded (cleared when full).
+   */
+  private decode(shifts: readonly Shift[]): bigint | null {
+    let code = 0n;
+    const mask = CELLS - 1;
+    for (const { dx, dy } of shifts) code = (code << BigInt(2 * AXIS_BITS)) | BigInt((dy & mask) * CELLS + (dx & mask));
+    const known = this.decoded.get(code);
+    if (known !== undefined) return known;
+    const id = decodeShifts(this.key, shifts);
+    if (this.decoded.size >= DECODE_MEMO_SIZE) this.decoded.clear();
+    this.decoded.set(code, id);
+    return id;
   }
 
   private readPayload(syncs: Evaluated[], log10Sync: number, hypothesesSearched: number): WatermarkVerdict {
