@@ -2,8 +2,10 @@
  * Adds the mark that carries one recipient's ID to luma planes, in place.
  *
  * Everything that does not depend on the frame (the keyed tile for this ID, rendered at this resolution's tile
- * period and laid out as full-width rows) is computed once in the constructor; per frame there is one pass to
- * measure the perceptual mask and one pass to add `pattern * mask * gain`.
+ * period and laid out as full-width rows; the mask's sampling geometry; which block rows and weights each frame row
+ * blends) is computed once in the constructor. Per frame there is one pass to measure the perceptual mask, one
+ * expansion of the block mask to pixels per block row, and one pass to add `pattern * mask * gain`. 8-bit planes do
+ * both pixel passes in the WebAssembly kernel, which holds a copy of the frame.
  */
 import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
@@ -102,13 +104,12 @@ export class WatermarkEmbedder {
     }
     this.rowsFixed = new Int16Array(p * width);
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
-    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(width, height, this.period, this.rowsFixed) : null;
     this.mask = new BlockMask(width, height);
-    this.maskUpper = this.kernel ? this.kernel.upper : new Int16Array(width);
-    this.maskLower = this.kernel ? this.kernel.lower : new Int16Array(width);
+    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(width, height, this.period, this.rowsFixed, this.mask) : null;
+    const { block, cols, rows: blockRows } = this.mask;
+    this.maskRows = this.kernel ? this.kernel.maskRows : new Int16Array(blockRows * width);
     this.columnBlock = new Int32Array(width);
     this.columnWeight = new Float32Array(width);
-    const { block, cols } = this.mask;
     for (let x = 0; x < width; x++) {
       let fx = (x + 0.5 - block / 2) / block;
       if (fx < 0) fx = 0;
@@ -119,6 +120,22 @@ export class WatermarkEmbedder {
       }
       this.columnBlock[x] = bx;
       this.columnWeight[x] = fx - bx;
+    }
+    this.rowBlock = new Int32Array(height);
+    this.rowWeight = new Int32Array(height);
+    const half = block / 2;
+    for (let y = 0; y < height; y++) {
+      // Vertical position between block-row centres.
+      let fy = (y + 0.5 - half) / block;
+      if (fy < 0) fy = 0;
+      let by0 = Math.floor(fy);
+      if (by0 >= blockRows - 1) {
+        by0 = blockRows - 1;
+        fy = by0;
+      }
+      this.rowBlock[y] = by0;
+      // Vertical interpolation weight towards the lower block row, in 1/256.
+      this.rowWeight[y] = Math.round((fy - by0) * 256);
     }
   }
 
@@ -132,7 +149,15 @@ export class WatermarkEmbedder {
       );
     }
     const { data, stride } = plane;
-    const power = mask.compute(data, stride, bitDepth);
+    const kernel = data instanceof Uint8Array ? this.kernel : null;
+    let power: number;
+    if (kernel) {
+      copyRows(data as Uint8Array, stride, kernel.plane, width, width, height);
+      kernel.sumMask();
+      power = mask.fromSums(bitDepth, kernel.quadrantSums);
+    } else {
+      power = mask.compute(data, stride, bitDepth);
+    }
     // Cap the frame's mark RMS (strength * sqrt(mean mask^2)) so that busy frames keep their PSNR.
     const cap = FRAME_RMS_PER_STRENGTH * FRAME_RMS_PER_STRENGTH;
     let amplitude = power > cap ? this.strength * Math.sqrt(cap / power) : this.strength;
@@ -142,42 +167,30 @@ export class WatermarkEmbedder {
     if (ssimLimit < amplitude) amplitude = ssimLimit;
     // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
     const gain = amplitude;
-    const { block, rows: blockRows } = mask;
-    const half = block / 2;
-    const kernel = data instanceof Uint8Array ? this.kernel : null;
-    if (kernel) copyRows(data as Uint8Array, stride, kernel.plane, width, width, height);
-    let upper = -1;
+    const { rows: blockRows } = mask;
+    const { maskRows, rowBlock, rowWeight } = this;
+    // Each block row once: frame row y blends block rows rowBlock[y] and the one below (the last one with itself).
+    for (let by = 0; by < blockRows; by++) this.expandBlockRow(by, gain, maskRows, by * width);
     for (let y = 0; y < height; y++) {
-      // Vertical position between block-row centres; the two neighbouring block rows are expanded to pixels once.
-      let fy = (y + 0.5 - half) / block;
-      if (fy < 0) fy = 0;
-      let by0 = Math.floor(fy);
-      if (by0 >= blockRows - 1) {
-        by0 = blockRows - 1;
-        fy = by0;
-      }
-      if (by0 !== upper) {
-        this.expandBlockRow(by0, gain, this.maskUpper);
-        this.expandBlockRow(by0 < blockRows - 1 ? by0 + 1 : by0, gain, this.maskLower);
-        upper = by0;
-      }
-      // Vertical interpolation weight towards the lower block row, in 1/256.
-      const weight = Math.round((fy - by0) * 256);
-      const pat = (y % period) * width;
+      const upper = rowBlock[y];
+      const lower = upper < blockRows - 1 ? upper + 1 : upper;
+      const weight = rowWeight[y];
       if (kernel) {
-        kernel.addRow(y, y % period, weight);
+        kernel.addRow(y, y % period, upper, lower, weight);
       } else if (data instanceof Uint8Array) {
-        addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskUpper, this.maskLower, weight);
+        addRow8(this.clampedView(data), y * stride, this.rowsFixed, (y % period) * width, width, maskRows, upper * width, lower * width, weight);
       } else {
-        addRowDeep(data, y * stride, this.rows, pat, width, this.maskUpper, this.maskLower, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
+        addRowDeep(data, y * stride, this.rows, (y % period) * width, width, maskRows, upper * width, lower * width, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
       }
     }
     if (kernel) copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
   }
 
-  /** [width] i16, Q10: the mask expanded to pixels at the block-row centres above and below the current row. */
-  private readonly maskUpper: Int16Array;
-  private readonly maskLower: Int16Array;
+  /** [mask rows, width] i16, Q10: the block mask times the frame's gain, expanded to pixels along each block row. */
+  private readonly maskRows: Int16Array;
+  /** [height] the block row above each frame row's centre, and the row's weight (1/256) towards the next one. */
+  private readonly rowBlock: Int32Array;
+  private readonly rowWeight: Int32Array;
   /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
   private readonly kernel: EmbedKernel | null;
 
@@ -198,7 +211,7 @@ export class WatermarkEmbedder {
   }
 
   /** Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point. */
-  private expandBlockRow(by: number, gain: number, out: Int16Array): void {
+  private expandBlockRow(by: number, gain: number, out: Int16Array, at: number): void {
     const { cols, values } = this.mask;
     const { columnBlock, columnWeight } = this;
     const base = by * cols;
@@ -207,7 +220,7 @@ export class WatermarkEmbedder {
       const bx = columnBlock[x];
       const a = values[base + bx];
       const b = values[base + (bx < cols - 1 ? bx + 1 : bx)];
-      out[x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
+      out[at + x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
     }
   }
 }
@@ -226,20 +239,21 @@ function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride
  * integer only (pattern Q6 x mask Q10 = Q16). The portable twin of the SIMD kernel (kernels/embed.wat), bit-exact
  * with it; kept monomorphic so V8 compiles it to tight integer code.
  */
-function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number): void {
+function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, mask: Int16Array, upperAt: number, lowerAt: number, weight: number): void {
   for (let k = 0; k < count; k++) {
-    const u = upper[k];
-    const m = u + (((lower[k] - u) * weight + 128) >> 8);
+    const u = mask[upperAt + k];
+    const m = u + (((mask[lowerAt + k] - u) * weight + 128) >> 8);
     plane[at + k] = plane[at + k] + ((pattern[patternAt + k] * m + 32768) >> 16);
   }
 }
 
 /** 9- to 16-bit row, in floating point (the fixed-point product could overflow at 16 bits). */
-function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number, depthScale: number, maxValue: number): void {
+function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, mask: Int16Array, upperAt: number, lowerAt: number, weight: number, depthScale: number, maxValue: number): void {
   const w = weight / 256;
   const scale = depthScale / (1 << MASK_SHIFT);
   for (let k = 0; k < count; k++) {
-    const m = (upper[k] + (lower[k] - upper[k]) * w) * scale;
+    const u = mask[upperAt + k];
+    const m = (u + (mask[lowerAt + k] - u) * w) * scale;
     let v = data[at + k] + pattern[patternAt + k] * m + 0.5;
     v = v < 0 ? 0 : v > maxValue ? maxValue : v;
     data[at + k] = v;

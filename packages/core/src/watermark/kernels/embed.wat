@@ -54,4 +54,72 @@
         (local.set $lower (i32.add (local.get $lower) (i32.const 2)))
         (br $tail)))
   )
+
+  ;; maskSums8(plane, stride, cols, rows, columnSpans, rowSpans, out): the pixel stage of the perceptual mask
+  ;; (mask.ts, BlockMask.quadrantSums), for the 8-bit frame at byte offset `plane` with row pitch `stride`.
+  ;;   columnSpans: i32 [cols][x0, xm, x1]; rowSpans: i32 [rows][y0, ym, y1]; out: f64 [rows][cols][4][3].
+  ;; Quadrant q of a block spans x in [x0, xm) or [xm, x1) (bit 0) and y in [y0, ym) or [ym, y1) (bit 1); it samples
+  ;; every other row and every fourth column: sum |4c - left - right - up - down|, sum c, sum c^2. Integer sums,
+  ;; so exactly those of the TypeScript loop (sumQuadrants in mask.ts).
+  (func (export "maskSums8") (param $plane i32) (param $stride i32) (param $cols i32) (param $rows i32)
+    (param $columnSpans i32) (param $rowSpans i32) (param $out i32)
+    (local $by i32) (local $bx i32) (local $q i32) (local $cs i32) (local $rs i32)
+    (local $qx0 i32) (local $qx1 i32) (local $qy1 i32) (local $y i32) (local $i i32) (local $end i32)
+    (local $c i32) (local $l i32) (local $lap i32) (local $s i32) (local $s2 i32) (local $neg i32)
+    (local.set $neg (i32.sub (i32.const 0) (local.get $stride)))
+    (local.set $by (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $by) (local.get $rows)))
+        (local.set $rs (i32.add (local.get $rowSpans) (i32.mul (local.get $by) (i32.const 12))))
+        (local.set $bx (i32.const 0))
+        (block $colsDone
+          (loop $colLoop
+            (br_if $colsDone (i32.ge_u (local.get $bx) (local.get $cols)))
+            (local.set $cs (i32.add (local.get $columnSpans) (i32.mul (local.get $bx) (i32.const 12))))
+            (local.set $q (i32.const 0))
+            (block $quadsDone
+              (loop $quadLoop
+                (br_if $quadsDone (i32.ge_u (local.get $q) (i32.const 4)))
+                ;; Spans: bit 0 picks [x0, xm) or [xm, x1); bit 1 picks [y0, ym) or [ym, y1).
+                (local.set $qx0 (i32.load (i32.add (local.get $cs) (i32.shl (i32.and (local.get $q) (i32.const 1)) (i32.const 2)))))
+                (local.set $qx1 (i32.load offset=4 (i32.add (local.get $cs) (i32.shl (i32.and (local.get $q) (i32.const 1)) (i32.const 2)))))
+                (local.set $y (i32.load (i32.add (local.get $rs) (i32.shl (i32.shr_u (local.get $q) (i32.const 1)) (i32.const 2)))))
+                (local.set $qy1 (i32.load offset=4 (i32.add (local.get $rs) (i32.shl (i32.shr_u (local.get $q) (i32.const 1)) (i32.const 2)))))
+                (local.set $lap (i32.const 0))
+                (local.set $s (i32.const 0))
+                (local.set $s2 (i32.const 0))
+                (block $ysDone
+                  (loop $yLoop
+                    (br_if $ysDone (i32.ge_s (local.get $y) (local.get $qy1)))
+                    (local.set $i (i32.add (local.get $plane) (i32.add (i32.mul (local.get $y) (local.get $stride)) (local.get $qx0))))
+                    (local.set $end (i32.add (local.get $plane) (i32.add (i32.mul (local.get $y) (local.get $stride)) (local.get $qx1))))
+                    (block $xsDone
+                      (loop $xLoop
+                        (br_if $xsDone (i32.ge_s (local.get $i) (local.get $end)))
+                        (local.set $c (i32.load8_u (local.get $i)))
+                        (local.set $l (i32.sub (i32.sub (i32.sub (i32.sub (i32.shl (local.get $c) (i32.const 2))
+                          (i32.load8_u offset=0 (i32.sub (local.get $i) (i32.const 1))))
+                          (i32.load8_u offset=1 (local.get $i)))
+                          (i32.load8_u (i32.add (local.get $i) (local.get $neg))))
+                          (i32.load8_u (i32.add (local.get $i) (local.get $stride)))))
+                        (local.set $lap (i32.add (local.get $lap)
+                          (select (local.get $l) (i32.sub (i32.const 0) (local.get $l)) (i32.ge_s (local.get $l) (i32.const 0)))))
+                        (local.set $s (i32.add (local.get $s) (local.get $c)))
+                        (local.set $s2 (i32.add (local.get $s2) (i32.mul (local.get $c) (local.get $c))))
+                        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                        (br $xLoop)))
+                    (local.set $y (i32.add (local.get $y) (i32.const 2)))
+                    (br $yLoop)))
+                (f64.store offset=0 (local.get $out) (f64.convert_i32_s (local.get $lap)))
+                (f64.store offset=8 (local.get $out) (f64.convert_i32_s (local.get $s)))
+                (f64.store offset=16 (local.get $out) (f64.convert_i32_s (local.get $s2)))
+                (local.set $out (i32.add (local.get $out) (i32.const 24)))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $quadLoop)))
+            (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
+            (br $colLoop)))
+        (local.set $by (i32.add (local.get $by) (i32.const 1)))
+        (br $rowLoop)))
+  )
 )
