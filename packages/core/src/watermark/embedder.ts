@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
 import { EmbedKernel } from './kernels/embed-kernel.js';
 import { BlockMask } from './mask.js';
+import { MaskLayout } from './mask-layout.js';
 import { encodeId, MAX_ID } from './payload.js';
 import { keySpectra, markSpectrum, renderTile, tilePeriodFor } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
@@ -105,38 +106,9 @@ export class WatermarkEmbedder {
     this.rowsFixed = new Int16Array(p * width);
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
     this.mask = new BlockMask(width, height);
-    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(width, height, this.period, this.rowsFixed, this.mask) : null;
-    const { block, cols, rows: blockRows } = this.mask;
-    this.maskRows = this.kernel ? this.kernel.maskRows : new Int16Array(blockRows * width);
-    this.columnBlock = new Int32Array(width);
-    this.columnWeight = new Float32Array(width);
-    for (let x = 0; x < width; x++) {
-      let fx = (x + 0.5 - block / 2) / block;
-      if (fx < 0) fx = 0;
-      let bx = Math.floor(fx);
-      if (bx >= cols - 1) {
-        bx = cols - 1;
-        fx = bx;
-      }
-      this.columnBlock[x] = bx;
-      this.columnWeight[x] = fx - bx;
-    }
-    this.rowBlock = new Int32Array(height);
-    this.rowWeight = new Int32Array(height);
-    const half = block / 2;
-    for (let y = 0; y < height; y++) {
-      // Vertical position between block-row centres.
-      let fy = (y + 0.5 - half) / block;
-      if (fy < 0) fy = 0;
-      let by0 = Math.floor(fy);
-      if (by0 >= blockRows - 1) {
-        by0 = blockRows - 1;
-        fy = by0;
-      }
-      this.rowBlock[y] = by0;
-      // Vertical interpolation weight towards the lower block row, in 1/256.
-      this.rowWeight[y] = Math.round((fy - by0) * 256);
-    }
+    this.layout = new MaskLayout(this.mask);
+    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(this.rowsFixed, this.period, this.mask, this.layout) : null;
+    this.maskRows = this.kernel ? null : new Int16Array(this.mask.rows * width);
   }
 
   /** Marks one luma plane in place. The plane must have the embedder's size and bit depth. */
@@ -167,30 +139,34 @@ export class WatermarkEmbedder {
     if (ssimLimit < amplitude) amplitude = ssimLimit;
     // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
     const gain = amplitude;
+    if (kernel) {
+      kernel.addMark(mask.values, gain * (1 << MASK_SHIFT));
+      copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
+      return;
+    }
     const { rows: blockRows } = mask;
-    const { maskRows, rowBlock, rowWeight } = this;
+    const maskRows = this.maskRows as Int16Array;
+    const { rowBlock, rowWeight } = this.layout;
     // Each block row once: frame row y blends block rows rowBlock[y] and the one below (the last one with itself).
     for (let by = 0; by < blockRows; by++) this.expandBlockRow(by, gain, maskRows, by * width);
     for (let y = 0; y < height; y++) {
       const upper = rowBlock[y];
       const lower = upper < blockRows - 1 ? upper + 1 : upper;
       const weight = rowWeight[y];
-      if (kernel) {
-        kernel.addRow(y, y % period, upper, lower, weight);
-      } else if (data instanceof Uint8Array) {
+      if (data instanceof Uint8Array) {
         addRow8(this.clampedView(data), y * stride, this.rowsFixed, (y % period) * width, width, maskRows, upper * width, lower * width, weight);
       } else {
         addRowDeep(data, y * stride, this.rows, (y % period) * width, width, maskRows, upper * width, lower * width, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
       }
     }
-    if (kernel) copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
   }
 
-  /** [mask rows, width] i16, Q10: the block mask times the frame's gain, expanded to pixels along each block row. */
-  private readonly maskRows: Int16Array;
-  /** [height] the block row above each frame row's centre, and the row's weight (1/256) towards the next one. */
-  private readonly rowBlock: Int32Array;
-  private readonly rowWeight: Int32Array;
+  private readonly layout: MaskLayout;
+  /**
+   * [mask rows, width] i16, Q10: the block mask times the frame's gain, expanded to pixels along each block row
+   * (TypeScript path; the kernel keeps its own in its memory).
+   */
+  private readonly maskRows: Int16Array | null;
   /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
   private readonly kernel: EmbedKernel | null;
 
@@ -198,9 +174,6 @@ export class WatermarkEmbedder {
   get usesSimd(): boolean {
     return this.kernel !== null;
   }
-  /** [width] the block column left of each pixel's centre, and the pixel's weight towards the next one. */
-  private readonly columnBlock: Int32Array;
-  private readonly columnWeight: Float32Array;
   private clamped: Uint8ClampedArray | null = null;
 
   private clampedView(data: Uint8Array): Uint8ClampedArray {
@@ -210,10 +183,13 @@ export class WatermarkEmbedder {
     return this.clamped;
   }
 
-  /** Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point. */
+  /**
+   * Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point.
+   * The kernel's expandMask (kernels/embed.wat) does the same f64 operations in the same order.
+   */
   private expandBlockRow(by: number, gain: number, out: Int16Array, at: number): void {
     const { cols, values } = this.mask;
-    const { columnBlock, columnWeight } = this;
+    const { columnBlock, columnWeight } = this.layout;
     const base = by * cols;
     const scale = gain * (1 << MASK_SHIFT);
     for (let x = 0; x < this.width; x++) {

@@ -6,6 +6,7 @@
  * its pixels (the mask's sums, then adding the mark) run here.
  */
 import type { BlockMask } from '../mask.js';
+import type { MaskLayout } from '../mask-layout.js';
 import { embedWasm } from './embed-wasm.js';
 
 // The few WebAssembly JS API members used here (the Node type definitions in use do not declare the global).
@@ -24,7 +25,8 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface EmbedExports {
   memory: WasmMemory;
-  addRow8(plane: number, pattern: number, upper: number, lower: number, weight: number, count: number): void;
+  addRows8(plane: number, rowTable: number, height: number, width: number): void;
+  expandMask(values: number, columnTable: number, cols: number, rows: number, width: number, scale: number, out: number): void;
   maskSums8(plane: number, stride: number, cols: number, rows: number, columnSpans: number, rowSpans: number, out: number): void;
 }
 
@@ -46,67 +48,97 @@ const align16 = (n: number) => (n + 15) & ~15;
 export class EmbedKernel {
   /** [height, width] u8: the frame being marked, inside the kernel's memory. */
   readonly plane: Uint8Array;
-  /**
-   * [mask rows, width] i16: the mask (Q10, gain included) expanded to pixels along each block row's centre line;
-   * a frame row blends the two block rows around it.
-   */
-  readonly maskRows: Int16Array;
   /** [mask rows, mask cols, 4, 3] f64: the mask's quadrant sums for the frame in `plane` (see BlockMask). */
   readonly quadrantSums: Float64Array;
   private readonly exports: EmbedExports;
-  private readonly patternOffset: number;
-  private readonly maskRowsOffset: number;
-  private readonly columnSpansOffset: number;
-  private readonly rowSpansOffset: number;
-  private readonly sumsOffset: number;
+  private readonly width: number;
+  private readonly height: number;
   private readonly maskCols: number;
   private readonly maskRowCount: number;
+  /** [mask rows, mask cols] f32: the frame's block mask, copied in from BlockMask.values. */
+  private readonly maskValues: Float32Array;
+  /** Byte offsets of the kernel's arrays; see the constructor. */
+  private readonly offsets: Readonly<Record<'pattern' | 'maskRows' | 'columnTable' | 'rowTable' | 'columnSpans' | 'rowSpans' | 'sums' | 'values', number>>;
 
   /**
-   * A kernel for `width` x `height` frames, the tile rows `pattern` ([period, width] i16, Q6) and the geometry of
-   * `mask`; null without SIMD.
+   * A kernel for the frames of `mask` (its size and sampling geometry), the tile rows `pattern` ([period, width]
+   * i16, Q6) and the mask's interpolation `layout`; null without WebAssembly SIMD.
    */
-  static create(width: number, height: number, period: number, pattern: Int16Array, mask: BlockMask): EmbedKernel | null {
+  static create(pattern: Int16Array, period: number, mask: BlockMask, layout: MaskLayout): EmbedKernel | null {
     const module = compiledModule();
     if (!module) return null;
-    return new EmbedKernel(module, width, height, period, pattern, mask);
+    return new EmbedKernel(module, pattern, period, mask, layout);
   }
 
-  private constructor(module: WasmModule, readonly width: number, height: number, period: number, pattern: Int16Array, mask: BlockMask) {
+  private constructor(module: WasmModule, pattern: Int16Array, period: number, mask: BlockMask, layout: MaskLayout) {
     this.exports = new (wasmApi as WasmApi).Instance(module).exports as EmbedExports;
-    this.maskCols = mask.cols;
-    this.maskRowCount = mask.rows;
-    this.patternOffset = align16(width * height);
-    this.maskRowsOffset = align16(this.patternOffset + period * width * 2);
-    this.columnSpansOffset = align16(this.maskRowsOffset + mask.rows * width * 2);
-    this.rowSpansOffset = align16(this.columnSpansOffset + mask.columnSpans.byteLength);
-    this.sumsOffset = align16(this.rowSpansOffset + mask.rowSpans.byteLength);
-    const bytes = this.sumsOffset + mask.quadrantSums.byteLength;
+    const { width, height, cols, rows } = mask;
+    this.width = width;
+    this.height = height;
+    this.maskCols = cols;
+    this.maskRowCount = rows;
+    // Memory layout, each array 16-byte aligned: the frame at 0 (width pitch), then
+    let at = align16(width * height);
+    const place = (bytes: number) => {
+      const offset = at;
+      at = align16(at + bytes);
+      return offset;
+    };
+    this.offsets = {
+      pattern: place(period * width * 2), // i16 [period][width], Q6
+      maskRows: place(rows * width * 2), // i16 [mask rows][width], Q10: the mask expanded to pixels, per frame
+      columnTable: place(width * 12), // [width][left i32, right i32, weight f32]: block column bytes in a mask row
+      rowTable: place(height * 16), // i32 [height][pattern row, upper mask row, lower mask row, weight]
+      columnSpans: place(mask.columnSpans.byteLength), // the mask's sampling geometry (BlockMask)
+      rowSpans: place(mask.rowSpans.byteLength),
+      sums: place(mask.quadrantSums.byteLength), // f64, BlockMask.quadrantSums
+      values: place(mask.values.byteLength), // f32, BlockMask.values
+    };
     const { memory } = this.exports;
-    const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
+    const pages = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
     if (pages > 0) memory.grow(pages);
     // Views only after growing: growing detaches the old buffer.
-    this.plane = new Uint8Array(memory.buffer, 0, width * height);
-    new Int16Array(memory.buffer, this.patternOffset, period * width).set(pattern);
-    this.maskRows = new Int16Array(memory.buffer, this.maskRowsOffset, mask.rows * width);
-    new Int32Array(memory.buffer, this.columnSpansOffset, mask.columnSpans.length).set(mask.columnSpans);
-    new Int32Array(memory.buffer, this.rowSpansOffset, mask.rowSpans.length).set(mask.rowSpans);
-    this.quadrantSums = new Float64Array(memory.buffer, this.sumsOffset, mask.quadrantSums.length);
+    const { buffer } = memory;
+    const o = this.offsets;
+    this.plane = new Uint8Array(buffer, 0, width * height);
+    new Int16Array(buffer, o.pattern, period * width).set(pattern);
+    const columnWords = new Int32Array(buffer, o.columnTable, width * 3);
+    const columnWeights = new Float32Array(buffer, o.columnTable, width * 3);
+    for (let x = 0; x < width; x++) {
+      const bx = layout.columnBlock[x];
+      columnWords[x * 3] = bx * 4;
+      columnWords[x * 3 + 1] = (bx < cols - 1 ? bx + 1 : bx) * 4;
+      columnWeights[x * 3 + 2] = layout.columnWeight[x];
+    }
+    const rowTable = new Int32Array(buffer, o.rowTable, height * 4);
+    for (let y = 0; y < height; y++) {
+      const upper = layout.rowBlock[y];
+      const lower = upper < rows - 1 ? upper + 1 : upper;
+      const weight = layout.rowWeight[y];
+      // The SIMD blend needs weight * 128 to fit in i16 (see addRow8 in embed.wat).
+      if (!(weight >= 0 && weight < 256)) throw new Error(`Internal: row weight ${weight} outside 0..255`);
+      rowTable.set([o.pattern + (y % period) * width * 2, o.maskRows + upper * width * 2, o.maskRows + lower * width * 2, weight], y * 4);
+    }
+    new Int32Array(buffer, o.columnSpans, mask.columnSpans.length).set(mask.columnSpans);
+    new Int32Array(buffer, o.rowSpans, mask.rowSpans.length).set(mask.rowSpans);
+    this.quadrantSums = new Float64Array(buffer, o.sums, mask.quadrantSums.length);
+    this.maskValues = new Float32Array(buffer, o.values, mask.values.length);
   }
 
   /** Fills `quadrantSums` from the frame in `plane`. */
   sumMask(): void {
-    const { width } = this;
-    this.exports.maskSums8(0, width, this.maskCols, this.maskRowCount, this.columnSpansOffset, this.rowSpansOffset, this.sumsOffset);
+    const o = this.offsets;
+    this.exports.maskSums8(0, this.width, this.maskCols, this.maskRowCount, o.columnSpans, o.rowSpans, o.sums);
   }
 
   /**
-   * Adds pattern row `patternRow` times the mask to frame row `row` of `plane`, the mask interpolated between rows
-   * `upper` and `lower` of `maskRows` with `weight` / 256 towards `lower`.
+   * Adds the mark to the frame in `plane`: the block mask `values` ([mask rows, mask cols] f32) expanded to pixels
+   * times `scale` (the frame's gain in Q10), blended between block rows per frame row, times the pattern.
    */
-  addRow(row: number, patternRow: number, upper: number, lower: number, weight: number): void {
-    const { width } = this;
-    const rowBytes = width * 2;
-    this.exports.addRow8(row * width, this.patternOffset + patternRow * rowBytes, this.maskRowsOffset + upper * rowBytes, this.maskRowsOffset + lower * rowBytes, weight, width);
+  addMark(values: Float32Array, scale: number): void {
+    const o = this.offsets;
+    this.maskValues.set(values);
+    this.exports.expandMask(o.values, o.columnTable, this.maskCols, this.maskRowCount, this.width, scale, o.maskRows);
+    this.exports.addRows8(0, o.rowTable, this.height, this.width);
   }
 }
