@@ -44,8 +44,9 @@ export class BlockMask {
   /** [rows, 3] i32: the same for block rows (y0, ym, y1). */
   readonly rowSpans: Int32Array;
   /**
-   * [rows, cols, 4, 3] f64: per block and quadrant (bit 0: right half, bit 1: lower half), over its samples (every
-   * other row from the span's start, every fourth column): sum of |Laplacian|, sum of values, sum of squares.
+   * [rows, cols, 3, 4] f64: per block, the sum of |Laplacian|, the sum of values and the sum of squares over the
+   * samples (every other row from the span's start, every fourth column) of each quadrant (bit 0: right half, bit 1:
+   * lower half).
    */
   readonly quadrantSums: Float64Array;
   /** [rows, cols, 4] the number of samples in each quadrant (geometry only). */
@@ -121,10 +122,9 @@ export class BlockMask {
         let count = 0;
         for (let q = 0; q < 4; q++) {
           const n = counts[b * 4 + q];
-          const at = (b * 4 + q) * 3;
-          const lap = sums[at];
-          const qs = sums[at + 1];
-          const qs2 = sums[at + 2];
+          const lap = sums[b * 12 + q];
+          const qs = sums[b * 12 + 4 + q];
+          const qs2 = sums[b * 12 + 8 + q];
           if (n > 0 && lap / n < best) {
             best = lap / n;
             const mean = qs / n;
@@ -176,7 +176,7 @@ export class BlockMask {
 }
 
 /**
- * The pixel stage of the mask, portable: fills `sums` ([rows, cols, 4, 3], see `BlockMask.quadrantSums`). Each
+ * The pixel stage of the mask, portable: fills `sums` ([rows, cols, 3, 4], see `BlockMask.quadrantSums`). Each
  * quadrant reads every other row and every fourth column: 1/8 of the pixels is plenty for its activity. The sums
  * are integers well below 2^53, so they are exact, and equal to the WebAssembly kernel's.
  */
@@ -203,10 +203,10 @@ export function sumQuadrants(data: Uint8Array | Uint16Array, stride: number, col
             qs2 += c * c;
           }
         }
-        const at = ((by * cols + bx) * 4 + q) * 3;
+        const at = (by * cols + bx) * 12 + q;
         sums[at] = lap;
-        sums[at + 1] = qs;
-        sums[at + 2] = qs2;
+        sums[at + 4] = qs;
+        sums[at + 8] = qs2;
       }
     }
   }

@@ -27,7 +27,7 @@ interface EmbedExports {
   memory: WasmMemory;
   addRows8(plane: number, rowTable: number, height: number, width: number): void;
   expandMask(values: number, columnTable: number, cols: number, rows: number, width: number, scale: number, out: number): void;
-  maskSums8(plane: number, stride: number, cols: number, rows: number, columnSpans: number, rowSpans: number, out: number): void;
+  maskSums8(plane: number, stride: number, cols: number, rows: number, columnTable: number, rowSpans: number, out: number): void;
 }
 
 let compiled: WasmModule | null | undefined;
@@ -48,7 +48,7 @@ const align16 = (n: number) => (n + 15) & ~15;
 export class EmbedKernel {
   /** [height, width] u8: the frame being marked, inside the kernel's memory. */
   readonly plane: Uint8Array;
-  /** [mask rows, mask cols, 4, 3] f64: the mask's quadrant sums for the frame in `plane` (see BlockMask). */
+  /** [mask rows, mask cols, 3, 4] f64: the mask's quadrant sums for the frame in `plane` (see BlockMask). */
   readonly quadrantSums: Float64Array;
   private readonly exports: EmbedExports;
   private readonly width: number;
@@ -58,7 +58,7 @@ export class EmbedKernel {
   /** [mask rows, mask cols] f32: the frame's block mask, copied in from BlockMask.values. */
   private readonly maskValues: Float32Array;
   /** Byte offsets of the kernel's arrays; see the constructor. */
-  private readonly offsets: Readonly<Record<'pattern' | 'maskRows' | 'columnTable' | 'rowTable' | 'columnSpans' | 'rowSpans' | 'sums' | 'values', number>>;
+  private readonly offsets: Readonly<Record<'pattern' | 'maskRows' | 'columnTable' | 'rowTable' | 'maskColumns' | 'rowSpans' | 'sums' | 'values', number>>;
 
   /**
    * A kernel for the frames of `mask` (its size and sampling geometry), the tile rows `pattern` ([period, width]
@@ -89,8 +89,8 @@ export class EmbedKernel {
       maskRows: place(rows * width * 2), // i16 [mask rows][width], Q10: the mask expanded to pixels, per frame
       columnTable: place(width * 12), // [width][left i32, right i32, weight f32]: block column bytes in a mask row
       rowTable: place(height * 16), // i32 [height][pattern row, upper mask row, lower mask row, weight]
-      columnSpans: place(mask.columnSpans.byteLength), // the mask's sampling geometry (BlockMask)
-      rowSpans: place(mask.rowSpans.byteLength),
+      maskColumns: place(cols * 48), // the mask's sampling geometry: see maskSums8 in embed.wat
+      rowSpans: place(mask.rowSpans.byteLength), // i32 [mask rows][y0, ym, y1], BlockMask.rowSpans
       sums: place(mask.quadrantSums.byteLength), // f64, BlockMask.quadrantSums
       values: place(mask.values.byteLength), // f32, BlockMask.values
     };
@@ -119,7 +119,20 @@ export class EmbedKernel {
       if (!(weight >= 0 && weight < 256)) throw new Error(`Internal: row weight ${weight} outside 0..255`);
       rowTable.set([o.pattern + (y % period) * width * 2, o.maskRows + upper * width * 2, o.maskRows + lower * width * 2, weight], y * 4);
     }
-    new Int32Array(buffer, o.columnSpans, mask.columnSpans.length).set(mask.columnSpans);
+    const maskColumns = new Int32Array(buffer, o.maskColumns, cols * 12);
+    for (let bx = 0; bx < cols; bx++) {
+      const [x0, xm, x1] = mask.columnSpans.subarray(bx * 3, bx * 3 + 3);
+      const left = Math.ceil((xm - x0) / 4);
+      const right = Math.ceil((x1 - xm) / 4);
+      // One v128 of four samples per quadrant row (blocks are at most 32 pixels, so quadrants at most 16).
+      if (left > 4 || right > 4) throw new Error(`Internal: mask block column ${bx} has more than 4 samples per quadrant row`);
+      maskColumns[bx * 12] = x0 - 1;
+      maskColumns[bx * 12 + 1] = xm - 1;
+      for (let lane = 0; lane < 4; lane++) {
+        maskColumns[bx * 12 + 4 + lane] = lane < left ? -1 : 0;
+        maskColumns[bx * 12 + 8 + lane] = lane < right ? -1 : 0;
+      }
+    }
     new Int32Array(buffer, o.rowSpans, mask.rowSpans.length).set(mask.rowSpans);
     this.quadrantSums = new Float64Array(buffer, o.sums, mask.quadrantSums.length);
     this.maskValues = new Float32Array(buffer, o.values, mask.values.length);
@@ -128,7 +141,7 @@ export class EmbedKernel {
   /** Fills `quadrantSums` from the frame in `plane`. */
   sumMask(): void {
     const o = this.offsets;
-    this.exports.maskSums8(0, this.width, this.maskCols, this.maskRowCount, o.columnSpans, o.rowSpans, o.sums);
+    this.exports.maskSums8(0, this.width, this.maskCols, this.maskRowCount, o.maskColumns, o.rowSpans, o.sums);
   }
 
   /**

@@ -106,70 +106,162 @@
         (br $rowLoop)))
   )
 
-    ;; maskSums8(plane, stride, cols, rows, columnSpans, rowSpans, out): the pixel stage of the perceptual mask
-  ;; (mask.ts, BlockMask.quadrantSums), for the 8-bit frame at byte offset `plane` with row pitch `stride`.
-  ;;   columnSpans: i32 [cols][x0, xm, x1]; rowSpans: i32 [rows][y0, ym, y1]; out: f64 [rows][cols][4][3].
-  ;; Quadrant q of a block spans x in [x0, xm) or [xm, x1) (bit 0) and y in [y0, ym) or [ym, y1) (bit 1); it samples
-  ;; every other row and every fourth column: sum |4c - left - right - up - down|, sum c, sum c^2. Integer sums,
-  ;; so exactly those of the TypeScript loop (sumQuadrants in mask.ts).
+  ;; maskSums8(plane, stride, cols, rows, columnTable, rowSpans, out): the pixel stage of the perceptual mask
+  ;; (mask.ts, BlockMask.quadrantSums and sumQuadrants), for the 8-bit frame at byte offset `plane`, row pitch
+  ;; `stride`. Quadrant q of a block spans x in [x0, xm) or [xm, x1) (bit 0) and y in [y0, ym) or [ym, y1) (bit 1),
+  ;; and samples every other row and every fourth column: sum |4c - left - right - up - down|, sum c, sum c^2.
+  ;;   columnTable: [cols] 48 bytes each: x0 - 1, xm - 1 (i32), 8 bytes unused, then two lane masks (v128) that keep
+  ;;     the first n of four lanes, n = the samples in the left and right quadrant's rows (at most 4: blocks are at
+  ;;     most 32 pixels wide);
+  ;;   rowSpans: i32 [rows][y0, ym, y1]; out: f64 [rows][cols][3 sums][4 quadrants].
+  ;; One v128 load at x - 1 holds the four samples x, x + 4, x + 8, x + 12 of a quadrant row with their left and
+  ;; right neighbours, one 32-bit lane each (bytes: left, centre, right, unused). Integer sums, so exactly those of
+  ;; the TypeScript loop; lanes past a quadrant's last sample read bytes that exist in memory and are masked off.
   (func (export "maskSums8") (param $plane i32) (param $stride i32) (param $cols i32) (param $rows i32)
-    (param $columnSpans i32) (param $rowSpans i32) (param $out i32)
-    (local $by i32) (local $bx i32) (local $q i32) (local $cs i32) (local $rs i32)
-    (local $qx0 i32) (local $qx1 i32) (local $qy1 i32) (local $y i32) (local $i i32) (local $end i32)
-    (local $c i32) (local $l i32) (local $lap i32) (local $s i32) (local $s2 i32) (local $neg i32)
-    (local.set $neg (i32.sub (i32.const 0) (local.get $stride)))
+    (param $columnTable i32) (param $rowSpans i32) (param $out i32)
+    (local $by i32) (local $cs i32) (local $csEnd i32) (local $rs i32) (local $y i32) (local $yEnd i32)
+    (local $row i32) (local $i i32) (local $leftStart i32) (local $rightStart i32)
+    (local $leftMask v128) (local $rightMask v128) (local $byte v128) (local $byte1 v128)
+    (local $v v128) (local $c v128) (local $l v128) (local $t0 v128) (local $t1 v128)
+    (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local.set $byte (i32x4.splat (i32.const 255)))
+    (local.set $byte1 (i32x4.splat (i32.const 65280)))
+    (local.set $rs (local.get $rowSpans))
     (local.set $by (i32.const 0))
     (block $rowsDone
       (loop $rowLoop
         (br_if $rowsDone (i32.ge_u (local.get $by) (local.get $rows)))
-        (local.set $rs (i32.add (local.get $rowSpans) (i32.mul (local.get $by) (i32.const 12))))
-        (local.set $bx (i32.const 0))
+        (local.set $cs (local.get $columnTable))
+        (local.set $csEnd (i32.add (local.get $columnTable) (i32.mul (local.get $cols) (i32.const 48))))
         (block $colsDone
           (loop $colLoop
-            (br_if $colsDone (i32.ge_u (local.get $bx) (local.get $cols)))
-            (local.set $cs (i32.add (local.get $columnSpans) (i32.mul (local.get $bx) (i32.const 12))))
-            (local.set $q (i32.const 0))
-            (block $quadsDone
-              (loop $quadLoop
-                (br_if $quadsDone (i32.ge_u (local.get $q) (i32.const 4)))
-                ;; Spans: bit 0 picks [x0, xm) or [xm, x1); bit 1 picks [y0, ym) or [ym, y1).
-                (local.set $qx0 (i32.load (i32.add (local.get $cs) (i32.shl (i32.and (local.get $q) (i32.const 1)) (i32.const 2)))))
-                (local.set $qx1 (i32.load offset=4 (i32.add (local.get $cs) (i32.shl (i32.and (local.get $q) (i32.const 1)) (i32.const 2)))))
-                (local.set $y (i32.load (i32.add (local.get $rs) (i32.shl (i32.shr_u (local.get $q) (i32.const 1)) (i32.const 2)))))
-                (local.set $qy1 (i32.load offset=4 (i32.add (local.get $rs) (i32.shl (i32.shr_u (local.get $q) (i32.const 1)) (i32.const 2)))))
-                (local.set $lap (i32.const 0))
-                (local.set $s (i32.const 0))
-                (local.set $s2 (i32.const 0))
-                (block $ysDone
-                  (loop $yLoop
-                    (br_if $ysDone (i32.ge_s (local.get $y) (local.get $qy1)))
-                    (local.set $i (i32.add (local.get $plane) (i32.add (i32.mul (local.get $y) (local.get $stride)) (local.get $qx0))))
-                    (local.set $end (i32.add (local.get $plane) (i32.add (i32.mul (local.get $y) (local.get $stride)) (local.get $qx1))))
-                    (block $xsDone
-                      (loop $xLoop
-                        (br_if $xsDone (i32.ge_s (local.get $i) (local.get $end)))
-                        (local.set $c (i32.load8_u (local.get $i)))
-                        (local.set $l (i32.sub (i32.sub (i32.sub (i32.sub (i32.shl (local.get $c) (i32.const 2))
-                          (i32.load8_u offset=0 (i32.sub (local.get $i) (i32.const 1))))
-                          (i32.load8_u offset=1 (local.get $i)))
-                          (i32.load8_u (i32.add (local.get $i) (local.get $neg))))
-                          (i32.load8_u (i32.add (local.get $i) (local.get $stride)))))
-                        (local.set $lap (i32.add (local.get $lap)
-                          (select (local.get $l) (i32.sub (i32.const 0) (local.get $l)) (i32.ge_s (local.get $l) (i32.const 0)))))
-                        (local.set $s (i32.add (local.get $s) (local.get $c)))
-                        (local.set $s2 (i32.add (local.get $s2) (i32.mul (local.get $c) (local.get $c))))
-                        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-                        (br $xLoop)))
-                    (local.set $y (i32.add (local.get $y) (i32.const 2)))
-                    (br $yLoop)))
-                (f64.store offset=0 (local.get $out) (f64.convert_i32_s (local.get $lap)))
-                (f64.store offset=8 (local.get $out) (f64.convert_i32_s (local.get $s)))
-                (f64.store offset=16 (local.get $out) (f64.convert_i32_s (local.get $s2)))
-                (local.set $out (i32.add (local.get $out) (i32.const 24)))
-                (local.set $q (i32.add (local.get $q) (i32.const 1)))
-                (br $quadLoop)))
-            (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
+            (br_if $colsDone (i32.ge_u (local.get $cs) (local.get $csEnd)))
+            (local.set $leftStart (i32.load offset=0 (local.get $cs)))
+            (local.set $rightStart (i32.load offset=4 (local.get $cs)))
+            (local.set $leftMask (v128.load offset=16 (local.get $cs)))
+            (local.set $rightMask (v128.load offset=32 (local.get $cs)))
+            (local.set $l0 (v128.const i64x2 0 0))
+            (local.set $l1 (v128.const i64x2 0 0))
+            (local.set $l2 (v128.const i64x2 0 0))
+            (local.set $l3 (v128.const i64x2 0 0))
+            (local.set $s0 (v128.const i64x2 0 0))
+            (local.set $s1 (v128.const i64x2 0 0))
+            (local.set $s2 (v128.const i64x2 0 0))
+            (local.set $s3 (v128.const i64x2 0 0))
+            (local.set $q0 (v128.const i64x2 0 0))
+            (local.set $q1 (v128.const i64x2 0 0))
+            (local.set $q2 (v128.const i64x2 0 0))
+            (local.set $q3 (v128.const i64x2 0 0))
+            ;; Upper quadrants (0, 1), then lower (2, 3).
+            (local.set $y (i32.load offset=0 (local.get $rs)))
+            (local.set $yEnd (i32.load offset=4 (local.get $rs)))
+            (block $ysDone0
+              (loop $yLoop0
+                (br_if $ysDone0 (i32.ge_s (local.get $y) (local.get $yEnd)))
+                (local.set $row (i32.add (local.get $plane) (i32.mul (local.get $y) (local.get $stride))))
+                (local.set $i (i32.add (local.get $row) (local.get $leftStart)))
+                (local.set $v (v128.load (local.get $i)))
+                (local.set $c (v128.and (i32x4.shr_u (local.get $v) (i32.const 8)) (local.get $byte)))
+                (local.set $l (i32x4.abs (i32x4.sub (i32x4.shl (local.get $c) (i32.const 2))
+                  (i32x4.add
+                    (i32x4.add (v128.and (local.get $v) (local.get $byte)) (v128.and (i32x4.shr_u (local.get $v) (i32.const 16)) (local.get $byte)))
+                    (i32x4.shr_u (i32x4.add
+                      (v128.and (v128.load (i32.sub (local.get $i) (local.get $stride))) (local.get $byte1))
+                      (v128.and (v128.load (i32.add (local.get $i) (local.get $stride))) (local.get $byte1))) (i32.const 8))))))
+                (local.set $c (v128.and (local.get $c) (local.get $leftMask)))
+                (local.set $l0 (i32x4.add (local.get $l0) (v128.and (local.get $l) (local.get $leftMask))))
+                (local.set $s0 (i32x4.add (local.get $s0) (local.get $c)))
+                (local.set $q0 (i32x4.add (local.get $q0) (i32x4.mul (local.get $c) (local.get $c))))
+                (local.set $i (i32.add (local.get $row) (local.get $rightStart)))
+                (local.set $v (v128.load (local.get $i)))
+                (local.set $c (v128.and (i32x4.shr_u (local.get $v) (i32.const 8)) (local.get $byte)))
+                (local.set $l (i32x4.abs (i32x4.sub (i32x4.shl (local.get $c) (i32.const 2))
+                  (i32x4.add
+                    (i32x4.add (v128.and (local.get $v) (local.get $byte)) (v128.and (i32x4.shr_u (local.get $v) (i32.const 16)) (local.get $byte)))
+                    (i32x4.shr_u (i32x4.add
+                      (v128.and (v128.load (i32.sub (local.get $i) (local.get $stride))) (local.get $byte1))
+                      (v128.and (v128.load (i32.add (local.get $i) (local.get $stride))) (local.get $byte1))) (i32.const 8))))))
+                (local.set $c (v128.and (local.get $c) (local.get $rightMask)))
+                (local.set $l1 (i32x4.add (local.get $l1) (v128.and (local.get $l) (local.get $rightMask))))
+                (local.set $s1 (i32x4.add (local.get $s1) (local.get $c)))
+                (local.set $q1 (i32x4.add (local.get $q1) (i32x4.mul (local.get $c) (local.get $c))))
+                (local.set $y (i32.add (local.get $y) (i32.const 2)))
+                (br $yLoop0)))
+            (local.set $y (i32.load offset=4 (local.get $rs)))
+            (local.set $yEnd (i32.load offset=8 (local.get $rs)))
+            (block $ysDone2
+              (loop $yLoop2
+                (br_if $ysDone2 (i32.ge_s (local.get $y) (local.get $yEnd)))
+                (local.set $row (i32.add (local.get $plane) (i32.mul (local.get $y) (local.get $stride))))
+                (local.set $i (i32.add (local.get $row) (local.get $leftStart)))
+                (local.set $v (v128.load (local.get $i)))
+                (local.set $c (v128.and (i32x4.shr_u (local.get $v) (i32.const 8)) (local.get $byte)))
+                (local.set $l (i32x4.abs (i32x4.sub (i32x4.shl (local.get $c) (i32.const 2))
+                  (i32x4.add
+                    (i32x4.add (v128.and (local.get $v) (local.get $byte)) (v128.and (i32x4.shr_u (local.get $v) (i32.const 16)) (local.get $byte)))
+                    (i32x4.shr_u (i32x4.add
+                      (v128.and (v128.load (i32.sub (local.get $i) (local.get $stride))) (local.get $byte1))
+                      (v128.and (v128.load (i32.add (local.get $i) (local.get $stride))) (local.get $byte1))) (i32.const 8))))))
+                (local.set $c (v128.and (local.get $c) (local.get $leftMask)))
+                (local.set $l2 (i32x4.add (local.get $l2) (v128.and (local.get $l) (local.get $leftMask))))
+                (local.set $s2 (i32x4.add (local.get $s2) (local.get $c)))
+                (local.set $q2 (i32x4.add (local.get $q2) (i32x4.mul (local.get $c) (local.get $c))))
+                (local.set $i (i32.add (local.get $row) (local.get $rightStart)))
+                (local.set $v (v128.load (local.get $i)))
+                (local.set $c (v128.and (i32x4.shr_u (local.get $v) (i32.const 8)) (local.get $byte)))
+                (local.set $l (i32x4.abs (i32x4.sub (i32x4.shl (local.get $c) (i32.const 2))
+                  (i32x4.add
+                    (i32x4.add (v128.and (local.get $v) (local.get $byte)) (v128.and (i32x4.shr_u (local.get $v) (i32.const 16)) (local.get $byte)))
+                    (i32x4.shr_u (i32x4.add
+                      (v128.and (v128.load (i32.sub (local.get $i) (local.get $stride))) (local.get $byte1))
+                      (v128.and (v128.load (i32.add (local.get $i) (local.get $stride))) (local.get $byte1))) (i32.const 8))))))
+                (local.set $c (v128.and (local.get $c) (local.get $rightMask)))
+                (local.set $l3 (i32x4.add (local.get $l3) (v128.and (local.get $l) (local.get $rightMask))))
+                (local.set $s3 (i32x4.add (local.get $s3) (local.get $c)))
+                (local.set $q3 (i32x4.add (local.get $q3) (i32x4.mul (local.get $c) (local.get $c))))
+                (local.set $y (i32.add (local.get $y) (i32.const 2)))
+                (br $yLoop2)))
+            ;; Each accumulator's four lanes summed, four quadrants at a time: [lap], [sum], [sum of squares].
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $l0) (local.get $l1))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $l0) (local.get $l1))))
+            (local.set $t1 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $l2) (local.get $l3))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $l2) (local.get $l3))))
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1))
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1))))
+            (v128.store offset=0 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $t0)))
+            (v128.store offset=16 (local.get $out)
+              (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t0) (local.get $t0))))
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s0) (local.get $s1))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s0) (local.get $s1))))
+            (local.set $t1 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $s2) (local.get $s3))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $s2) (local.get $s3))))
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1))
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1))))
+            (v128.store offset=32 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $t0)))
+            (v128.store offset=48 (local.get $out)
+              (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t0) (local.get $t0))))
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $q0) (local.get $q1))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $q0) (local.get $q1))))
+            (local.set $t1 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $q2) (local.get $q3))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $q2) (local.get $q3))))
+            (local.set $t0 (i32x4.add
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $t0) (local.get $t1))
+              (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $t0) (local.get $t1))))
+            (v128.store offset=64 (local.get $out) (f64x2.convert_low_i32x4_s (local.get $t0)))
+            (v128.store offset=80 (local.get $out)
+              (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t0) (local.get $t0))))
+            (local.set $out (i32.add (local.get $out) (i32.const 96)))
+            (local.set $cs (i32.add (local.get $cs) (i32.const 48)))
             (br $colLoop)))
+        (local.set $rs (i32.add (local.get $rs) (i32.const 12)))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
         (br $rowLoop)))
   )
