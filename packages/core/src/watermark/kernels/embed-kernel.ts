@@ -26,7 +26,7 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 interface EmbedExports {
   memory: WasmMemory;
   addRows8(plane: number, rowTable: number, height: number, width: number): void;
-  expandMask(values: number, columnTable: number, cols: number, rows: number, width: number, scale: number, out: number): void;
+  expandMask(values: number, segments: number, segmentCount: number, weights: number, cols: number, rows: number, width: number, scale: number, out: number): void;
   maskSums8(plane: number, stride: number, cols: number, rows: number, columnTable: number, rowSpans: number, out: number): void;
 }
 
@@ -55,10 +55,12 @@ export class EmbedKernel {
   private readonly height: number;
   private readonly maskCols: number;
   private readonly maskRowCount: number;
+  /** Number of pixel segments in the `segments` table (see expandMask in embed.wat). */
+  private readonly segmentCount: number;
   /** [mask rows, mask cols] f32: the frame's block mask, copied in from BlockMask.values. */
   private readonly maskValues: Float32Array;
   /** Byte offsets of the kernel's arrays; see the constructor. */
-  private readonly offsets: Readonly<Record<'pattern' | 'maskRows' | 'columnTable' | 'rowTable' | 'maskColumns' | 'rowSpans' | 'sums' | 'values', number>>;
+  private readonly offsets: Readonly<Record<'pattern' | 'maskRows' | 'segments' | 'columnWeights' | 'rowTable' | 'maskColumns' | 'rowSpans' | 'sums' | 'values', number>>;
 
   /**
    * A kernel for the frames of `mask` (its size and sampling geometry), the tile rows `pattern` ([period, width]
@@ -87,7 +89,8 @@ export class EmbedKernel {
     this.offsets = {
       pattern: place(period * width * 2), // i16 [period][width], Q6
       maskRows: place(rows * width * 2), // i16 [mask rows][width], Q10: the mask expanded to pixels, per frame
-      columnTable: place(width * 12), // [width][left i32, right i32, weight f32]: block column bytes in a mask row
+      segments: place(cols * 16), // i32 [segments][first x, end x, a, b]: pixels between the same block columns
+      columnWeights: place(width * 4), // f32 [width], MaskLayout.columnWeight
       rowTable: place(height * 16), // i32 [height][pattern row, upper mask row, lower mask row, weight]
       maskColumns: place(cols * 48), // the mask's sampling geometry: see maskSums8 in embed.wat
       rowSpans: place(mask.rowSpans.byteLength), // i32 [mask rows][y0, ym, y1], BlockMask.rowSpans
@@ -102,14 +105,20 @@ export class EmbedKernel {
     const o = this.offsets;
     this.plane = new Uint8Array(buffer, 0, width * height);
     new Int16Array(buffer, o.pattern, period * width).set(pattern);
-    const columnWords = new Int32Array(buffer, o.columnTable, width * 3);
-    const columnWeights = new Float32Array(buffer, o.columnTable, width * 3);
+    // Runs of pixels with the same left block column (columnBlock never decreases), at most one per block column.
+    const segments = new Int32Array(buffer, o.segments, cols * 4);
+    let segmentCount = 0;
     for (let x = 0; x < width; x++) {
       const bx = layout.columnBlock[x];
-      columnWords[x * 3] = bx * 4;
-      columnWords[x * 3 + 1] = (bx < cols - 1 ? bx + 1 : bx) * 4;
-      columnWeights[x * 3 + 2] = layout.columnWeight[x];
+      if (x === 0 || bx !== layout.columnBlock[x - 1]) {
+        segments.set([x, x + 1, bx * 4, (bx < cols - 1 ? bx + 1 : bx) * 4], segmentCount * 4);
+        segmentCount++;
+      } else {
+        segments[(segmentCount - 1) * 4 + 1] = x + 1;
+      }
     }
+    this.segmentCount = segmentCount;
+    new Float32Array(buffer, o.columnWeights, width).set(layout.columnWeight);
     const rowTable = new Int32Array(buffer, o.rowTable, height * 4);
     for (let y = 0; y < height; y++) {
       const upper = layout.rowBlock[y];
@@ -151,7 +160,7 @@ export class EmbedKernel {
   addMark(values: Float32Array, scale: number): void {
     const o = this.offsets;
     this.maskValues.set(values);
-    this.exports.expandMask(o.values, o.columnTable, this.maskCols, this.maskRowCount, this.width, scale, o.maskRows);
+    this.exports.expandMask(o.values, o.segments, this.segmentCount, o.columnWeights, this.maskCols, this.maskRowCount, this.width, scale, o.maskRows);
     this.exports.addRows8(0, o.rowTable, this.height, this.width);
   }
 }

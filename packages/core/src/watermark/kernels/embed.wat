@@ -70,43 +70,68 @@
         (br $rows)))
   )
 
-  ;; expandMask(values, columnTable, cols, rows, width, scale, out): the block mask (f32 [rows][cols] at `values`)
-  ;; expanded to pixels along each block row, times `scale`, into out: i16 [rows][width], as
-  ;;   out[x] = trunc((a + (b - a) * w) * scale + 0.5)
-  ;; with a, b the values of the block column left of pixel x and the next one (byte offsets within a row, and w
-  ;; as f32, from columnTable: [width][left, right, w]). The same f64 operations in the same order as the
-  ;; TypeScript in embedder.ts (expandBlockRow), so bit-exact with it (values stay far inside i16).
-  (func (export "expandMask") (param $values i32) (param $columnTable i32) (param $cols i32) (param $rows i32)
-    (param $width i32) (param $scale f64) (param $out i32)
-    (local $by i32) (local $c i32) (local $end i32) (local $a f64)
+;; expandMask(values, segments, segmentCount, weights, cols, rows, width, scale, out): the block mask (f32 [rows][cols] at
+  ;; `values`) expanded to pixels along each block row, times `scale`, into out: i16 [rows][width], as
+  ;;   out[x] = trunc((a + (b - a) * w[x]) * scale + 0.5)
+  ;; with a, b the values of the block column left of pixel x and the next one and w[x] (f32 at `weights`) the
+  ;; pixel's weight towards b. The pixels that share a block column form a segment: i32 [segmentCount][first x,
+  ;; end x, byte offset of a, of b within a mask row]; two pixels per f64x2 step, the odd one alone. The same f64
+  ;; operations in the same order as the TypeScript in embedder.ts (expandBlockRow), so bit-exact with it (the
+  ;; values stay far inside i16, where truncating saturation and the i16 narrowing change nothing).
+  (func (export "expandMask") (param $values i32) (param $segments i32) (param $segmentCount i32) (param $weights i32)
+    (param $cols i32) (param $rows i32) (param $width i32) (param $scale f64) (param $out i32)
+    (local $by i32) (local $seg i32) (local $segEnd i32) (local $x i32) (local $end i32) (local $pairEnd i32)
+    (local $a f64) (local $d f64) (local $a2 v128) (local $d2 v128) (local $scale2 v128) (local $half2 v128) (local $t v128)
+    (local.set $scale2 (f64x2.splat (local.get $scale)))
+    (local.set $half2 (f64x2.splat (f64.const 0.5)))
+    (local.set $segEnd (i32.add (local.get $segments) (i32.shl (local.get $segmentCount) (i32.const 4))))
     (local.set $by (i32.const 0))
     (block $rowsDone
       (loop $rowLoop
         (br_if $rowsDone (i32.ge_u (local.get $by) (local.get $rows)))
-        (local.set $c (local.get $columnTable))
-        (local.set $end (i32.add (local.get $columnTable) (i32.mul (local.get $width) (i32.const 12))))
-        (block $xsDone
-          (loop $xLoop
-            (br_if $xsDone (i32.ge_u (local.get $c) (local.get $end)))
-            (local.set $a (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.load offset=0 (local.get $c))))))
-            (i32.store16 (local.get $out)
-              (i32.trunc_sat_f64_s (f64.add
-                (f64.mul
-                  (f64.add (local.get $a)
+        (local.set $seg (local.get $segments))
+        (block $segsDone
+          (loop $segLoop
+            (br_if $segsDone (i32.ge_u (local.get $seg) (local.get $segEnd)))
+            (local.set $x (i32.load offset=0 (local.get $seg)))
+            (local.set $end (i32.load offset=4 (local.get $seg)))
+            (local.set $a (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.load offset=8 (local.get $seg))))))
+            (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.load offset=12 (local.get $seg))))) (local.get $a)))
+            (local.set $a2 (f64x2.splat (local.get $a)))
+            (local.set $d2 (f64x2.splat (local.get $d)))
+            (local.set $pairEnd (i32.sub (local.get $end) (i32.const 1)))
+            (block $pairsDone
+              (loop $pairLoop
+                (br_if $pairsDone (i32.ge_s (local.get $x) (local.get $pairEnd)))
+                (local.set $t (i32x4.trunc_sat_f64x2_s_zero (f64x2.add
+                  (f64x2.mul
+                    (f64x2.add (local.get $a2)
+                      (f64x2.mul (local.get $d2)
+                        (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $weights) (i32.shl (local.get $x) (i32.const 2)))))))
+                    (local.get $scale2))
+                  (local.get $half2))))
+                (v128.store32_lane 0 (i32.add (local.get $out) (i32.shl (local.get $x) (i32.const 1)))
+                  (i16x8.narrow_i32x4_s (local.get $t) (local.get $t)))
+                (local.set $x (i32.add (local.get $x) (i32.const 2)))
+                (br $pairLoop)))
+            (if (i32.lt_s (local.get $x) (local.get $end))
+              (then
+                (i32.store16 (i32.add (local.get $out) (i32.shl (local.get $x) (i32.const 1)))
+                  (i32.trunc_sat_f64_s (f64.add
                     (f64.mul
-                      (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.load offset=4 (local.get $c))))) (local.get $a))
-                      (f64.promote_f32 (f32.load offset=8 (local.get $c)))))
-                  (local.get $scale))
-                (f64.const 0.5))))
-            (local.set $out (i32.add (local.get $out) (i32.const 2)))
-            (local.set $c (i32.add (local.get $c) (i32.const 12)))
-            (br $xLoop)))
+                      (f64.add (local.get $a)
+                        (f64.mul (local.get $d) (f64.promote_f32 (f32.load (i32.add (local.get $weights) (i32.shl (local.get $x) (i32.const 2)))))))
+                      (local.get $scale))
+                    (f64.const 0.5))))))
+            (local.set $seg (i32.add (local.get $seg) (i32.const 16)))
+            (br $segLoop)))
         (local.set $values (i32.add (local.get $values) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $out (i32.add (local.get $out) (i32.shl (local.get $width) (i32.const 1))))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
         (br $rowLoop)))
   )
 
-  ;; maskSums8(plane, stride, cols, rows, columnTable, rowSpans, out): the pixel stage of the perceptual mask
+    ;; maskSums8(plane, stride, cols, rows, columnTable, rowSpans, out): the pixel stage of the perceptual mask
   ;; (mask.ts, BlockMask.quadrantSums and sumQuadrants), for the 8-bit frame at byte offset `plane`, row pitch
   ;; `stride`. Quadrant q of a block spans x in [x0, xm) or [xm, x1) (bit 0) and y in [y0, ym) or [ym, y1) (bit 1),
   ;; and samples every other row and every fourth column: sum |4c - left - right - up - down|, sum c, sum c^2.
