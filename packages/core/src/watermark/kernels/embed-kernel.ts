@@ -1,9 +1,9 @@
 /**
- * The WebAssembly SIMD embedding kernel: eight 8-bit pixels per instruction step, bit-exact with the TypeScript
- * row loop in embedder.ts (which remains the fallback where WebAssembly SIMD is unavailable, and the path for
- * deeper planes). One instance per embedder, owning a memory that holds a frame, the pattern rows, the mask
- * expanded to pixels, and the perceptual mask's sums: the frame is copied in once and both per-frame passes over
- * its pixels (the mask's sums, then adding the mark) run here.
+ * The WebAssembly SIMD embedding kernel, bit-exact with the TypeScript in embedder.ts and mask.ts (which remains
+ * the fallback where WebAssembly SIMD is unavailable, and the path for deeper planes). One instance per embedder,
+ * owning a memory that holds a frame, the pattern rows, the mask's tables and the mask expanded to pixels: the frame
+ * is copied in once and both per-frame passes over its pixels (the mask's quadrant sums, then adding the mark) run
+ * here. Only the mask's per-block arithmetic (BlockMask.fromSums) stays in TypeScript, shared by both paths.
  */
 import type { BlockMask } from '../mask.js';
 import type { MaskLayout } from '../mask-layout.js';
