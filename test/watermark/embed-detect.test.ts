@@ -117,7 +117,7 @@ describe('embedder', () => {
     for (const [width, height, stride] of sizes) {
       const plane = mixedPlane(width, height, stride, width);
       const mask = new BlockMask(width, height);
-      const kernel = EmbedKernel.create(new Int16Array(128 * width), 128, mask, new MaskLayout(mask));
+      const kernel = EmbedKernel.create(8, new Int16Array(128 * width), 128, mask, new MaskLayout(mask));
       expect(kernel).not.toBeNull();
       for (let y = 0; y < height; y++) kernel!.plane.set(plane.data.subarray(y * stride, y * stride + width), y * width);
       kernel!.sumMask();
@@ -143,6 +143,30 @@ describe('embedder', () => {
         expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
         expect(Buffer.compare(Buffer.from(a.data), Buffer.from(original))).not.toBe(0);
       }
+    }
+  });
+
+  test('the kernel and the portable loop give bit-identical 10-, 12- and 16-bit planes, clipping included', () => {
+    for (const [[width, height, stride], bitDepth, strength] of [[sizes[0], 10, undefined], [sizes[1], 12, 14], [sizes[3], 16, 3]] as const) {
+      const simd = new WatermarkEmbedder({ key, id: 99n, width, height, bitDepth, strength });
+      const portable = new WatermarkEmbedder({ key, id: 99n, width, height, bitDepth, strength, simd: false });
+      expect(simd.usesSimd).toBe(true);
+      expect(portable.usesSimd).toBe(false);
+      // The 8-bit mixed plane scaled up, its clipped bands at 0 and at the top code value, plus low-bit noise.
+      const random = prng(bitDepth);
+      const eight = mixedPlane(width, height, stride, bitDepth);
+      const deep = (): LumaPlane => ({ ...eight, bitDepth, data: Uint16Array.from(eight.data, (v) => Math.min((1 << bitDepth) - 1, v * (1 << (bitDepth - 8)) + (v === 255 ? 255 : 0))) });
+      const a = deep();
+      (a.data as Uint16Array).forEach((v, i, data) => (data[i] = v === 0 || v === (1 << bitDepth) - 1 ? v : v + Math.floor(random() * 4)));
+      const b: LumaPlane = { ...a, data: Uint16Array.from(a.data) };
+      const original = Uint16Array.from(a.data);
+      simd.embed(a);
+      portable.embed(b);
+      const differs = a.data.findIndex((v, i) => v !== b.data[i]);
+      expect(differs === -1 ? 'identical' : `${bitDepth}-bit: sample ${differs} is ${a.data[differs]}, not ${b.data[differs]}`).toBe('identical');
+      expect(a.data.some((v, i) => v !== original[i])).toBe(true);
+      // The padding between rows is left alone.
+      if (stride > width) expect(a.data[width + 1]).toBe(original[width + 1]);
     }
   });
 

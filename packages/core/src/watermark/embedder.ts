@@ -4,8 +4,8 @@
  * Everything that does not depend on the frame (the keyed tile for this ID, rendered at this resolution's tile
  * period and laid out as full-width rows; the mask's sampling geometry; which block rows and weights each frame row
  * blends) is computed once in the constructor. Per frame there is one pass to measure the perceptual mask, one
- * expansion of the block mask to pixels per block row, and one pass to add `pattern * mask * gain`. 8-bit planes do
- * both pixel passes in the WebAssembly kernel, which holds a copy of the frame.
+ * expansion of the block mask to pixels per block row, and one pass to add `pattern * mask * gain`. Where the runtime
+ * has WebAssembly SIMD these run in a kernel that holds a copy of the frame (deeper planes: all but the mask's sums).
  */
 import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
@@ -56,8 +56,8 @@ export interface EmbedderOptions {
   /** RMS amplitude in 8-bit code values at mask 1; default {@link DEFAULT_STRENGTH}. Scaled for deeper planes. */
   strength?: number;
   /**
-   * Use the WebAssembly SIMD kernel for 8-bit planes where the runtime has it (default true). `false` forces the
-   * portable TypeScript loop; both give bit-identical output.
+   * Use the WebAssembly SIMD kernel where the runtime has it (default true). `false` forces the portable
+   * TypeScript loops; both give bit-identical output, at every bit depth.
    */
   simd?: boolean;
 }
@@ -107,7 +107,7 @@ export class WatermarkEmbedder {
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
     this.mask = new BlockMask(width, height);
     this.layout = new MaskLayout(this.mask);
-    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(this.rowsFixed, this.period, this.mask, this.layout) : null;
+    this.kernel = (options.simd ?? true) ? EmbedKernel.create(bitDepth, bitDepth === 8 ? this.rowsFixed : this.rows, this.period, this.mask, this.layout) : null;
     this.maskRows = this.kernel ? null : new Int16Array(this.mask.rows * width);
   }
 
@@ -121,10 +121,10 @@ export class WatermarkEmbedder {
       );
     }
     const { data, stride } = plane;
-    const kernel = data instanceof Uint8Array ? this.kernel : null;
+    const { kernel } = this;
     let power: number;
-    if (kernel) {
-      copyRows(data as Uint8Array, stride, kernel.plane, width, width, height);
+    if (kernel && bitDepth === 8) {
+      copyRows(data, stride, kernel.plane, width, width, height);
       kernel.sumMask();
       power = mask.fromSums(bitDepth, kernel.quadrantSums);
     } else {
@@ -140,8 +140,9 @@ export class WatermarkEmbedder {
     // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
     const gain = amplitude;
     if (kernel) {
-      kernel.addMark(mask.values, gain * (1 << MASK_SHIFT));
-      copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
+      if (bitDepth !== 8) copyRows(data, stride, kernel.plane, width, width, height);
+      kernel.addMark(mask.values, gain * (1 << MASK_SHIFT), (1 << (bitDepth - 8)) / (1 << MASK_SHIFT), (1 << bitDepth) - 1);
+      copyRows(kernel.plane, width, data, stride, width, height);
       return;
     }
     const { rows: blockRows } = mask;
@@ -167,10 +168,10 @@ export class WatermarkEmbedder {
    * (TypeScript path; the kernel keeps its own in its memory).
    */
   private readonly maskRows: Int16Array | null;
-  /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
+  /** WebAssembly SIMD kernel, or null (fallback: the TypeScript mask and row loops). */
   private readonly kernel: EmbedKernel | null;
 
-  /** Whether 8-bit planes go through the WebAssembly SIMD kernel. */
+  /** Whether planes go through the WebAssembly SIMD kernel. */
   get usesSimd(): boolean {
     return this.kernel !== null;
   }
@@ -201,8 +202,8 @@ export class WatermarkEmbedder {
   }
 }
 
-/** Copies `height` rows of `width` samples between planes of different strides. */
-function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, width: number, height: number): void {
+/** Copies `height` rows of `width` samples between planes of different strides (and the same sample type). */
+function copyRows(src: Uint8Array | Uint16Array, srcStride: number, dst: Uint8Array | Uint16Array, dstStride: number, width: number, height: number): void {
   if (srcStride === width && dstStride === width) {
     dst.set(src.subarray(0, width * height));
     return;

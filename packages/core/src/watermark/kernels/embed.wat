@@ -71,6 +71,78 @@
         (br $rows)))
   )
 
+  ;; addRowsDeep(plane, rowTable, height, width, depthScale, maxValue): the row loop for 9- to 16-bit planes
+  ;; (u16 at `plane`, width pitch; pattern rows f32), in f64 as the TypeScript addRowDeep in embedder.ts, with the
+  ;; same operations in the same order, so bit-exact with it:
+  ;;   w = weight / 256;  m = (upper + (lower - upper) * w) * depthScale   (depthScale: 2^(bitDepth - 8) / 2^10)
+  ;;   plane = trunc(clamp(plane + pattern * m + 0.5, 0, maxValue))
+  ;; rowTable as for addRows8 (pattern rows 4 bytes per pixel). Two pixels per f64x2 step, the odd one alone.
+  (func (export "addRowsDeep") (param $plane i32) (param $rowTable i32) (param $height i32) (param $width i32)
+    (param $depthScale f64) (param $maxValue f64)
+    (local $end i32) (local $rowEnd i32) (local $pairEnd i32) (local $pattern i32) (local $upper i32) (local $lower i32)
+    (local $w f64) (local $u f64) (local $v f64)
+    (local $w2 v128) (local $scale2 v128) (local $max2 v128) (local $zero2 v128) (local $half2 v128) (local $u2 v128) (local $v2 v128)
+    (local.set $scale2 (f64x2.splat (local.get $depthScale)))
+    (local.set $max2 (f64x2.splat (local.get $maxValue)))
+    (local.set $zero2 (f64x2.splat (f64.const 0)))
+    (local.set $half2 (f64x2.splat (f64.const 0.5)))
+    (local.set $end (i32.add (local.get $rowTable) (i32.shl (local.get $height) (i32.const 4))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $rowTable) (local.get $end)))
+        (local.set $pattern (i32.load offset=0 (local.get $rowTable)))
+        (local.set $upper (i32.load offset=4 (local.get $rowTable)))
+        (local.set $lower (i32.load offset=8 (local.get $rowTable)))
+        (local.set $w (f64.div (f64.convert_i32_s (i32.load offset=12 (local.get $rowTable))) (f64.const 256)))
+        (local.set $w2 (f64x2.splat (local.get $w)))
+        (local.set $rowEnd (i32.add (local.get $plane) (i32.shl (local.get $width) (i32.const 1))))
+        (local.set $pairEnd (i32.add (local.get $plane) (i32.shl (i32.and (local.get $width) (i32.const -2)) (i32.const 1))))
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.ge_u (local.get $plane) (local.get $pairEnd)))
+            ;; clamp as (v < 0 ? 0 : v > max ? max : v): pmax(0, v) = (0 < v ? v : 0), pmin(max, v) = (v < max ? v : max)
+            (local.set $u2 (f64x2.convert_low_i32x4_s (i32x4.extend_low_i16x8_s (v128.load32_zero (local.get $upper)))))
+            (local.set $v2 (f64x2.pmin (local.get $max2) (f64x2.pmax (local.get $zero2)
+              (f64x2.add
+                (f64x2.add
+                  (f64x2.convert_low_i32x4_u (i32x4.extend_low_i16x8_u (v128.load32_zero (local.get $plane))))
+                  (f64x2.mul
+                    (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $pattern)))
+                    (f64x2.mul
+                      (f64x2.add (local.get $u2)
+                        (f64x2.mul
+                          (f64x2.sub (f64x2.convert_low_i32x4_s (i32x4.extend_low_i16x8_s (v128.load32_zero (local.get $lower)))) (local.get $u2))
+                          (local.get $w2)))
+                      (local.get $scale2))))
+                (local.get $half2)))))
+            (local.set $v2 (i32x4.trunc_sat_f64x2_u_zero (local.get $v2)))
+            (v128.store32_lane 0 (local.get $plane) (i16x8.narrow_i32x4_u (local.get $v2) (local.get $v2)))
+            (local.set $plane (i32.add (local.get $plane) (i32.const 4)))
+            (local.set $pattern (i32.add (local.get $pattern) (i32.const 8)))
+            (local.set $upper (i32.add (local.get $upper) (i32.const 4)))
+            (local.set $lower (i32.add (local.get $lower) (i32.const 4)))
+            (br $pairs)))
+        (if (i32.lt_u (local.get $plane) (local.get $rowEnd))
+          (then
+            (local.set $u (f64.convert_i32_s (i32.load16_s (local.get $upper))))
+            (local.set $v (f64.add
+              (f64.add
+                (f64.convert_i32_u (i32.load16_u (local.get $plane)))
+                (f64.mul
+                  (f64.promote_f32 (f32.load (local.get $pattern)))
+                  (f64.mul
+                    (f64.add (local.get $u)
+                      (f64.mul (f64.sub (f64.convert_i32_s (i32.load16_s (local.get $lower))) (local.get $u)) (local.get $w)))
+                    (local.get $depthScale))))
+              (f64.const 0.5)))
+            (local.set $v (select (f64.const 0) (select (local.get $maxValue) (local.get $v) (f64.gt (local.get $v) (local.get $maxValue)))
+              (f64.lt (local.get $v) (f64.const 0))))
+            (i32.store16 (local.get $plane) (i32.trunc_sat_f64_u (local.get $v)))
+            (local.set $plane (local.get $rowEnd))))
+        (local.set $rowTable (i32.add (local.get $rowTable) (i32.const 16)))
+        (br $rows)))
+  )
+
   ;; expandMask(values, segments, segmentCount, weights, cols, rows, width, scale, out): the block mask (f32
   ;; [rows][cols] at `values`) expanded to pixels along each block row, times `scale`, into out: i16 [rows][width], as
   ;;   out[x] = trunc((a + (b - a) * w[x]) * scale + 0.5)
