@@ -6,8 +6,11 @@ import {
   WatermarkEmbedder,
   type LumaPlane,
 } from '../../packages/core/src/watermark/index.js';
+import { EmbedKernel } from '../../packages/core/src/watermark/kernels/embed-kernel.js';
+import { BlockMask } from '../../packages/core/src/watermark/mask.js';
+import { MaskLayout } from '../../packages/core/src/watermark/mask-layout.js';
 import { encodeId } from '../../packages/core/src/watermark/payload.js';
-import { addNoise, downscale, frameOf, makeScene, psnr } from './synthetic.js';
+import { addNoise, downscale, frameOf, makeScene, prng, psnr } from './synthetic.js';
 
 const W = 960;
 const H = 540;
@@ -79,6 +82,91 @@ describe('embedder', () => {
       expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
       // The padding between rows is left alone.
       if (stride > W) expect(a.data[W + 3]).toBe(77);
+    }
+  });
+
+  /**
+   * A `width` x `height` 8-bit plane with `stride` (padding 77): bands of noise texture, flat grey, near black,
+   * a gradient, and clipped black and white, so every mask branch and the saturation are exercised.
+   */
+  function mixedPlane(width: number, height: number, stride: number, seed: number): LumaPlane {
+    const random = prng(seed);
+    const data = new Uint8Array(stride * height).fill(77);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const band = Math.floor((x * 6) / width);
+        const value = [
+          128 + (random() - 0.5) * 90,
+          118 + (random() - 0.5) * 1.5,
+          12 + (random() - 0.5) * 10,
+          30 + (200 * y) / height,
+          random() < 0.5 ? 0 : 3,
+          random() < 0.5 ? 255 : 250,
+        ][band];
+        data[y * stride + x] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+    return { data, width, height, stride, bitDepth: 8 };
+  }
+
+  // Mask block sizes 8 (1000x562), 11 (1280x720) and 16 (1441x1080, an odd width), with padded strides; at 37x23
+  // some quadrants are too small to hold a sample.
+  const sizes: Array<[number, number, number]> = [[1000, 562, 1024], [1280, 720, 1280], [1441, 1080, 1447], [37, 23, 41]];
+
+  test('the kernel computes the perceptual mask sums exactly as the TypeScript loop, for any block size', () => {
+    for (const [width, height, stride] of sizes) {
+      const plane = mixedPlane(width, height, stride, width);
+      const mask = new BlockMask(width, height);
+      const kernel = EmbedKernel.create(8, new Int16Array(128 * width), 128, mask, new MaskLayout(mask));
+      expect(kernel).not.toBeNull();
+      for (let y = 0; y < height; y++) kernel!.plane.set(plane.data.subarray(y * stride, y * stride + width), y * width);
+      kernel!.sumMask();
+      mask.compute(plane.data, stride, 8);
+      // The first difference, if any (a full array diff would take vitest minutes to print).
+      const differs = kernel!.quadrantSums.findIndex((v, i) => v !== mask.quadrantSums[i]);
+      expect(differs === -1 ? 'identical' : `${width}x${height}: sum ${differs} is ${kernel!.quadrantSums[differs]}, not ${mask.quadrantSums[differs]}`).toBe('identical');
+      expect(mask.quadrantSums.some((v) => v > 0)).toBe(true);
+    }
+  });
+
+  test('the WebAssembly SIMD kernel and the portable loop give bit-identical frames at other sizes and strengths', () => {
+    for (const [[width, height, stride], strength] of sizes.map((size, i) => [size, [undefined, 0.5, 14, 6][i]] as const)) {
+      const simd = new WatermarkEmbedder({ key, id: 123456n, width, height, bitDepth: 8, strength });
+      const portable = new WatermarkEmbedder({ key, id: 123456n, width, height, bitDepth: 8, strength, simd: false });
+      expect(simd.usesSimd).toBe(true);
+      for (const seed of [1, 2]) {
+        const a = mixedPlane(width, height, stride, seed);
+        const b = mixedPlane(width, height, stride, seed);
+        const original = Uint8Array.from(a.data);
+        simd.embed(a);
+        portable.embed(b);
+        expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
+        expect(Buffer.compare(Buffer.from(a.data), Buffer.from(original))).not.toBe(0);
+      }
+    }
+  });
+
+  test('the kernel and the portable loop give bit-identical 10-, 12- and 16-bit planes, clipping included', () => {
+    for (const [[width, height, stride], bitDepth, strength] of [[sizes[0], 10, undefined], [sizes[1], 12, 14], [sizes[3], 16, 3]] as const) {
+      const simd = new WatermarkEmbedder({ key, id: 99n, width, height, bitDepth, strength });
+      const portable = new WatermarkEmbedder({ key, id: 99n, width, height, bitDepth, strength, simd: false });
+      expect(simd.usesSimd).toBe(true);
+      expect(portable.usesSimd).toBe(false);
+      // The 8-bit mixed plane scaled up, its clipped bands at 0 and at the top code value, plus low-bit noise.
+      const random = prng(bitDepth);
+      const eight = mixedPlane(width, height, stride, bitDepth);
+      const deep = (): LumaPlane => ({ ...eight, bitDepth, data: Uint16Array.from(eight.data, (v) => Math.min((1 << bitDepth) - 1, v * (1 << (bitDepth - 8)) + (v === 255 ? 255 : 0))) });
+      const a = deep();
+      (a.data as Uint16Array).forEach((v, i, data) => (data[i] = v === 0 || v === (1 << bitDepth) - 1 ? v : v + Math.floor(random() * 4)));
+      const b: LumaPlane = { ...a, data: Uint16Array.from(a.data) };
+      const original = Uint16Array.from(a.data);
+      simd.embed(a);
+      portable.embed(b);
+      const differs = a.data.findIndex((v, i) => v !== b.data[i]);
+      expect(differs === -1 ? 'identical' : `${bitDepth}-bit: sample ${differs} is ${a.data[differs]}, not ${b.data[differs]}`).toBe('identical');
+      expect(a.data.some((v, i) => v !== original[i])).toBe(true);
+      // The padding between rows is left alone.
+      if (stride > width) expect(a.data[width + 1]).toBe(original[width + 1]);
     }
   });
 

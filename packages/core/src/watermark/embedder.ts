@@ -2,13 +2,16 @@
  * Adds the mark that carries one recipient's ID to luma planes, in place.
  *
  * Everything that does not depend on the frame (the keyed tile for this ID, rendered at this resolution's tile
- * period and laid out as full-width rows) is computed once in the constructor; per frame there is one pass to
- * measure the perceptual mask and one pass to add `pattern * mask * gain`.
+ * period and laid out as full-width rows; the mask's sampling geometry; which block rows and weights each frame row
+ * blends) is computed once in the constructor. Per frame there is one pass to measure the perceptual mask, one
+ * expansion of the block mask to pixels per block row, and one pass to add `pattern * mask * gain`. Where the runtime
+ * has WebAssembly SIMD these run in a kernel that holds a copy of the frame (deeper planes: all but the mask's sums).
  */
 import { UsageError } from '../errors.js';
 import type { WatermarkKey } from './key.js';
 import { EmbedKernel } from './kernels/embed-kernel.js';
 import { BlockMask } from './mask.js';
+import { MaskLayout } from './mask-layout.js';
 import { encodeId, MAX_ID } from './payload.js';
 import { keySpectra, markSpectrum, renderTile, tilePeriodFor } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
@@ -53,8 +56,8 @@ export interface EmbedderOptions {
   /** RMS amplitude in 8-bit code values at mask 1; default {@link DEFAULT_STRENGTH}. Scaled for deeper planes. */
   strength?: number;
   /**
-   * Use the WebAssembly SIMD kernel for 8-bit planes where the runtime has it (default true). `false` forces the
-   * portable TypeScript loop; both give bit-identical output.
+   * Use the WebAssembly SIMD kernel where the runtime has it (default true). `false` forces the portable
+   * TypeScript loops; both give bit-identical output, at every bit depth.
    */
   simd?: boolean;
 }
@@ -102,24 +105,10 @@ export class WatermarkEmbedder {
     }
     this.rowsFixed = new Int16Array(p * width);
     for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
-    this.kernel = (options.simd ?? true) && bitDepth === 8 ? EmbedKernel.create(width, height, this.period, this.rowsFixed) : null;
     this.mask = new BlockMask(width, height);
-    this.maskUpper = this.kernel ? this.kernel.upper : new Int16Array(width);
-    this.maskLower = this.kernel ? this.kernel.lower : new Int16Array(width);
-    this.columnBlock = new Int32Array(width);
-    this.columnWeight = new Float32Array(width);
-    const { block, cols } = this.mask;
-    for (let x = 0; x < width; x++) {
-      let fx = (x + 0.5 - block / 2) / block;
-      if (fx < 0) fx = 0;
-      let bx = Math.floor(fx);
-      if (bx >= cols - 1) {
-        bx = cols - 1;
-        fx = bx;
-      }
-      this.columnBlock[x] = bx;
-      this.columnWeight[x] = fx - bx;
-    }
+    this.layout = new MaskLayout(this.mask);
+    this.kernel = (options.simd ?? true) ? EmbedKernel.create(bitDepth, bitDepth === 8 ? this.rowsFixed : this.rows, this.period, this.mask, this.layout) : null;
+    this.maskRows = this.kernel ? null : new Int16Array(this.mask.rows * width);
   }
 
   /** Marks one luma plane in place. The plane must have the embedder's size and bit depth. */
@@ -132,7 +121,15 @@ export class WatermarkEmbedder {
       );
     }
     const { data, stride } = plane;
-    const power = mask.compute(data, stride, bitDepth);
+    const { kernel } = this;
+    let power: number;
+    if (kernel && bitDepth === 8) {
+      copyRows(data, stride, kernel.plane, width, width, height);
+      kernel.sumMask();
+      power = mask.fromSums(bitDepth, kernel.quadrantSums);
+    } else {
+      power = mask.compute(data, stride, bitDepth);
+    }
     // Cap the frame's mark RMS (strength * sqrt(mean mask^2)) so that busy frames keep their PSNR.
     const cap = FRAME_RMS_PER_STRENGTH * FRAME_RMS_PER_STRENGTH;
     let amplitude = power > cap ? this.strength * Math.sqrt(cap / power) : this.strength;
@@ -142,52 +139,42 @@ export class WatermarkEmbedder {
     if (ssimLimit < amplitude) amplitude = ssimLimit;
     // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
     const gain = amplitude;
-    const { block, rows: blockRows } = mask;
-    const half = block / 2;
-    const kernel = data instanceof Uint8Array ? this.kernel : null;
-    if (kernel) copyRows(data as Uint8Array, stride, kernel.plane, width, width, height);
-    let upper = -1;
+    if (kernel) {
+      if (bitDepth !== 8) copyRows(data, stride, kernel.plane, width, width, height);
+      kernel.addMark(mask.values, gain * (1 << MASK_SHIFT), (1 << (bitDepth - 8)) / (1 << MASK_SHIFT), (1 << bitDepth) - 1);
+      copyRows(kernel.plane, width, data, stride, width, height);
+      return;
+    }
+    const { rows: blockRows } = mask;
+    const maskRows = this.maskRows as Int16Array;
+    const { rowBlock, rowWeight } = this.layout;
+    // Each block row once: frame row y blends block rows rowBlock[y] and the one below (the last one with itself).
+    for (let by = 0; by < blockRows; by++) this.expandBlockRow(by, gain, maskRows, by * width);
     for (let y = 0; y < height; y++) {
-      // Vertical position between block-row centres; the two neighbouring block rows are expanded to pixels once.
-      let fy = (y + 0.5 - half) / block;
-      if (fy < 0) fy = 0;
-      let by0 = Math.floor(fy);
-      if (by0 >= blockRows - 1) {
-        by0 = blockRows - 1;
-        fy = by0;
-      }
-      if (by0 !== upper) {
-        this.expandBlockRow(by0, gain, this.maskUpper);
-        this.expandBlockRow(by0 < blockRows - 1 ? by0 + 1 : by0, gain, this.maskLower);
-        upper = by0;
-      }
-      // Vertical interpolation weight towards the lower block row, in 1/256.
-      const weight = Math.round((fy - by0) * 256);
-      const pat = (y % period) * width;
-      if (kernel) {
-        kernel.addRow(y, y % period, weight);
-      } else if (data instanceof Uint8Array) {
-        addRow8(this.clampedView(data), y * stride, this.rowsFixed, pat, width, this.maskUpper, this.maskLower, weight);
+      const upper = rowBlock[y];
+      const lower = upper < blockRows - 1 ? upper + 1 : upper;
+      const weight = rowWeight[y];
+      if (data instanceof Uint8Array) {
+        addRow8(this.clampedView(data), y * stride, this.rowsFixed, (y % period) * width, width, maskRows, upper * width, lower * width, weight);
       } else {
-        addRowDeep(data, y * stride, this.rows, pat, width, this.maskUpper, this.maskLower, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
+        addRowDeep(data, y * stride, this.rows, (y % period) * width, width, maskRows, upper * width, lower * width, weight, 1 << (bitDepth - 8), (1 << bitDepth) - 1);
       }
     }
-    if (kernel) copyRows(kernel.plane, width, data as Uint8Array, stride, width, height);
   }
 
-  /** [width] i16, Q10: the mask expanded to pixels at the block-row centres above and below the current row. */
-  private readonly maskUpper: Int16Array;
-  private readonly maskLower: Int16Array;
-  /** WebAssembly SIMD kernel for 8-bit planes, or null (fallback: the TypeScript row loop). */
+  private readonly layout: MaskLayout;
+  /**
+   * [mask rows, width] i16, Q10: the block mask times the frame's gain, expanded to pixels along each block row
+   * (TypeScript path; the kernel keeps its own in its memory).
+   */
+  private readonly maskRows: Int16Array | null;
+  /** WebAssembly SIMD kernel, or null (fallback: the TypeScript mask and row loops). */
   private readonly kernel: EmbedKernel | null;
 
-  /** Whether 8-bit planes go through the WebAssembly SIMD kernel. */
+  /** Whether planes go through the WebAssembly SIMD kernel. */
   get usesSimd(): boolean {
     return this.kernel !== null;
   }
-  /** [width] the block column left of each pixel's centre, and the pixel's weight towards the next one. */
-  private readonly columnBlock: Int32Array;
-  private readonly columnWeight: Float32Array;
   private clamped: Uint8ClampedArray | null = null;
 
   private clampedView(data: Uint8Array): Uint8ClampedArray {
@@ -197,23 +184,26 @@ export class WatermarkEmbedder {
     return this.clamped;
   }
 
-  /** Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point. */
-  private expandBlockRow(by: number, gain: number, out: Int16Array): void {
+  /**
+   * Expands one row of the block mask to pixels (linear between block centres), times `gain`, in Q10 fixed point.
+   * The kernel's expandMask (kernels/embed.wat) does the same f64 operations in the same order.
+   */
+  private expandBlockRow(by: number, gain: number, out: Int16Array, at: number): void {
     const { cols, values } = this.mask;
-    const { columnBlock, columnWeight } = this;
+    const { columnBlock, columnWeight } = this.layout;
     const base = by * cols;
     const scale = gain * (1 << MASK_SHIFT);
     for (let x = 0; x < this.width; x++) {
       const bx = columnBlock[x];
       const a = values[base + bx];
       const b = values[base + (bx < cols - 1 ? bx + 1 : bx)];
-      out[x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
+      out[at + x] = (a + (b - a) * columnWeight[x]) * scale + 0.5;
     }
   }
 }
 
-/** Copies `height` rows of `width` samples between planes of different strides. */
-function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, width: number, height: number): void {
+/** Copies `height` rows of `width` samples between planes of different strides (and the same sample type). */
+function copyRows(src: Uint8Array | Uint16Array, srcStride: number, dst: Uint8Array | Uint16Array, dstStride: number, width: number, height: number): void {
   if (srcStride === width && dstStride === width) {
     dst.set(src.subarray(0, width * height));
     return;
@@ -226,20 +216,21 @@ function copyRows(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride
  * integer only (pattern Q6 x mask Q10 = Q16). The portable twin of the SIMD kernel (kernels/embed.wat), bit-exact
  * with it; kept monomorphic so V8 compiles it to tight integer code.
  */
-function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number): void {
+function addRow8(plane: Uint8ClampedArray, at: number, pattern: Int16Array, patternAt: number, count: number, mask: Int16Array, upperAt: number, lowerAt: number, weight: number): void {
   for (let k = 0; k < count; k++) {
-    const u = upper[k];
-    const m = u + (((lower[k] - u) * weight + 128) >> 8);
+    const u = mask[upperAt + k];
+    const m = u + (((mask[lowerAt + k] - u) * weight + 128) >> 8);
     plane[at + k] = plane[at + k] + ((pattern[patternAt + k] * m + 32768) >> 16);
   }
 }
 
 /** 9- to 16-bit row, in floating point (the fixed-point product could overflow at 16 bits). */
-function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, upper: Int16Array, lower: Int16Array, weight: number, depthScale: number, maxValue: number): void {
+function addRowDeep(data: Uint16Array, at: number, pattern: Float32Array, patternAt: number, count: number, mask: Int16Array, upperAt: number, lowerAt: number, weight: number, depthScale: number, maxValue: number): void {
   const w = weight / 256;
   const scale = depthScale / (1 << MASK_SHIFT);
   for (let k = 0; k < count; k++) {
-    const m = (upper[k] + (lower[k] - upper[k]) * w) * scale;
+    const u = mask[upperAt + k];
+    const m = (u + (mask[lowerAt + k] - u) * w) * scale;
     let v = data[at + k] + pattern[patternAt + k] * m + 0.5;
     v = v < 0 ? 0 : v > maxValue ? maxValue : v;
     data[at + k] = v;

@@ -20,7 +20,13 @@ export function maskBlockSize(height: number): number {
   return Math.min(32, Math.max(8, Math.round(height / 67.5)));
 }
 
-/** Reusable block-mask computation for one frame geometry. */
+/**
+ * Reusable block-mask computation for one frame geometry.
+ *
+ * Split in two stages so that the pixel stage can run where the frame is: `sumQuadrants` (TypeScript, any bit
+ * depth) or the WebAssembly kernel (8-bit, kernels/embed.wat) fill `quadrantSums` with integer sums, which both
+ * compute exactly; `fromSums` turns them into the mask with the same floating-point steps whichever filled them.
+ */
 export class BlockMask {
   readonly block: number;
   readonly cols: number;
@@ -31,6 +37,21 @@ export class BlockMask {
   /** [rows, cols] f32: luma variance (8-bit units) of each block's quietest quadrant. */
   readonly variance: Float32Array;
   /**
+   * [cols, 3] i32: each block column's sampled span: first column x0, quadrant split xm, end x1 (exclusive). The
+   * outermost pixels are left out, so that the Laplacian's neighbours are always inside the frame.
+   */
+  readonly columnSpans: Int32Array;
+  /** [rows, 3] i32: the same for block rows (y0, ym, y1). */
+  readonly rowSpans: Int32Array;
+  /**
+   * [rows, cols, 3, 4] f64: per block, the sum of |Laplacian|, the sum of values and the sum of squares over the
+   * samples (every other row from the span's start, every fourth column) of each quadrant (bit 0: right half, bit 1:
+   * lower half).
+   */
+  readonly quadrantSums: Float64Array;
+  /** [rows, cols, 4] the number of samples in each quadrant (geometry only). */
+  private readonly quadrantCounts: Int32Array;
+  /**
    * After `compute`: mean over blocks of mask^2 / (2 variance + C2), the SSIM loss per unit of squared gain (SSIM's
    * structure term loses about noise^2 / (2 sigma^2 + C2) where noise is added).
    */
@@ -40,9 +61,36 @@ export class BlockMask {
     this.block = maskBlockSize(height);
     this.cols = Math.ceil(width / this.block);
     this.rows = Math.ceil(height / this.block);
-    this.values = new Float32Array(this.cols * this.rows);
-    this.scratch = new Float32Array(this.cols * this.rows);
-    this.variance = new Float32Array(this.cols * this.rows);
+    const { block, cols, rows } = this;
+    this.values = new Float32Array(cols * rows);
+    this.scratch = new Float32Array(cols * rows);
+    this.variance = new Float32Array(cols * rows);
+    this.columnSpans = new Int32Array(cols * 3);
+    for (let bx = 0; bx < cols; bx++) {
+      const x0 = Math.max(1, bx * block);
+      const x1 = Math.min(width - 1, (bx + 1) * block);
+      this.columnSpans.set([x0, (x0 + x1) >> 1, x1], bx * 3);
+    }
+    this.rowSpans = new Int32Array(rows * 3);
+    for (let by = 0; by < rows; by++) {
+      const y0 = Math.max(1, by * block);
+      const y1 = Math.min(height - 1, (by + 1) * block);
+      this.rowSpans.set([y0, (y0 + y1) >> 1, y1], by * 3);
+    }
+    this.quadrantSums = new Float64Array(rows * cols * 12);
+    this.quadrantCounts = new Int32Array(rows * cols * 4);
+    const samples = (from: number, to: number, step: number) => (to > from ? Math.ceil((to - from) / step) : 0);
+    for (let by = 0; by < rows; by++) {
+      const [y0, ym, y1] = this.rowSpans.subarray(by * 3, by * 3 + 3);
+      for (let bx = 0; bx < cols; bx++) {
+        const [x0, xm, x1] = this.columnSpans.subarray(bx * 3, bx * 3 + 3);
+        for (let q = 0; q < 4; q++) {
+          const across = q & 1 ? samples(xm, x1, 4) : samples(x0, xm, 4);
+          const down = q & 2 ? samples(ym, y1, 2) : samples(y0, ym, 2);
+          this.quadrantCounts[(by * cols + bx) * 4 + q] = across * down;
+        }
+      }
+    }
   }
 
   /**
@@ -50,45 +98,33 @@ export class BlockMask {
    * scaled), which the embedder uses to keep the frame within its PSNR budget.
    */
   compute(data: Uint8Array | Uint16Array, stride: number, bitDepth: number): number {
-    const { width, height, block, cols, rows, values, scratch, variance } = this;
+    sumQuadrants(data, stride, this.columnSpans, this.rowSpans, this.quadrantSums);
+    return this.fromSums(bitDepth);
+  }
+
+  /**
+   * The second stage of `compute`, from quadrant sums laid out as `quadrantSums` (by default that array, as filled
+   * by `compute`); same return value.
+   */
+  fromSums(bitDepth: number, sums: Float64Array = this.quadrantSums): number {
+    const { cols, rows, values, scratch, variance, quadrantCounts: counts } = this;
     const toEight = 1 / (1 << (bitDepth - 8));
     const blackFloor = 16 * (1 << (bitDepth - 8));
     const blackSpan = 48 * (1 << (bitDepth - 8));
     for (let by = 0; by < rows; by++) {
-      const y0 = Math.max(1, by * block);
-      const y1 = Math.min(height - 1, (by + 1) * block);
       for (let bx = 0; bx < cols; bx++) {
-        const x0 = Math.max(1, bx * block);
-        const x1 = Math.min(width - 1, (bx + 1) * block);
+        const b = by * cols + bx;
         // Activity per quadrant; the block takes the quietest quadrant, so a lone edge (a title, a horizon) does
         // not license noise on the flat area beside it.
-        const xm = (x0 + x1) >> 1;
-        const ym = (y0 + y1) >> 1;
         let best = Infinity;
         let bestVariance = 0;
         let sum = 0;
         let count = 0;
         for (let q = 0; q < 4; q++) {
-          const qx0 = q & 1 ? xm : x0;
-          const qx1 = q & 1 ? x1 : xm;
-          const qy0 = q & 2 ? ym : y0;
-          const qy1 = q & 2 ? y1 : ym;
-          let lap = 0;
-          let n = 0;
-          let qs = 0;
-          let qs2 = 0;
-          // Every other row, every fourth column: 1/8 of the pixels is plenty for a quadrant's activity.
-          for (let y = qy0; y < qy1; y += 2) {
-            const end = y * stride + qx1;
-            for (let i = y * stride + qx0; i < end; i += 4) {
-              const c = data[i];
-              const l = 4 * c - data[i - 1] - data[i + 1] - data[i - stride] - data[i + stride];
-              lap += l < 0 ? -l : l;
-              qs += c;
-              qs2 += c * c;
-              n++;
-            }
-          }
+          const n = counts[b * 4 + q];
+          const lap = sums[b * 12 + q];
+          const qs = sums[b * 12 + 4 + q];
+          const qs2 = sums[b * 12 + 8 + q];
           if (n > 0 && lap / n < best) {
             best = lap / n;
             const mean = qs / n;
@@ -106,8 +142,8 @@ export class BlockMask {
           const dark = (sum / count - blackFloor) / blackSpan;
           if (dark < 1) m *= dark < 0 ? 0.4 : 0.4 + 0.6 * dark;
         }
-        scratch[by * cols + bx] = m;
-        variance[by * cols + bx] = bestVariance;
+        scratch[b] = m;
+        variance[b] = bestVariance;
       }
     }
     // Separable [1 2 1] / 4 smoothing, edges clamped.
@@ -136,5 +172,42 @@ export class BlockMask {
     values.set(scratch);
     this.ssimLossPerGain2 = ssim / (cols * rows);
     return power / (cols * rows);
+  }
+}
+
+/**
+ * The pixel stage of the mask, portable: fills `sums` ([rows, cols, 3, 4], see `BlockMask.quadrantSums`). Each
+ * quadrant reads every other row and every fourth column: 1/8 of the pixels is plenty for its activity. The sums
+ * are integers well below 2^53, so they are exact, and equal to the WebAssembly kernel's.
+ */
+export function sumQuadrants(data: Uint8Array | Uint16Array, stride: number, columnSpans: Int32Array, rowSpans: Int32Array, sums: Float64Array): void {
+  const cols = columnSpans.length / 3;
+  const rows = rowSpans.length / 3;
+  for (let by = 0; by < rows; by++) {
+    for (let bx = 0; bx < cols; bx++) {
+      for (let q = 0; q < 4; q++) {
+        const qx0 = columnSpans[bx * 3 + (q & 1)];
+        const qx1 = columnSpans[bx * 3 + (q & 1) + 1];
+        const qy0 = rowSpans[by * 3 + (q >> 1)];
+        const qy1 = rowSpans[by * 3 + (q >> 1) + 1];
+        let lap = 0;
+        let qs = 0;
+        let qs2 = 0;
+        for (let y = qy0; y < qy1; y += 2) {
+          const end = y * stride + qx1;
+          for (let i = y * stride + qx0; i < end; i += 4) {
+            const c = data[i];
+            const l = 4 * c - data[i - 1] - data[i + 1] - data[i - stride] - data[i + stride];
+            lap += l < 0 ? -l : l;
+            qs += c;
+            qs2 += c * c;
+          }
+        }
+        const at = (by * cols + bx) * 12 + q;
+        sums[at] = lap;
+        sums[at + 4] = qs;
+        sums[at + 8] = qs2;
+      }
+    }
   }
 }
