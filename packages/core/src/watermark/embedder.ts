@@ -69,9 +69,9 @@ export class WatermarkEmbedder {
   readonly strength: number;
   /** Tile period in pixels. */
   readonly period: number;
-  /** [period, width] f32: the tile repeated along each row, so a frame row reads one contiguous slice. */
+  /** [period, width] f32: the tile repeated along each row, so a frame row reads one contiguous slice (portable path). */
   private readonly rows: Float32Array;
-  /** [period, width] i16: the same in fixed point (value * 2^PATTERN_SHIFT), for the 8-bit integer path. */
+  /** [period, width] i16: the same in fixed point (value * 2^PATTERN_SHIFT), for the portable 8-bit path. */
   private readonly rowsFixed: Int16Array;
   private readonly mask: BlockMask;
 
@@ -97,17 +97,23 @@ export class WatermarkEmbedder {
     this.period = tilePeriodFor(height);
     const tile = renderTile(markSpectrum(keySpectra(key), encodeId(key, id)), this.period);
     const p = this.period;
-    this.rows = new Float32Array(p * width);
+    const rows = new Float32Array(p * width);
     for (let ty = 0; ty < p; ty++) {
       const src = ty * p;
       const dst = ty * width;
-      for (let x = 0; x < width; x++) this.rows[dst + x] = tile[src + (x % p)];
+      for (let x = 0; x < width; x++) rows[dst + x] = tile[src + (x % p)];
     }
-    this.rowsFixed = new Int16Array(p * width);
-    for (let i = 0; i < this.rows.length; i++) this.rowsFixed[i] = Math.round(this.rows[i] * (1 << PATTERN_SHIFT));
+    let rowsFixed = new Int16Array(0);
+    if (bitDepth === 8) {
+      rowsFixed = new Int16Array(p * width);
+      for (let i = 0; i < rows.length; i++) rowsFixed[i] = Math.round(rows[i] * (1 << PATTERN_SHIFT));
+    }
     this.mask = new BlockMask(width, height);
     this.layout = new MaskLayout(this.mask);
-    this.kernel = (options.simd ?? true) ? EmbedKernel.create(bitDepth, bitDepth === 8 ? this.rowsFixed : this.rows, this.period, this.mask, this.layout) : null;
+    this.kernel = (options.simd ?? true) ? EmbedKernel.create(bitDepth, bitDepth === 8 ? rowsFixed : rows, this.period, this.mask, this.layout) : null;
+    // The kernel holds its own copy of the pattern rows; the portable path keeps these (24 MB at 4K).
+    this.rows = this.kernel ? new Float32Array(0) : rows;
+    this.rowsFixed = this.kernel ? new Int16Array(0) : rowsFixed;
     this.maskRows = this.kernel ? null : new Int16Array(this.mask.rows * width);
   }
 
