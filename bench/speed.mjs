@@ -105,38 +105,45 @@ async function coreEmbed(ctx, sources, passes) {
   return rows;
 }
 
-/** Detector cost per analysed frame at the working size: addFrame alone, the looks, and amortised. */
+/**
+ * Detector cost per analysed frame at the working size: addFrame alone (whitening and accumulation), the looks
+ * (synchronisation search and payload reading, at 12 frames and then every 4x, or 2x once locked), and everything
+ * amortised over 96 and over 240 analysed frames (the 96 decoded frames fed again: the cost does not depend on
+ * which frames they are). The target applies to the amortised CPU time: that is what an analysed frame costs.
+ */
 async function coreDetect(ctx, file, leakSize) {
   const ws = workingSizeFor(leakSize.width, leakSize.height);
   const frames = await lumaFrames(file, 96, { width: ws.width, height: ws.height });
   const rows = [];
   for (const candidates of [undefined, ISSUED_IDS]) {
     const detector = new WatermarkDetector({ key: benchKey(), inputWidth: leakSize.width, inputHeight: leakSize.height, candidates });
-    const looksAt = new Set([12, 24, 48, 96]);
     const plain = [];
     const looks = [];
+    const cpuAt = {};
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    frames.forEach((f, i) => {
+    for (let i = 1; i <= 240; i++) {
+      const lookCount = detector.lookCount;
       const s = performance.now();
-      detector.addFrame(f.plane, f.pts);
-      (looksAt.has(i + 1) ? looks : plain).push(performance.now() - s);
-    });
-    detector.result();
-    const total = performance.now() - t0;
-    const c = process.cpuUsage(c0);
+      detector.addFrame(frames[(i - 1) % frames.length].plane, (i - 1) / 24);
+      (detector.lookCount > lookCount ? looks : plain).push(performance.now() - s);
+      if (i === 96 || i === 240) {
+        const c = process.cpuUsage(c0);
+        cpuAt[i] = { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+      }
+    }
+    const verdict = detector.result();
     const frameMs = median(plain);
     const lookMs = median(looks.map((l) => l - frameMs));
     rows.push({
       measure: `core detect per analysed frame, ${ws.width}x${ws.height} (${candidates ? '20 candidates' : 'blind'})`,
-      workingSize: `${ws.width}x${ws.height}`, frames: frames.length, looks: looks.length,
-      msPerFrame: round(frameMs, 2), msPerLook: round(lookMs, 1), amortisedMsPerFrame: round(total / frames.length, 2),
-      cpuMsPerFrameAmortised: round((c.user + c.system) / 1000 / frames.length, 2),
-      // With looks at 12, 24, 48, 96, ... frames, n frames cost n x addFrame + (log2(n/12) + 1) looks.
-      amortisedMsPerFrameAt240: round(frameMs + (lookMs * 5) / 240, 2),
+      workingSize: `${ws.width}x${ws.height}`, frames: 240, looks: looks.length, found: verdict.found,
+      msPerFrame: round(frameMs, 2), msPerLook: round(lookMs, 1),
+      amortisedMsPerFrame: round(cpuAt[96].wall / 96, 2), cpuMsPerFrameAmortised: round(cpuAt[96].cpu / 96, 2),
+      amortisedMsPerFrameAt240: round(cpuAt[240].wall / 240, 2), cpuMsPerFrameAmortisedAt240: round(cpuAt[240].cpu / 240, 2),
       target: '<= 5 ms', targetValue: 5,
     });
-    ctx.log(`speed: core detect ${candidates ? 'candidates' : 'blind'}: ${fmt(frameMs)} ms/frame + ${fmt(lookMs, 0)} ms/look, ${fmt(total / frames.length)} ms/frame amortised over 96`);
+    ctx.log(`speed: core detect ${candidates ? 'candidates' : 'blind'}: ${fmt(frameMs)} ms/frame + ${fmt(lookMs, 0)} ms/look (${looks.length} looks), ${fmt(cpuAt[240].cpu / 240)} ms CPU/frame amortised over 240`);
   }
   return rows;
 }
@@ -289,12 +296,12 @@ function render(rows, ctx) {
           `wall ${fmt(r.wallRatio)}, CPU ${fmt(r.cpuRatio)}`, r.target, verdict(r.wallRatio <= r.targetValue)];
       case 'core':
         if (r.msPerLook !== undefined) {
-          return [r.measure, '-', `addFrame ${fmt(r.msPerFrame)} ms; one look (sync search) ${fmt(r.msPerLook, 0)} ms`,
-            `${fmt(r.amortisedMsPerFrame)} ms/frame amortised over ${r.frames} frames (${fmt(r.cpuMsPerFrameAmortised)} CPU), ${fmt(r.amortisedMsPerFrameAt240)} over 240`,
-            r.target, verdict(r.msPerFrame <= r.targetValue) + (r.amortisedMsPerFrame > r.targetValue ? ' (per frame); amortised **missed**' : '')];
+          return [r.measure, '-', `addFrame ${fmt(r.msPerFrame)} ms; median look ${fmt(r.msPerLook, 0)} ms (${r.looks} looks in 240 frames)`,
+            `amortised: ${fmt(r.cpuMsPerFrameAmortised)} ms CPU/frame over 96 frames, ${fmt(r.cpuMsPerFrameAmortisedAt240)} over 240 (wall ${fmt(r.amortisedMsPerFrame)}, ${fmt(r.amortisedMsPerFrameAt240)})`,
+            r.target, `${verdict(r.cpuMsPerFrameAmortisedAt240 <= r.targetValue)} (over 240 frames; ${verdict(r.cpuMsPerFrameAmortised <= r.targetValue)} over 96)`];
         }
         return [r.measure, `setup ${fmt(r.setupMs, 0)} ms (once)`, `${fmt(r.msPerFrame)} ms/frame wall (median ${fmt(r.medianMsPerFrame)})`, `${fmt(r.cpuMsPerFrame)} ms CPU/frame`,
-          r.targetValue ? r.target : '-', r.targetValue ? verdict(r.msPerFrame <= r.targetValue) : '-'];
+          r.targetValue ? `${r.target} (CPU, one core)` : '-', r.targetValue ? verdict(r.cpuMsPerFrame <= r.targetValue) : '-'];
       case 'extract':
         if (r.realtime !== undefined) {
           return [r.measure, `ffmpeg decoding every frame to ${r.workingSize} gray: ${fmt(r.baselineWall)} s (${fmt(r.baselineRealtime, 1)}x real time)`,

@@ -238,6 +238,11 @@ export class WatermarkDetector {
     return this.frames;
   }
 
+  /** Number of looks (evaluations of the evidence: synchronisation search and payload reading) run so far. */
+  get lookCount(): number {
+    return this.looks;
+  }
+
   /** True once the verdict is certain: an ID accused with a margin below the threshold (the caller may stop). */
   get certain(): boolean {
     return this.verdict !== null && this.verdict.found && this.verdict.falseAlarmProbability < this.accusationThreshold * EARLY_STOP_MARGIN;
