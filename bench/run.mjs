@@ -17,7 +17,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PARTS = ['robustness', 'false-alarms', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
        [--attacks a,b] [--contents a,b] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
-  --quick       the quick matrix (default; 14 minutes measured on the shared 2-core machine, 21.5 CPU minutes)
+  --quick       the quick matrix (default; 7.3 minutes measured on a shared 2-core machine)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
   --jobs N      worker processes (default: one per core, at most 2)
