@@ -201,13 +201,16 @@ describe('whitening', () => {
       [96, 54, 96],
       [100, 61, 100],
       [138, 40, 141],
+      // The stride is the width rounded up to 4: whole rows are copied in, the source's padding must be zeroed.
+      [98, 40, 100],
     ]) {
       const simd = new Whitener(w, h, 3);
       const portable = new Whitener(w, h, 3, false);
       expect(simd.usesSimd).toBe(true);
       expect(portable.usesSimd).toBe(false);
       for (let frame = 0; frame < 2; frame++) {
-        const data = new Uint8Array(stride * h);
+        // Row padding holds garbage (as real frames may): it must not leak into the result.
+        const data = new Uint8Array(stride * h).fill(251);
         // Busy texture at the top, a near-flat area at the bottom (the deviation floor matters there).
         for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * stride + x] = y < h / 2 ? random() * 255 : 120 + random() * 2;
         const plane = { data, width: w, height: h, stride, bitDepth: 8 };

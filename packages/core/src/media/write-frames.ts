@@ -28,8 +28,12 @@ import type { MediaInfo } from './probe.js';
 
 /** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). */
 const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
-/** Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures). */
-const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'prores_aw', 'mpeg2video', 'dnxhd']);
+/**
+ * Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures, tagged).
+ * Not dnxhd: with these flags ffmpeg 4.x refuses DNxHR profiles and most DNxHD bit rates that encode without them;
+ * not prores_aw, which ignores them.
+ */
+const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video']);
 
 /** Progress of an encode, reported after each frame. */
 export interface Progress {
@@ -209,6 +213,8 @@ export function buildEncoderJob(args: {
   // and the encoder is asked for field (interlaced) coding where it has it.
   const fieldOrder = source && !plan.image ? source.video.fieldOrder : undefined;
   const interlaced = fieldOrder !== undefined && INTERLACED_ORDERS.has(fieldOrder);
+  // The first letter is the field coded first (ffmpeg's ProRes and MOV writers tag a top-field-first source 'tb',
+  // and reading that back as top first gives the same tag again).
   if (interlaced) filters.push(`setfield=${fieldOrder.startsWith('t') ? 'tff' : 'bff'}`);
   if (filters.length) a.push('-vf', filters.join(','));
   a.push(...plan.codecArgs);

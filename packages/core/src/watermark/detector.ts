@@ -695,7 +695,9 @@ function symbolOf(shift: Shift): number {
  * allow. So each decoded ID is judged on its own tiles only: those whose symbol no accused candidate and no other
  * decoded ID that is significant on its whole score also holds. A neighbour keeps its single odd tile and falls far
  * short, and so does the true ID, left with its own odd tile, in the look where that happens (a rare miss, never a
- * false accusation); two colluders' IDs share no tile (5 x 2^-14) and keep their whole scores.
+ * false accusation); two colluders' IDs share no tile (5 x 2^-14) and keep their whole scores. Not greedy (accept the
+ * best, then strip its tiles from the rest, as for candidates): a neighbour can outrank the leaked ID when its odd
+ * tile's noise peak beats the leaked ID's weakest tile, and greedy would then accuse the neighbour.
  */
 export function explainAwayDecoded(
   found: ReadonlyMap<bigint, DecodedEntry>,

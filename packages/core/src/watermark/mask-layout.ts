@@ -13,7 +13,7 @@ export class MaskLayout {
   readonly columnWeight: Float32Array;
   /** [height] the block row above each frame row's centre (clamped at the edges). */
   readonly rowBlock: Int32Array;
-  /** [height] the frame row's weight towards the block row below, in 1/256: 0..248, as block sizes are <= 32. */
+  /** [height] the frame row's weight towards the block row below, in 1/256: 0..252 (block sizes are <= 32), always below 256. */
   readonly rowWeight: Int32Array;
 
   constructor(mask: BlockMask) {

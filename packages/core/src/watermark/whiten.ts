@@ -32,8 +32,8 @@ export class Whitener {
   /** The WebAssembly SIMD kernel for 8-bit planes (null without SIMD, or when asked for the portable loop). */
   private readonly kernel: WhitenKernel | null;
   /** [height, width] f32 scratch: horizontal box means, then residuals. */
-  private readonly rowMean: Float32Array;
-  private readonly residual: Float32Array;
+  private rowMean = new Float32Array(0);
+  private residual = new Float32Array(0);
   private readonly colSum: Float64Array;
   private readonly blockEnergy: Float64Array;
   private readonly blockScale: Float32Array;
@@ -45,8 +45,6 @@ export class Whitener {
     const n = width * height;
     this.kernel = simd && EXTRA_WEIGHT_POWER === 0.5 ? WhitenKernel.create(width, height, radius) : null;
     this.accumulator = this.kernel ? this.kernel.accumulator : new Float32Array(n);
-    this.rowMean = new Float32Array(n);
-    this.residual = new Float32Array(n);
     this.colSum = new Float64Array(width);
     this.blockCols = Math.ceil(width / SIGMA_BLOCK);
     this.blockEnergy = new Float64Array(this.blockCols * Math.ceil(height / SIGMA_BLOCK));
@@ -64,6 +62,11 @@ export class Whitener {
     if (this.kernel && plane.bitDepth === 8) {
       this.kernel.whiten(plane.data as Uint8Array, plane.stride, WHITEN_SIGMA_FLOOR, WHITEN_CLIP);
       return;
+    }
+    // The portable path's [height, width] scratch, made on first use (8-bit planes with the kernel never need it).
+    if (this.rowMean.length !== this.width * this.height) {
+      this.rowMean = new Float32Array(this.width * this.height);
+      this.residual = new Float32Array(this.width * this.height);
     }
     const { accumulator } = this;
     const { width: w, height: h, radius: r, rowMean, residual, colSum, blockEnergy, blockScale, blockWeight, blockCols } = this;

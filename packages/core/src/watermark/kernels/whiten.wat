@@ -141,7 +141,7 @@
         (f32x4.add (v128.load (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))) (f32x4.mul (local.get $e) (local.get $k))))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $vec)))
-    ;; The last two columns when w is not a multiple of 4.
+    ;; The last one to three columns when w is not a multiple of 4.
     (block $tail (loop $one
       (br_if $tail (i32.ge_s (local.get $x) (local.get $w)))
       (local.set $b (i32.shl (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 2)))
