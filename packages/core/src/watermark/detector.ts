@@ -506,6 +506,7 @@ export class WatermarkDetector {
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
+    let significantDecoded = false;
     for (let s = 0; s < syncs.length; s++) {
       const sync = syncs[s];
       const { workingWidth: w, workingHeight: hh } = this;
@@ -541,9 +542,12 @@ export class WatermarkDetector {
           distinct.push(peaks.slice(0, 2));
           expanded.push(withNeighbours(z[t], rx, ry, peaks));
         }
-        // Every combination of the two distinct best peaks (two averaged copies), then the pruned list.
+        // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
+        // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
+        // and they repeat its peaks at a nearby scale).
         this.listDecode(distinct, -Infinity, decodedById);
-        this.listDecode(expanded, neededSum, decodedById);
+        if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, decodedById);
+        if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
       }
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
