@@ -470,8 +470,7 @@ export class WatermarkDetector {
    */
   private decode(shifts: readonly Shift[]): bigint | null {
     let code = 0n;
-    const mask = CELLS - 1;
-    for (const { dx, dy } of shifts) code = (code << BigInt(2 * AXIS_BITS)) | BigInt((dy & mask) * CELLS + (dx & mask));
+    for (const shift of shifts) code = (code << BigInt(2 * AXIS_BITS)) | BigInt(symbolOf(shift));
     const known = this.decoded.get(code);
     if (known !== undefined) return known;
     const id = decodeShifts(this.key, shifts);
@@ -685,8 +684,9 @@ export interface DecodedEntry {
   symbols: number[];
 }
 
+/** A shift's 14-bit symbol, dy * CELLS + dx (each wrapped into 0..CELLS - 1). */
 function symbolOf(shift: Shift): number {
-  return shift.dy * CELLS + shift.dx;
+  return (shift.dy & (CELLS - 1)) * CELLS + (shift.dx & (CELLS - 1));
 }
 
 /**

@@ -18,32 +18,29 @@ export class MaskLayout {
 
   constructor(mask: BlockMask) {
     const { width, height, block, cols, rows } = mask;
-    const half = block / 2;
     this.columnBlock = new Int32Array(width);
     this.columnWeight = new Float32Array(width);
     for (let x = 0; x < width; x++) {
-      let fx = (x + 0.5 - half) / block;
-      if (fx < 0) fx = 0;
-      let bx = Math.floor(fx);
-      if (bx >= cols - 1) {
-        bx = cols - 1;
-        fx = bx;
-      }
-      this.columnBlock[x] = bx;
-      this.columnWeight[x] = fx - bx;
+      const fx = blockCoordinate(x, block, cols);
+      this.columnBlock[x] = Math.floor(fx);
+      this.columnWeight[x] = fx - Math.floor(fx);
     }
     this.rowBlock = new Int32Array(height);
     this.rowWeight = new Int32Array(height);
     for (let y = 0; y < height; y++) {
-      let fy = (y + 0.5 - half) / block;
-      if (fy < 0) fy = 0;
-      let by = Math.floor(fy);
-      if (by >= rows - 1) {
-        by = rows - 1;
-        fy = by;
-      }
-      this.rowBlock[y] = by;
-      this.rowWeight[y] = Math.round((fy - by) * 256);
+      const fy = blockCoordinate(y, block, rows);
+      this.rowBlock[y] = Math.floor(fy);
+      this.rowWeight[y] = Math.round((fy - Math.floor(fy)) * 256);
     }
   }
+}
+
+/**
+ * Pixel `i`'s centre in block units measured from the first block's centre, clamped to [0, count - 1]: its integer
+ * part is the block before it, its fraction the weight towards the next.
+ */
+function blockCoordinate(i: number, block: number, count: number): number {
+  const f = (i + 0.5 - block / 2) / block;
+  if (f < 0) return 0;
+  return Math.floor(f) >= count - 1 ? count - 1 : f;
 }

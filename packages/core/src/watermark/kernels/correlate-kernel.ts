@@ -10,7 +10,7 @@
 import { CELLS, type KeySpectra } from '../pattern.js';
 import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
 import { correlateWasm } from './correlate-wasm.js';
-import { compiledModule, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
+import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
 interface CorrelateExports {
   memory: WasmMemory;
@@ -39,7 +39,6 @@ const KEYS = 589824;
 const FRAME = 1441792;
 const PAGES = FRAME / 65536;
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 export class CorrelateKernel {
   /** [CELLS^2] f32, natural layout: the last surface (or surface A of a pair) and surface B of a pair. */
@@ -73,8 +72,7 @@ export class CorrelateKernel {
   private constructor(module: WasmModule, spectra: KeySpectra) {
     this.exports = instantiate<CorrelateExports>(module);
     const { memory } = this.exports;
-    const pages = PAGES - memory.buffer.byteLength / 65536;
-    if (pages > 0) memory.grow(pages);
+    ensureMemory(memory, PAGES * 65536);
     const { buffer } = memory;
     const twiddles = new Float32Array(buffer, TWIDDLES, 256);
     for (let k = 0; k < CELLS / 2; k++) {
@@ -136,10 +134,7 @@ export class CorrelateKernel {
       this.rowsOffset = this.colBinOffset + align16(width * 4);
       this.planeOffset = this.rowsOffset + CELLS * align16(width * 4);
       const end = this.planeOffset + align16(width * height * 4);
-      const { memory } = this.exports;
-      const pages = Math.ceil(end / 65536) - memory.buffer.byteLength / 65536;
-      if (pages > 0) {
-        memory.grow(pages);
+      if (ensureMemory(this.exports.memory, end)) {
         this.makeViews();
         this.rampSub = { x: NaN, y: NaN };
       }

@@ -9,7 +9,7 @@
 import type { BlockMask } from '../mask.js';
 import type { MaskLayout } from '../mask-layout.js';
 import { embedWasm } from './embed-wasm.js';
-import { compiledModule, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
+import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
 interface EmbedExports {
   memory: WasmMemory;
@@ -19,7 +19,6 @@ interface EmbedExports {
   maskSums8(plane: number, stride: number, cols: number, rows: number, columnTable: number, rowSpans: number, out: number): void;
 }
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 export class EmbedKernel {
   /** [height, width]: the frame being marked, inside the kernel's memory; u8, or u16 for deeper planes. */
@@ -77,8 +76,7 @@ export class EmbedKernel {
       values: place(mask.values.byteLength), // f32, BlockMask.values
     };
     const { memory } = this.exports;
-    const pages = Math.ceil(at / 65536) - memory.buffer.byteLength / 65536;
-    if (pages > 0) memory.grow(pages);
+    ensureMemory(memory, at);
     // Views only after growing: growing detaches the old buffer.
     const { buffer } = memory;
     const o = this.offsets;

@@ -8,6 +8,22 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
+/** `n` rounded up to a multiple of 16 bytes (the kernels' arrays are 16-byte aligned for v128 loads). */
+export function align16(n: number): number {
+  return (n + 15) & ~15;
+}
+
+/**
+ * Grows `memory` to hold at least `bytes`; true when it grew (every view on the old buffer is then detached and
+ * must be made again).
+ */
+export function ensureMemory(memory: WasmMemory, bytes: number): boolean {
+  const pages = Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536;
+  if (pages <= 0) return false;
+  memory.grow(pages);
+  return true;
+}
+
 export interface WasmModule {
   readonly kind?: 'module';
 }

@@ -5,14 +5,13 @@
  * One instance per detector, owning a memory that holds the frame, the scratch rows and the accumulator.
  */
 import { whitenWasm } from './whiten-wasm.js';
-import { compiledModule, instantiate, type WasmMemory } from './wasm-runtime.js';
+import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory } from './wasm-runtime.js';
 
 interface WhitenExports {
   memory: WasmMemory;
   whiten(layout: number, width: number, height: number, radius: number, floor: number, clip: number): void;
 }
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 export class WhitenKernel {
   /** [height, width] f32: the accumulator the kernel adds each whitened frame into (lives in the kernel's memory). */
@@ -41,8 +40,7 @@ export class WhitenKernel {
       next = align16(next + size);
     }
     const { memory } = exports;
-    const pages = Math.ceil(next / 65536) - memory.buffer.byteLength / 65536;
-    if (pages > 0) memory.grow(pages);
+    ensureMemory(memory, next);
     const { buffer } = memory;
     new Int32Array(buffer, 0, 9).set(offsets.slice(1));
     this.plane = new Uint8Array(buffer, offsets[1], pw * height);
