@@ -6,7 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
-import { explainAwayDecoded, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { explainAwayDecoded, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { Whitener } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
@@ -190,6 +190,27 @@ describe('free decoding', () => {
     expect(verdicts[0].score).toBeCloseTo(30 / Math.sqrt(5), 3);
     expect(verdicts[1].score).toBeCloseTo(24 / 2, 3);
     expect(verdicts.every((v) => v.log10p < threshold)).toBe(true);
+  });
+});
+
+describe('list decoding', () => {
+  const sym = (dx: number, dy: number) => ((dy + CELLS) % CELLS) * CELLS + ((dx + CELLS) % CELLS);
+  const leaked = [sym(5, 9), sym(0, 0), sym(127, 64), sym(40, 127), sym(100, 3)];
+  const shifts = (moves: Array<[number, number]>) =>
+    leaked.map((s, t) => ({ dx: ((s % CELLS) + moves[t][0] + CELLS) % CELLS, dy: ((s >> 7) + moves[t][1] + CELLS) % CELLS }));
+
+  test("a combination of the leaked ID's peaks and their neighbour cells is a spill variant (not decoded)", () => {
+    // One cell off on both axes, across the tile's edges (cell 127 is beside cell 0).
+    expect(spillVariant(shifts([[1, 1], [-1, -1], [1, 0], [0, 1], [-1, 1]]), leaked)).toBe(true);
+    expect(spillVariant(shifts([[0, 0], [0, 0], [0, 0], [0, 0], [1, 0]]), leaked)).toBe(true);
+  });
+
+  test('the ID itself, and any combination with a tile of its own, are decoded', () => {
+    expect(spillVariant(shifts([[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]]), leaked)).toBe(false);
+    // Two cells off in one tile: a peak of its own there (a neighbour codeword, a second colluder).
+    expect(spillVariant(shifts([[1, 1], [0, 0], [0, 0], [0, 0], [2, 0]]), leaked)).toBe(false);
+    expect(spillVariant(shifts([[0, 0], [0, -2], [0, 0], [0, 0], [0, 0]]), leaked)).toBe(false);
+    expect(spillVariant(shifts([[0, 0], [0, 0], [0, 0], [0, 0], [64, 64]]), leaked)).toBe(false);
   });
 });
 

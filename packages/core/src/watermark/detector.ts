@@ -426,10 +426,23 @@ export class WatermarkDetector {
 
   /**
    * Tries combinations of per-tile options (each tile's sorted by decreasing z) in decreasing order of their sum
-   * (k-best enumeration with a heap over index vectors), while the sum can still reach `neededSum`, at most
-   * LIST_BUDGET decodes. Valid IDs (check bits verified) go into `found` with their best sum, tiles and symbols.
+   * (k-best enumeration with a heap over index vectors), while the sum can still reach `stopBelow`, at most
+   * LIST_BUDGET combinations. Valid IDs (check bits verified) go into `found` with their best sum, tiles and symbols.
+   *
+   * A combination whose every tile lies within one cell of the same tile of an ID already found with a significant
+   * sum (`significantSum`), other than that ID's own, is not decoded: it is made of that ID's peaks and their spill (a peak's neighbours), so any
+   * codeword it gave would hold no evidence of its own, and exact-symbol explaining away would not see the borrowed
+   * neighbour cells. On a strongly marked copy such combinations are nearly all of the budget (each decode costs
+   * seven or eight HMACs). Only decodes are skipped, never the enumeration, so other IDs (a second colluder's) are
+   * reached exactly as before; and the rule needs all five tiles, so the leaked ID is still decoded when a neighbour
+   * codeword sharing four of its tiles happened to come first.
    */
-  private listDecode(options: Array<Array<{ shift: Shift; z: number }>>, neededSum: number, found: Map<bigint, DecodedEntry>): void {
+  private listDecode(
+    options: Array<Array<{ shift: Shift; z: number }>>,
+    stopBelow: number,
+    significantSum: number,
+    found: Map<bigint, DecodedEntry>,
+  ): void {
     const tiles = options.length;
     if (options.some((o) => o.length === 0 || o.length > 63)) return;
     // A combination is an index per tile, packed 6 bits each (at most 63 options per tile).
@@ -442,16 +455,20 @@ export class WatermarkDetector {
     const seen = new Set<number>([0]);
     heap.push(0, sumOf(0));
     const shifts = new Array<Shift>(tiles);
+    const anchors: number[][] = [];
+    for (const entry of found.values()) if (entry.sum >= significantSum) anchors.push(entry.symbols);
     for (let budget = LIST_BUDGET; budget > 0 && heap.size > 0; budget--) {
       const { code, key: sum } = heap.pop();
-      if (sum < neededSum) break;
+      if (sum < stopBelow) break;
       for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
-      const id = this.decode(shifts);
+      const id = anchors.some((symbols) => spillVariant(shifts, symbols)) ? null : this.decode(shifts);
       const previous = id === null ? undefined : found.get(id);
       if (id !== null && !(previous && previous.sum >= sum)) {
         const values = new Float64Array(tiles);
         for (let t = 0; t < tiles; t++) values[t] = options[t][(code >>> (6 * t)) & 63].z;
-        found.set(id, { sum, tiles: values, symbols: shifts.map(symbolOf) });
+        const symbols = shifts.map(symbolOf);
+        found.set(id, { sum, tiles: values, symbols });
+        if (sum >= significantSum) anchors.push(symbols);
       }
       for (let t = 0; t < tiles; t++) {
         const index = (code >>> (6 * t)) & 63;
@@ -544,8 +561,8 @@ export class WatermarkDetector {
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
         // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
         // and they repeat its peaks at a nearby scale).
-        this.listDecode(distinct, -Infinity, decodedById);
-        if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, decodedById);
+        this.listDecode(distinct, -Infinity, neededSum, decodedById);
+        if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, neededSum, decodedById);
         if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
       }
       for (let c = 0; c < K; c++) {
@@ -687,6 +704,21 @@ export interface DecodedEntry {
 /** A shift's 14-bit symbol, dy * CELLS + dx (each wrapped into 0..CELLS - 1). */
 function symbolOf(shift: Shift): number {
   return (shift.dy & (CELLS - 1)) * CELLS + (shift.dx & (CELLS - 1));
+}
+
+/**
+ * Whether `shifts` is a variant of `symbols`: every tile's shift within one cell of the symbol (cyclically, on both
+ * axes) and at least one tile not on it (the ID itself is still decoded: it is remembered, and its best sum counts).
+ */
+export function spillVariant(shifts: readonly Shift[], symbols: readonly number[]): boolean {
+  let same = true;
+  for (let t = 0; t < shifts.length; t++) {
+    const dx = (shifts[t].dx - (symbols[t] & (CELLS - 1))) & (CELLS - 1);
+    const dy = (shifts[t].dy - (symbols[t] >> AXIS_BITS)) & (CELLS - 1);
+    if ((dx > 1 && dx < CELLS - 1) || (dy > 1 && dy < CELLS - 1)) return false;
+    if (dx !== 0 || dy !== 0) same = false;
+  }
+  return !same;
 }
 
 /**
