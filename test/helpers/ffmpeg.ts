@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { rotationArgs } from '../../packages/core/src/media/ffmpeg-args.js';
 import { resolveFfmpeg } from '../../packages/core/src/media/index.js';
 
 /** Runs a binary, resolving with stdout (binary-safe as latin1 string is avoided: returns Buffer). */
@@ -32,6 +33,12 @@ export async function ffmpeg(args: string[]): Promise<Buffer> {
 export async function ffprobe(args: string[]): Promise<Buffer> {
   const { ffprobe: bin } = await binaries();
   return run(bin, ['-v', 'error', ...args]);
+}
+
+/** A stream copy of `input` with a display rotation (the way the ffmpeg in use stores one). */
+export async function rotatedCopy(input: string, output: string, degrees: number): Promise<void> {
+  const rotation = rotationArgs(await resolveFfmpeg(), degrees);
+  await ffmpeg([...rotation.input, '-i', input, '-c', 'copy', ...rotation.output, '-y', output]);
 }
 
 /** A fresh temporary folder; remove it with `cleanup`. */

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
   cloneFrame,
@@ -14,7 +14,7 @@ import {
   transformVideo,
 } from '../../packages/core/src/media/index.js';
 import type { Frame } from '../../packages/core/src/media/index.js';
-import { ffmpeg, framePts, makeClip, tempDir } from '../helpers/ffmpeg.js';
+import { ffmpeg, framePts, makeClip, rotatedCopy, tempDir } from '../helpers/ffmpeg.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   ]);
   // ffmpeg 4.1 writes a rotation only when stream copying.
   const rotated = path.join(dir, 'rot.mp4');
-  await ffmpeg(['-i', norot, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
+  await rotatedCopy(norot, rotated, 90);
   Object.assign(c, { h264, p10, rotated });
   c.png8 = path.join(dir, 'still8.png');
   c.png16 = path.join(dir, 'still16.png');
@@ -48,6 +48,22 @@ afterAll(async () => {
 });
 
 describe('resolveFfmpeg', () => {
+  // The suite can run against another ffmpeg (FFMPEG_PATH / FFPROBE_PATH, e.g. a facility's own build); these tests
+  // are about the packaged binaries, so they set the variables aside and put them back.
+  const outside = { ffmpeg: process.env.FFMPEG_PATH, ffprobe: process.env.FFPROBE_PATH };
+  beforeEach(() => {
+    delete process.env.FFMPEG_PATH;
+    delete process.env.FFPROBE_PATH;
+    clearFfmpegCache();
+  });
+  afterEach(() => {
+    for (const [name, value] of [['FFMPEG_PATH', outside.ffmpeg], ['FFPROBE_PATH', outside.ffprobe]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    clearFfmpegCache();
+  });
+
   it('finds the registry-shipped binaries, their release and encoders, and warns about ffmpeg < 5.0', async () => {
     const setup = await resolveFfmpeg();
     expect(setup.ffmpeg.source).toBe('@ffmpeg-installer/ffmpeg');

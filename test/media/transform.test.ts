@@ -23,14 +23,16 @@ beforeAll(async () => {
     }),
     makeClip(dir, 'prores.mov', {
       duration: 0.6,
-      video: ['-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le'],
+      // Tagged on the frames too (-vf: a lavfi input's own graph does not carry them): ffmpeg >= 5 takes the encoder's
+      // colour description from the frames.
+      video: ['-vf', 'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv', '-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le'],
       audio: ['-c:a', 'pcm_s16le'],
       extra: ['-timecode', '01:02:03:04', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv', '-movflags', '+write_colr'],
     }),
     makeClip(dir, 'h264.mp4', {
       pattern: 'noise',
       rate: '24000/1001',
-      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'],
+      video: ['-vf', 'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'],
       audio: ['-c:a', 'aac'],
       extra: ['-metadata', 'title=reelmark test', '-metadata:s:a:0', 'language=fra'],
     }),
@@ -175,8 +177,8 @@ describe('transformVideo', () => {
   it('keeps the display rotation of the source', async () => {
     const rotated = path.join(dir, 'rotated.mp4');
     // ffmpeg 4.1 stores a rotation only when stream copying: make the rotated source that way.
-    const { ffmpeg } = await import('../helpers/ffmpeg.js');
-    await ffmpeg(['-i', clips.h264, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
+    const { rotatedCopy } = await import('../helpers/ffmpeg.js');
+    await rotatedCopy(clips.h264, rotated, 90);
     const src = await probe(rotated);
     expect(src.rotation).toBe(90);
     const out = path.join(dir, 'rotated.out.mp4');

@@ -23,6 +23,16 @@ export function inputTimeBaseArgs(setup: FfmpegSetup): string[] {
   return ['-enc_time_base', releaseAtLeast(setup, 7, 0) ? 'demux' : '-1'];
 }
 
+/**
+ * Where the display rotation goes in a stream-copy pass (counter-clockwise degrees): ffmpeg 6.1 and later take it as
+ * the input option `-display_rotation` (7.x ignores the old `rotate` tag); earlier releases as the `rotate` tag.
+ */
+export function rotationArgs(setup: FfmpegSetup, degrees: number): { input: string[]; output: string[] } {
+  return releaseAtLeast(setup, 6, 1)
+    ? { input: ['-display_rotation:v:0', String(degrees)], output: [] }
+    : { input: [], output: ['-metadata:s:v:0', `rotate=${degrees}`] };
+}
+
 /** Options every ffmpeg run starts with: no banner, no keyboard interaction, errors only on stderr. */
 export function commonArgs(): string[] {
   return ['-hide_banner', '-nostdin', '-loglevel', 'error'];

@@ -15,7 +15,7 @@ import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
 import { checkEncodeOptions, planEncode } from './encode-plan.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
-import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs } from './ffmpeg-args.js';
+import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { startProcess } from './ffmpeg-process.js';
@@ -24,7 +24,7 @@ import { FrameLayout, frameBytes } from './frame.js';
 import type { Frame } from './frame.js';
 import { NutMuxer, rawFourcc } from './nut.js';
 import { probe, rationalValue } from './probe.js';
-import type { MediaInfo } from './probe.js';
+import type { ColorInfo, MediaInfo } from './probe.js';
 
 /** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). */
 const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
@@ -216,6 +216,10 @@ export function buildEncoderJob(args: {
   // The first letter is the field coded first (ffmpeg's ProRes and MOV writers tag a top-field-first source 'tb',
   // and reading that back as top first gives the same tag again).
   if (interlaced) filters.push(`setfield=${fieldOrder.startsWith('t') ? 'tff' : 'bff'}`);
+  // ffmpeg >= 5 takes an encoder's colour description from the frames, not from the -color_* options below (which
+  // ffmpeg 4.x uses): ProRes out of 5.1 and 7.1 lost its primaries and transfer without this.
+  const tags = source && !plan.image ? colourParams(source.color) : '';
+  if (tags) filters.push(`setparams=${tags}`);
   if (filters.length) a.push('-vf', filters.join(','));
   a.push(...plan.codecArgs);
   if (interlaced) {
@@ -263,8 +267,9 @@ export function buildEncoderJob(args: {
   a.push('-y', fileUrl(pending.tempPath));
   let rotationRemux: string[] | undefined;
   if (copy && source.rotation !== 0 && /^\.(mov|mp4|m4v)$/.test(ext)) {
-    rotationRemux = [...commonArgs(), '-copyts', '-i', '{in}', '-map', '0:v:0', '-map', '0:a?', '-map', '0:s?', '-c', 'copy'];
-    rotationRemux.push('-map_metadata', '0', '-metadata:s:v:0', `rotate=${source.rotation}`);
+    const rotation = rotationArgs(setup, source.rotation);
+    rotationRemux = [...commonArgs(), '-copyts', ...rotation.input, '-i', '{in}', '-map', '0:v:0', '-map', '0:a?', '-map', '0:s?', '-c', 'copy'];
+    rotationRemux.push('-map_metadata', '0', ...rotation.output);
     if (source.timecode) rotationRemux.push('-metadata:s:v:0', `timecode=${source.timecode}`);
     if (timing.mode === 'exact') rotationRemux.push('-use_editlist', '0');
     rotationRemux.push('-y', '{out}');
@@ -491,3 +496,27 @@ function toAsyncIterator<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterato
   };
 }
 
+/** The names of ffmpeg's setparams filter that every ffmpeg since 4.1 accepts (ffprobe's newer spellings mapped). */
+const SETPARAMS_NAMES = {
+  color_primaries: new Set(['bt709', 'bt470m', 'bt470bg', 'smpte170m', 'smpte240m', 'film', 'bt2020', 'smpte428', 'smpte431', 'smpte432', 'jedec-p22']),
+  color_trc: new Set([
+    'bt709', 'bt470m', 'bt470bg', 'smpte170m', 'smpte240m', 'linear', 'log100', 'log316', 'iec61966-2-4', 'bt1361e',
+    'iec61966-2-1', 'bt2020-10', 'bt2020-12', 'smpte2084', 'smpte428', 'arib-std-b67',
+  ]),
+  colorspace: new Set(['gbr', 'bt709', 'fcc', 'bt470bg', 'smpte170m', 'smpte240m', 'ycgco', 'bt2020nc', 'bt2020c', 'smpte2085', 'chroma-derived-nc', 'chroma-derived-c', 'ictcp']),
+  range: new Set(['tv', 'pc']),
+};
+
+/** setparams options that tag frames with the source's colour description ('' when it states none ffmpeg 4.1 knows). */
+function colourParams(color: ColorInfo): string {
+  const wanted: Array<[keyof typeof SETPARAMS_NAMES, string | undefined]> = [
+    ['color_primaries', color.primaries === 'ebu3213' ? 'jedec-p22' : color.primaries],
+    ['color_trc', color.transfer],
+    ['colorspace', color.matrix === 'rgb' ? 'gbr' : color.matrix],
+    ['range', color.range],
+  ];
+  return wanted
+    .filter(([name, value]) => value !== undefined && SETPARAMS_NAMES[name].has(value))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(':');
+}
