@@ -6,7 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
-import { explainAwayDecoded, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { explainAwayDecoded, nearSymbol, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { Whitener } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
@@ -180,6 +180,20 @@ describe('free decoding', () => {
     expect(verdicts.find((v) => v.id === 2n)!.score).toBeCloseTo(4, 6);
   });
 
+  test("a codeword made of the leaked ID's peaks one cell off (their spill) is not accused", () => {
+    // Four tiles on cells beside the leaked ID's peaks (x + 1; y - 1; x - 1, y + 1; y + 1), one on its own.
+    const spillSymbols = [1001, 2000 - 128, 3000 + 127, 4000 + 128, 9000];
+    const leaked = entry([1000, 2000, 3000, 4000, 5000], [9, 9, 9, 9, 9]);
+    // Weak spill (not significant on its whole score): the leaked ID keeps its tiles, the spill codeword only its own.
+    let verdicts = explainAwayDecoded(new Map([[1n, leaked], [2n, entry(spillSymbols, [3, 3, 3, 3, 9])]]), [], threshold, trials);
+    expect(verdicts.map((v) => [v.id, v.log10p < threshold])).toEqual([[1n, true], [2n, false]]);
+    expect(verdicts[1].score).toBeCloseTo(9, 6);
+    // Strong spill (significant on its whole score too): each holds the other's tiles, neither is accused (a miss,
+    // never a false accusation; the list decoder leaves such variants undecoded when far below the leaked ID).
+    verdicts = explainAwayDecoded(new Map([[1n, leaked], [2n, entry(spillSymbols, [8, 8, 8, 8, 9])]]), [], threshold, trials);
+    expect(verdicts.every((v) => v.log10p >= threshold)).toBe(true);
+  });
+
   test('two colluders keep their whole scores; a tile held by an accused candidate is left out', () => {
     const found = new Map<bigint, DecodedEntry>([
       [10n, entry([10, 11, 12, 13, 14], [6, 6, 6, 6, 6])],
@@ -203,6 +217,13 @@ describe('list decoding', () => {
     // One cell off on both axes, across the tile's edges (cell 127 is beside cell 0).
     expect(spillVariant(shifts([[1, 1], [-1, -1], [1, 0], [0, 1], [-1, 1]]), leaked)).toBe(true);
     expect(spillVariant(shifts([[0, 0], [0, 0], [0, 0], [0, 0], [1, 0]]), leaked)).toBe(true);
+  });
+
+  test('neighbour cells are near across the tile edges, two cells are not', () => {
+    expect(nearSymbol(sym(0, 0), sym(127, 127))).toBe(true);
+    expect(nearSymbol(sym(5, 9), sym(6, 8))).toBe(true);
+    expect(nearSymbol(sym(5, 9), sym(7, 9))).toBe(false);
+    expect(nearSymbol(sym(5, 9), sym(5, 11))).toBe(false);
   });
 
   test('the ID itself, and any combination with a tile of its own, are decoded', () => {

@@ -56,6 +56,12 @@ const JOINT_BUDGET = 384;
 const LIST_DEPTH = 4;
 const FREE_DECODE_SYNCS = 3;
 const LIST_BUDGET = 3000;
+/**
+ * A spill variant of a significant decoded ID is left undecoded only when its sum is this far below the ID's (three
+ * standard deviations of a five-tile sum of noise): closer, it could be the leaked ID itself, met after a valid
+ * spill variant of it, and both must be decoded for explaining away to leave neither accused.
+ */
+const SPILL_MARGIN = 3 * Math.sqrt(5);
 /** Decoded codewords remembered per detector (about 100 bytes each). */
 const DECODE_MEMO_SIZE = 100_000;
 /** The coarse sweep runs at half resolution when the tile period is at least this many working pixels. */
@@ -429,13 +435,13 @@ export class WatermarkDetector {
    * (k-best enumeration with a heap over index vectors), while the sum can still reach `stopBelow`, at most
    * LIST_BUDGET combinations. Valid IDs (check bits verified) go into `found` with their best sum, tiles and symbols.
    *
-   * A combination whose every tile lies within one cell of the same tile of an ID already found with a significant
-   * sum (`significantSum`), other than that ID's own, is not decoded: it is made of that ID's peaks and their spill (a peak's neighbours), so any
-   * codeword it gave would hold no evidence of its own, and exact-symbol explaining away would not see the borrowed
-   * neighbour cells. On a strongly marked copy such combinations are nearly all of the budget (each decode costs
-   * seven or eight HMACs). Only decodes are skipped, never the enumeration, so other IDs (a second colluder's) are
-   * reached exactly as before; and the rule needs all five tiles, so the leaked ID is still decoded when a neighbour
-   * codeword sharing four of its tiles happened to come first.
+   * A spill variant of an ID already found with a significant sum (`significantSum`): every tile on that ID's peak
+   * or beside it, at least one beside, and a sum more than SPILL_MARGIN below, is not decoded: it holds only that
+   * ID's evidence, and explaining away would leave any codeword it gave with nothing (`explainAwayDecoded`). On a
+   * strongly marked copy such combinations are most of the budget (each decode costs seven or eight HMACs). Only
+   * decodes are skipped, never the enumeration, so other IDs (a second colluder's) are reached exactly as before;
+   * the rule needs all five tiles, so the leaked ID is still decoded when a neighbour codeword sharing four of its
+   * tiles came first; and the margin keeps it decoded when a spill variant of it that is a valid codeword came first.
    */
   private listDecode(
     options: Array<Array<{ shift: Shift; z: number }>>,
@@ -455,20 +461,21 @@ export class WatermarkDetector {
     const seen = new Set<number>([0]);
     heap.push(0, sumOf(0));
     const shifts = new Array<Shift>(tiles);
-    const anchors: number[][] = [];
-    for (const entry of found.values()) if (entry.sum >= significantSum) anchors.push(entry.symbols);
+    const anchors: Array<{ symbols: number[]; sum: number }> = [];
+    for (const entry of found.values()) if (entry.sum >= significantSum) anchors.push(entry);
     for (let budget = LIST_BUDGET; budget > 0 && heap.size > 0; budget--) {
       const { code, key: sum } = heap.pop();
       if (sum < stopBelow) break;
       for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
-      const id = anchors.some((symbols) => spillVariant(shifts, symbols)) ? null : this.decode(shifts);
+      const spill = anchors.some((a) => sum < a.sum - SPILL_MARGIN && spillVariant(shifts, a.symbols));
+      const id = spill ? null : this.decode(shifts);
       const previous = id === null ? undefined : found.get(id);
       if (id !== null && !(previous && previous.sum >= sum)) {
         const values = new Float64Array(tiles);
         for (let t = 0; t < tiles; t++) values[t] = options[t][(code >>> (6 * t)) & 63].z;
         const symbols = shifts.map(symbolOf);
         found.set(id, { sum, tiles: values, symbols });
-        if (sum >= significantSum) anchors.push(symbols);
+        if (sum >= significantSum) anchors.push({ symbols, sum });
       }
       for (let t = 0; t < tiles; t++) {
         const index = (code >>> (6 * t)) & 63;
@@ -624,16 +631,17 @@ export class WatermarkDetector {
     const ranked = this.candidateIds
       .map((id, c) => ({ id, index: c, ...judge(c, allTiles) }))
       .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-    // Explaining away: a tile whose symbol belongs to an already accused candidate is that candidate's evidence, not
-    // this one's (two IDs share a tile's symbol with probability 2^-14), so it is left out of the later candidate's
-    // score, which is then renormalised over its remaining tiles.
+    // Explaining away: a tile whose symbol belongs to an already accused candidate, or lies beside it (its peak's
+    // spill), is that candidate's evidence, not this one's (two IDs meet so in a tile with probability 9 x 2^-14), so
+    // it is left out of the later candidate's score, which is then renormalised over its remaining tiles.
     const taken = Array.from({ length: PAYLOAD_TILES }, () => new Set<number>());
     const candidates = ranked.map((entry) => {
       const shifts = this.candidateShifts[entry.index];
       const own = allTiles.filter((t) => !taken[t].has(shifts[t].dy * CELLS + shifts[t].dx));
       const judged = own.length === PAYLOAD_TILES ? entry : { ...entry, ...judge(entry.index, own) };
       const accused = judged.log10p < log10Threshold;
-      if (accused) for (const t of allTiles) taken[t].add(shifts[t].dy * CELLS + shifts[t].dx);
+      // The accused candidate's peaks and their neighbour cells (a peak's spill) are its evidence.
+      if (accused) for (const t of allTiles) for (const near of nearSymbols(symbolOf(shifts[t]))) taken[t].add(near);
       return { id: entry.id, index: entry.index, score: round3(judged.score), log10p: judged.log10p, viaJoint: judged.viaJoint, accused };
     });
     candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
@@ -706,17 +714,32 @@ function symbolOf(shift: Shift): number {
   return (shift.dy & (CELLS - 1)) * CELLS + (shift.dx & (CELLS - 1));
 }
 
+/** Whether two symbols are the same cell or neighbours (within one cell on both axes, cyclically). */
+export function nearSymbol(a: number, b: number): boolean {
+  const dx = ((a & (CELLS - 1)) - (b & (CELLS - 1))) & (CELLS - 1);
+  const dy = ((a >> AXIS_BITS) - (b >> AXIS_BITS)) & (CELLS - 1);
+  return (dx <= 1 || dx === CELLS - 1) && (dy <= 1 || dy === CELLS - 1);
+}
+
+/** A symbol and its eight neighbour cells. */
+function nearSymbols(symbol: number): number[] {
+  const x = symbol & (CELLS - 1);
+  const y = symbol >> AXIS_BITS;
+  const out: number[] = [];
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) out.push(((y + dy) & (CELLS - 1)) * CELLS + ((x + dx) & (CELLS - 1)));
+  return out;
+}
+
 /**
- * Whether `shifts` is a variant of `symbols`: every tile's shift within one cell of the symbol (cyclically, on both
- * axes) and at least one tile not on it (the ID itself is still decoded: it is remembered, and its best sum counts).
+ * Whether `shifts` is a spill variant of `symbols`: every tile's shift on or beside the symbol, at least one not on
+ * it (the ID itself is still decoded: it is remembered, and its best sum counts).
  */
 export function spillVariant(shifts: readonly Shift[], symbols: readonly number[]): boolean {
   let same = true;
   for (let t = 0; t < shifts.length; t++) {
-    const dx = (shifts[t].dx - (symbols[t] & (CELLS - 1))) & (CELLS - 1);
-    const dy = (shifts[t].dy - (symbols[t] >> AXIS_BITS)) & (CELLS - 1);
-    if ((dx > 1 && dx < CELLS - 1) || (dy > 1 && dy < CELLS - 1)) return false;
-    if (dx !== 0 || dy !== 0) same = false;
+    const symbol = symbolOf(shifts[t]);
+    if (!nearSymbol(symbol, symbols[t])) return false;
+    if (symbol !== symbols[t]) same = false;
   }
   return !same;
 }
@@ -729,9 +752,11 @@ export function spillVariant(shifts: readonly Shift[], symbols: readonly number[
  * 2% of IDs, and is met when its odd tile is among the peaks tried): that codeword would inherit four tiles of
  * someone else's evidence, which the null model behind the bound (every tile of an innocent is noise) does not
  * allow. So each decoded ID is judged on its own tiles only: those whose symbol no accused candidate and no other
- * decoded ID that is significant on its whole score also holds. A neighbour keeps its single odd tile and falls far
+ * decoded ID that is significant on its whole score also holds, on the same cell or beside it (a peak spills into its
+ * neighbour cells, which the list decoder also tries: a codeword made of another ID's peaks one cell off would
+ * otherwise keep that spill as evidence of its own). A neighbour keeps its single odd tile and falls far
  * short, and so does the true ID, left with its own odd tile, in the look where that happens (a rare miss, never a
- * false accusation); two colluders' IDs share no tile (5 x 2^-14) and keep their whole scores. Not greedy (accept the
+ * false accusation); two colluders' IDs meet in a tile (same or neighbouring cell) with probability 5 x 9 x 2^-14 only, and keep their whole scores. Not greedy (accept the
  * best, then strip its tiles from the rest, as for candidates): a neighbour can outrank the leaked ID when its odd
  * tile's noise peak beats the leaked ID's weakest tile, and greedy would then accuse the neighbour.
  */
@@ -753,7 +778,7 @@ export function explainAwayDecoded(
       let sum = 0;
       let own = 0;
       for (let t = 0; t < n; t++) {
-        if (holders.some((h) => h.id !== id && h.symbols[t] === e.symbols[t])) continue;
+        if (holders.some((h) => h.id !== id && nearSymbol(h.symbols[t], e.symbols[t]))) continue;
         sum += e.tiles[t];
         own++;
       }
