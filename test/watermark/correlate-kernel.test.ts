@@ -76,6 +76,26 @@ describe('correlation kernel', () => {
     }
   });
 
+  test('a versioned plane is copied into the kernel once per version, and again when its version changes', () => {
+    const [w, h] = [301, 177];
+    const plane = randomPlane(w, h, 11);
+    const period = 0.8 * h;
+    const statsOf = (correlator: TileCorrelator) => {
+      correlator.foldAndTransform(plane, w, h, period, period, w >> 1, h >> 1);
+      return correlator.correlationStats(0);
+    };
+    const versioned = new TileCorrelator(spectra);
+    versioned.setVersion(plane, 1);
+    const before = statsOf(versioned);
+    plane.set(randomPlane(w, h, 12));
+    // Same version: the caller promised no change, so the kernel still folds the copy it has.
+    expect(statsOf(versioned)).toEqual(before);
+    versioned.setVersion(plane, 2);
+    const after = statsOf(versioned);
+    expect(after).not.toEqual(before);
+    expect(after).toEqual(statsOf(new TileCorrelator(spectra)));
+  });
+
   test('every key tile agrees, with and without a sub-cell shift', () => {
     const plane = randomPlane(475, 266, 3);
     const [s, p] = surfaces;

@@ -31,6 +31,7 @@ export class TileCorrelator {
   /** [CELLS^2] surfaces for the `...Stats` methods on the portable path. */
   private readonly surfaceA = new Float64Array(N2);
   private readonly surfaceB = new Float64Array(N2);
+  private readonly versions = new WeakMap<Float32Array, number>();
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
@@ -40,6 +41,14 @@ export class TileCorrelator {
   /** `simd: false` forces the portable TypeScript path (the default uses WebAssembly SIMD where available). */
   constructor(private readonly spectra: KeySpectra, options: { simd?: boolean } = {}) {
     this.kernel = (options.simd ?? true) ? CorrelateKernel.create(spectra) : null;
+  }
+
+  /**
+   * Declares that `plane` will not change until its version does, so that the kernel copies it into its memory once
+   * per version instead of once per fold (a look folds the same accumulator a few hundred times).
+   */
+  setVersion(plane: Float32Array, version: number): void {
+    this.versions.set(plane, version);
   }
 
   /** Whether the transforms run in the WebAssembly SIMD kernel. */
@@ -54,7 +63,7 @@ export class TileCorrelator {
   foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
     const { foldRe, foldIm, kernel } = this;
     if (kernel) {
-      kernel.loadPlane(plane, width, height);
+      kernel.loadPlane(plane, width, height, this.versions.get(plane));
       this.bins(width, height, periodX, periodY, originX, originY);
       kernel.fold(0, this.colBin, this.rowBin);
       kernel.transform();
@@ -207,7 +216,7 @@ export class TileCorrelator {
     originX: number,
     originY: number,
   ): void {
-    kernel.loadPlane(plane, width, height);
+    kernel.loadPlane(plane, width, height, this.versions.get(plane));
     this.bins(width, height, a.periodX, a.periodY, originX, originY);
     kernel.fold(0, this.colBin, this.rowBin);
     this.bins(width, height, b.periodX, b.periodY, originX, originY);

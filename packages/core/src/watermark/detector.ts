@@ -343,6 +343,7 @@ export class WatermarkDetector {
       const o = y * hw;
       for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
     }
+    this.correlator.setVersion(out, this.looks);
     const ranked: Array<Hypothesis & { z: number }> = [];
     // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
     // full frame's centre.
@@ -360,6 +361,8 @@ export class WatermarkDetector {
   private look(): void {
     this.looks++;
     this.framesAtLastLook = this.frames;
+    // The accumulator (and the reduced copy the coarse sweep makes of it) change only between looks.
+    this.correlator.setVersion(this.accumulator, this.looks);
     let searched: Evaluated[];
     if (this.locked) {
       searched = this.neighbourhood(this.best).map((h) => this.evaluate(h));

@@ -54,6 +54,8 @@ export class CorrelateKernel {
   /** The loaded plane's size and the byte offsets of its copy, bins and row sums. */
   private width = 0;
   private height = 0;
+  /** The plane in memory and its version, when the caller gave one (see `loadPlane`). */
+  private loaded: { plane: Float32Array; version: number } | null = null;
   private planeOffset = 0;
   private rowBinOffset = 0;
   private colBinOffset = 0;
@@ -124,10 +126,15 @@ export class CorrelateKernel {
   }
 
   /**
-   * Copies `plane` ([height, width] f32) into the kernel's memory, for the following `fold` calls. A copy per call
-   * (about 50 us for a 480 x 270 plane) keeps the caller free to change its plane between calls.
+   * Copies `plane` ([height, width] f32) into the kernel's memory, for the following `fold` calls. Without a
+   * `version`, a copy per call (about 50 us for a 480 x 270 plane, 0.2 ms for 960 x 540) keeps the caller free to
+   * change its plane between calls; with one, the copy is skipped while the same plane comes back with the same
+   * version (the caller promises it has not changed).
    */
-  loadPlane(plane: Float32Array, width: number, height: number): void {
+  loadPlane(plane: Float32Array, width: number, height: number, version?: number): void {
+    const loaded = this.loaded;
+    if (version !== undefined && loaded && loaded.plane === plane && loaded.version === version && width === this.width && height === this.height) return;
+    this.loaded = version === undefined ? null : { plane, version };
     if (width !== this.width || height !== this.height) {
       this.rowBinOffset = FRAME;
       this.colBinOffset = this.rowBinOffset + align16(height * 4);
