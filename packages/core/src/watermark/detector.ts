@@ -375,10 +375,17 @@ export class WatermarkDetector {
     // Refine around the strongest hypotheses with finer uniform steps.
     searched.sort((a, b) => b.z - a.z);
     const refined: Evaluated[] = [];
+    // Two of the strongest a grid step apart refine onto the same periods: each is evaluated once (a repeat would
+    // take a second place among the syncs the payload is read at, and add nothing).
+    const tag = (h: Hypothesis) => `${h.periodX.toFixed(3)}x${h.periodY.toFixed(3)}`;
+    const seen = new Set(searched.map(tag));
     for (const h of searched.slice(0, 3)) {
       for (const step of REFINE_STEPS) {
         const f = Math.exp(step * SWEEP_STEP);
-        refined.push(this.evaluate({ periodX: h.periodX * f, periodY: h.periodY * f }));
+        const next = { periodX: h.periodX * f, periodY: h.periodY * f };
+        if (seen.has(tag(next))) continue;
+        seen.add(tag(next));
+        refined.push(this.evaluate(next));
       }
     }
     const all = searched.concat(refined).sort((a, b) => b.z - a.z);
