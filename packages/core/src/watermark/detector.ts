@@ -848,30 +848,40 @@ function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Ar
   return out.sort((a, b) => b.z - a.z);
 }
 
-/** The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours. */
+/**
+ * The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours: each
+ * peak is the highest value not within one cell of an earlier one. One pass keeps the `count * 9` highest values (a
+ * pick suppresses at most eight others, so the picks are among them), then picks greedily from those.
+ */
 function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
-  const found: Array<{ x: number; y: number; z: number }> = [];
-  for (let k = 0; k < count; k++) {
-    let bestZ = -Infinity;
-    let bestI = -1;
-    for (let i = 0; i < surface.length; i++) {
-      const v = surface[i];
-      if (v <= bestZ) continue;
-      const x = i % CELLS;
-      const y = (i - x) / CELLS;
-      let near = false;
-      for (const f of found) {
-        const dx = Math.abs(x - f.x);
-        const dy = Math.abs(y - f.y);
-        if (Math.min(dx, CELLS - dx) <= 1 && Math.min(dy, CELLS - dy) <= 1) near = true;
-      }
-      if (near) continue;
-      bestZ = v;
-      bestI = i;
+  const keep = count * 9;
+  // The highest values so far, by decreasing value (earlier index first among equals, as a full scan would pick).
+  const values = new Float64Array(keep).fill(-Infinity);
+  const indices = new Int32Array(keep).fill(-1);
+  for (let i = 0; i < surface.length; i++) {
+    const v = surface[i];
+    if (!(v > values[keep - 1])) continue;
+    let j = keep - 1;
+    while (j > 0 && values[j - 1] < v) {
+      values[j] = values[j - 1];
+      indices[j] = indices[j - 1];
+      j--;
     }
-    if (bestI < 0) break;
-    const x = bestI % CELLS;
-    found.push({ x, y: (bestI - x) / CELLS, z: bestZ });
+    values[j] = v;
+    indices[j] = i;
+  }
+  const found: Array<{ x: number; y: number; z: number }> = [];
+  for (let k = 0; k < keep && found.length < count; k++) {
+    if (indices[k] < 0) break;
+    const x = indices[k] % CELLS;
+    const y = (indices[k] - x) / CELLS;
+    let near = false;
+    for (const f of found) {
+      const dx = Math.abs(x - f.x);
+      const dy = Math.abs(y - f.y);
+      if (Math.min(dx, CELLS - dx) <= 1 && Math.min(dy, CELLS - dy) <= 1) near = true;
+    }
+    if (!near) found.push({ x, y, z: values[k] });
   }
   return found.map((f) => ({ shift: { dx: (f.x - rx + CELLS) & (CELLS - 1), dy: (f.y - ry + CELLS) & (CELLS - 1) }, z: f.z }));
 }
