@@ -304,7 +304,7 @@ function verdict(ok) {
   return ok === null ? '-' : ok ? 'met' : '**missed**';
 }
 
-export function render(rows, ctx) {
+function render(rows, ctx) {
   const lines = rows.map((r) => {
     switch (r.part) {
       case 'embed':

@@ -18,6 +18,12 @@ import { surfaceStats, type SurfaceStats } from './surface-stats.js';
 
 export { surfaceStats, type SurfaceStats };
 
+/** A tile-period hypothesis: the tile's period in pixels along x and y. */
+export interface TilePeriod {
+  readonly periodX: number;
+  readonly periodY: number;
+}
+
 const N2 = CELLS * CELLS;
 
 export class TileCorrelator {
@@ -102,8 +108,8 @@ export class TileCorrelator {
     plane: Float32Array,
     width: number,
     height: number,
-    a: { periodX: number; periodY: number },
-    b: { periodX: number; periodY: number },
+    a: TilePeriod,
+    b: TilePeriod,
     originX: number,
     originY: number,
     outA: Float64Array,
@@ -180,8 +186,8 @@ export class TileCorrelator {
     plane: Float32Array,
     width: number,
     height: number,
-    a: { periodX: number; periodY: number },
-    b: { periodX: number; periodY: number },
+    a: TilePeriod,
+    b: TilePeriod,
     originX: number,
     originY: number,
   ): [SurfaceStats, SurfaceStats] {
@@ -211,8 +217,8 @@ export class TileCorrelator {
     plane: Float32Array,
     width: number,
     height: number,
-    a: { periodX: number; periodY: number },
-    b: { periodX: number; periodY: number },
+    a: TilePeriod,
+    b: TilePeriod,
     originX: number,
     originY: number,
   ): void {

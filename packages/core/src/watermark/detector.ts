@@ -16,7 +16,7 @@
  * shares, so another recipient's copy is a null for every innocent candidate.
  */
 import { UsageError } from '../errors.js';
-import { surfaceStats, subCellOffset, TileCorrelator } from './correlator.js';
+import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
 import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
@@ -158,10 +158,7 @@ export interface WatermarkVerdict {
   accusationThreshold: number;
 }
 
-interface Hypothesis {
-  periodX: number;
-  periodY: number;
-}
+type Hypothesis = TilePeriod;
 
 interface Evaluated extends Hypothesis {
   z: number;
