@@ -223,7 +223,11 @@ describe('detector on synthetic footage', () => {
     expect(verdict.method).toBe('decoded');
     expect(verdict.falseAlarmProbability).toBeLessThan(1e-9);
     expect(verdict.sync?.scale).toBeCloseTo(0.5, 2); // a 540-line master, expressed against 1080 lines
-    expect(Math.min(verdict.sync!.offsetX, verdict.sync!.periodX - verdict.sync!.offsetX)).toBeLessThan(1.5);
+    // The tile origin (0, 0) within one cell (period / 128 = 3 px here): the period is estimated to about 0.4%, and
+    // the offset is carried from the fold's origin at the frame's centre to the top-left corner with it.
+    const cell = verdict.sync!.periodX / 128;
+    expect(Math.min(verdict.sync!.offsetX, verdict.sync!.periodX - verdict.sync!.offsetX)).toBeLessThan(cell);
+    expect(Math.min(verdict.sync!.offsetY, verdict.sync!.periodY - verdict.sync!.offsetY)).toBeLessThan(cell);
     expect(verdict.framesAnalyzed).toBe(12);
   });
 

@@ -25,10 +25,13 @@ export const BAND_HIGH = 0.5;
 export const REF_WEIGHT = 0.55;
 export const PAYLOAD_WEIGHT = Math.sqrt((1 - REF_WEIGHT * REF_WEIGHT) / PAYLOAD_TILES);
 /**
- * Tile period in master pixels per master pixel of picture height: 512 px at 1080p (cells of 4 px), 341 px at 720p,
- * 1024 px at 2160p. Measured against 384 px (3 px cells): +25-45% evidence after 720p and 360p CRF 28 re-encodes.
+ * Tile period in master pixels per master pixel of picture height: 768 px at 1080p (cells of 6 px), 512 px at 720p,
+ * 1536 px at 2160p. Small leaks decide it: a 480p or 360p re-encode keeps only the mark's lower frequencies, and
+ * larger cells put more of the mark there (against 512 px: the true ID's payload evidence after 480p CRF 28 rose
+ * from 19-24 to 35-37, 1080p CRF 35 unchanged; measurements in docs/WATERMARK.md, "Size"). Much larger, and a 10%
+ * crop kept at its size (0.8 of the height) would hold barely one period to fold.
  */
-export const TILE_PERIOD_PER_HEIGHT = 512 / 1080;
+export const TILE_PERIOD_PER_HEIGHT = 768 / 1080;
 
 /** Spectra of the key's tiles, in FFT order (index fy * CELLS + fx), unit magnitude inside the band, 0 outside. */
 export interface KeySpectra {
