@@ -53,6 +53,26 @@ describe('patterns', () => {
     expect(Math.abs(self / a.bandCount)).toBeLessThan(5 / Math.sqrt(a.bandCount));
   });
 
+  test('a rendered tile equals the direct inverse DFT of its spectrum at any period', () => {
+    const spectrum = markSpectrum(keySpectra(keyA), encodeId(keyA, 7n));
+    const period = 203; // not a multiple of CELLS
+    const tile = renderTile(spectrum, period);
+    for (const [x, y] of [[0, 0], [1, 0], [0, 1], [57, 130], [202, 202], [100, 3], [11, 199]]) {
+      let direct = 0;
+      for (let fy = 0; fy < CELLS; fy++) {
+        for (let fx = 0; fx < CELLS; fx++) {
+          const i = fy * CELLS + fx;
+          if (spectrum.re[i] === 0 && spectrum.im[i] === 0) continue;
+          const sx = fx < CELLS / 2 ? fx : fx - CELLS;
+          const sy = fy < CELLS / 2 ? fy : fy - CELLS;
+          const angle = (2 * Math.PI * (sx * x + sy * y)) / period;
+          direct += spectrum.re[i] * Math.cos(angle) - spectrum.im[i] * Math.sin(angle);
+        }
+      }
+      expect(tile[y * period + x]).toBeCloseTo(direct, 5);
+    }
+  });
+
   test('a rendered tile is real, periodic, unit RMS and band-limited', () => {
     const spectrum = markSpectrum(keySpectra(keyA), encodeId(keyA, 42n));
     const period = 256;

@@ -170,27 +170,25 @@ export function renderTile(spectrum: { re: Float64Array; im: Float64Array }, per
   const half = CELLS / 2;
   // Rows and columns of the spectrum that hold any in-band coefficient.
   const reach = Math.ceil(BAND_HIGH * half);
-  const freqs: number[] = [];
-  for (let k = -reach; k <= reach; k++) freqs.push(k);
-  const nf = freqs.length;
   const cosTable = new Float64Array(period);
   const sinTable = new Float64Array(period);
   for (let k = 0; k < period; k++) {
     cosTable[k] = Math.cos((2 * Math.PI * k) / period);
     sinTable[k] = Math.sin((2 * Math.PI * k) / period);
   }
-  // Stage 1, along y: partial[fxIndex][y] = sum_fy S[fy, fx] e^{2 pi i fy y / period}
-  const partRe = new Float64Array(nf * period);
-  const partIm = new Float64Array(nf * period);
-  for (let a = 0; a < nf; a++) {
-    const fx = (freqs[a] + CELLS) % CELLS;
-    for (let b = 0; b < nf; b++) {
-      const fySigned = freqs[b];
+  // The tile is real, so its spectrum is Hermitian (S[-f] = conj S[f]) and so is each column sum below:
+  // partial[-fx][y] = conj partial[fx][y]. Only fx >= 0 is computed; the negative half doubles the real part.
+  // Stage 1, along y: partial[fx][y] = sum_fy S[fy, fx] e^{2 pi i fy y / period}, fx = 0..reach
+  const nx = reach + 1;
+  const partRe = new Float64Array(nx * period);
+  const partIm = new Float64Array(nx * period);
+  for (let fx = 0; fx < nx; fx++) {
+    for (let fySigned = -reach; fySigned <= reach; fySigned++) {
       const fy = (fySigned + CELLS) % CELLS;
       const sr = spectrum.re[fy * CELLS + fx];
       const si = spectrum.im[fy * CELLS + fx];
       if (sr === 0 && si === 0) continue;
-      const base = a * period;
+      const base = fx * period;
       const stepK = ((fySigned % period) + period) % period;
       let k = 0;
       for (let y = 0; y < period; y++) {
@@ -203,16 +201,16 @@ export function renderTile(spectrum: { re: Float64Array; im: Float64Array }, per
       }
     }
   }
-  // Stage 2, along x: tile[y][x] = Re sum_fx partial[fx][y] e^{2 pi i fx x / period}
+  // Stage 2, along x: tile[y][x] = partial[0][y] + 2 Re sum_{fx > 0} partial[fx][y] e^{2 pi i fx x / period}
   const tile = new Float32Array(period * period);
   const row = new Float64Array(period);
   for (let y = 0; y < period; y++) {
     row.fill(0);
-    for (let a = 0; a < nf; a++) {
-      const pr = partRe[a * period + y];
-      const pi = partIm[a * period + y];
+    for (let fx = 1; fx < nx; fx++) {
+      const pr = 2 * partRe[fx * period + y];
+      const pi = 2 * partIm[fx * period + y];
       if (pr === 0 && pi === 0) continue;
-      const stepK = ((freqs[a] % period) + period) % period;
+      const stepK = fx % period;
       let k = 0;
       for (let x = 0; x < period; x++) {
         row[x] += pr * cosTable[k] - pi * sinTable[k];
@@ -220,7 +218,8 @@ export function renderTile(spectrum: { re: Float64Array; im: Float64Array }, per
         if (k >= period) k -= period;
       }
     }
-    for (let x = 0; x < period; x++) tile[y * period + x] = row[x];
+    const dc = partRe[y];
+    for (let x = 0; x < period; x++) tile[y * period + x] = row[x] + dc;
   }
   return tile;
 }
