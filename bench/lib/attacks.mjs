@@ -139,6 +139,9 @@ export function attackList(work) {
     filtered('subtitles', 'overlay', { lines: 'two, lower third (libass)' }, subs, { target: 'blind, 2 s' }),
     filtered('chain-480p-crop5-bright-crf30', 'chain', { height: 480, perSide: 0.05, brightness: 0.1 },
       () => 'scale=-2:480,crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,eq=brightness=0.1', { crf: 30, target: 'blind, 2 s' }),
+    // Beyond the core issue's list: a phone-format repost, 9:16 cut from the middle of the 16:9 picture at full
+    // height (narrower than one tile period of the master).
+    filtered('crop-9x16', 'crop', { frame: '9:16', rescale: false }, (c) => `crop=${even((c.height * 9) / 16)}:${c.height}`, { crf: 28 }),
     { ...screenshot(720), target: 'blind, one frame' },
     { ...screenshot(480), target: 'blind, one frame' },
     {

@@ -251,6 +251,23 @@ describe('detector on synthetic footage', () => {
     expect(Math.abs(verdict.sync!.offsetX - expectedX)).toBeLessThan(1.5);
   });
 
+  test('finds the ID in a 9:16 centre crop (narrower than one tile period), blind', () => {
+    // A 16:9 picture cropped to 9:16 at full height (as for a phone-format repost): 304 of 960 px across, where the
+    // tile period is 384 px. The fold covers part of the tile across.
+    const cropW = 304;
+    const left = (W - cropW) >> 1;
+    const attacked = frames.map((f) => {
+      const data = new Uint8Array(cropW * H);
+      for (let y = 0; y < H; y++) data.set(f.data.subarray(y * W + left, y * W + left + cropW), y * cropW);
+      return { data, width: cropW, height: H, stride: cropW, bitDepth: 8 } satisfies LumaPlane;
+    });
+    const verdict = detect(attacked);
+    expect(verdict.found).toBe(true);
+    expect(verdict.id).toBe(id);
+    expect(verdict.sync!.periodX).toBeGreaterThan(cropW);
+    expect(verdict.sync!.scale).toBeCloseTo(0.5, 2);
+  });
+
   test('accuses both recipients of two averaged copies in candidate mode, and no one else', () => {
     const other = 99n;
     const second = markedFrames(other, 12);

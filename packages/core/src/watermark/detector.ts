@@ -39,6 +39,8 @@ const SWEEP_MAX = 1.6;
 const SWEEP_STEP = 0.004;
 /** Smallest tile period (pixels) worth searching: below it, cells are smaller than a pixel and alias. */
 const MIN_PERIOD = 96;
+/** Longest period tried, in picture widths (heights): folds cover at least half of the tile on each axis. */
+const MAX_PERIOD_PER_SIDE = 2;
 /** Master aspect ratios tried for stretched (aspect not kept) and letter/pillar-boxed leaks. */
 const MASTER_ASPECTS = [16 / 9, 1.85, 1.9, 2.0, 2.39, 4 / 3];
 /** Master heights tried for crops kept at their cropped size. */
@@ -295,8 +297,9 @@ export class WatermarkDetector {
     const seen = new Set<string>();
     const add = (px: number, py: number) => {
       if (px < MIN_PERIOD || py < MIN_PERIOD) return;
-      // Needs at least about one full period in the picture to fold anything meaningful.
-      if (px > w * 1.05 || py > h * 1.05) return;
+      // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
+      // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
+      if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
       const tag = `${px.toFixed(2)}x${py.toFixed(2)}`;
       if (seen.has(tag)) return;
       seen.add(tag);
