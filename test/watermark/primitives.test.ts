@@ -3,7 +3,7 @@ import { KeyError, UsageError } from '../../packages/core/src/errors.js';
 import { fft2d } from '../../packages/core/src/watermark/fft.js';
 import { createKey, keyFromSecret, MAX_ID, parseId } from '../../packages/core/src/watermark/index.js';
 import { keyStream } from '../../packages/core/src/watermark/key.js';
-import { BlockMask } from '../../packages/core/src/watermark/mask.js';
+import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
 import { explainAwayDecoded, nearSymbol, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
@@ -163,12 +163,17 @@ describe('perceptual mask', () => {
     const gradient = mean();
     mask.compute(plane(() => 120 + (random() - 0.5) * 60), 256, 8);
     const texture = mean();
-    mask.compute(plane(() => 20 + (random() - 0.5) * 60), 256, 8);
-    const darkTexture = mean();
     expect(flat).toBeLessThan(0.25);
     expect(gradient).toBeLessThan(0.25);
     expect(texture).toBeGreaterThan(1.5);
-    expect(darkTexture).toBeLessThan(texture * 0.7);
+    // The same texture (same activity) around luma 120 and around luma 24, a sixth of the way from black (16) to
+    // where the reduction ends (64): the mask there is NEAR_BLACK_SHARE + (1 - NEAR_BLACK_SHARE) / 6 of it.
+    const pattern = Array.from({ length: 256 * 256 }, () => (random() - 0.5) * 36);
+    mask.compute(plane((x, y) => 120 + pattern[y * 256 + x]), 256, 8);
+    const mid = mean();
+    mask.compute(plane((x, y) => 24 + pattern[y * 256 + x]), 256, 8);
+    const dark = mean();
+    expect(dark / mid).toBeCloseTo(NEAR_BLACK_SHARE + (1 - NEAR_BLACK_SHARE) / 6, 2);
   });
 
   test('gives a 10-bit plane the same mask as the same picture in 8 bits', () => {
