@@ -7,6 +7,7 @@
 import type { Detection, DetectionJSON } from '../api/detection.js';
 import type { DeliveryRecord } from '../ledger.js';
 import { resolveFfmpeg } from '../media/index.js';
+import { CELLS } from '../watermark/pattern.js';
 import { formatLog10Probability, formatUtc, powerBelow, shellCommand } from './text.js';
 
 /** The `report.format` field of a JSON report. */
@@ -171,7 +172,13 @@ export function geometryInWords(detection: Detection): string | null {
     ? `The picture was stretched: ${pct(s.scaleX)} of the master's width scale and ${pct(s.scaleY)} of its height scale (aspect ratio not kept).`
     : `The picture is ${pct(s.scale)} of the size of a ${master}-line master (as if scaled to about ${Math.round(s.scale * master)} lines), with its aspect ratio kept.` +
       (master === 1080 ? ' (The detector cannot know the master\'s height; 1080 lines is assumed unless --master-height gives it.)' : '');
-  const near = (offset: number, period: number) => offset < 1.5 || period - offset < 1.5;
+  // The offset is known to about one cell of the tile (period / CELLS: the period itself is estimated to about
+  // 0.4%, and the offset is carried from the frame's centre to its corner with it): a grid within a cell of the
+  // corner reads as no crop or pad.
+  const near = (offset: number, period: number) => {
+    const cell = Math.max(1.5, period / CELLS);
+    return offset < cell || period - offset < cell;
+  };
   const offset =
     near(s.offsetX, s.periodX) && near(s.offsetY, s.periodY)
       ? `The watermark grid starts at the picture's corner: no crop or pad (other than by whole tiles of ${round1(s.periodX)} × ${round1(s.periodY)} px).`

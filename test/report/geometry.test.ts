@@ -1,0 +1,30 @@
+import { describe, expect, test } from 'vitest';
+import type { Detection } from '../../packages/core/src/api/detection.js';
+import { geometryInWords } from '../../packages/core/src/report/model.js';
+
+/** A found detection with the given sync, as far as geometryInWords reads it. */
+function found(sync: { scale: number; offsetX: number; offsetY: number; period: number }): Detection {
+  const { scale, offsetX, offsetY, period } = sync;
+  return {
+    found: true,
+    parameters: { masterHeight: 1080 },
+    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, z: 20, falseAlarmProbability: 1e-20 },
+  } as unknown as Detection;
+}
+
+describe('geometry in words', () => {
+  test('a grid within one cell of the corner (period / 128) reads as no crop or pad', () => {
+    // An uncropped 1080p leak: period 768, offsets a few pixels off the corner either way.
+    for (const [x, y] of [[0.6, 765.7], [4.9, 2.1], [767.2, 763.5]]) {
+      expect(geometryInWords(found({ scale: 1, offsetX: x, offsetY: y, period: 768 }))).toContain('starts at the picture\'s corner');
+    }
+  });
+
+  test('a grid further off than a cell reads as a crop or pad, with the offsets', () => {
+    const words = geometryInWords(found({ scale: 1, offsetX: 37.2, offsetY: 2, period: 768 }))!;
+    expect(words).toContain('starts at (37.2, 2) px');
+    expect(words).toContain('a crop of (730.8, 766) px');
+    // Small tiles: the cell is under 1.5 px, and 1.5 px stays the tolerance.
+    expect(geometryInWords(found({ scale: 0.2, offsetX: 1.7, offsetY: 0, period: 153.6 }))).toContain('starts at (1.7, 0) px');
+  });
+});
