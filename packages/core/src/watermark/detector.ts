@@ -300,7 +300,7 @@ export class WatermarkDetector {
       // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
       // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
       if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
-      const tag = `${px.toFixed(2)}x${py.toFixed(2)}`;
+      const tag = periodTag({ periodX: px, periodY: py }, 2);
       if (seen.has(tag)) return;
       seen.add(tag);
       list.push({ periodX: px, periodY: py });
@@ -377,7 +377,7 @@ export class WatermarkDetector {
     const refined: Evaluated[] = [];
     // Two of the strongest a grid step apart refine onto the same periods: each is evaluated once (a repeat would
     // take a second place among the syncs the payload is read at, and add nothing).
-    const tag = (h: Hypothesis) => `${h.periodX.toFixed(3)}x${h.periodY.toFixed(3)}`;
+    const tag = (h: Hypothesis) => periodTag(h, 3);
     const seen = new Set(searched.map(tag));
     for (const h of searched.slice(0, 3)) {
       for (const step of REFINE_STEPS) {
@@ -647,7 +647,7 @@ export class WatermarkDetector {
     const taken = Array.from({ length: PAYLOAD_TILES }, () => new Set<number>());
     const candidates = ranked.map((entry) => {
       const shifts = this.candidateShifts[entry.index];
-      const own = allTiles.filter((t) => !taken[t].has(shifts[t].dy * CELLS + shifts[t].dx));
+      const own = allTiles.filter((t) => !taken[t].has(symbolOf(shifts[t])));
       const judged = own.length === PAYLOAD_TILES ? entry : { ...entry, ...judge(entry.index, own) };
       const accused = judged.log10p < log10Threshold;
       // The accused candidate's peaks and their neighbour cells (a peak's spill) are its evidence.
@@ -870,20 +870,23 @@ function topPeaks(surface: Float64Array, rx: number, ry: number, count: number):
     values[j] = v;
     indices[j] = i;
   }
-  const found: Array<{ x: number; y: number; z: number }> = [];
+  // A surface index is laid out as a symbol (y * CELLS + x), so nearSymbol tells neighbour cells, cyclically.
+  const found: Array<{ index: number; z: number }> = [];
   for (let k = 0; k < keep && found.length < count; k++) {
-    if (indices[k] < 0) break;
-    const x = indices[k] % CELLS;
-    const y = (indices[k] - x) / CELLS;
-    let near = false;
-    for (const f of found) {
-      const dx = Math.abs(x - f.x);
-      const dy = Math.abs(y - f.y);
-      if (Math.min(dx, CELLS - dx) <= 1 && Math.min(dy, CELLS - dy) <= 1) near = true;
-    }
-    if (!near) found.push({ x, y, z: values[k] });
+    const index = indices[k];
+    if (index < 0) break;
+    if (!found.some((f) => nearSymbol(f.index, index))) found.push({ index, z: values[k] });
   }
-  return found.map((f) => ({ shift: { dx: (f.x - rx + CELLS) & (CELLS - 1), dy: (f.y - ry + CELLS) & (CELLS - 1) }, z: f.z }));
+  return found.map(({ index, z }) => {
+    const x = index & (CELLS - 1);
+    const y = index >> AXIS_BITS;
+    return { shift: { dx: (x - rx + CELLS) & (CELLS - 1), dy: (y - ry + CELLS) & (CELLS - 1) }, z };
+  });
+}
+
+/** A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one). */
+function periodTag(h: TilePeriod, digits: number): string {
+  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}`;
 }
 
 function round3(v: number): number {
