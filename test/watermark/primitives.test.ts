@@ -5,10 +5,10 @@ import { createKey, keyFromSecret, MAX_ID, parseId } from '../../packages/core/s
 import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
-import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile } from '../../packages/core/src/watermark/pattern.js';
+import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
 import { explainAwayDecoded, nearSymbol, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
-import { Whitener } from '../../packages/core/src/watermark/whiten.js';
+import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
 
 const keyA = keyFromSecret(new Uint8Array(32).fill(1));
@@ -261,6 +261,19 @@ describe('list decoding', () => {
 });
 
 describe('whitening', () => {
+  test('the box radius is five working pixels, kept between 1.5 and 2.5 tile cells', () => {
+    // 540 working lines (every leak of 594 lines or more): cells of 3 px, 1.5 cells as before.
+    expect(whitenRadius((TILE_PERIOD_PER_HEIGHT * 540) / CELLS)).toBe(5);
+    // 480 and 360 lines: five pixels (it was 4 and 3).
+    expect(whitenRadius((TILE_PERIOD_PER_HEIGHT * 480) / CELLS)).toBe(5);
+    expect(whitenRadius((TILE_PERIOD_PER_HEIGHT * 360) / CELLS)).toBe(5);
+    // Tiny pictures: at most 2.5 cells, at least 2 px.
+    expect(whitenRadius(1)).toBe(3);
+    expect(whitenRadius(0.5)).toBe(2);
+    // Wider cells (a detector at a larger working size): 1.5 cells.
+    expect(whitenRadius(6)).toBe(9);
+  });
+
   test('the SIMD kernel and the portable loop agree, on odd widths and padded strides, frame after frame', () => {
     const random = prng(11);
     // Widths: a multiple of 8, one of 4 but not 8, one of 2 but not 4; strides equal and larger.
@@ -271,8 +284,10 @@ describe('whitening', () => {
       // The stride is the width rounded up to 4: whole rows are copied in, the source's padding must be zeroed.
       [98, 40, 100],
     ]) {
-      const simd = new Whitener(w, h, 3);
-      const portable = new Whitener(w, h, 3, false);
+      // Radius 3 and 5: the portable loop's and the kernel's clipped windows at the borders must match for both.
+      const radius = w === 100 ? 5 : 3;
+      const simd = new Whitener(w, h, radius);
+      const portable = new Whitener(w, h, radius, false);
       expect(simd.usesSimd).toBe(true);
       expect(portable.usesSimd).toBe(false);
       for (let frame = 0; frame < 2; frame++) {

@@ -22,7 +22,7 @@ import { decodeShifts, encodeId, ID_BITS } from './payload.js';
 import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
-import { Whitener } from './whiten.js';
+import { Whitener, whitenRadius } from './whiten.js';
 
 /** Default accusation threshold: an ID is reported only when its false-alarm probability is below this. */
 export const ACCUSATION_THRESHOLD = 1e-9;
@@ -225,8 +225,7 @@ export class WatermarkDetector {
     this.workingHeight = size.height;
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
-    const radius = Math.max(2, Math.round((1.5 * fitPeriod) / CELLS));
-    this.whitener = new Whitener(this.workingWidth, this.workingHeight, radius, options.simd ?? true);
+    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), options.simd ?? true);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
     this.hypotheses = this.buildHypotheses();
