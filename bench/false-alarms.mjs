@@ -1,9 +1,10 @@
 /**
  * False alarms: the detector on inputs that must accuse no one, over many trials.
  *
- * - `unmarked`: unmarked footage (12-frame windows of every clip, and the stills) searched with random keys, blind
- *   and among the 20 issued IDs;
- * - `wrong-key`: marked copies searched with random keys (the true ID in the candidate list);
+ * - `unmarked`: unmarked footage (12-frame windows of every clip and of a 640x360 CRF 28 re-encode of each video, and
+ *   the stills) searched with random keys, blind and among the 20 issued IDs;
+ * - `wrong-key`: marked copies (as delivered, and their 720p and 360p CRF 28 leaks) searched with random keys (the
+ *   true ID in the candidate list);
  * - `other-recipients`: marked copies searched with the right key among 20 other recipients' IDs (the copy's own ID
  *   not in the list): another recipient's copy is a null for every innocent candidate.
  *
@@ -17,7 +18,7 @@
  * probability (present in every trial, blind or not).
  */
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { MAX_ID, readFrames, WatermarkDetector, workingSizeFor, probe } from '@reelmark/core';
@@ -31,6 +32,7 @@ const FRAMES_PER_TRIAL = 12; // exactly one look of the detector
 const WINDOWS = 4; // 12-frame windows from the first 48 frames of a clip
 const BATCH = 10; // trials per worker task
 const ALPHAS = [1e-1, 1e-2, 1e-3, 1e-4];
+const smallLeakCodec = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an'];
 
 let cached = null; // { path, frames, info } of the last source this worker decoded
 
@@ -120,11 +122,21 @@ export async function runFalseAlarms(ctx) {
   const total = ctx.trials ?? (ctx.mode === 'full' ? 10000 : 200);
   const counts = split(total);
   const unmarkedSources = [];
-  for (const c of ctx.contents) {
-    unmarkedSources.push({ name: c.name, path: await sourceFor(c, 2, ctx.work), kind: c.kind, id: '0' });
-  }
-  // Marked sources: 2 s of each video content (quick: the first two) marked for a recipient, and its 720p CRF 28 leak.
   const videos = ctx.contents.filter((c) => c.kind === 'video').slice(0, ctx.mode === 'full' ? undefined : 2);
+  await mkdir(path.join(ctx.runDir, 'false-alarms'), { recursive: true });
+  for (const c of ctx.contents) {
+    const input = await sourceFor(c, 2, ctx.work);
+    unmarkedSources.push({ name: c.name, path: input, kind: c.kind, id: '0' });
+    // Small leaks are analysed at their own size (below the 540-line working height), with the whitening sized
+    // for it: their null behaviour is measured too.
+    if (videos.includes(c)) {
+      const small = path.join(ctx.runDir, 'false-alarms', `${c.name}.360p-crf28.mp4`);
+      await ffmpeg(['-i', input, '-vf', 'scale=-2:360', ...smallLeakCodec, '-y', small]);
+      unmarkedSources.push({ name: `${c.name} (360p CRF 28)`, path: small, kind: 'video', id: '0' });
+    }
+  }
+  // Marked sources: 2 s of each video content (quick: the first two) marked for a recipient, and its 720p and 360p
+  // CRF 28 leaks.
   const markedSources = (
     await Promise.all(
       videos.map(async (c, index) => {
@@ -134,9 +146,12 @@ export async function runFalseAlarms(ctx) {
         await pool.run('lib/common.mjs', 'makeDelivery', { input, output: marked, kind: 'video', id: id.toString() });
         const leak = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.720p-crf28.mp4`);
         await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:720', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', '-y', leak]);
+        const small = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.360p-crf28.mp4`);
+        await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:360', ...smallLeakCodec, '-y', small]);
         return [
           { name: `${c.name} (marked)`, path: marked, kind: 'video', id: id.toString() },
           { name: `${c.name} (marked, 720p CRF 28)`, path: leak, kind: 'video', id: id.toString() },
+          { name: `${c.name} (marked, 360p CRF 28)`, path: small, kind: 'video', id: id.toString() },
         ];
       }),
     )
