@@ -6,7 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
-import { explainAwayDecoded, nearSymbol, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { erasureDecode, explainAwayDecoded, nearSymbol, spillVariant, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
@@ -257,6 +257,45 @@ describe('list decoding', () => {
     expect(spillVariant(shifts([[1, 1], [0, 0], [0, 0], [0, 0], [2, 0]]), leaked)).toBe(false);
     expect(spillVariant(shifts([[0, 0], [0, -2], [0, 0], [0, 0], [0, 0]]), leaked)).toBe(false);
     expect(spillVariant(shifts([[0, 0], [0, 0], [0, 0], [0, 0], [64, 64]]), leaked)).toBe(false);
+  });
+});
+
+describe('erasure decoding', () => {
+  // Standardised surfaces of a marginal leak: noise, the reference peak at (rx, ry), the ID's five payload peaks at
+  // z 5.8, 3.0, 4.6, 5.5, 5.8 (the 360p credits leak's), and in the second tile four stronger noise peaks, so that
+  // its true peak is not among the four best that the list decoder tries.
+  const key = keyFromSecret(new Uint8Array(32).fill(5));
+  const id = 123456789n;
+  const [rx, ry] = [40, 100];
+  const surfacesWith = (values: number[], seed: number) => {
+    const random = prng(seed);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => Float64Array.from({ length: CELLS * CELLS }, () => 0.8 * gauss()));
+    surfaces[0][ry * CELLS + rx] = 7.5;
+    encodeId(key, id).forEach((shift, t) => {
+      surfaces[t + 1][((ry + shift.dy) & (CELLS - 1)) * CELLS + ((rx + shift.dx) & (CELLS - 1))] = values[t];
+    });
+    for (let k = 0; k < 4; k++) surfaces[2][(20 + 9 * k) * CELLS + 3 + 17 * k] = 3.5 + 0.2 * k;
+    return surfaces;
+  };
+  const decode = (shifts: readonly { dx: number; dy: number }[]) => decodeShifts(key, shifts);
+
+  test('finds the ID whose fifth tile is real but outranked, with its five-tile sum', () => {
+    const found = new Map<bigint, DecodedEntry>();
+    erasureDecode(surfacesWith([5.8, 3.0, 4.6, 5.5, 5.8], 1), rx, ry, 23, decode, found);
+    expect([...found.keys()]).toEqual([id]);
+    expect(found.get(id)!.sum).toBeCloseTo(24.7, 6);
+    expect(Array.from(found.get(id)!.tiles)).toEqual([5.8, 3.0, 4.6, 5.5, 5.8]);
+    expect(found.get(id)!.symbols).toEqual(encodeId(key, id).map((s) => s.dy * CELLS + s.dx));
+  });
+
+  test('leaves a fifth tile below 2.5, and sums that cannot reach the threshold, undecoded', () => {
+    const weak = new Map<bigint, DecodedEntry>();
+    erasureDecode(surfacesWith([5.8, 2.2, 4.6, 5.5, 5.8], 2), rx, ry, 23, decode, weak);
+    expect(weak.size).toBe(0);
+    const short = new Map<bigint, DecodedEntry>();
+    erasureDecode(surfacesWith([5.8, 3.0, 4.6, 5.5, 5.8], 3), rx, ry, 26, decode, short);
+    expect(short.size).toBe(0);
   });
 });
 
