@@ -32,7 +32,8 @@ const FRAMES_PER_TRIAL = 12; // exactly one look of the detector
 const WINDOWS = 4; // 12-frame windows from the first 48 frames of a clip
 const BATCH = 10; // trials per worker task
 const ALPHAS = [1e-1, 1e-2, 1e-3, 1e-4];
-const smallLeakCodec = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an'];
+/** The codec of the leaks made from the sources (720p and 360p, CRF 28). */
+const leakCodec = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an'];
 
 let cached = null; // { path, frames, info } of the last source this worker decoded
 
@@ -131,7 +132,7 @@ export async function runFalseAlarms(ctx) {
     // for it: their null behaviour is measured too.
     if (videos.includes(c)) {
       const small = path.join(ctx.runDir, 'false-alarms', `${c.name}.360p-crf28.mp4`);
-      await ffmpeg(['-i', input, '-vf', 'scale=-2:360', ...smallLeakCodec, '-y', small]);
+      await ffmpeg(['-i', input, '-vf', 'scale=-2:360', ...leakCodec, '-y', small]);
       unmarkedSources.push({ name: `${c.name} (360p CRF 28)`, path: small, kind: 'video', id: '0' });
     }
   }
@@ -145,9 +146,9 @@ export async function runFalseAlarms(ctx) {
         const marked = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.mp4`);
         await pool.run('lib/common.mjs', 'makeDelivery', { input, output: marked, kind: 'video', id: id.toString() });
         const leak = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.720p-crf28.mp4`);
-        await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:720', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-an', '-y', leak]);
+        await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:720', ...leakCodec, '-y', leak]);
         const small = path.join(ctx.runDir, 'false-alarms', `${c.name}.id${id}.360p-crf28.mp4`);
-        await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:360', ...smallLeakCodec, '-y', small]);
+        await ffmpeg(['-i', marked, '-t', '2', '-vf', 'scale=-2:360', ...leakCodec, '-y', small]);
         return [
           { name: `${c.name} (marked)`, path: marked, kind: 'video', id: id.toString() },
           { name: `${c.name} (marked, 720p CRF 28)`, path: leak, kind: 'video', id: id.toString() },

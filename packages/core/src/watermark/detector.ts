@@ -583,7 +583,10 @@ export class WatermarkDetector {
         this.listDecode(distinct, -Infinity, neededSum, decodedById);
         if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, neededSum, decodedById);
         if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
-        if (!significantDecoded) erasureDecode(z, rx, ry, neededSum, (shifts) => this.decode(shifts), decodedById);
+        if (!significantDecoded) {
+          const best = distinct.map((peaks) => peaks[0]);
+          erasureDecode(z, best, rx, ry, neededSum, (shifts) => this.decode(shifts), decodedById);
+        }
       }
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
@@ -853,7 +856,8 @@ function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Ar
 
 /**
  * The list decoder with one tile erased: `surfaces` are the standardised correlation surfaces (index 0 the
- * reference, whose peak is at (rx, ry)); four payload tiles at their best peaks, the fifth at every position where
+ * reference, whose peak is at (rx, ry)), `best` each payload tile's best peak (`topPeaks`); four payload tiles at
+ * their best peaks, the fifth at every position where
  * its z could still bring the five-tile sum to `neededSum` (and is at least ERASURE_MIN_Z), for each tile in turn.
  * A marginal leak often has four clear peaks and one tile whose true peak is real but not among its four best (a
  * 360p re-encode of white credits on near-black: tiles z 5.8, 3.0 (rank 28), 4.6, 5.5, 5.8, sum 24.7, where 23 is
@@ -866,14 +870,14 @@ function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Ar
  */
 export function erasureDecode(
   surfaces: readonly Float64Array[],
+  best: ReadonlyArray<{ shift: Shift; z: number }>,
   rx: number,
   ry: number,
   neededSum: number,
   decode: (shifts: readonly Shift[]) => bigint | null,
   found: Map<bigint, DecodedEntry>,
 ): void {
-  const best = surfaces.slice(1, PAYLOAD_TILES + 1).map((surface) => topPeaks(surface, rx, ry, 1)[0]);
-  if (best.some((b) => b === undefined)) return;
+  if (best.length !== PAYLOAD_TILES || best.some((b) => b === undefined)) return;
   let total = 0;
   for (const b of best) total += b.z;
   const shifts = best.map((b) => b.shift);
@@ -886,7 +890,7 @@ export function erasureDecode(
     for (let i = 0; i < surface.length; i++) if (surface[i] >= need) positions.push(i);
     positions.sort((a, b) => surface[b] - surface[a]);
     for (const i of positions.slice(0, ERASURE_BUDGET)) {
-      shifts[e] = { dx: ((i & (CELLS - 1)) - rx + CELLS) & (CELLS - 1), dy: ((i >> AXIS_BITS) - ry + CELLS) & (CELLS - 1) };
+      shifts[e] = shiftAt(i, rx, ry);
       const id = decode(shifts);
       const sum = rest + surface[i];
       if (id === null || (found.get(id)?.sum ?? -Infinity) >= sum) continue;
@@ -903,7 +907,7 @@ export function erasureDecode(
  * peak is the highest value not within one cell of an earlier one. One pass keeps the `count * 9` highest values (a
  * pick suppresses at most eight others, so the picks are among them), then picks greedily from those.
  */
-function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
+export function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
   const keep = count * 9;
   // The highest values so far, by decreasing value (earlier index first among equals, as a full scan would pick).
   const values = new Float64Array(keep).fill(-Infinity);
@@ -927,11 +931,12 @@ function topPeaks(surface: Float64Array, rx: number, ry: number, count: number):
     if (index < 0) break;
     if (!found.some((f) => nearSymbol(f.index, index))) found.push({ index, z: values[k] });
   }
-  return found.map(({ index, z }) => {
-    const x = index & (CELLS - 1);
-    const y = index >> AXIS_BITS;
-    return { shift: { dx: (x - rx + CELLS) & (CELLS - 1), dy: (y - ry + CELLS) & (CELLS - 1) }, z };
-  });
+  return found.map(({ index, z }) => ({ shift: shiftAt(index, rx, ry), z }));
+}
+
+/** The shift of surface position `index` (laid out as y * CELLS + x) from the reference peak at (rx, ry), cyclically. */
+function shiftAt(index: number, rx: number, ry: number): Shift {
+  return { dx: ((index & (CELLS - 1)) - rx + CELLS) & (CELLS - 1), dy: ((index >> AXIS_BITS) - ry + CELLS) & (CELLS - 1) };
 }
 
 /** A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one). */
