@@ -8,7 +8,7 @@
  *   `WatermarkDetector.addFrame` per analysed frame at the working resolution (target 5 ms), with the cost of the
  *   detector's looks (sync search) shown apart and amortised;
  * - extraction as a multiple of real time on a 1080p H.264 leak (the 10 s leak looped to 60 s, or 10 minutes in full
- *   mode) read to its end (`fullScan`), as the library reads by default (every frame of the first 5 s, then keyframes)
+ *   mode) read to its end (`fullScan`), as the library reads by default (every frame of the first ALL_FRAMES_SECONDS, then keyframes)
  *   and with `allFrames`, against ffmpeg decoding every frame of the same file to the working size (target >= 20x);
  *   time to verdict with early stop on a 10-minute leak (the 10 s leak looped with `-stream_loop` and `-c copy`;
  *   target <= 5 s), through the API and the CLI;
@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  DEFAULT_STRENGTH, embedVideo, extractVideo, readFrames, saveKey, WatermarkDetector, WatermarkEmbedder, workingSizeFor,
+  ALL_FRAMES_SECONDS, DEFAULT_STRENGTH, embedVideo, extractVideo, readFrames, saveKey, WatermarkDetector, WatermarkEmbedder, workingSizeFor,
 } from '@reelmark/core';
 
 import { batchBench } from './cli-batch-bench.mjs';
@@ -178,7 +178,7 @@ async function extraction(ctx, leak10, out, main) {
     const full = await timed(() => extractVideo({ input: long, key, fullScan: true, allFrames }));
     const duration = full.value.input.duration ?? full.value.secondsAnalyzed;
     rows.push({
-      measure: `extraction speed, ${fmt(duration, 0)} s ${main.height}p H.264 leak read to the end (fullScan${allFrames ? ', allFrames: every frame' : ': every frame of the first 5 s, then keyframes'}), multiple of real time`,
+      measure: `extraction speed, ${fmt(duration, 0)} s ${main.height}p H.264 leak read to the end (fullScan${allFrames ? ', allFrames: every frame' : `: every frame of the first ${ALL_FRAMES_SECONDS} s, then keyframes`}), multiple of real time`,
       duration, secondsAnalyzed: full.value.secondsAnalyzed, framesAnalyzed: full.value.framesAnalyzed, found: full.value.found, workingSize: `${ws.width}x${ws.height}`,
       baselineWall: round(decode.wall), baselineCpu: round(decode.cpu, 2), baselineRealtime: round(duration / decode.wall, 1),
       wall: round(full.wall), cpu: round(full.cpu, 2), realtime: round(duration / full.wall, 1), realtimeCpu: round(duration / full.cpu, 1),

@@ -14,9 +14,9 @@ const key = createKey();
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('reelmark-reading-'));
-  clip = join(dir, 'eight-seconds.mp4');
-  // 8 s at 24 fps, a keyframe every second (x264 keyint 24, no scene-cut keyframes).
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=24', '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-x264-params', 'keyint=24:min-keyint=24:scenecut=0', '-pix_fmt', 'yuv420p', '-y', clip]);
+  clip = join(dir, 'thirteen-seconds.mp4');
+  // 13 s at 24 fps, a keyframe every second (x264 keyint 24, no scene-cut keyframes).
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=24', '-t', '13', '-c:v', 'libx264', '-preset', 'ultrafast', '-x264-params', 'keyint=24:min-keyint=24:scenecut=0', '-pix_fmt', 'yuv420p', '-y', clip]);
 });
 afterAll(async () => {
   await cleanup?.();
@@ -26,17 +26,17 @@ describe('reading for extraction', () => {
   it('readFrames with keyframesOnly decodes the keyframes alone, with their own timestamps', async () => {
     const times: number[] = [];
     for await (const frame of readFrames(clip, { lumaOnly: true, keyframesOnly: true })) times.push(Math.round(frame.pts * 1000) / 1000);
-    expect(times).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(times).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
   it('analyses every frame of the first seconds, then keyframes only; allFrames reads everything', async () => {
-    expect(ALL_FRAMES_SECONDS).toBe(5);
+    expect(ALL_FRAMES_SECONDS).toBe(10);
     const sampled = await extractVideo({ input: clip, key, fullScan: true });
-    // 5 s x 24 frames, then the keyframes at 5, 6 and 7 s.
-    expect(sampled.framesAnalyzed).toBe(5 * 24 + 3);
-    expect(sampled.secondsAnalyzed).toBeGreaterThan(7);
+    // 10 s x 24 frames, then the keyframes at 10, 11 and 12 s.
+    expect(sampled.framesAnalyzed).toBe(10 * 24 + 3);
+    expect(sampled.secondsAnalyzed).toBeGreaterThan(12);
     const everything = await extractVideo({ input: clip, key, fullScan: true, allFrames: true });
-    expect(everything.framesAnalyzed).toBe(8 * 24);
+    expect(everything.framesAnalyzed).toBe(13 * 24);
     expect(sampled.found).toBe(false);
     expect(everything.found).toBe(false);
   });

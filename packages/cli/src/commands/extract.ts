@@ -85,7 +85,7 @@ export const extractCommand = defineCommand({
     'max-seconds': { type: 'string', valueHint: 'S', description: 'Analyse at most the first S seconds' },
     'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
     'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
-    'all-frames': { type: 'boolean', description: 'Decode every frame (default: every frame of the first 5 s, then keyframes only, for speed)' },
+    'all-frames': { type: 'boolean', description: 'Decode every frame (default: every frame of the first 10 s, then keyframes only, for speed)' },
     ledger: { type: 'string', valueHint: 'FILE', description: 'Delivery ledger: name the recorded delivery of the accused ID (JSON: "deliveries")' },
     report: { type: 'string', valueHint: 'FILE', description: "Write the investigator's report: .html (self-contained page) or .json" },
     overwrite: { type: 'boolean', description: 'Replace an existing --report file' },
