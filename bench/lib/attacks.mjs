@@ -142,6 +142,8 @@ export function attackList(work) {
     // Beyond the core issue's list: a phone-format repost, 9:16 cut from the middle of the 16:9 picture at full
     // height (narrower than one tile period of the master).
     filtered('crop-9x16', 'crop', { frame: '9:16', rescale: false }, (c) => `crop=${even((c.height * 9) / 16)}:${c.height}`, { crf: 28 }),
+    // Also beyond the list: a mirrored re-upload (flipped left to right to evade matching), cropped 5% on each side.
+    filtered('mirror-crop5', 'flip', { horizontal: true, perSide: 0.05 }, () => 'hflip,crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { crf: 28 }),
     { ...screenshot(720), target: 'blind, one frame' },
     { ...screenshot(480), target: 'blind, one frame' },
     {

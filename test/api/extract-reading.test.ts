@@ -37,6 +37,14 @@ describe('reading for extraction', () => {
     expect(sampled.secondsAnalyzed).toBeGreaterThan(12);
     const everything = await extractVideo({ input: clip, key, fullScan: true, allFrames: true });
     expect(everything.framesAnalyzed).toBe(13 * 24);
+    // The detection (and its report) says how the input was read.
+    expect(sampled.parameters.allFramesSeconds).toBe(10);
+    expect(sampled.toJSON().parameters).toMatchObject({ allFrames: false, allFramesSeconds: 10 });
+    expect(everything.toJSON().parameters).toMatchObject({ allFrames: true, allFramesSeconds: null });
+    // A clip no longer than the dense window is read whole either way.
+    const short = await extractVideo({ input: clip, key, fullScan: true, maxSeconds: 4 });
+    expect(short.framesAnalyzed).toBe(4 * 24);
+    expect(short.parameters.allFramesSeconds).toBeNull();
     expect(sampled.found).toBe(false);
     expect(everything.found).toBe(false);
   });

@@ -3,12 +3,12 @@ import type { Detection } from '../../packages/core/src/api/detection.js';
 import { geometryInWords } from '../../packages/core/src/report/model.js';
 
 /** A found detection with the given sync, as far as geometryInWords reads it. */
-function found(sync: { scale: number; offsetX: number; offsetY: number; period: number }): Detection {
-  const { scale, offsetX, offsetY, period } = sync;
+function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean }): Detection {
+  const { scale, offsetX, offsetY, period, mirrored = false } = sync;
   return {
     found: true,
     parameters: { masterHeight: 1080 },
-    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, z: 20, falseAlarmProbability: 1e-20 },
+    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, z: 20, falseAlarmProbability: 1e-20 },
   } as unknown as Detection;
 }
 
@@ -26,5 +26,12 @@ describe('geometry in words', () => {
     expect(words).toContain('a crop of (730.8, 766) px');
     // Small tiles: the cell is under 1.5 px, and 1.5 px stays the tolerance.
     expect(geometryInWords(found({ scale: 0.2, offsetX: 1.7, offsetY: 0, period: 153.6 }))).toContain('starts at (1.7, 0) px');
+  });
+
+  test('a mirrored leak says so, and that the offsets are of the leak flipped back', () => {
+    const words = geometryInWords(found({ scale: 1, offsetX: 37.2, offsetY: 2, period: 768, mirrored: true }))!;
+    expect(words).toContain('mirror image of the master (flipped left to right)');
+    expect(words).toContain('starts at (37.2, 2) px');
+    expect(geometryInWords(found({ scale: 1, offsetX: 37.2, offsetY: 2, period: 768 }))).not.toContain('mirror');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * End to end through real ffmpeg: a textured 960x540 master is marked with the public API, attacked by ffmpeg as a
  * pirate would (re-encode, downscale, crop with and without rescale, brightness and contrast, frame rate change, a
- * JPEG screenshot), and the exact ID must come back blind; unmarked and wrong-key inputs are not accused.
+ * mirror image, a JPEG screenshot), and the exact ID must come back blind; unmarked and wrong-key inputs are not accused.
  * The full 1080p matrix lives in bench/; these stay small so that the suite stays fast.
  */
 import { join } from 'node:path';
@@ -49,6 +49,7 @@ const cases: Array<[string, string, number]> = [
   ['crop 5% per side, rescaled to 960x540, CRF 23', 'crop=864:486:48:27,scale=960:540', 23],
   ['brightness +10%, contrast 1.2', 'eq=brightness=0.1:contrast=1.2', 28],
   ['24 to 30 fps', 'fps=30', 28],
+  ['mirrored (flipped left to right) and cropped 5% on its left', 'hflip,crop=912:540:48:0', 28],
 ];
 
 describe('blind identification after real ffmpeg attacks', () => {
@@ -58,6 +59,8 @@ describe('blind identification after real ffmpeg attacks', () => {
     expect(blind.found, JSON.stringify(blind)).toBe(true);
     expect(blind.id).toBe(id);
     expect(blind.falseAlarmProbability).toBeLessThan(1e-9);
+    // Found in the accumulator as it is, or flipped back for the mirrored leak alone.
+    expect(blind.sync?.mirrored).toBe(filters.startsWith('hflip'));
     const scored = await extractVideo({ input: leak, key, candidates: [...others, id] });
     expect(scored.found, JSON.stringify(scored)).toBe(true);
     expect(scored.id).toBe(id);

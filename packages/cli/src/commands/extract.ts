@@ -34,7 +34,8 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   if (d.found && d.sync) {
     lines.push(
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
-        `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px`,
+        `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
+        (d.sync.mirrored ? ', mirrored (flipped left to right; offset of the leak flipped back)' : ''),
     );
   }
   if (d.found && d.ledger && d.deliveries) {

@@ -15,12 +15,14 @@ export interface DetectionSync {
   readonly scale: number;
   readonly scaleX: number;
   readonly scaleY: number;
-  /** Offset of the master's origin in the leak (crop, pad), input pixels. */
+  /** Offset of the master's origin in the leak (crop, pad), input pixels; of the leak flipped back when `mirrored`. */
   readonly offsetX: number;
   readonly offsetY: number;
   /** Tile period found in the leak, input pixels (the offsets are known modulo these). */
   readonly periodX: number;
   readonly periodY: number;
+  /** The leak is a mirror image of the master (flipped left to right). */
+  readonly mirrored: boolean;
   /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
   readonly z: number;
 }
@@ -49,6 +51,11 @@ export interface DetectionParameters {
   readonly fullScan: boolean;
   /** Every frame decoded (true), or every frame of the first seconds then keyframes only (false). */
   readonly allFrames: boolean;
+  /**
+   * Seconds from the start in which every frame was decoded before keyframes only (ALL_FRAMES_SECONDS of the
+   * version that made the detection), or null when every frame was (`allFrames`, a still, or a read no longer).
+   */
+  readonly allFramesSeconds: number | null;
   /** Height of the master that `sync.scale` is relative to. */
   readonly masterHeight: number;
   /** Early stop needs the probability this many times below the threshold. */
@@ -106,7 +113,7 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; z: number } | null;
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; z: number } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean }>;
   input: {
     path: string;
@@ -133,6 +140,7 @@ export interface DetectionJSON {
     maxSeconds: number | null;
     fullScan: boolean;
     allFrames: boolean;
+    allFramesSeconds: number | null;
     masterHeight: number;
     earlyStopMargin: number;
   };
@@ -225,7 +233,7 @@ export class Detection {
     this.stoppedEarly = fields.stoppedEarly;
     const sync = verdict.sync;
     this.sync = sync
-      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, z: sync.z }
+      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, mirrored: sync.mirrored, z: sync.z }
       : null;
     const accused = new Set(verdict.accused);
     const scored =
@@ -283,6 +291,7 @@ export class Detection {
             offsetY: r3(this.sync.offsetY),
             periodX: r3(this.sync.periodX),
             periodY: r3(this.sync.periodY),
+            mirrored: this.sync.mirrored,
             z: r3(this.sync.z),
           }
         : null,
@@ -311,6 +320,7 @@ export class Detection {
         maxSeconds: this.parameters.maxSeconds,
         fullScan: this.parameters.fullScan,
         allFrames: this.parameters.allFrames,
+        allFramesSeconds: this.parameters.allFramesSeconds,
         masterHeight: this.parameters.masterHeight,
         earlyStopMargin: this.parameters.earlyStopMargin,
       },

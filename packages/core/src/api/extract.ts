@@ -239,6 +239,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       maxSeconds: checked.maxSeconds ?? null,
       fullScan: checked.fullScan,
       allFrames: checked.allFrames,
+      allFramesSeconds: split ? ALL_FRAMES_SECONDS : null,
       masterHeight: checked.masterHeight ?? DEFAULT_MASTER_HEIGHT,
       earlyStopMargin: EARLY_STOP_MARGIN,
     },

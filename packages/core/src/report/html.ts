@@ -333,9 +333,18 @@ function geometrySection(r: ReportJSON): string {
 ${row('Scale (mean, x, y)', escapeHtml(`${round(s.scale)} · ${round(s.scaleX)} · ${round(s.scaleY)} of a ${r.parameters.masterHeight}-line master`))}
 ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(s.offsetY, 1)} px (modulo the tile period)`))}
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
+${row('Mirrored', s.mirrored ? 'yes: flipped left to right' : 'no')}
 ${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}`))}
 </table>
 </section>`;
+}
+
+/** Which frames were decoded: every one, or every one of the first seconds and then keyframes only. */
+function framesRead(p: ReportJSON['parameters']): string {
+  // Reports written before the field existed say only whether every frame was decoded.
+  const seconds = p.allFramesSeconds as number | null | undefined;
+  if (seconds === undefined) return p.allFrames ? 'every frame decoded' : 'every frame of the first seconds decoded, then keyframes only';
+  return seconds === null ? 'every frame decoded' : `every frame of the first ${seconds} s decoded, then keyframes only`;
 }
 
 function reproduceSection(r: ReportJSON): string {
@@ -350,7 +359,7 @@ function reproduceSection(r: ReportJSON): string {
 ${row('Key id', `${mono(r.keyId)} <span class="caption">(a public fingerprint of the key; the key itself is not in this report)</span>`)}
 ${row('Candidates', escapeHtml(candidates))}
 ${row('Accusation threshold', escapeHtml(`${formatProbability(r.accusationThreshold)}; early stop ${formatProbability(p.earlyStopMargin)} × threshold`))}
-${row('Reading', escapeHtml(`${p.maxSeconds === null ? 'no time limit' : `at most ${p.maxSeconds} s`}${p.fullScan ? ', full scan (no early stop)' : ', stops once certain'}`))}
+${row('Reading', escapeHtml(`${p.maxSeconds === null ? 'no time limit' : `at most ${p.maxSeconds} s`}${p.fullScan ? ', full scan (no early stop)' : ', stops once certain'}; ${framesRead(p)}`))}
 ${row('Master height (for the scale)', escapeHtml(`${p.masterHeight} lines`))}
 ${row('Software', escapeHtml(`${r.report.tools.reelmark}; ffmpeg ${r.report.tools.ffmpeg}; ffprobe ${r.report.tools.ffprobe}; Node.js ${r.report.tools.node}`))}
 ${row('Report written', escapeHtml(formatUtc(r.report.generatedAt)))}

@@ -185,7 +185,10 @@ export function geometryInWords(detection: Detection): string | null {
       : `The master's watermark grid starts at (${round1(s.offsetX)}, ${round1(s.offsetY)}) px in the leak, which the tile period of ` +
         `${round1(s.periodX)} × ${round1(s.periodY)} px leaves open between a pad of that size and a crop of ` +
         `(${round1(s.periodX - s.offsetX)}, ${round1(s.periodY - s.offsetY)}) px at the left and top (each give or take whole tiles).`;
-  return `${scale} ${offset}`;
+  const mirrored = s.mirrored
+    ? ' The leak is a mirror image of the master (flipped left to right); the offsets above are those of the leak flipped back.'
+    : '';
+  return `${scale} ${offset}${mirrored}`;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

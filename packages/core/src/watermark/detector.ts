@@ -81,6 +81,8 @@ const COARSE_KEEP = 12;
  */
 const LOOK_GROWTH = 4;
 const LOCKED_LOOK_GROWTH = 2;
+/** log10 of the synchronisation false-alarm probability below which later looks search only near the best sync. */
+const LOCK_LOG10 = -6;
 /** log10 of the synchronisation false-alarm probability below which the geometry is reported without an ID. */
 const SYNC_REPORT_LOG10 = -3;
 const Z_NORM = 1 / Math.sqrt(PAYLOAD_TILES);
@@ -115,6 +117,11 @@ export interface SyncEstimate {
   /** Tile period found, in leak pixels. */
   periodX: number;
   periodY: number;
+  /**
+   * The leak is a mirror image of the master (flipped left to right, as re-uploads often are to evade matching);
+   * the offsets are then those of the leak flipped back.
+   */
+  mirrored: boolean;
   /** Reference-tile evidence (z) and its false-alarm probability after every hypothesis searched. */
   z: number;
   falseAlarmProbability: number;
@@ -163,7 +170,10 @@ export interface WatermarkVerdict {
   accusationThreshold: number;
 }
 
-type Hypothesis = TilePeriod;
+/** A tile period, searched in the accumulator as it is or flipped left to right (a mirrored leak). */
+interface Hypothesis extends TilePeriod {
+  mirrored: boolean;
+}
 
 interface Evaluated extends Hypothesis {
   z: number;
@@ -192,6 +202,8 @@ export class WatermarkDetector {
   private readonly accumulator: Float32Array;
   private readonly correlator: TileCorrelator;
   private readonly hypotheses: Hypothesis[];
+  /** How many of `hypotheses` are of the picture as it is (the rest: the same periods, mirrored). */
+  private readonly uprightCount: number;
   private readonly surfaces: Float64Array[];
   private frames = 0;
   private framesAtLastLook = 0;
@@ -203,6 +215,13 @@ export class WatermarkDetector {
   private best: Evaluated[] = [];
   private locked = false;
   private reduced = new Float32Array(0);
+  /** The accumulator flipped left to right (mirrored leaks), made at each look that searches it. */
+  private mirror = new Float32Array(0);
+  private mirrorVersion = -1;
+  /** Frame count at the last look that searched the mirror image (-1: none yet). */
+  private mirrorSearchedAt = -1;
+  /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
+  private hypothesisLooks = 0;
   private verdict: WatermarkVerdict | null = null;
   /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
   private readonly decoded = new Map<bigint, bigint | null>();
@@ -232,6 +251,7 @@ export class WatermarkDetector {
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
     this.hypotheses = this.buildHypotheses();
+    this.uprightCount = this.hypotheses.filter((h) => !h.mirrored).length;
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
   }
 
@@ -274,15 +294,21 @@ export class WatermarkDetector {
       this.lastTime = Math.max(this.lastTime, timeSeconds);
     }
     if (this.frames >= this.nextLook) {
-      this.look();
+      this.look(false);
       this.nextLook = this.frames * (this.locked ? LOCKED_LOOK_GROWTH : LOOK_GROWTH);
     }
   }
 
-  /** The verdict on everything added so far (runs a final look if frames arrived since the last one). */
+  /**
+   * The verdict on everything added so far: runs a final look if frames arrived since the last one, or if the
+   * picture flipped left to right (a mirrored leak) has not been searched yet at this frame count (and no sync is
+   * locked). The looks due while frames arrive search the picture as it is; the mirror image is searched at the
+   * final look, so a mirrored leak is found when the reading ends (no early stop), at the cost of one more sweep.
+   */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
-    if (this.frames !== this.framesAtLastLook || !this.verdict) this.look();
+    const mirrorPending = !this.locked && this.mirrorSearchedAt !== this.frames;
+    if (this.frames !== this.framesAtLastLook || !this.verdict || mirrorPending) this.look(true);
     return this.verdict as WatermarkVerdict;
   }
 
@@ -302,10 +328,10 @@ export class WatermarkDetector {
       // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
       // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
       if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
-      const tag = periodTag({ periodX: px, periodY: py }, 2);
+      const tag = periodTag({ periodX: px, periodY: py, mirrored: false }, 2);
       if (seen.has(tag)) return;
       seen.add(tag);
-      list.push({ periodX: px, periodY: py });
+      list.push({ periodX: px, periodY: py, mirrored: false });
     };
     const fit = TILE_PERIOD_PER_HEIGHT * h;
     for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
@@ -315,12 +341,32 @@ export class WatermarkDetector {
       const period = TILE_PERIOD_PER_HEIGHT * masterHeight * this.workingFactor;
       add(period, period);
     }
-    return list;
+    // Every period again in the accumulator flipped left to right: a mirrored leak.
+    return list.concat(list.map((h) => ({ ...h, mirrored: true })));
+  }
+
+  /** The plane a hypothesis is searched in: the accumulator, or its mirror image (made once per look). */
+  private planeOf(h: Hypothesis): Float32Array {
+    if (!h.mirrored) return this.accumulator;
+    if (this.mirrorVersion !== this.looks) {
+      const { workingWidth: w, workingHeight: hh } = this;
+      if (this.mirror.length !== w * hh) this.mirror = new Float32Array(w * hh);
+      const acc = this.accumulator;
+      const out = this.mirror;
+      for (let y = 0; y < hh; y++) {
+        const row = y * w;
+        const last = row + w - 1;
+        for (let x = 0; x < w; x++) out[row + x] = acc[last - x];
+      }
+      this.correlator.setVersion(out, this.looks);
+      this.mirrorVersion = this.looks;
+    }
+    return this.mirror;
   }
 
   private evaluate(h: Hypothesis): Evaluated {
     const { workingWidth: w, workingHeight: hh } = this;
-    this.correlator.foldAndTransform(this.accumulator, w, hh, h.periodX, h.periodY, w >> 1, hh >> 1);
+    this.correlator.foldAndTransform(this.planeOf(h), w, hh, h.periodX, h.periodY, w >> 1, hh >> 1);
     const stats = this.correlator.correlationStats(0);
     return { ...h, z: stats.peakZ, peakIndex: stats.peakIndex };
   }
@@ -330,49 +376,68 @@ export class WatermarkDetector {
    * when the tile's cells are at least 1.6 working pixels wide, else at full resolution. Returns the hypotheses
    * ranked by that evidence.
    */
-  private coarseSweep(pool: Hypothesis[]): Hypothesis[] {
+  private coarseSweep(pool: Hypothesis[]): Evaluated[] {
     const { workingWidth: w, workingHeight: h } = this;
     const reduce = TILE_PERIOD_PER_HEIGHT * h >= COARSE_MIN_PERIOD;
     if (!reduce) return pool.map((p) => this.evaluate(p)).sort((a, b) => b.z - a.z);
     const hw = w >> 1;
     const hh = h >> 1;
     if (this.reduced.length !== hw * hh) this.reduced = new Float32Array(hw * hh);
-    const acc = this.accumulator;
     const out = this.reduced;
-    for (let y = 0; y < hh; y++) {
-      const a = 2 * y * w;
-      const b = a + w;
-      const o = y * hw;
-      for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
-    }
-    this.correlator.setVersion(out, this.looks);
-    const ranked: Array<Hypothesis & { z: number }> = [];
-    // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
-    // full frame's centre.
-    for (let k = 0; k < pool.length; k += 2) {
-      const a = pool[k];
-      const b = pool[k + 1] ?? pool[k];
-      const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
-      const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
-      ranked.push({ ...a, z: statsA.peakZ });
-      if (k + 1 < pool.length) ranked.push({ ...b, z: statsB.peakZ });
+    const ranked: Evaluated[] = [];
+    for (const mirrored of [false, true]) {
+      const group = pool.filter((p) => p.mirrored === mirrored);
+      if (group.length === 0) continue;
+      const acc = this.planeOf(group[0]);
+      for (let y = 0; y < hh; y++) {
+        const a = 2 * y * w;
+        const b = a + w;
+        const o = y * hw;
+        for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
+      }
+      // The reduced copy changes within a look (one per orientation): a version of its own for each.
+      this.correlator.setVersion(out, 2 * this.looks + (mirrored ? 1 : 0));
+      // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is
+      // the full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution).
+      for (let k = 0; k < group.length; k += 2) {
+        const a = group[k];
+        const b = group[k + 1] ?? group[k];
+        const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
+        const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
+        ranked.push({ ...a, z: statsA.peakZ, peakIndex: -1 });
+        if (k + 1 < group.length) ranked.push({ ...b, z: statsB.peakZ, peakIndex: -1 });
+      }
     }
     return ranked.sort((a, b) => b.z - a.z);
   }
 
-  private look(): void {
+  /** A look: the synchronisation search, then the payload. `final`: also the mirror image (see `result`). */
+  private look(final: boolean): void {
     this.looks++;
     this.framesAtLastLook = this.frames;
     // The accumulator (and the reduced copy the coarse sweep makes of it) change only between looks.
     this.correlator.setVersion(this.accumulator, this.looks);
+    // The multiplicity: every hypothesis this look could search (the mirror image's at a final look), searched or not.
+    const orientations = final ? this.hypotheses.length : this.uprightCount;
+    this.hypothesisLooks += orientations * (1 + REFINE_STEPS.length);
+    const multiplicity = this.hypothesisLooks * CELLS * CELLS;
     let searched: Evaluated[];
     if (this.locked) {
       searched = this.neighbourhood(this.best).map((h) => this.evaluate(h));
     } else {
-      // Coarse sweep, then the strongest few re-evaluated at full resolution.
-      searched = this.coarseSweep(this.hypotheses)
-        .slice(0, COARSE_KEEP)
-        .map((h) => this.evaluate(h));
+      // Coarse sweep, then the strongest few re-evaluated at full resolution: the picture as it is, and at a final
+      // look the picture flipped left to right too, unless the former is already clearly synchronised (a mirrored
+      // leak's mark could not beat it; the multiplicity counts the search as if it had run, which stays a bound).
+      const upright = this.coarseSweep(this.hypotheses.filter((h) => !h.mirrored));
+      searched = upright.slice(0, COARSE_KEEP).map((h) => this.evaluate(h));
+      const best = Math.max(...searched.map((h) => h.z));
+      if (final) this.mirrorSearchedAt = this.frames;
+      if (final && log10Bonferroni(best, multiplicity) >= LOCK_LOG10) {
+        const mirrored = this.coarseSweep(this.hypotheses.filter((h) => h.mirrored));
+        // The strongest COARSE_KEEP of both orientations at full resolution (the upright ones are done already).
+        const kept = upright.concat(mirrored).sort((a, b) => b.z - a.z).slice(0, COARSE_KEEP);
+        searched = searched.concat(kept.filter((h) => h.mirrored).map((h) => this.evaluate(h)));
+      }
     }
     // Refine around the strongest hypotheses with finer uniform steps.
     searched.sort((a, b) => b.z - a.z);
@@ -384,7 +449,7 @@ export class WatermarkDetector {
     for (const h of searched.slice(0, 3)) {
       for (const step of REFINE_STEPS) {
         const f = Math.exp(step * SWEEP_STEP);
-        const next = { periodX: h.periodX * f, periodY: h.periodY * f };
+        const next = { periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored };
         if (seen.has(tag(next))) continue;
         seen.add(tag(next));
         refined.push(this.evaluate(next));
@@ -397,10 +462,9 @@ export class WatermarkDetector {
     // any of them: the grid times (1 + the refinement steps). (Counting only the 3 x 6 refined surfaces actually
     // evaluated made the reference tile's probability about 3x too small in the tail: 23 unmarked or wrong-key
     // trials of 7,500 reported p < 1e-3 in the 10,000-trial bench.)
-    const hypothesesSearched = this.hypotheses.length * (1 + REFINE_STEPS.length);
-    const log10Sync = log10Bonferroni(all[0].z, this.looks * hypothesesSearched * CELLS * CELLS);
-    this.locked = log10Sync < -6;
-    this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync, hypothesesSearched);
+    const log10Sync = log10Bonferroni(all[0].z, multiplicity);
+    this.locked = log10Sync < LOCK_LOG10;
+    this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync);
   }
 
   /** Hypotheses near the best ones found so far (used once synchronisation is locked). */
@@ -409,7 +473,7 @@ export class WatermarkDetector {
     for (const h of best.slice(0, 4)) {
       for (const step of [-1, 0, 1]) {
         const f = Math.exp(step * SWEEP_STEP);
-        out.push({ periodX: h.periodX * f, periodY: h.periodY * f });
+        out.push({ periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored });
       }
     }
     return out;
@@ -437,6 +501,7 @@ export class WatermarkDetector {
       offsetY: round1(((originY % periodY) + periodY) % periodY),
       periodX: round1(periodX),
       periodY: round1(periodY),
+      mirrored: h.mirrored,
       z: round3(z),
       falseAlarmProbability: fromLog10(log10p),
     };
@@ -515,13 +580,13 @@ export class WatermarkDetector {
     return id;
   }
 
-  private readPayload(syncs: Evaluated[], log10Sync: number, hypothesesSearched: number): WatermarkVerdict {
+  private readPayload(syncs: Evaluated[], log10Sync: number): WatermarkVerdict {
     const { looks } = this;
     const K = this.candidateIds.length;
     const positions = CELLS * CELLS;
     const decodedTrials = looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS;
     const atSyncTrials = looks * syncs.length * Math.max(1, K);
-    const jointTrials = looks * hypothesesSearched * positions * Math.max(1, K);
+    const jointTrials = this.hypothesisLooks * positions * Math.max(1, K);
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
     // surfaces hold another recipient's strong peaks, and an innocent candidate could line one of its tiles up with
     // one of them away from the reference's position (measured: innocent joint scores of 6.4-6.6 on a guilty copy
@@ -545,7 +610,7 @@ export class WatermarkDetector {
     for (let s = 0; s < syncs.length; s++) {
       const sync = syncs[s];
       const { workingWidth: w, workingHeight: hh } = this;
-      this.correlator.foldAndTransform(this.accumulator, w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
+      this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
       this.correlator.correlate(0, this.surfaces[0]);
       const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
       subs.push(sub);
@@ -940,8 +1005,8 @@ function shiftAt(index: number, rx: number, ry: number): Shift {
 }
 
 /** A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one). */
-function periodTag(h: TilePeriod, digits: number): string {
-  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}`;
+function periodTag(h: Hypothesis, digits: number): string {
+  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}${h.mirrored ? 'm' : ''}`;
 }
 
 function round3(v: number): number {
