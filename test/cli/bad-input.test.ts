@@ -24,6 +24,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'corrupt.key'), '{"format":"reelmark-key","version":1,"keyId":"00","secret":"AAAA"}');
   await writeFile(join(dir, 'not-a-key.key'), 'ssh-ed25519 AAAAC3Nz');
   await writeFile(join(dir, 'exists.mp4'), 'keep me');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=64x48', '-frames:v', '1', join(dir, 'tiny.png')]);
 });
 afterAll(async () => {
   await removeDir(dir);
@@ -52,6 +53,7 @@ const cases: Case[] = [
   ['extract: missing input', () => ['extract', join(dir, 'nope.mp4'), '--key', key], /nope\.mp4/],
   ['extract: non-media input', () => ['extract', join(dir, 'notes.mp4'), '--key', key], /notes\.mp4.*not a media file/i],
   ['extract: corrupt key', () => ['extract', clip, '--key', join(dir, 'corrupt.key')], /corrupt\.key/],
+  ['extract: a picture too small to hold the mark', () => ['extract', join(dir, 'tiny.png'), '--key', key], /tiny\.png: 64x48 is too small to read a mark from/],
   ['batch: output exists', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', dir], /exists/],
   ['batch: missing out dir', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', join(dir, 'no-dir')], /no-dir/],
 ];

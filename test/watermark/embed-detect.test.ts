@@ -361,6 +361,16 @@ describe('detector on synthetic footage', () => {
     expect(wrongKey.sync).toBeNull();
   });
 
+  test('says which pictures are too small to search, and refuses them with a clear message', () => {
+    expect(WatermarkDetector.canRead(1920, 1080)).toBe(true);
+    expect(WatermarkDetector.canRead(160, 90)).toBe(true);
+    expect(WatermarkDetector.canRead(400, 85)).toBe(true);
+    expect(WatermarkDetector.canRead(400, 84)).toBe(false);
+    expect(WatermarkDetector.canRead(47, 300)).toBe(false);
+    expect(WatermarkDetector.canRead(8, 8)).toBe(false);
+    expect(() => new WatermarkDetector({ key, inputWidth: 64, inputHeight: 64 })).toThrow(/tile fits in .* received 64x64/);
+  });
+
   test('identifies a single still frame', () => {
     const verdict = detect([frames[5]]);
     expect(verdict.id).toBe(id);

@@ -164,6 +164,9 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
+  if (!WatermarkDetector.canRead(info.width, info.height)) {
+    throw new InputError(`${checked.input}: ${info.width}x${info.height} is too small to read a mark from (at least 85 pixels tall)`, checked.input);
+  }
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,

@@ -250,9 +250,23 @@ export class WatermarkDetector {
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), options.simd ?? true);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
-    this.hypotheses = this.buildHypotheses();
+    this.hypotheses = periodHypotheses(size.width, size.height, size.factor);
+    if (this.hypotheses.length === 0) {
+      throw new UsageError(`Expected a picture the mark's tile fits in (see WatermarkDetector.canRead) but received ${inputWidth}x${inputHeight}`);
+    }
     this.uprightCount = this.hypotheses.filter((h) => !h.mirrored).length;
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
+  }
+
+  /**
+   * Whether a picture of this size can be searched at all: no tile period shorter than 96 pixels is searched (its
+   * cells would be under a pixel), the sweep reaches 1.6 times the height-fit period (so at least 85 pixels tall),
+   * and a period may be at most twice the picture's width (so at least 48 wide, more for tall pictures).
+   */
+  static canRead(inputWidth: number, inputHeight: number): boolean {
+    if (!(inputWidth >= 16 && inputHeight >= 16)) return false;
+    const size = workingSizeFor(inputWidth, inputHeight);
+    return periodHypotheses(size.width, size.height, size.factor).length > 0;
   }
 
   /** Whether the correlation transforms run in the WebAssembly SIMD kernel. */
@@ -316,33 +330,6 @@ export class WatermarkDetector {
     if (this.lastTime === -Infinity) return 0;
     const interval = Number.isFinite(this.minInterval) ? this.minInterval : 0;
     return this.lastTime - this.firstTime + interval;
-  }
-
-  private buildHypotheses(): Hypothesis[] {
-    const w = this.workingWidth;
-    const h = this.workingHeight;
-    const list: Hypothesis[] = [];
-    const seen = new Set<string>();
-    const add = (px: number, py: number) => {
-      if (px < MIN_PERIOD || py < MIN_PERIOD) return;
-      // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
-      // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
-      if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
-      const tag = periodTag({ periodX: px, periodY: py, mirrored: false }, 2);
-      if (seen.has(tag)) return;
-      seen.add(tag);
-      list.push({ periodX: px, periodY: py, mirrored: false });
-    };
-    const fit = TILE_PERIOD_PER_HEIGHT * h;
-    for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
-    // Stretched to fill the frame (aspect not kept): the width maps the master's width, the height its height.
-    for (const aspect of MASTER_ASPECTS) add((TILE_PERIOD_PER_HEIGHT * w) / aspect, fit);
-    for (const masterHeight of MASTER_HEIGHTS) {
-      const period = TILE_PERIOD_PER_HEIGHT * masterHeight * this.workingFactor;
-      add(period, period);
-    }
-    // Every period again in the accumulator flipped left to right: a mirrored leak.
-    return list.concat(list.map((h) => ({ ...h, mirrored: true })));
   }
 
   /** The plane a hypothesis is searched in: the accumulator, or its mirror image (made once per look). */
@@ -997,6 +984,35 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
     if (!found.some((f) => nearSymbol(f.index, index))) found.push({ index, z: values[k] });
   }
   return found.map(({ index, z }) => ({ shift: shiftAt(index, rx, ry), z }));
+}
+
+/**
+ * The tile-period hypotheses searched in a working-size picture (w x h, `factor` working pixels per input pixel):
+ * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size), each
+ * upright and mirrored (the accumulator flipped left to right: a mirrored leak).
+ */
+function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
+  const list: Hypothesis[] = [];
+  const seen = new Set<string>();
+  const add = (px: number, py: number) => {
+    if (px < MIN_PERIOD || py < MIN_PERIOD) return;
+    // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
+    // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
+    if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
+    const tag = periodTag({ periodX: px, periodY: py, mirrored: false }, 2);
+    if (seen.has(tag)) return;
+    seen.add(tag);
+    list.push({ periodX: px, periodY: py, mirrored: false });
+  };
+  const fit = TILE_PERIOD_PER_HEIGHT * h;
+  for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
+  // Stretched to fill the frame (aspect not kept): the width maps the master's width, the height its height.
+  for (const aspect of MASTER_ASPECTS) add((TILE_PERIOD_PER_HEIGHT * w) / aspect, fit);
+  for (const masterHeight of MASTER_HEIGHTS) {
+    const period = TILE_PERIOD_PER_HEIGHT * masterHeight * factor;
+    add(period, period);
+  }
+  return list.concat(list.map((p) => ({ ...p, mirrored: true })));
 }
 
 /** The shift of surface position `index` (laid out as y * CELLS + x) from the reference peak at (rx, ry), cyclically. */
