@@ -54,6 +54,8 @@ const cases: Case[] = [
   ['extract: non-media input', () => ['extract', join(dir, 'notes.mp4'), '--key', key], /notes\.mp4.*not a media file/i],
   ['extract: corrupt key', () => ['extract', clip, '--key', join(dir, 'corrupt.key')], /corrupt\.key/],
   ['extract: a picture too small to hold the mark', () => ['extract', join(dir, 'tiny.png'), '--key', key], /tiny\.png: 64x48 is too small to read a mark from/],
+  ['embed: a picture too small to carry a readable mark', () => ['embed', join(dir, 'tiny.png'), '-o', join(dir, 'tiny.out.png'), '--key', key, '--id', '1'], /tiny\.png: 64x48 is too small to carry a mark that can be read back/],
+  ['batch: a picture too small to carry a readable mark', () => ['batch', join(dir, 'tiny.png'), '--key', key, '--ids', '1,2', '--out-dir', dir], /tiny\.png: 64x48 is too small to carry a mark/],
   ['batch: output exists', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', dir], /exists/],
   ['batch: missing out dir', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', join(dir, 'no-dir')], /no-dir/],
 ];

@@ -8,7 +8,7 @@ import { probe, transformVideoToMany } from '../media/index.js';
 import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
-import { assertId, throwIfAborted } from './common.js';
+import { assertId, assertReadableSize, throwIfAborted } from './common.js';
 import { DeliveryRecorder } from './deliveries.js';
 import { FrameMarker, assertWholeInput, checkEmbedOptions, embedResult, expectedFrames, progressReporter } from './embed.js';
 import type { EmbedOptions, EmbedProgress, EmbedResult } from './embed.js';
@@ -111,6 +111,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   throwIfAborted(common.signal);
 
   const info = await probe(common.input);
+  assertReadableSize(common.input, info.width, info.height, 'mark');
   const markers = checked.map((c) => new FrameMarker(c.key, c.id, c.strength, info));
   const report = progressReporter(common.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const encodeOptions = { codec: common.codec, crf: common.crf, preset: common.preset, overwrite: common.overwrite };

@@ -9,6 +9,7 @@ import { AbortError, InputError } from '../errors.js';
 import { invalid } from '../validate.js';
 import type { WatermarkKey } from '../watermark/key.js';
 import { MAX_ID } from '../watermark/payload.js';
+import { WatermarkDetector } from '../watermark/detector.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -44,6 +45,16 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /** Throw AbortError if `signal` is aborted. */
+/**
+ * Refuses a picture too small for the detector to search (`WatermarkDetector.canRead`): marking one would deliver a
+ * copy that cannot be traced, and reading one cannot find anything.
+ */
+export function assertReadableSize(path: string, width: number, height: number, use: 'mark' | 'read'): void {
+  if (WatermarkDetector.canRead(width, height)) return;
+  const what = use === 'mark' ? 'to carry a mark that can be read back' : 'to read a mark from';
+  throw new InputError(`${path}: ${width}x${height} is too small ${what} (at least 85 pixels tall)`, path);
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }

@@ -17,7 +17,7 @@ import {
 import { DEFAULT_STRENGTH, WatermarkEmbedder } from '../watermark/index.js';
 import type { LumaPlane, WatermarkKey } from '../watermark/index.js';
 import type { DeliveryRecord } from '../ledger.js';
-import { assertId, assertKey, throwIfAborted } from './common.js';
+import { assertId, assertKey, assertReadableSize, throwIfAborted } from './common.js';
 import { DeliveryRecorder } from './deliveries.js';
 import type { LedgerSettings } from './deliveries.js';
 import { LumaDistortion } from './quality.js';
@@ -312,6 +312,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
       checked.input,
     );
   }
+  assertReadableSize(checked.input, info.width, info.height, 'mark');
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const recorder = await DeliveryRecorder.start(checked, checked.input, checked.signal);

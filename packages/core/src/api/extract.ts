@@ -12,7 +12,7 @@ import { ACCUSATION_THRESHOLD, EARLY_STOP_MARGIN, WatermarkDetector } from '../w
 import { DEFAULT_MASTER_HEIGHT } from '../watermark/detector.js';
 import { Ledger, loadLedger } from '../ledger.js';
 import type { WatermarkKey } from '../watermark/index.js';
-import { VERSION_STRING, assertId, assertKey, sha256File, throwIfAborted } from './common.js';
+import { VERSION_STRING, assertId, assertKey, assertReadableSize, sha256File, throwIfAborted } from './common.js';
 import { Detection } from './detection.js';
 import { lumaOf } from './embed.js';
 
@@ -164,9 +164,7 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
-  if (!WatermarkDetector.canRead(info.width, info.height)) {
-    throw new InputError(`${checked.input}: ${info.width}x${info.height} is too small to read a mark from (at least 85 pixels tall)`, checked.input);
-  }
+  assertReadableSize(checked.input, info.width, info.height, 'read');
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,
