@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_FRAMES_SECONDS, createKey, extractVideo, readFrames } from '@reelmark/core';
+import { ALL_FRAMES_SECONDS, buildReportJSON, createKey, extractVideo, readFrames, renderReportHtml } from '@reelmark/core';
 import { ffmpeg, tempDir } from '../helpers/ffmpeg.js';
 
 let dir: string;
@@ -41,6 +41,9 @@ describe('reading for extraction', () => {
     expect(sampled.parameters.allFramesSeconds).toBe(10);
     expect(sampled.toJSON().parameters).toMatchObject({ allFrames: false, allFramesSeconds: 10 });
     expect(everything.toJSON().parameters).toMatchObject({ allFrames: true, allFramesSeconds: null });
+    // The investigator's report says so.
+    expect(renderReportHtml(await buildReportJSON(sampled))).toContain('full scan (no early stop); every frame of the first 10 s decoded, then keyframes only');
+    expect(renderReportHtml(await buildReportJSON(everything))).toContain('full scan (no early stop); every frame decoded');
     // A clip no longer than the dense window is read whole either way.
     const short = await extractVideo({ input: clip, key, fullScan: true, maxSeconds: 4 });
     expect(short.framesAnalyzed).toBe(4 * 24);

@@ -361,6 +361,18 @@ describe('detector on synthetic footage', () => {
     expect(wrongKey.sync).toBeNull();
   });
 
+  test('result() searches the mirror image once per frame count, and keeps one timeline point per frame count', () => {
+    const unmarked = Array.from({ length: 12 }, (_, i) => frameOf(scene, W, H, i));
+    const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H });
+    unmarked.forEach((frame, i) => detector.addFrame(frame, i / 24));
+    expect(detector.lookCount).toBe(1); // the look due at 12 frames: the picture as it is
+    const first = detector.result();
+    expect(detector.lookCount).toBe(2); // the final look, with the mirror image
+    expect(first.timeline).toHaveLength(1);
+    expect(detector.result()).toBe(first); // nothing new: no further look
+    expect(detector.lookCount).toBe(2);
+  });
+
   test('says which pictures are too small to search, and refuses them with a clear message', () => {
     expect(WatermarkDetector.canRead(1920, 1080)).toBe(true);
     expect(WatermarkDetector.canRead(160, 90)).toBe(true);
@@ -369,6 +381,33 @@ describe('detector on synthetic footage', () => {
     expect(WatermarkDetector.canRead(47, 300)).toBe(false);
     expect(WatermarkDetector.canRead(8, 8)).toBe(false);
     expect(() => new WatermarkDetector({ key, inputWidth: 64, inputHeight: 64 })).toThrow(/tile fits in .* received 64x64/);
+  });
+
+  test('marks only pictures whose mark can be read back at their own size', () => {
+    // The embedder's tile period is at least 128 px; the detector must search it. The smallest accepted sizes are
+    // read back; pictures that canRead accepts but canReadBack refuses are not.
+    const roundTrip = (w: number, h: number) => {
+      const small = makeScene(w, h, 7);
+      const embedder = new WatermarkEmbedder({ key, id, width: w, height: h, bitDepth: 8 });
+      const detector = new WatermarkDetector({ key, inputWidth: w, inputHeight: h });
+      for (let i = 0; i < 24; i++) {
+        const frame = addNoise(frameOf(small, w, h, i), 2, i + 1);
+        embedder.embed(frame);
+        detector.addFrame(frame, i / 24);
+      }
+      return detector.result();
+    };
+    expect(WatermarkDetector.sizeLimits(113)).toMatchObject({ readHeight: 85, markHeight: 113, markWidth: 64 });
+    for (const [w, h] of [[90, 113], [64, 120]]) {
+      expect(WatermarkDetector.canReadBack(w, h)).toBe(true);
+      expect(roundTrip(w, h).id).toBe(id);
+    }
+    // (The gate is a little conservative at its edge: 200x110, refused, still reads back with a period 1.6% short.)
+    for (const [w, h] of [[200, 100], [60, 200], [100, 300]]) {
+      expect(WatermarkDetector.canRead(w, h)).toBe(true);
+      expect(WatermarkDetector.canReadBack(w, h)).toBe(false);
+      expect(roundTrip(w, h).found).toBe(false);
+    }
   });
 
   test('identifies a single still frame', () => {

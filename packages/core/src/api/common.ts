@@ -44,17 +44,22 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
   return hash.digest('hex');
 }
 
-/** Throw AbortError if `signal` is aborted. */
 /**
- * Refuses a picture too small for the detector to search (`WatermarkDetector.canRead`): marking one would deliver a
- * copy that cannot be traced, and reading one cannot find anything.
+ * Refuses a picture too small for its mark to be found: reading one (`WatermarkDetector.canRead`) cannot find
+ * anything, and marking one (`WatermarkDetector.canReadBack`: the embedded tile period must be among those the
+ * detector searches) would deliver a copy that cannot be traced.
  */
 export function assertReadableSize(path: string, width: number, height: number, use: 'mark' | 'read'): void {
-  if (WatermarkDetector.canRead(width, height)) return;
+  const limits = WatermarkDetector.sizeLimits(height);
+  if (use === 'read' ? WatermarkDetector.canRead(width, height) : WatermarkDetector.canReadBack(width, height)) return;
+  const minHeight = use === 'read' ? limits.readHeight : limits.markHeight;
+  const minWidth = use === 'read' ? limits.readWidth : limits.markWidth;
+  const why = height < minHeight ? `at least ${minHeight} pixels tall` : `at least ${minWidth} pixels wide at this height`;
   const what = use === 'mark' ? 'to carry a mark that can be read back' : 'to read a mark from';
-  throw new InputError(`${path}: ${width}x${height} is too small ${what} (at least 85 pixels tall)`, path);
+  throw new InputError(`${path}: ${width}x${height} is too small ${what} (${why})`, path);
 }
 
+/** Throw AbortError if `signal` is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
 }

@@ -53,7 +53,8 @@ export interface DetectionParameters {
   readonly allFrames: boolean;
   /**
    * Seconds from the start in which every frame was decoded before keyframes only (ALL_FRAMES_SECONDS of the
-   * version that made the detection), or null when every frame was (`allFrames`, a still, or a read no longer).
+   * version that made the detection), or null when every frame read was decoded (`allFrames`, a still, or a reading
+   * that ended within those seconds).
    */
   readonly allFramesSeconds: number | null;
   /** Height of the master that `sync.scale` is relative to. */

@@ -188,6 +188,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       ]
     : [{ duration: limit, keyframesOnly: false }];
   let firstPts = Number.NaN; // containers may start their timeline anywhere (MPEG-TS often at 1.4 s or more)
+  let keyframesRead = 0; // frames of the keyframes-only pass (none when the reading ended within the dense window)
   reading: for (const pass of passes) {
     const frameStream = readFrames(checked.input, {
       lumaOnly: true,
@@ -202,6 +203,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
     for await (const frame of frameStream) {
       detector.addFrame(lumaOf(frame), frame.pts);
       frames++;
+      if (pass.keyframesOnly) keyframesRead++;
       if (Number.isNaN(firstPts)) firstPts = frame.pts;
       const certain = detector.certain;
       checked.onProgress?.({ framesAnalyzed: frames, secondsAnalyzed: frame.pts - firstPts, secondsTotal, certain });
@@ -240,7 +242,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       maxSeconds: checked.maxSeconds ?? null,
       fullScan: checked.fullScan,
       allFrames: checked.allFrames,
-      allFramesSeconds: split ? ALL_FRAMES_SECONDS : null,
+      allFramesSeconds: keyframesRead > 0 ? ALL_FRAMES_SECONDS : null,
       masterHeight: checked.masterHeight ?? DEFAULT_MASTER_HEIGHT,
       earlyStopMargin: EARLY_STOP_MARGIN,
     },

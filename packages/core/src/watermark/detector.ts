@@ -10,16 +10,17 @@
  *
  * Null model and false-alarm probability. Under "this content carries no mark of this key at this position", a
  * phase-only correlation surface value is standard normal (checked on many null trials by the bench). Every
- * probability is Bonferroni-corrected for everything searched: looks x period hypotheses x CELLS^2 positions for
- * synchronisation; looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses
- * x candidates for candidate scores. The payload scores do not use the reference tile, which every recipient's copy
+ * probability is Bonferroni-corrected for everything searched: the period hypotheses each look could search (both
+ * orientations at the final look, which also searches the mirror image) x CELLS^2 positions for synchronisation;
+ * looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses x candidates for
+ * candidate scores. The payload scores do not use the reference tile, which every recipient's copy
  * shares, so another recipient's copy is a null for every innocent candidate.
  */
 import { UsageError } from '../errors.js';
 import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
-import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, type Shift } from './pattern.js';
+import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
 import { Whitener, whitenRadius } from './whiten.js';
@@ -269,6 +270,44 @@ export class WatermarkDetector {
     return periodHypotheses(size.width, size.height, size.factor).length > 0;
   }
 
+  /**
+   * Whether the mark embedded in a picture of this size can be read back from it, at its own size: the tile period
+   * the embedder uses (`tilePeriodFor`: at least 128 pixels) must be among the periods the detector searches. Small
+   * pictures fail where `canRead` passes (under 113 lines, 128 pixels is beyond the sweep; and a picture narrower
+   * than half the period).
+   */
+  static canReadBack(inputWidth: number, inputHeight: number): boolean {
+    if (!WatermarkDetector.canRead(inputWidth, inputHeight)) return false;
+    const size = workingSizeFor(inputWidth, inputHeight);
+    const period = tilePeriodFor(inputHeight) * size.factor;
+    const fit = TILE_PERIOD_PER_HEIGHT * size.height;
+    return (
+      period >= MIN_PERIOD &&
+      period >= SWEEP_MIN * fit &&
+      period <= SWEEP_MAX * fit &&
+      period <= MAX_PERIOD_PER_SIDE * size.width &&
+      period <= MAX_PERIOD_PER_SIDE * size.height
+    );
+  }
+
+  /**
+   * The least height `canRead` and `canReadBack` accept (with a wide enough picture), and the least width each
+   * accepts at `height` (Infinity if none): what an error message can tell the user.
+   */
+  static sizeLimits(height: number): { readHeight: number; readWidth: number; markHeight: number; markWidth: number } {
+    const least = (ok: (v: number) => boolean, from: number, to: number) => {
+      for (let v = from; v <= to; v++) if (ok(v)) return v;
+      return Infinity;
+    };
+    const h = Math.max(16, Math.round(height));
+    return {
+      readHeight: least((v) => WatermarkDetector.canRead(4 * v, v), 16, 1080),
+      readWidth: least((v) => WatermarkDetector.canRead(v, h), 16, 4 * h + 16),
+      markHeight: least((v) => WatermarkDetector.canReadBack(4 * v, v), 16, 1080),
+      markWidth: least((v) => WatermarkDetector.canReadBack(v, h), 16, 4 * h + 16),
+    };
+  }
+
   /** Whether the correlation transforms run in the WebAssembly SIMD kernel. */
   get usesSimd(): boolean {
     return this.correlator.usesSimd;
@@ -402,28 +441,31 @@ export class WatermarkDetector {
   private look(final: boolean): void {
     this.looks++;
     this.framesAtLastLook = this.frames;
-    // The accumulator (and the reduced copy the coarse sweep makes of it) change only between looks.
+    // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and the mirror
+    // image, have versions of their own).
     this.correlator.setVersion(this.accumulator, this.looks);
-    // The multiplicity: every hypothesis this look could search (the mirror image's at a final look), searched or not.
-    const orientations = final ? this.hypotheses.length : this.uprightCount;
-    this.hypothesisLooks += orientations * (1 + REFINE_STEPS.length);
+    // The multiplicity: every hypothesis this look could search, searched or not: both orientations at a final look,
+    // or when a lock on a mirrored sync makes the neighbourhood search the mirror image.
+    const mirrorReachable = final || (this.locked && this.best.some((h) => h.mirrored));
+    this.hypothesisLooks += (mirrorReachable ? this.hypotheses.length : this.uprightCount) * (1 + REFINE_STEPS.length);
     const multiplicity = this.hypothesisLooks * CELLS * CELLS;
     let searched: Evaluated[];
     if (this.locked) {
       searched = this.neighbourhood(this.best).map((h) => this.evaluate(h));
     } else {
-      // Coarse sweep, then the strongest few re-evaluated at full resolution: the picture as it is, and at a final
-      // look the picture flipped left to right too, unless the former is already clearly synchronised (a mirrored
+      // Coarse sweep of the picture as it is, then the strongest few re-evaluated at full resolution.
+      searched = this.coarseSweep(this.hypotheses.filter((h) => !h.mirrored))
+        .slice(0, COARSE_KEEP)
+        .map((h) => this.evaluate(h));
+    }
+    if (final) {
+      // The picture flipped left to right too, unless what was found is already clearly synchronised (a mirrored
       // leak's mark could not beat it; the multiplicity counts the search as if it had run, which stays a bound).
-      const upright = this.coarseSweep(this.hypotheses.filter((h) => !h.mirrored));
-      searched = upright.slice(0, COARSE_KEEP).map((h) => this.evaluate(h));
+      this.mirrorSearchedAt = this.frames;
       const best = Math.max(...searched.map((h) => h.z));
-      if (final) this.mirrorSearchedAt = this.frames;
-      if (final && log10Bonferroni(best, multiplicity) >= LOCK_LOG10) {
-        const mirrored = this.coarseSweep(this.hypotheses.filter((h) => h.mirrored));
-        // The strongest COARSE_KEEP of both orientations at full resolution (the upright ones are done already).
-        const kept = upright.concat(mirrored).sort((a, b) => b.z - a.z).slice(0, COARSE_KEEP);
-        searched = searched.concat(kept.filter((h) => h.mirrored).map((h) => this.evaluate(h)));
+      if (log10Bonferroni(best, multiplicity) >= LOCK_LOG10) {
+        const mirrored = this.coarseSweep(this.hypotheses.filter((h) => h.mirrored && !searched.some((e) => periodTag(e, 3) === periodTag(h, 3))));
+        searched = searched.concat(mirrored.slice(0, COARSE_KEEP).map((h) => this.evaluate(h)));
       }
     }
     // Refine around the strongest hypotheses with finer uniform steps.
@@ -743,6 +785,8 @@ export class WatermarkDetector {
     const shown = top ?? candidates[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
     const score = shown ? shown.score : 0;
+    // A final look at the frame count of the look before it (to search the mirror image) replaces that look's point.
+    if (this.timeline.length > 0 && this.timeline[this.timeline.length - 1].frames === this.frames) this.timeline.pop();
     this.timeline.push({
       time: round3(this.secondsAnalyzed),
       frames: this.frames,
