@@ -50,8 +50,8 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
  * detector searches) would deliver a copy that cannot be traced.
  */
 export function assertReadableSize(path: string, width: number, height: number, use: 'mark' | 'read'): void {
-  const limits = WatermarkDetector.sizeLimits(height);
   if (use === 'read' ? WatermarkDetector.canRead(width, height) : WatermarkDetector.canReadBack(width, height)) return;
+  const limits = WatermarkDetector.sizeLimits(height);
   const minHeight = use === 'read' ? limits.readHeight : limits.markHeight;
   const minWidth = use === 'read' ? limits.readWidth : limits.markWidth;
   const why = height < minHeight ? `at least ${minHeight} pixels tall` : `at least ${minWidth} pixels wide at this height`;

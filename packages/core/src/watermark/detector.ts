@@ -202,9 +202,9 @@ export class WatermarkDetector {
   private readonly whitener: Whitener;
   private readonly accumulator: Float32Array;
   private readonly correlator: TileCorrelator;
-  private readonly hypotheses: Hypothesis[];
-  /** How many of `hypotheses` are of the picture as it is (the rest: the same periods, mirrored). */
-  private readonly uprightCount: number;
+  /** The period hypotheses in the picture as it is, and the same periods in its mirror image. */
+  private readonly upright: Hypothesis[];
+  private readonly mirrored: Hypothesis[];
   private readonly surfaces: Float64Array[];
   private frames = 0;
   private framesAtLastLook = 0;
@@ -251,11 +251,11 @@ export class WatermarkDetector {
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), options.simd ?? true);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
-    this.hypotheses = periodHypotheses(size.width, size.height, size.factor);
-    if (this.hypotheses.length === 0) {
+    this.upright = periodHypotheses(size.width, size.height, size.factor);
+    if (this.upright.length === 0) {
       throw new UsageError(`Expected a picture the mark's tile fits in (see WatermarkDetector.canRead) but received ${inputWidth}x${inputHeight}`);
     }
-    this.uprightCount = this.hypotheses.filter((h) => !h.mirrored).length;
+    this.mirrored = this.upright.map((h) => ({ ...h, mirrored: true }));
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
   }
 
@@ -281,13 +281,7 @@ export class WatermarkDetector {
     const size = workingSizeFor(inputWidth, inputHeight);
     const period = tilePeriodFor(inputHeight) * size.factor;
     const fit = TILE_PERIOD_PER_HEIGHT * size.height;
-    return (
-      period >= MIN_PERIOD &&
-      period >= SWEEP_MIN * fit &&
-      period <= SWEEP_MAX * fit &&
-      period <= MAX_PERIOD_PER_SIDE * size.width &&
-      period <= MAX_PERIOD_PER_SIDE * size.height
-    );
+    return period >= SWEEP_MIN * fit && period <= SWEEP_MAX * fit && periodFits(period, period, size.width, size.height);
   }
 
   /**
@@ -405,34 +399,32 @@ export class WatermarkDetector {
   private coarseSweep(pool: Hypothesis[]): Evaluated[] {
     const { workingWidth: w, workingHeight: h } = this;
     const reduce = TILE_PERIOD_PER_HEIGHT * h >= COARSE_MIN_PERIOD;
-    if (!reduce) return pool.map((p) => this.evaluate(p)).sort((a, b) => b.z - a.z);
+    if (!reduce || pool.length === 0) return pool.map((p) => this.evaluate(p)).sort((a, b) => b.z - a.z);
     const hw = w >> 1;
     const hh = h >> 1;
     if (this.reduced.length !== hw * hh) this.reduced = new Float32Array(hw * hh);
+    // One orientation per sweep (`upright` or `mirrored`): the plane of its first hypothesis is every one's.
+    const mirrored = pool[0].mirrored;
+    const acc = this.planeOf(pool[0]);
     const out = this.reduced;
+    for (let y = 0; y < hh; y++) {
+      const a = 2 * y * w;
+      const b = a + w;
+      const o = y * hw;
+      for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
+    }
+    // The reduced copy changes within a look (one per orientation): a version of its own for each.
+    this.correlator.setVersion(out, 2 * this.looks + (mirrored ? 1 : 0));
     const ranked: Evaluated[] = [];
-    for (const mirrored of [false, true]) {
-      const group = pool.filter((p) => p.mirrored === mirrored);
-      if (group.length === 0) continue;
-      const acc = this.planeOf(group[0]);
-      for (let y = 0; y < hh; y++) {
-        const a = 2 * y * w;
-        const b = a + w;
-        const o = y * hw;
-        for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
-      }
-      // The reduced copy changes within a look (one per orientation): a version of its own for each.
-      this.correlator.setVersion(out, 2 * this.looks + (mirrored ? 1 : 0));
-      // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is
-      // the full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution).
-      for (let k = 0; k < group.length; k += 2) {
-        const a = group[k];
-        const b = group[k + 1] ?? group[k];
-        const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
-        const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
-        ranked.push({ ...a, z: statsA.peakZ, peakIndex: -1 });
-        if (k + 1 < group.length) ranked.push({ ...b, z: statsB.peakZ, peakIndex: -1 });
-      }
+    // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
+    // full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution).
+    for (let k = 0; k < pool.length; k += 2) {
+      const a = pool[k];
+      const b = pool[k + 1] ?? pool[k];
+      const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
+      const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
+      ranked.push({ ...a, z: statsA.peakZ, peakIndex: -1 });
+      if (k + 1 < pool.length) ranked.push({ ...b, z: statsB.peakZ, peakIndex: -1 });
     }
     return ranked.sort((a, b) => b.z - a.z);
   }
@@ -447,14 +439,14 @@ export class WatermarkDetector {
     // The multiplicity: every hypothesis this look could search, searched or not: both orientations at a final look,
     // or when a lock on a mirrored sync makes the neighbourhood search the mirror image.
     const mirrorReachable = final || (this.locked && this.best.some((h) => h.mirrored));
-    this.hypothesisLooks += (mirrorReachable ? this.hypotheses.length : this.uprightCount) * (1 + REFINE_STEPS.length);
+    this.hypothesisLooks += this.upright.length * (mirrorReachable ? 2 : 1) * (1 + REFINE_STEPS.length);
     const multiplicity = this.hypothesisLooks * CELLS * CELLS;
     let searched: Evaluated[];
     if (this.locked) {
       searched = this.neighbourhood(this.best).map((h) => this.evaluate(h));
     } else {
       // Coarse sweep of the picture as it is, then the strongest few re-evaluated at full resolution.
-      searched = this.coarseSweep(this.hypotheses.filter((h) => !h.mirrored))
+      searched = this.coarseSweep(this.upright)
         .slice(0, COARSE_KEEP)
         .map((h) => this.evaluate(h));
     }
@@ -464,7 +456,8 @@ export class WatermarkDetector {
       this.mirrorSearchedAt = this.frames;
       const best = Math.max(...searched.map((h) => h.z));
       if (log10Bonferroni(best, multiplicity) >= LOCK_LOG10) {
-        const mirrored = this.coarseSweep(this.hypotheses.filter((h) => h.mirrored && !searched.some((e) => periodTag(e, 3) === periodTag(h, 3))));
+        const done = new Set(searched.map((h) => periodTag(h, 3)));
+        const mirrored = this.coarseSweep(this.mirrored.filter((h) => !done.has(periodTag(h, 3))));
         searched = searched.concat(mirrored.slice(0, COARSE_KEEP).map((h) => this.evaluate(h)));
       }
     }
@@ -1032,17 +1025,14 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
 
 /**
  * The tile-period hypotheses searched in a working-size picture (w x h, `factor` working pixels per input pixel):
- * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size), each
- * upright and mirrored (the accumulator flipped left to right: a mirrored leak).
+ * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size); the
+ * picture as it is (the detector searches the same periods in its mirror image too).
  */
 function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
   const list: Hypothesis[] = [];
   const seen = new Set<string>();
   const add = (px: number, py: number) => {
-    if (px < MIN_PERIOD || py < MIN_PERIOD) return;
-    // A period wider or taller than the picture folds into part of the tile (the rest of its cells stay empty):
-    // a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across. At least half a period on each axis.
-    if (px > w * MAX_PERIOD_PER_SIDE || py > h * MAX_PERIOD_PER_SIDE) return;
+    if (!periodFits(px, py, w, h)) return;
     const tag = periodTag({ periodX: px, periodY: py, mirrored: false }, 2);
     if (seen.has(tag)) return;
     seen.add(tag);
@@ -1056,7 +1046,16 @@ function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
     const period = TILE_PERIOD_PER_HEIGHT * masterHeight * factor;
     add(period, period);
   }
-  return list.concat(list.map((p) => ({ ...p, mirrored: true })));
+  return list;
+}
+
+/**
+ * Whether a period can be searched in a w x h working picture: cells of at least MIN_PERIOD / CELLS pixels, and a
+ * period no wider or taller than MAX_PERIOD_PER_SIDE pictures. A period wider than the picture folds into part of the
+ * tile (the rest of its cells stay empty): a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across.
+ */
+function periodFits(px: number, py: number, w: number, h: number): boolean {
+  return px >= MIN_PERIOD && py >= MIN_PERIOD && px <= w * MAX_PERIOD_PER_SIDE && py <= h * MAX_PERIOD_PER_SIDE;
 }
 
 /** The shift of surface position `index` (laid out as y * CELLS + x) from the reference peak at (rx, ry), cyclically. */
