@@ -6,7 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
-import { erasureDecode, explainAwayDecoded, nearSymbol, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { erasureDecode, explainAwayDecoded, nearSymbol, readRecalled, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
 import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
@@ -300,6 +300,42 @@ describe('erasure decoding', () => {
     const short = new Map<bigint, DecodedEntry>();
     erase(surfacesWith([5.8, 3.0, 4.6, 5.5, 5.8], 3), 26, short);
     expect(short.size).toBe(0);
+  });
+});
+
+describe('recalled IDs', () => {
+  // An ID decoded at an earlier look is read again at the same positions of a later look's surfaces: its tiles at
+  // z 4.7, 5.4, 6.3, 3.3, 4.3 (sum 24.0; the 360p credits leak at its final look, where the list decoder met no
+  // valid codeword: the fourth tile's peak was 13th of its surface, the fifth tile's second).
+  const key = keyFromSecret(new Uint8Array(32).fill(6));
+  const id = 987654321n;
+  const symbols = encodeId(key, id).map((s) => s.dy * CELLS + s.dx);
+  const [rx, ry] = [90, 17];
+  const surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
+  const values = [4.7, 5.4, 6.3, 3.3, 4.3];
+  encodeId(key, id).forEach((shift, t) => {
+    surfaces[t + 1][((ry + shift.dy) & (CELLS - 1)) * CELLS + ((rx + shift.dx) & (CELLS - 1))] = values[t];
+  });
+  for (let k = 0; k < 12; k++) surfaces[4][(3 + 10 * k) * CELLS + 5 + 9 * k] = 3.4 + 0.05 * k;
+
+  test('reads each recalled ID at its own positions, whatever the peaks around it', () => {
+    expect(topPeaks(surfaces[4], rx, ry, 4).every((p) => p.z > 3.3)).toBe(true);
+    const found = new Map<bigint, DecodedEntry>();
+    readRecalled(surfaces, rx, ry, new Map([[id, { symbols }]]), found);
+    expect(found.get(id)!.sum).toBeCloseTo(24.0, 9);
+    expect(Array.from(found.get(id)!.tiles)).toEqual(values);
+    expect(found.get(id)!.symbols).toEqual(symbols);
+  });
+
+  test('keeps a better reading of the same ID from another sync', () => {
+    const better: DecodedEntry = { sum: 30, tiles: Float64Array.of(6, 6, 6, 6, 6), symbols };
+    const found = new Map<bigint, DecodedEntry>([[id, better]]);
+    readRecalled(surfaces, rx, ry, new Map([[id, { symbols }]]), found);
+    expect(found.get(id)).toBe(better);
+    // Read one cell off the reference peak, the ID's positions hold nothing.
+    const moved = new Map<bigint, DecodedEntry>();
+    readRecalled(surfaces, rx + 1, ry, new Map([[id, { symbols }]]), moved);
+    expect(moved.get(id)!.sum).toBe(0);
   });
 });
 

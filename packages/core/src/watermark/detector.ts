@@ -59,6 +59,12 @@ const JOINT_BUDGET = 384;
 const LIST_DEPTH = 4;
 const FREE_DECODE_SYNCS = 3;
 const LIST_BUDGET = 3000;
+/**
+ * IDs decoded at earlier looks that are read again at every later one (`recalled`): at most this many, the strongest,
+ * and only those whose five-tile sum reached this share of the sum an accusation needed then.
+ */
+const RECALL_SIZE = 16;
+const RECALL_MIN_SHARE = 0.6;
 /** One-tile erasure decoding (`erasureDecode`): the least z of the erased tile, and the most positions it tries. */
 const ERASURE_MIN_Z = 2.5;
 const ERASURE_BUDGET = 2048;
@@ -226,6 +232,12 @@ export class WatermarkDetector {
   private verdict: WatermarkVerdict | null = null;
   /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
   private readonly decoded = new Map<bigint, bigint | null>();
+  /**
+   * IDs decoded at earlier looks, with their tiles' symbols and the best five-tile sum they had, read again at every
+   * later look (`readPayload`): a marginal leak's ID decoded at one look can be missed by the next one's list decoder
+   * (one tile's true peak fell below a noise peak) even as its evidence grows.
+   */
+  private readonly recalled = new Map<bigint, { symbols: number[]; sum: number }>();
   private readonly timeline: TimelinePoint[] = [];
 
   constructor(options: DetectorOptions) {
@@ -602,6 +614,27 @@ export class WatermarkDetector {
     return id;
   }
 
+  /**
+   * Keeps the strongest decoded IDs to be read again at later looks (at most RECALL_SIZE): those whose score after
+   * explaining away (`decoded`) still reaches RECALL_MIN_SHARE of the score an accusation needs. A codeword that
+   * shares four tiles with another significant one (a neighbour of the leaked ID) is left with one tile by explaining
+   * away and is not kept, so that a neighbour met once does not stay to take the leaked ID's tiles at every later
+   * look. Free of false-alarm budget: a decoded ID's bound covers every valid codeword at the syncs read, however it
+   * was found.
+   */
+  private remember(decoded: ReadonlyArray<{ id: bigint; score: number }>, found: ReadonlyMap<bigint, DecodedEntry>, neededSum: number): void {
+    for (const { id, score } of decoded) {
+      const entry = found.get(id);
+      if (!entry || score < RECALL_MIN_SHARE * neededSum * Z_NORM) continue;
+      const known = this.recalled.get(id);
+      if (!known || known.sum < entry.sum) this.recalled.set(id, { symbols: entry.symbols, sum: entry.sum });
+    }
+    if (this.recalled.size <= RECALL_SIZE) return;
+    const kept = [...this.recalled].sort((a, b) => b[1].sum - a[1].sum).slice(0, RECALL_SIZE);
+    this.recalled.clear();
+    for (const [id, entry] of kept) this.recalled.set(id, entry);
+  }
+
   private readPayload(syncs: Evaluated[], log10Sync: number): WatermarkVerdict {
     const { looks } = this;
     const K = this.candidateIds.length;
@@ -667,6 +700,8 @@ export class WatermarkDetector {
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
         // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
         // and they repeat its peaks at a nearby scale).
+        // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
+        readRecalled(z, rx, ry, this.recalled, decodedById);
         this.listDecode(distinct, -Infinity, neededSum, decodedById);
         if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, neededSum, decodedById);
         if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
@@ -755,6 +790,7 @@ export class WatermarkDetector {
       log10Threshold,
       decodedTrials,
     );
+    this.remember(decoded, decodedById, neededSum);
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number } | undefined;
@@ -941,6 +977,31 @@ function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Ar
     }
   }
   return out.sort((a, b) => b.z - a.z);
+}
+
+/**
+ * Reads every recalled ID (symbols per payload tile) on the standardised surfaces of one sync (reference peak at (rx,
+ * ry)), and keeps it in `found` where its sum beats what that ID already has there.
+ */
+export function readRecalled(
+  surfaces: readonly Float64Array[],
+  rx: number,
+  ry: number,
+  recalled: ReadonlyMap<bigint, { symbols: number[] }>,
+  found: Map<bigint, DecodedEntry>,
+): void {
+  for (const [id, { symbols }] of recalled) {
+    const tiles = new Float64Array(PAYLOAD_TILES);
+    let sum = 0;
+    for (let t = 0; t < PAYLOAD_TILES; t++) {
+      const sx = symbols[t] & (CELLS - 1);
+      const sy = symbols[t] >> AXIS_BITS;
+      tiles[t] = surfaces[t + 1][((ry + sy) & (CELLS - 1)) * CELLS + ((rx + sx) & (CELLS - 1))];
+      sum += tiles[t];
+    }
+    if ((found.get(id)?.sum ?? -Infinity) >= sum) continue;
+    found.set(id, { sum, tiles, symbols });
+  }
 }
 
 /**
