@@ -96,7 +96,7 @@ export async function runBench(opts) {
       if (opts.readme && !user && !opts.resultsDir) {
         const command = `npm run bench -- ${(opts.argv ?? [part, `--${opts.mode}`]).join(' ')}`.trim();
         const note = `_Measured ${runId} in \`${opts.mode}\` mode (\`${command}\`) on a shared ${os.cpus().length}-core machine ` +
-          `(load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end; other engineers were working on it), ` +
+          `(load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, this run's own workers included), ` +
           `in ${seconds.toFixed(0)} s. Rows and full tables: [results/${label}/](results/${label}/)._`;
         await refreshBlock(path.join(benchDir, 'README.md'), part, `${note}\n\n${result.markdown.readme}`);
         for (const [name, body] of Object.entries(result.blocks ?? {})) await refreshBlock(path.join(benchDir, 'README.md'), name, body);

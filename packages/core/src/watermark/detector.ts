@@ -229,6 +229,8 @@ export class WatermarkDetector {
   private mirrorSearchedAt = -1;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
   private hypothesisLooks = 0;
+  /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
+  private jointReads = 0;
   private verdict: WatermarkVerdict | null = null;
   /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
   private readonly decoded = new Map<bigint, bigint | null>();
@@ -641,13 +643,19 @@ export class WatermarkDetector {
     const positions = CELLS * CELLS;
     const decodedTrials = looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS;
     const atSyncTrials = looks * syncs.length * Math.max(1, K);
-    const jointTrials = this.hypothesisLooks * positions * Math.max(1, K);
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
     // surfaces hold another recipient's strong peaks, and an innocent candidate could line one of its tiles up with
     // one of them away from the reference's position (measured: innocent joint scores of 6.4-6.6 on a guilty copy
     // at reference z 11); at the reference's position, test (i), an innocent's payload is pure noise.
     const useJoint = K > 0 && log10Sync >= SYNC_REPORT_LOG10;
     const jointSyncs = useJoint ? Math.max(1, Math.min(syncs.length, Math.floor(JOINT_BUDGET / K))) : 0;
+    // The joint test's multiplicity: every sync it searched, at this look and the ones before, x positions x
+    // candidates. The syncs are chosen by the reference tile's z alone, and under the null the reference surface is
+    // independent of the payload surfaces (correlations of one fold with independent keyed tiles), so the choice
+    // does not favour payload noise: the hypotheses not searched do not count (they did before 2026-11-22: the
+    // whole period grid, about 200 times more).
+    this.jointReads += jointSyncs;
+    const jointTrials = Math.max(1, this.jointReads) * positions * Math.max(1, K);
     const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
