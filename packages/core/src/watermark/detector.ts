@@ -61,7 +61,7 @@ const FREE_DECODE_SYNCS = 3;
 const LIST_BUDGET = 3000;
 /**
  * IDs decoded at earlier looks that are read again at every later one (`recalled`): at most this many, the strongest,
- * and only those whose five-tile sum reached this share of the sum an accusation needed then.
+ * and only those whose score after explaining away reached this share of the score an accusation needed then.
  */
 const RECALL_SIZE = 16;
 const RECALL_MIN_SHARE = 0.6;
@@ -652,8 +652,8 @@ export class WatermarkDetector {
     // The joint test's multiplicity: every sync it searched, at this look and the ones before, x positions x
     // candidates. The syncs are chosen by the reference tile's z alone, and under the null the reference surface is
     // independent of the payload surfaces (correlations of one fold with independent keyed tiles), so the choice
-    // does not favour payload noise: the hypotheses not searched do not count (they did before 2026-11-22: the
-    // whole period grid, about 200 times more).
+    // does not favour payload noise: the hypotheses not searched do not count (they once did: the whole period grid,
+    // about 200 times more at 960 x 540).
     this.jointReads += jointSyncs;
     const jointTrials = Math.max(1, this.jointReads) * positions * Math.max(1, K);
     const decodedById = new Map<bigint, DecodedEntry>();
@@ -705,11 +705,11 @@ export class WatermarkDetector {
           distinct.push(peaks.slice(0, 2));
           expanded.push(withNeighbours(z[t], rx, ry, peaks));
         }
+        // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
+        readRecalled(z, rx, ry, this.recalled, decodedById);
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
         // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
         // and they repeat its peaks at a nearby scale).
-        // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
-        readRecalled(z, rx, ry, this.recalled, decodedById);
         this.listDecode(distinct, -Infinity, neededSum, decodedById);
         if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, neededSum, decodedById);
         if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
