@@ -309,7 +309,8 @@ describe('recalled IDs', () => {
   // valid codeword: the fourth tile's peak was 13th of its surface, the fifth tile's second).
   const key = keyFromSecret(new Uint8Array(32).fill(6));
   const id = 987654321n;
-  const symbols = encodeId(key, id).map((s) => s.dy * CELLS + s.dx);
+  const shifts = encodeId(key, id);
+  const symbols = shifts.map((s) => s.dy * CELLS + s.dx);
   const [rx, ry] = [90, 17];
   const surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
   const values = [4.7, 5.4, 6.3, 3.3, 4.3];
@@ -321,7 +322,7 @@ describe('recalled IDs', () => {
   test('reads each recalled ID at its own positions, whatever the peaks around it', () => {
     expect(topPeaks(surfaces[4], rx, ry, 4).every((p) => p.z > 3.3)).toBe(true);
     const found = new Map<bigint, DecodedEntry>();
-    readRecalled(surfaces, rx, ry, new Map([[id, { symbols }]]), found);
+    readRecalled(surfaces, rx, ry, new Map([[id, { symbols, shifts }]]), found);
     expect(found.get(id)!.sum).toBeCloseTo(24.0, 9);
     expect(Array.from(found.get(id)!.tiles)).toEqual(values);
     expect(found.get(id)!.symbols).toEqual(symbols);
@@ -330,11 +331,11 @@ describe('recalled IDs', () => {
   test('keeps a better reading of the same ID from another sync', () => {
     const better: DecodedEntry = { sum: 30, tiles: Float64Array.of(6, 6, 6, 6, 6), symbols };
     const found = new Map<bigint, DecodedEntry>([[id, better]]);
-    readRecalled(surfaces, rx, ry, new Map([[id, { symbols }]]), found);
+    readRecalled(surfaces, rx, ry, new Map([[id, { symbols, shifts }]]), found);
     expect(found.get(id)).toBe(better);
     // Read one cell off the reference peak, the ID's positions hold nothing.
     const moved = new Map<bigint, DecodedEntry>();
-    readRecalled(surfaces, rx + 1, ry, new Map([[id, { symbols }]]), moved);
+    readRecalled(surfaces, rx + 1, ry, new Map([[id, { symbols, shifts }]]), moved);
     expect(moved.get(id)!.sum).toBe(0);
   });
 });

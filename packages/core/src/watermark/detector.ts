@@ -239,7 +239,7 @@ export class WatermarkDetector {
    * later look (`readPayload`): a marginal leak's ID decoded at one look can be missed by the next one's list decoder
    * (one tile's true peak fell below a noise peak) even as its evidence grows.
    */
-  private readonly recalled = new Map<bigint, { symbols: number[]; sum: number }>();
+  private readonly recalled = new Map<bigint, Recalled>();
   private readonly timeline: TimelinePoint[] = [];
 
   constructor(options: DetectorOptions) {
@@ -629,7 +629,7 @@ export class WatermarkDetector {
       const entry = found.get(id);
       if (!entry || score < RECALL_MIN_SHARE * neededSum * Z_NORM) continue;
       const known = this.recalled.get(id);
-      if (!known || known.sum < entry.sum) this.recalled.set(id, { symbols: entry.symbols, sum: entry.sum });
+      if (!known || known.sum < entry.sum) this.recalled.set(id, { symbols: entry.symbols, shifts: entry.symbols.map(shiftOf), sum: entry.sum });
     }
     if (this.recalled.size <= RECALL_SIZE) return;
     const kept = [...this.recalled].sort((a, b) => b[1].sum - a[1].sum).slice(0, RECALL_SIZE);
@@ -721,11 +721,7 @@ export class WatermarkDetector {
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
         // (i) The payload read at the reference tile's position.
-        let sum = 0;
-        for (let t = 0; t < PAYLOAD_TILES; t++) {
-          tileValues[t] = z[t + 1][((ry + shifts[t].dy) & (CELLS - 1)) * CELLS + ((rx + shifts[t].dx) & (CELLS - 1))];
-          sum += tileValues[t];
-        }
+        const sum = readTiles(z, rx, ry, shifts, tileValues);
         if (sum * Z_NORM > atSync[c]) {
           atSync[c] = sum * Z_NORM;
           atSyncTiles[c].set(tileValues);
@@ -736,11 +732,7 @@ export class WatermarkDetector {
         const bestI = jointPeak(z, shifts, combined);
         const bx = bestI % CELLS;
         const by = (bestI - bx) / CELLS;
-        let payload = 0;
-        for (let t = 0; t < PAYLOAD_TILES; t++) {
-          tileValues[t] = z[t + 1][((by + shifts[t].dy) & (CELLS - 1)) * CELLS + ((bx + shifts[t].dx) & (CELLS - 1))];
-          payload += tileValues[t];
-        }
+        const payload = readTiles(z, bx, by, shifts, tileValues);
         if (payload * Z_NORM > joint[c]) {
           joint[c] = payload * Z_NORM;
           jointTiles[c].set(tileValues);
@@ -861,6 +853,11 @@ export interface DecodedEntry {
 /** A shift's 14-bit symbol, dy * CELLS + dx (each wrapped into 0..CELLS - 1). */
 function symbolOf(shift: Shift): number {
   return (shift.dy & (CELLS - 1)) * CELLS + (shift.dx & (CELLS - 1));
+}
+
+/** The shift of a 14-bit symbol (`symbolOf`'s inverse). */
+function shiftOf(symbol: number): Shift {
+  return { dx: symbol & (CELLS - 1), dy: symbol >> AXIS_BITS };
 }
 
 /** Whether two symbols are the same cell or neighbours (within one cell on both axes, cyclically). */
@@ -987,26 +984,40 @@ function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Ar
   return out.sort((a, b) => b.z - a.z);
 }
 
+/** An ID decoded at an earlier look (`WatermarkDetector.recalled`): its tiles' symbols and shifts, its best sum. */
+export interface Recalled {
+  symbols: number[];
+  shifts: Shift[];
+  sum: number;
+}
+
 /**
- * Reads every recalled ID (symbols per payload tile) on the standardised surfaces of one sync (reference peak at (rx,
- * ry)), and keeps it in `found` where its sum beats what that ID already has there.
+ * Each payload tile's z at the position `shifts` gives it relative to (x, y) on the standardised surfaces (index 0
+ * the reference) into `out`; returns their sum.
+ */
+function readTiles(surfaces: readonly Float64Array[], x: number, y: number, shifts: readonly Shift[], out: Float64Array): number {
+  let sum = 0;
+  for (let t = 0; t < PAYLOAD_TILES; t++) {
+    out[t] = surfaces[t + 1][((y + shifts[t].dy) & (CELLS - 1)) * CELLS + ((x + shifts[t].dx) & (CELLS - 1))];
+    sum += out[t];
+  }
+  return sum;
+}
+
+/**
+ * Reads every recalled ID on the standardised surfaces of one sync (reference peak at (rx, ry)), and keeps it in
+ * `found` where its sum beats what that ID already has there.
  */
 export function readRecalled(
   surfaces: readonly Float64Array[],
   rx: number,
   ry: number,
-  recalled: ReadonlyMap<bigint, { symbols: number[] }>,
+  recalled: ReadonlyMap<bigint, Pick<Recalled, 'symbols' | 'shifts'>>,
   found: Map<bigint, DecodedEntry>,
 ): void {
-  for (const [id, { symbols }] of recalled) {
+  for (const [id, { symbols, shifts }] of recalled) {
     const tiles = new Float64Array(PAYLOAD_TILES);
-    let sum = 0;
-    for (let t = 0; t < PAYLOAD_TILES; t++) {
-      const sx = symbols[t] & (CELLS - 1);
-      const sy = symbols[t] >> AXIS_BITS;
-      tiles[t] = surfaces[t + 1][((ry + sy) & (CELLS - 1)) * CELLS + ((rx + sx) & (CELLS - 1))];
-      sum += tiles[t];
-    }
+    const sum = readTiles(surfaces, rx, ry, shifts, tiles);
     if ((found.get(id)?.sum ?? -Infinity) >= sum) continue;
     found.set(id, { sum, tiles, symbols });
   }
