@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import {
+  ACCUSATION_THRESHOLD,
   createKey,
+  EARLY_STOP_MARGIN,
   keyFromSecret,
+  SUSPECT_PROBABILITY,
   WatermarkDetector,
   WatermarkEmbedder,
   type LumaPlane,
@@ -310,6 +313,41 @@ describe('detector on synthetic footage', () => {
     const accused = verdict.candidates.filter((c) => c.accused).map((c) => c.id);
     expect(accused.sort()).toEqual([other, id].sort());
     expect(verdict.found).toBe(true);
+  });
+
+  test('early stop waits while a weaker colluder is suspect, and stops once both are accused', () => {
+    // A 74/26 weighted average of two copies, dithered by noise as decoded deliveries are (rounding an undithered
+    // weighted average to 8 bits erases most of the weaker mark). At the first look the stronger recipient is
+    // accused far past the early-stop margin while the weaker is only suspect; stopping there would leave it unnamed.
+    const weak = 99n;
+    const count = 48;
+    const strong = markedFrames(id, count);
+    const second = markedFrames(weak, count);
+    const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H, candidates: [1n, weak, 5n, id] });
+    const looks: Array<{ certain: boolean; verdict: ReturnType<WatermarkDetector['result']> }> = [];
+    for (let i = 0; i < count; i++) {
+      const random = prng(i + 1);
+      const data = new Uint8Array(W * H);
+      for (let k = 0; k < data.length; k++) {
+        const mixed = 0.74 * strong[i].data[k] + 0.26 * second[i].data[k] + (random() - 0.5) * 10;
+        data[k] = Math.max(0, Math.min(255, Math.round(mixed)));
+      }
+      const looksBefore = detector.lookCount;
+      detector.addFrame({ data, width: W, height: H, stride: W, bitDepth: 8 }, i / 24);
+      if (detector.lookCount === looksBefore) continue;
+      looks.push({ certain: detector.certain, verdict: detector.result() });
+      if (detector.certain) break;
+    }
+    const scoreOf = (v: ReturnType<WatermarkDetector['result']>, which: bigint) => v.candidates.find((c) => c.id === which)!;
+    const first = looks[0].verdict;
+    expect(scoreOf(first, id).falseAlarmProbability).toBeLessThan(ACCUSATION_THRESHOLD * EARLY_STOP_MARGIN);
+    expect(scoreOf(first, weak).accused).toBe(false);
+    expect(scoreOf(first, weak).falseAlarmProbability).toBeLessThan(SUSPECT_PROBABILITY);
+    expect(looks[0].certain).toBe(false);
+    const last = looks.at(-1)!;
+    expect(last.certain).toBe(true);
+    expect(last.verdict.accused.sort()).toEqual([weak, id].sort());
+    expect(last.verdict.candidates.filter((c) => c.accused)).toHaveLength(2);
   });
 
   test('does not accuse an innocent candidate that shares one tile symbol with the guilty ID', () => {

@@ -61,6 +61,8 @@ export interface DetectionParameters {
   readonly masterHeight: number;
   /** Early stop needs the probability this many times below the threshold. */
   readonly earlyStopMargin: number;
+  /** Early stop also waits while an unaccused candidate's probability is below this (a weaker colluder's evidence). */
+  readonly suspectProbability: number;
 }
 
 /** The ledger consulted by an extraction. */
@@ -144,6 +146,7 @@ export interface DetectionJSON {
     allFramesSeconds: number | null;
     masterHeight: number;
     earlyStopMargin: number;
+    suspectProbability: number;
   };
   /** The ledger consulted (`extract --ledger`), or null. */
   ledger: { path: string; warnings: Array<{ line: number; message: string }> } | null;
@@ -324,6 +327,7 @@ export class Detection {
         allFramesSeconds: this.parameters.allFramesSeconds,
         masterHeight: this.parameters.masterHeight,
         earlyStopMargin: this.parameters.earlyStopMargin,
+        suspectProbability: this.parameters.suspectProbability,
       },
       ledger: this.ledger ? { path: this.ledger.path, warnings: this.ledger.warnings.map((w) => ({ line: w.line, message: w.message })) } : null,
       deliveries: this.deliveries === null ? null : this.deliveries.map(deliveryRecordToJSON),

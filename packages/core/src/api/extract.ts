@@ -8,7 +8,7 @@ import type { MediaInfo } from '../media/index.js';
 import { PartnerRegistry } from '../registry.js';
 import type { Partner } from '../registry.js';
 import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
-import { ACCUSATION_THRESHOLD, EARLY_STOP_MARGIN, WatermarkDetector } from '../watermark/index.js';
+import { ACCUSATION_THRESHOLD, EARLY_STOP_MARGIN, SUSPECT_PROBABILITY, WatermarkDetector } from '../watermark/index.js';
 import { DEFAULT_MASTER_HEIGHT } from '../watermark/detector.js';
 import { Ledger, loadLedger } from '../ledger.js';
 import type { WatermarkKey } from '../watermark/index.js';
@@ -245,6 +245,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       allFramesSeconds: keyframesRead > 0 ? ALL_FRAMES_SECONDS : null,
       masterHeight: checked.masterHeight ?? DEFAULT_MASTER_HEIGHT,
       earlyStopMargin: EARLY_STOP_MARGIN,
+      suspectProbability: SUSPECT_PROBABILITY,
     },
     ledger,
   });

@@ -358,7 +358,7 @@ function reproduceSection(r: ReportJSON): string {
 <table>
 ${row('Key id', `${mono(r.keyId)} <span class="caption">(a public fingerprint of the key; the key itself is not in this report)</span>`)}
 ${row('Candidates', escapeHtml(candidates))}
-${row('Accusation threshold', escapeHtml(`${formatProbability(r.accusationThreshold)}; early stop ${formatProbability(p.earlyStopMargin)} × threshold`))}
+${row('Accusation threshold', escapeHtml(`${formatProbability(r.accusationThreshold)}; early stop ${formatProbability(p.earlyStopMargin)} × threshold, and no unaccused candidate below ${formatProbability(p.suspectProbability)}`))}
 ${row('Reading', escapeHtml(`${p.maxSeconds === null ? 'no time limit' : `at most ${p.maxSeconds} s`}${p.fullScan ? ', full scan (no early stop)' : ', stops once certain'}; ${framesRead(p)}`))}
 ${row('Master height (for the scale)', escapeHtml(`${p.masterHeight} lines`))}
 ${row('Software', escapeHtml(`${r.report.tools.reelmark}; ffmpeg ${r.report.tools.ffmpeg}; ffprobe ${r.report.tools.ffprobe}; Node.js ${r.report.tools.node}`))}

@@ -5,6 +5,7 @@ export { DEFAULT_STRENGTH, MAX_STRENGTH, WatermarkEmbedder, type EmbedderOptions
 export {
   ACCUSATION_THRESHOLD,
   EARLY_STOP_MARGIN,
+  SUSPECT_PROBABILITY,
   WatermarkDetector,
   workingSizeFor,
   type CandidateScore,
