@@ -350,6 +350,60 @@ describe('detector on synthetic footage', () => {
     expect(last.verdict.candidates.filter((c) => c.accused)).toHaveLength(2);
   });
 
+  test('an accusation made at an early look stands when later looks read less, its probability counted again', () => {
+    // 12 marked frames then 36 unmarked ones, all under heavy noise: the first look (12 frames) decodes the ID at
+    // about 1e-38; at 48 frames the unmarked frames have diluted it to about 1e-5.
+    const embedder = new WatermarkEmbedder({ key, id, width: W, height: H, bitDepth: 8 });
+    const frames = Array.from({ length: 48 }, (_, i) => {
+      const frame = frameOf(scene, W, H, i);
+      if (i < 12) embedder.embed(frame);
+      return addNoise(frame, 50, i + 1);
+    });
+    for (const candidates of [undefined, [1n, id, 5n]]) {
+      const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H, candidates });
+      frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
+      const verdict = detector.result();
+      expect(verdict.found).toBe(true);
+      expect(verdict.id).toBe(id);
+      expect(verdict.accused).toEqual([id]);
+      const first = verdict.timeline[0];
+      expect(first.frames).toBe(12);
+      expect(first.falseAlarmProbability).toBeLessThan(1e-20);
+      // The last look's own evidence is far weaker: decoded freely, it would not accuse (candidate mode, with three
+      // candidates, still would, at a larger probability than the first look's).
+      if (!candidates) expect(verdict.timeline.at(-1)!.falseAlarmProbability).toBeGreaterThan(ACCUSATION_THRESHOLD);
+      else expect(verdict.timeline.at(-1)!.falseAlarmProbability).toBeGreaterThan(verdict.falseAlarmProbability);
+      // The first look's scores, their probability counted with every look made (a Bonferroni bound over looks).
+      const entry = candidates ? verdict.candidates.find((c) => c.id === id)! : verdict.decoded[0];
+      expect(entry.atFrames).toBe(12);
+      expect(verdict.candidates.filter((c) => c.accused).map((c) => c.id)).toEqual(candidates ? [id] : []);
+      if (!candidates) {
+        const recounted = Math.log10(first.falseAlarmProbability) + Math.log10(detector.lookCount);
+        expect(verdict.log10FalseAlarmProbability).toBeCloseTo(recounted, 1);
+      }
+      expect(verdict.sync!.scale).toBeCloseTo(0.5, 2);
+    }
+  });
+
+  test('names both recipients of a splice when the first copy\'s evidence fades behind the second', () => {
+    // 12 frames of one recipient's copy, then 36 of another's, under heavy noise: the first is accused at the first
+    // look only, the second at the last.
+    const other = 99n;
+    const first = new WatermarkEmbedder({ key, id, width: W, height: H, bitDepth: 8 });
+    const second = new WatermarkEmbedder({ key, id: other, width: W, height: H, bitDepth: 8 });
+    const frames = Array.from({ length: 48 }, (_, i) => {
+      const frame = frameOf(scene, W, H, i);
+      (i < 12 ? first : second).embed(frame);
+      return addNoise(frame, 50, i + 1);
+    });
+    const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H, candidates: [1n, other, 5n, id] });
+    frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
+    const verdict = detector.result();
+    expect([...verdict.accused].sort()).toEqual([other, id].sort());
+    expect(verdict.candidates.find((c) => c.id === id)!.atFrames).toBe(12);
+    expect(verdict.candidates.find((c) => c.id === other)!.atFrames).toBe(48);
+  });
+
   test('does not accuse an innocent candidate that shares one tile symbol with the guilty ID', () => {
     const guilty = encodeId(key, id);
     let sharer = -1n;

@@ -81,6 +81,11 @@ export interface DetectionCandidate {
   readonly falseAlarmProbability: number;
   /** Whether this candidate passes the accusation threshold. */
   readonly accused: boolean;
+  /**
+   * Frames read at the detector's look this evidence comes from: the last look, or an earlier one whose accusation
+   * later, weaker looks did not withdraw (its probability then counts every look made).
+   */
+  readonly atFrames: number;
 }
 
 /** What was analysed. */
@@ -117,7 +122,7 @@ export interface DetectionJSON {
   secondsAnalyzed: number;
   stoppedEarly: boolean;
   sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; z: number } | null;
-  candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean }>;
+  candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
   input: {
     path: string;
     sha256: string;
@@ -246,7 +251,7 @@ export class Detection {
         : verdict.decoded.map((d) => ({ ...d, accused: accused.has(d.id) && d.falseAlarmProbability < fields.accusationThreshold }));
     this.candidates = [...scored]
       .sort((a, b) => b.score - a.score)
-      .map((c) => ({ id: c.id, partner: nameOf(c.id), score: c.score, falseAlarmProbability: c.falseAlarmProbability, accused: c.accused }));
+      .map((c) => ({ id: c.id, partner: nameOf(c.id), score: c.score, falseAlarmProbability: c.falseAlarmProbability, accused: c.accused, atFrames: c.atFrames }));
     this.input = fields.input;
     this.keyId = fields.keyId;
     this.version = fields.version;
@@ -305,6 +310,7 @@ export class Detection {
         score: r3(c.score),
         falseAlarmProbability: c.falseAlarmProbability,
         accused: c.accused,
+        atFrames: c.atFrames,
       })),
       input: { ...this.input },
       keyId: this.keyId,

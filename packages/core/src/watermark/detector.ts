@@ -145,6 +145,11 @@ export interface CandidateScore {
   score: number;
   falseAlarmProbability: number;
   accused: boolean;
+  /**
+   * Frames analysed at the look this evidence comes from: the last look, or an earlier one whose accusation a later,
+   * weaker look did not withdraw (its probability counted with every look made since).
+   */
+  atFrames: number;
 }
 
 export interface TimelinePoint {
@@ -173,7 +178,7 @@ export interface WatermarkVerdict {
   sync: SyncEstimate | null;
   candidates: CandidateScore[];
   /** Freely decoded IDs that passed their check bits, strongest first, with their scores. */
-  decoded: Array<{ id: bigint; score: number; falseAlarmProbability: number }>;
+  decoded: Array<{ id: bigint; score: number; falseAlarmProbability: number; atFrames: number }>;
   framesAnalyzed: number;
   secondsAnalyzed: number;
   timeline: TimelinePoint[];
@@ -245,6 +250,11 @@ export class WatermarkDetector {
    * (one tile's true peak fell below a noise peak) even as its evidence grows.
    */
   private readonly recalled = new Map<bigint, Recalled>();
+  /**
+   * Every accusation made at any look, with the scores it was made on (`Accusation`): a later look's weaker evidence
+   * does not withdraw it, and its probability is counted again at each look with every look made so far.
+   */
+  private readonly accusations = new Map<bigint, Accusation>();
   private readonly timeline: TimelinePoint[] = [];
 
   constructor(options: DetectorOptions) {
@@ -776,7 +786,7 @@ export class WatermarkDetector {
       const pa = atScore > -Infinity ? log10Bonferroni(atScore, atSyncTrials) : 0;
       const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, jointTrials) : 0;
       const log10p = Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
-      return { score: pb < pa ? jointScore : atScore, log10p, viaJoint: pb < pa };
+      return { score: pb < pa ? jointScore : atScore, log10p, viaJoint: pb < pa, atScore, jointScore };
     };
     const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);
     const ranked = this.candidateIds
@@ -793,48 +803,127 @@ export class WatermarkDetector {
       const accused = judged.log10p < log10Threshold;
       // The accused candidate's peaks and their neighbour cells (a peak's spill) are its evidence.
       if (accused) for (const t of allTiles) for (const near of nearSymbols(symbolOf(shifts[t]))) taken[t].add(near);
-      return { id: entry.id, index: entry.index, score: round3(judged.score), log10p: judged.log10p, viaJoint: judged.viaJoint, accused };
+      return {
+        id: entry.id,
+        index: entry.index,
+        score: round3(judged.score),
+        log10p: judged.log10p,
+        viaJoint: judged.viaJoint,
+        accused,
+        atScore: judged.atScore,
+        jointScore: judged.jointScore,
+        look: this.looks,
+        atFrames: this.frames,
+      };
     });
     candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-    const accusedCandidates = candidates.filter((c) => c.accused);
-    const decoded = explainAwayDecoded(
+    const accusedNow = candidates.filter((c) => c.accused);
+    const decodedNow = explainAwayDecoded(
       decodedById,
-      accusedCandidates.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
+      accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
       log10Threshold,
       decodedTrials,
-    );
-    this.remember(decoded, decodedById, neededSum);
+    ).map((d) => ({ ...d, look: this.looks, atFrames: this.frames }));
+    this.remember(decodedNow, decodedById, neededSum);
+    const syncNow = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
+    // Where a candidate accused at this look was read: the reference's position, or its joint peak at another sync.
+    const syncOf = (c: (typeof candidates)[number]) => {
+      const where = jointWhere[c.index];
+      if (!c.viaJoint || !where || where.sync === 0) return syncNow;
+      return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, log10Sync);
+    };
+    // Accusations stand across looks. Each look's probabilities already count every look made so far (the `looks`
+    // and `jointReads` factors above), so an accusation made at an earlier look, its scores counted again with the
+    // trials of every look made since, remains a valid bound; a later look that reads less (x264 at low rates can
+    // make the evidence of a short clip fall between looks) does not withdraw it. Not when an ID accused at this look
+    // holds one of its tiles' symbols or a neighbour (it was then that ID's evidence: a spill variant).
+    const accusedSymbols = [
+      ...accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
+      ...decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ id: d.id, symbols: decodedById.get(d.id)!.symbols })),
+    ];
+    const standing = (a: Accusation) =>
+      !accusedSymbols.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])));
+    const recount = (a: Accusation) => {
+      if (a.method === 'decoded') return log10Bonferroni(a.atScore, decodedTrials);
+      const pa = log10Bonferroni(a.atScore, atSyncTrials);
+      const pb = a.jointScore > -Infinity ? log10Bonferroni(a.jointScore, jointTrials) : 0;
+      return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+    };
+    const keep = (a: Accusation, log10p: number) => {
+      const kept = this.accusations.get(a.id);
+      if (!kept || kept.method !== a.method || log10p < recount(kept)) this.accusations.set(a.id, a);
+    };
+    for (const c of accusedNow) {
+      const symbols = this.candidateShifts[c.index].map(symbolOf);
+      keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols, sync: syncOf(c), log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames }, c.log10p);
+    }
+    for (const d of decodedNow) {
+      if (d.log10p >= log10Threshold || this.accusations.get(d.id)?.method === 'candidates') continue;
+      const symbols = decodedById.get(d.id)!.symbols;
+      keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols, sync: syncNow, log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames }, d.log10p);
+    }
+    const earlier = new Map<bigint, { accusation: Accusation; log10p: number }>();
+    for (const a of this.accusations.values()) {
+      if (a.look === this.looks || !standing(a)) continue;
+      const log10p = recount(a);
+      if (log10p < log10Threshold) earlier.set(a.id, { accusation: a, log10p });
+    }
+    const fromEarlier = (id: bigint, method: Accusation['method'], log10p: number) => {
+      const e = earlier.get(id);
+      return e && e.accusation.method === method && e.log10p < log10p ? e : undefined;
+    };
+    const candidatesMerged = candidates.map((c) => {
+      const e = fromEarlier(c.id, 'candidates', c.log10p);
+      return e ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames } : c;
+    });
+    candidatesMerged.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    const decoded = decodedNow.map((d) => {
+      const e = fromEarlier(d.id, 'decoded', d.log10p);
+      return e ? { ...d, score: e.accusation.score, log10p: e.log10p, look: e.accusation.look, atFrames: e.accusation.atFrames } : d;
+    });
+    for (const [id, e] of earlier) {
+      if (e.accusation.method === 'decoded' && !decoded.some((d) => d.id === id)) {
+        decoded.push({ id, score: e.accusation.score, log10p: e.log10p, look: e.accusation.look, atFrames: e.accusation.atFrames });
+      }
+    }
+    decoded.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    const accusedCandidates = candidatesMerged.filter((c) => c.accused);
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
-    let top: { id: bigint; score: number; log10p: number } | undefined;
-    let sync: SyncEstimate | null = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
+    let top: { id: bigint; score: number; log10p: number; look: number } | undefined;
     if (accusedCandidates.length > 0) {
       method = 'candidates';
       top = accusedCandidates[0];
-      const where = jointWhere[accusedCandidates[0].index];
-      if (accusedCandidates[0].viaJoint && where && where.sync !== 0) {
-        const h = syncs[where.sync];
-        sync = this.syncEstimate(h, where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, log10Sync);
-      }
     } else if (accusedDecoded.length > 0) {
       method = 'decoded';
       top = accusedDecoded[0];
+    }
+    // The geometry where the top accusation was read (at an earlier look: its probability counted again too).
+    let sync: SyncEstimate | null = syncNow;
+    if (top !== undefined && top.look !== this.looks) {
+      const a = this.accusations.get(top.id)!;
+      const log10 = Math.min(0, a.log10Sync + Math.log10(this.hypothesisLooks / a.hypothesisLooks));
+      sync = { ...a.sync, falseAlarmProbability: fromLog10(log10) };
+    } else if (method === 'candidates') {
+      sync = syncOf(accusedCandidates[0]);
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
     if (top === undefined && log10Sync >= SYNC_REPORT_LOG10) sync = null;
     const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
-    const shown = top ?? candidates[0] ?? decoded[0];
+    const shown = top ?? candidatesMerged[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
     const score = shown ? shown.score : 0;
+    // The timeline records this look's own evidence.
+    const shownNow = accusedNow[0] ?? decodedNow.find((d) => d.log10p < log10Threshold) ?? candidates[0] ?? decodedNow[0];
     // A final look at the frame count of the look before it (to search the mirror image) replaces that look's point.
     if (this.timeline.length > 0 && this.timeline[this.timeline.length - 1].frames === this.frames) this.timeline.pop();
     this.timeline.push({
       time: round3(this.secondsAnalyzed),
       frames: this.frames,
-      score: round3(score),
+      score: round3(shownNow ? shownNow.score : 0),
       syncZ: round3(syncs[0]?.z ?? 0),
-      falseAlarmProbability: fromLog10(log10p),
+      falseAlarmProbability: fromLog10(shownNow ? shownNow.log10p : 0),
     });
     return {
       found: top !== undefined,
@@ -845,8 +934,8 @@ export class WatermarkDetector {
       method,
       accused,
       sync,
-      candidates: candidates.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused })),
-      decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p) })),
+      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames })),
+      decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p), atFrames: d.atFrames })),
       framesAnalyzed: this.frames,
       secondsAnalyzed: round3(this.secondsAnalyzed),
       timeline: this.timeline.slice(),
@@ -854,6 +943,24 @@ export class WatermarkDetector {
       accusationThreshold: this.accusationThreshold,
     };
   }
+}
+
+/** An accusation made at one look: what its probability is counted again from at every later look. */
+interface Accusation {
+  id: bigint;
+  method: 'candidates' | 'decoded';
+  /** The score reported; the scores of the two candidate tests (a decoded ID: its score, and -Infinity). */
+  score: number;
+  atScore: number;
+  jointScore: number;
+  /** Its tiles' symbols (a later look's accusation that holds one of them, or a neighbour, withdraws it). */
+  symbols: readonly number[];
+  /** Where it was read, and the synchronisation's log10 probability and multiplicity then. */
+  sync: SyncEstimate;
+  log10Sync: number;
+  hypothesisLooks: number;
+  look: number;
+  atFrames: number;
 }
 
 /** A freely decoded ID: the sum of its payload tiles' z, each tile's z, and each tile's symbol (dy * CELLS + dx). */
