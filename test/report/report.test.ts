@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCUSATION_THRESHOLD } from '@reelmark/core';
+import { ACCUSATION_THRESHOLD, renderReportHtml } from '@reelmark/core';
 import { ROOT, ffmpeg, makeClip, makeStill, reelmark, tempDir } from '../cli/helpers.js';
 import { dumpDom, ensureChromium, screenshot } from './chromium.js';
 import type { ChromiumSetup } from './chromium.js';
@@ -114,6 +114,21 @@ describe('report on a marked leak', () => {
     expect(html).toMatch(/@media print/);
     // How the leak was read (--full-scan): 1.5 s, shorter than the dense window, so every frame.
     expect(html).toContain('no time limit, full scan (no early stop); every frame decoded');
+  });
+
+  it('says when an accusation was made at an earlier look than the last', async () => {
+    // Each candidate carries the frame count of the look its evidence comes from.
+    const candidates = detection.candidates as Array<{ id: string; accused: boolean; atFrames: number }>;
+    for (const c of candidates) expect(c.atFrames).toBeLessThanOrEqual(detection.framesAnalyzed as number);
+    const html = await readFile(at('leak-report.html'), 'utf8');
+    const note = 'was accused at the look after';
+    expect(html.includes(note)).toBe(candidates.some((c) => c.accused && c.atFrames < (detection.framesAnalyzed as number)));
+    // The same report, its accusation moved to the first look, says so.
+    const full = JSON.parse(await readFile(at('leak-report.json'), 'utf8'));
+    const first = full.timeline[0].frames as number;
+    full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, atFrames: first } : c));
+    const moved = renderReportHtml(full);
+    expect(moved).toContain(`acme-vfx (ID 1) ${note} ${first} frames.`);
   });
 
   it('refuses to replace a report without --overwrite, before any analysis', async () => {
