@@ -6,8 +6,10 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
-import { erasureDecode, explainAwayDecoded, nearSymbol, readRecalled, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
-import { logNormalTail } from '../../packages/core/src/watermark/statistics.js';
+import { erasureDecode, explainAwayDecoded, readRecalled, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { nearSymbol } from '../../packages/core/src/watermark/symbols.js';
+import { log10Bonferroni, logNormalTail } from '../../packages/core/src/watermark/statistics.js';
+import { AccusationRecord, recount, type Accusation } from '../../packages/core/src/watermark/accusations.js';
 import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
 import { prng } from './synthetic.js';
 
@@ -402,5 +404,54 @@ describe('statistics', () => {
     ];
     for (const [z, q] of cases) expect(logNormalTail(z) / Math.log(q)).toBeCloseTo(1, 5);
     expect(Math.exp(logNormalTail(-3))).toBeCloseTo(1 - 1.349898e-3, 6);
+  });
+});
+
+describe('accusations across looks', () => {
+  const sync = { scale: 1, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0, periodX: 768, periodY: 768, mirrored: false, z: 9, falseAlarmProbability: 1e-12 };
+  const made = (id: bigint, method: Accusation['method'], score: number, symbols: number[], look: number): Accusation => ({
+    id, method, score, atScore: score, jointScore: -Infinity, symbols, sync, log10Sync: -12, hypothesisLooks: look, look, atFrames: 12 * look,
+  });
+  const trialsAt = (looks: number) => ({ decoded: looks * 3 * 2 ** 48, atSync: looks * 10 * 20, joint: looks * 10 * 128 * 128 * 20 });
+
+  test('an accusation is counted again with the trials of every look made, and stands until it no longer passes', () => {
+    const record = new AccusationRecord();
+    const a = made(7n, 'decoded', 10.6, [1, 2, 3, 4, 5], 1);
+    record.keep(a, recount(a, trialsAt(1)), trialsAt(1));
+    // Made at look 1 (p about 1e-10.4 with one look's trials); at look 3 the same score counts three looks' trials.
+    expect(recount(a, trialsAt(3))).toBeCloseTo(log10Bonferroni(10.6, 3 * 3 * 2 ** 48), 9);
+    expect(recount(a, trialsAt(3)) - recount(a, trialsAt(1))).toBeCloseTo(Math.log10(3), 9);
+    const standing = record.standing(3, [], trialsAt(3), -9);
+    expect([...standing.keys()]).toEqual([7n]);
+    expect(standing.get(7n)!.log10p).toBeCloseTo(recount(a, trialsAt(3)), 9);
+    // Not at its own look (that look reports it itself), and not once enough looks push it past the threshold.
+    expect(record.standing(1, [], trialsAt(1), -9).size).toBe(0);
+    expect(record.standing(200, [], trialsAt(200), -9).size).toBe(0);
+  });
+
+  test('an ID accused later that holds one of its tiles, or a neighbour cell, withdraws it', () => {
+    const record = new AccusationRecord();
+    const a = made(7n, 'decoded', 12, [100, 2000, 3000, 4000, 5000], 1);
+    record.keep(a, recount(a, trialsAt(1)), trialsAt(1));
+    const neighbour = 2000 + 128 + 1; // one cell right and down of tile 2's symbol
+    expect(record.standing(2, [{ id: 8n, symbols: [9, neighbour, 9, 9, 9] }], trialsAt(2), -9).size).toBe(0);
+    expect(record.standing(2, [{ id: 8n, symbols: [9, 2000 + 2, 9, 9, 9] }], trialsAt(2), -9).size).toBe(1);
+    // The ID itself accused again does not withdraw its own earlier accusation.
+    expect(record.standing(2, [{ id: 7n, symbols: a.symbols.slice() }], trialsAt(2), -9).size).toBe(1);
+  });
+
+  test('keeps the strongest accusation of an ID, and a candidate-mode one over a decoded one', () => {
+    const record = new AccusationRecord();
+    const weak = made(7n, 'candidates', 7, [1, 2, 3, 4, 5], 1);
+    const strong = made(7n, 'candidates', 9, [1, 2, 3, 4, 5], 2);
+    record.keep(strong, recount(strong, trialsAt(2)), trialsAt(2));
+    record.keep(weak, recount(weak, trialsAt(3)), trialsAt(3));
+    expect(record.get(7n)).toBe(strong);
+    const decoded = made(7n, 'decoded', 30, [1, 2, 3, 4, 5], 4);
+    record.keep(decoded, recount(decoded, trialsAt(4)), trialsAt(4));
+    expect(record.get(7n)).toBe(strong);
+    const stronger = made(7n, 'candidates', 11, [1, 2, 3, 4, 5], 5);
+    record.keep(stronger, recount(stronger, trialsAt(5)), trialsAt(5));
+    expect(record.get(7n)).toBe(stronger);
   });
 });

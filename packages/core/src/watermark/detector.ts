@@ -17,12 +17,14 @@
  * shares, so another recipient's copy is a null for every innocent candidate.
  */
 import { UsageError } from '../errors.js';
+import { AccusationRecord, type Accusation, type LookTrials } from './accusations.js';
 import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
 import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
+import { nearSymbol, nearSymbols, shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
 
 /** Default accusation threshold: an ID is reported only when its false-alarm probability is below this. */
@@ -254,7 +256,7 @@ export class WatermarkDetector {
    * Every accusation made at any look, with the scores it was made on (`Accusation`): a later look's weaker evidence
    * does not withdraw it, and its probability is counted again at each look with every look made so far.
    */
-  private readonly accusations = new Map<bigint, Accusation>();
+  private readonly accusations = new AccusationRecord();
   private readonly timeline: TimelinePoint[] = [];
 
   constructor(options: DetectorOptions) {
@@ -832,42 +834,24 @@ export class WatermarkDetector {
       if (!c.viaJoint || !where || where.sync === 0) return syncNow;
       return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, log10Sync);
     };
-    // Accusations stand across looks. Each look's probabilities already count every look made so far (the `looks`
-    // and `jointReads` factors above), so an accusation made at an earlier look, its scores counted again with the
-    // trials of every look made since, remains a valid bound; a later look that reads less (x264 at low rates can
-    // make the evidence of a short clip fall between looks) does not withdraw it. Not when an ID accused at this look
-    // holds one of its tiles' symbols or a neighbour (it was then that ID's evidence: a spill variant).
+    // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
+    // ID accused now holds one of their tiles.
+    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials };
     const accusedSymbols = [
       ...accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
       ...decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ id: d.id, symbols: decodedById.get(d.id)!.symbols })),
     ];
-    const standing = (a: Accusation) =>
-      !accusedSymbols.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])));
-    const recount = (a: Accusation) => {
-      if (a.method === 'decoded') return log10Bonferroni(a.atScore, decodedTrials);
-      const pa = log10Bonferroni(a.atScore, atSyncTrials);
-      const pb = a.jointScore > -Infinity ? log10Bonferroni(a.jointScore, jointTrials) : 0;
-      return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
-    };
-    const keep = (a: Accusation, log10p: number) => {
-      const kept = this.accusations.get(a.id);
-      if (!kept || kept.method !== a.method || log10p < recount(kept)) this.accusations.set(a.id, a);
-    };
+    const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
       const symbols = this.candidateShifts[c.index].map(symbolOf);
-      keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols, sync: syncOf(c), log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames }, c.log10p);
+      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols, sync: syncOf(c), ...made }, c.log10p, trials);
     }
     for (const d of decodedNow) {
-      if (d.log10p >= log10Threshold || this.accusations.get(d.id)?.method === 'candidates') continue;
+      if (d.log10p >= log10Threshold) continue;
       const symbols = decodedById.get(d.id)!.symbols;
-      keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols, sync: syncNow, log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames }, d.log10p);
+      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols, sync: syncNow, ...made }, d.log10p, trials);
     }
-    const earlier = new Map<bigint, { accusation: Accusation; log10p: number }>();
-    for (const a of this.accusations.values()) {
-      if (a.look === this.looks || !standing(a)) continue;
-      const log10p = recount(a);
-      if (log10p < log10Threshold) earlier.set(a.id, { accusation: a, log10p });
-    }
+    const earlier = this.accusations.standing(this.looks, accusedSymbols, trials, log10Threshold);
     const fromEarlier = (id: bigint, method: Accusation['method'], log10p: number) => {
       const e = earlier.get(id);
       return e && e.accusation.method === method && e.log10p < log10p ? e : undefined;
@@ -945,55 +929,11 @@ export class WatermarkDetector {
   }
 }
 
-/** An accusation made at one look: what its probability is counted again from at every later look. */
-interface Accusation {
-  id: bigint;
-  method: 'candidates' | 'decoded';
-  /** The score reported; the scores of the two candidate tests (a decoded ID: its score, and -Infinity). */
-  score: number;
-  atScore: number;
-  jointScore: number;
-  /** Its tiles' symbols (a later look's accusation that holds one of them, or a neighbour, withdraws it). */
-  symbols: readonly number[];
-  /** Where it was read, and the synchronisation's log10 probability and multiplicity then. */
-  sync: SyncEstimate;
-  log10Sync: number;
-  hypothesisLooks: number;
-  look: number;
-  atFrames: number;
-}
-
 /** A freely decoded ID: the sum of its payload tiles' z, each tile's z, and each tile's symbol (dy * CELLS + dx). */
 export interface DecodedEntry {
   sum: number;
   tiles: Float64Array;
   symbols: number[];
-}
-
-/** A shift's 14-bit symbol, dy * CELLS + dx (each wrapped into 0..CELLS - 1). */
-function symbolOf(shift: Shift): number {
-  return (shift.dy & (CELLS - 1)) * CELLS + (shift.dx & (CELLS - 1));
-}
-
-/** The shift of a 14-bit symbol (`symbolOf`'s inverse). */
-function shiftOf(symbol: number): Shift {
-  return { dx: symbol & (CELLS - 1), dy: symbol >> AXIS_BITS };
-}
-
-/** Whether two symbols are the same cell or neighbours (within one cell on both axes, cyclically). */
-export function nearSymbol(a: number, b: number): boolean {
-  const dx = ((a & (CELLS - 1)) - (b & (CELLS - 1))) & (CELLS - 1);
-  const dy = ((a >> AXIS_BITS) - (b >> AXIS_BITS)) & (CELLS - 1);
-  return (dx <= 1 || dx === CELLS - 1) && (dy <= 1 || dy === CELLS - 1);
-}
-
-/** A symbol and its eight neighbour cells. */
-function nearSymbols(symbol: number): number[] {
-  const x = symbol & (CELLS - 1);
-  const y = symbol >> AXIS_BITS;
-  const out: number[] = [];
-  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) out.push(((y + dy) & (CELLS - 1)) * CELLS + ((x + dx) & (CELLS - 1)));
-  return out;
 }
 
 /**

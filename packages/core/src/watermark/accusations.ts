@@ -1,0 +1,88 @@
+/**
+ * Accusations across the detector's looks.
+ *
+ * Each look's probabilities already count every look made so far (the looks factor of the null model), so an
+ * accusation made at one look, its scores counted again with the trials of every look made since, remains a valid
+ * Bonferroni bound. A later look that reads less (x264 at low rates can make the evidence of a short clip fall
+ * between looks) therefore does not withdraw it. What does: an ID accused at the current look that holds one of its
+ * tiles' symbols or a neighbour; the earlier accusation was then that ID's evidence (a spill variant), or the two
+ * meet in a tile (two colluders: 45 x 2^-14), a rare miss, never a false accusation.
+ */
+import type { SyncEstimate } from './detector.js';
+import { log10Bonferroni } from './statistics.js';
+import { nearSymbol } from './symbols.js';
+
+/** The trials the bound counts at the current look, every look made so far included. */
+export interface LookTrials {
+  /** A freely decoded ID: looks x syncs read x 2^48 valid codewords. */
+  decoded: number;
+  /** A candidate at the reference's position: looks x syncs x candidates. */
+  atSync: number;
+  /** A candidate at its joint peak: syncs searched jointly x positions x candidates. */
+  joint: number;
+}
+
+/** An accusation made at one look: what its probability is counted again from at every later look. */
+export interface Accusation {
+  id: bigint;
+  method: 'candidates' | 'decoded';
+  /** The score reported. */
+  score: number;
+  /** A candidate's two test scores (its own tiles); a decoded ID: its score, and -Infinity. */
+  atScore: number;
+  jointScore: number;
+  /** Its tiles' symbols (dy * CELLS + dx). */
+  symbols: readonly number[];
+  /** Where it was read, and the synchronisation's log10 probability and multiplicity (hypothesis looks) then. */
+  sync: SyncEstimate;
+  log10Sync: number;
+  hypothesisLooks: number;
+  /** The look (1-based) and the frame count it was made at. */
+  look: number;
+  atFrames: number;
+}
+
+/** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
+export function recount(a: Accusation, trials: LookTrials): number {
+  if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded);
+  const pa = log10Bonferroni(a.atScore, trials.atSync);
+  const pb = a.jointScore > -Infinity ? log10Bonferroni(a.jointScore, trials.joint) : 0;
+  return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+}
+
+/** The strongest accusation of each ID made so far (a candidate-mode accusation outranks a decoded one). */
+export class AccusationRecord {
+  private readonly byId = new Map<bigint, Accusation>();
+
+  /** The accusation kept for `id`, if any. */
+  get(id: bigint): Accusation | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Keeps `a` (made now at probability `log10p`) unless the ID's kept accusation is as strong, counted with `trials`. */
+  keep(a: Accusation, log10p: number, trials: LookTrials): void {
+    const kept = this.byId.get(a.id);
+    if (kept?.method === 'candidates' && a.method === 'decoded') return;
+    if (!kept || kept.method !== a.method || log10p < recount(kept, trials)) this.byId.set(a.id, a);
+  }
+
+  /**
+   * The accusations made before look `look` that still stand: not withdrawn by an ID accused at this look
+   * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability.
+   */
+  standing(
+    look: number,
+    accusedNow: ReadonlyArray<{ id: bigint; symbols: readonly number[] }>,
+    trials: LookTrials,
+    log10Threshold: number,
+  ): Map<bigint, { accusation: Accusation; log10p: number }> {
+    const out = new Map<bigint, { accusation: Accusation; log10p: number }>();
+    for (const a of this.byId.values()) {
+      if (a.look === look) continue;
+      if (accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) continue;
+      const log10p = recount(a, trials);
+      if (log10p < log10Threshold) out.set(a.id, { accusation: a, log10p });
+    }
+    return out;
+  }
+}
