@@ -42,12 +42,20 @@ export interface Accusation {
   atFrames: number;
 }
 
+/**
+ * A candidate's log10 false-alarm probability from its two test scores (-Infinity: not made): the smaller of the
+ * two tests' probabilities, doubled (Bonferroni over the two).
+ */
+export function candidateLog10p(atScore: number, jointScore: number, trials: LookTrials): number {
+  const pa = atScore > -Infinity ? log10Bonferroni(atScore, trials.atSync) : 0;
+  const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, trials.joint) : 0;
+  return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+}
+
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
   if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded);
-  const pa = log10Bonferroni(a.atScore, trials.atSync);
-  const pb = a.jointScore > -Infinity ? log10Bonferroni(a.jointScore, trials.joint) : 0;
-  return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+  return candidateLog10p(a.atScore, a.jointScore, trials);
 }
 
 /** The strongest accusation of each ID made so far (a candidate-mode accusation outranks a decoded one). */

@@ -17,7 +17,7 @@
  * shares, so another recipient's copy is a null for every innocent candidate.
  */
 import { UsageError } from '../errors.js';
-import { AccusationRecord, type Accusation, type LookTrials } from './accusations.js';
+import { AccusationRecord, candidateLog10p, type Accusation, type LookTrials } from './accusations.js';
 import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
@@ -681,6 +681,7 @@ export class WatermarkDetector {
     // about 200 times more at 960 x 540).
     this.jointReads += jointSyncs;
     const jointTrials = Math.max(1, this.jointReads) * positions * Math.max(1, K);
+    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials };
     const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
@@ -787,7 +788,7 @@ export class WatermarkDetector {
       const jointScore = joint[c] > -Infinity ? trimmed(jointTiles[c], tiles) : -Infinity;
       const pa = atScore > -Infinity ? log10Bonferroni(atScore, atSyncTrials) : 0;
       const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, jointTrials) : 0;
-      const log10p = Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+      const log10p = candidateLog10p(atScore, jointScore, trials);
       return { score: pb < pa ? jointScore : atScore, log10p, viaJoint: pb < pa, atScore, jointScore };
     };
     const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);
@@ -836,7 +837,6 @@ export class WatermarkDetector {
     };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
-    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials };
     const accusedSymbols = [
       ...accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
       ...decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ id: d.id, symbols: decodedById.get(d.id)!.symbols })),
