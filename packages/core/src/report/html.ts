@@ -239,7 +239,8 @@ function evidenceSection(r: ReportJSON): string {
   if (crossed) findings.push(`The threshold was passed after ${crossed.time.toFixed(2)} s (${crossed.frames} frames).`);
   if (strongest) findings.push(`The evidence grew fastest between ${strongest.from.toFixed(2)} s and ${strongest.to.toFixed(2)} s of the leak, where the mark read strongest.`);
   for (const c of r.candidates) {
-    if (!c.accused || c.atFrames >= r.framesAnalyzed) continue;
+    // (`atFrames` is absent from reports written before it was added.)
+    if (!c.accused || !(c.atFrames < r.framesAnalyzed)) continue;
     findings.push(
       `${nameOfId(c.id, c.partner)} was accused at the look after ${c.atFrames} frames. Later looks read less evidence for it (the last look's point below); that does not withdraw the accusation, whose probability counts every look made.`,
     );
