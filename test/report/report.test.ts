@@ -129,6 +129,9 @@ describe('report on a marked leak', () => {
     full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, atFrames: first } : c));
     const moved = renderReportHtml(full);
     expect(moved).toContain(`acme-vfx (ID 1) ${note} ${first} frames.`);
+    // A report written before candidates carried atFrames renders without the sentence.
+    full.candidates = full.candidates.map(({ atFrames: _atFrames, ...c }: { atFrames: number }) => c);
+    expect(renderReportHtml(full)).not.toContain(note);
   });
 
   it('refuses to replace a report without --overwrite, before any analysis', async () => {
