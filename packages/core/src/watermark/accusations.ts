@@ -44,18 +44,18 @@ export interface Accusation {
 
 /**
  * A candidate's log10 false-alarm probability from its two test scores (-Infinity: not made): the smaller of the
- * two tests' probabilities, doubled (Bonferroni over the two).
+ * two tests' probabilities, doubled (Bonferroni over the two); `viaJoint` when the joint test gave it.
  */
-export function candidateLog10p(atScore: number, jointScore: number, trials: LookTrials): number {
+export function candidateTests(atScore: number, jointScore: number, trials: LookTrials): { log10p: number; viaJoint: boolean } {
   const pa = atScore > -Infinity ? log10Bonferroni(atScore, trials.atSync) : 0;
   const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, trials.joint) : 0;
-  return Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb));
+  return { log10p: Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb)), viaJoint: pb < pa };
 }
 
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
   if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded);
-  return candidateLog10p(a.atScore, a.jointScore, trials);
+  return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }
 
 /** The strongest accusation of each ID made so far (a candidate-mode accusation outranks a decoded one). */

@@ -17,7 +17,7 @@
  * shares, so another recipient's copy is a null for every innocent candidate.
  */
 import { UsageError } from '../errors.js';
-import { AccusationRecord, candidateLog10p, type Accusation, type LookTrials } from './accusations.js';
+import { AccusationRecord, candidateTests, type Accusation, type LookTrials } from './accusations.js';
 import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
@@ -786,10 +786,8 @@ export class WatermarkDetector {
     const judge = (c: number, tiles: readonly number[]) => {
       const atScore = trimmed(atSyncTiles[c], tiles);
       const jointScore = joint[c] > -Infinity ? trimmed(jointTiles[c], tiles) : -Infinity;
-      const pa = atScore > -Infinity ? log10Bonferroni(atScore, atSyncTrials) : 0;
-      const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, jointTrials) : 0;
-      const log10p = candidateLog10p(atScore, jointScore, trials);
-      return { score: pb < pa ? jointScore : atScore, log10p, viaJoint: pb < pa, atScore, jointScore };
+      const { log10p, viaJoint } = candidateTests(atScore, jointScore, trials);
+      return { score: viaJoint ? jointScore : atScore, log10p, viaJoint, atScore, jointScore };
     };
     const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);
     const ranked = this.candidateIds
@@ -820,10 +818,10 @@ export class WatermarkDetector {
       };
     });
     candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-    const accusedNow = candidates.filter((c) => c.accused);
+    const accusedNow = candidates.filter((c) => c.accused).map((c) => ({ ...c, symbols: this.candidateShifts[c.index].map(symbolOf) }));
     const decodedNow = explainAwayDecoded(
       decodedById,
-      accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
+      accusedNow,
       log10Threshold,
       decodedTrials,
     ).map((d) => ({ ...d, look: this.looks, atFrames: this.frames }));
@@ -837,21 +835,15 @@ export class WatermarkDetector {
     };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
-    const accusedSymbols = [
-      ...accusedNow.map((c) => ({ id: c.id, symbols: this.candidateShifts[c.index].map(symbolOf) })),
-      ...decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ id: d.id, symbols: decodedById.get(d.id)!.symbols })),
-    ];
+    const decodedAccused = decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ ...d, symbols: decodedById.get(d.id)!.symbols }));
     const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
-      const symbols = this.candidateShifts[c.index].map(symbolOf);
-      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols, sync: syncOf(c), ...made }, c.log10p, trials);
+      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made }, c.log10p, trials);
     }
-    for (const d of decodedNow) {
-      if (d.log10p >= log10Threshold) continue;
-      const symbols = decodedById.get(d.id)!.symbols;
-      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols, sync: syncNow, ...made }, d.log10p, trials);
+    for (const d of decodedAccused) {
+      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, sync: syncNow, ...made }, d.log10p, trials);
     }
-    const earlier = this.accusations.standing(this.looks, accusedSymbols, trials, log10Threshold);
+    const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
     const fromEarlier = (id: bigint, method: Accusation['method'], log10p: number) => {
       const e = earlier.get(id);
       return e && e.accusation.method === method && e.log10p < log10p ? e : undefined;
@@ -899,7 +891,7 @@ export class WatermarkDetector {
     const log10p = shown ? shown.log10p : 0;
     const score = shown ? shown.score : 0;
     // The timeline records this look's own evidence.
-    const shownNow = accusedNow[0] ?? decodedNow.find((d) => d.log10p < log10Threshold) ?? candidates[0] ?? decodedNow[0];
+    const shownNow = accusedNow[0] ?? decodedAccused[0] ?? candidates[0] ?? decodedNow[0];
     // A final look at the frame count of the look before it (to search the mirror image) replaces that look's point.
     if (this.timeline.length > 0 && this.timeline[this.timeline.length - 1].frames === this.frames) this.timeline.pop();
     this.timeline.push({
