@@ -36,7 +36,8 @@ export const PAYLOAD_WEIGHT = Math.sqrt((1 - REF_WEIGHT * REF_WEIGHT) / PAYLOAD_
  * 1536 px at 2160p. Small leaks decide it: a 480p or 360p re-encode keeps only the mark's lower frequencies, and
  * larger cells put more of the mark there (against 512 px: the true ID's payload evidence after 480p CRF 28 rose
  * from 19-24 to 35-37, 1080p CRF 35 unchanged; measurements in docs/WATERMARK.md, "Size"). Much larger, and a 10%
- * crop kept at its size (0.8 of the height) would hold barely one period to fold.
+ * crop kept at its size (0.8 of the height) would hold barely one period to fold; 1024 px was measured (more of
+ * 640x360 CRF 35, less of a 9:16 crop and of lightly attacked copies: docs/WATERMARK.md, "Not reached").
  */
 export const TILE_PERIOD_PER_HEIGHT = 768 / 1080;
 
