@@ -1,7 +1,8 @@
 /**
  * End to end through real ffmpeg: a textured 960x540 master is marked with the public API, attacked by ffmpeg as a
- * pirate would (re-encode, downscale, crop with and without rescale, brightness and contrast, frame rate change, a
- * mirror image, a JPEG screenshot), and the exact ID must come back blind; unmarked and wrong-key inputs are not accused.
+ * pirate would (re-encode, downscale with and without the aspect kept, crop with and without rescale, brightness and
+ * contrast, frame rate change, a mirror image, a JPEG screenshot), and the exact ID must come back blind; unmarked
+ * and wrong-key inputs are not accused.
  * The full 1080p matrix lives in bench/; these stay small so that the suite stays fast.
  */
 import { join } from 'node:path';
@@ -64,6 +65,22 @@ describe('blind identification after real ffmpeg attacks', () => {
     const scored = await extractVideo({ input: leak, key, candidates: [...others, id] });
     expect(scored.found, JSON.stringify(scored)).toBe(true);
     expect(scored.id).toBe(id);
+    expect(scored.candidates.filter((c) => c.accused).map((c) => c.id)).toEqual([id]);
+  });
+
+  test.each([
+    ['squeezed to fill a 4:3 frame (720x540)', 'scale=720:540', 0.75, 1],
+    ['stretched to fill a 4:3 frame (960x720)', 'scale=960:720', 1, 4 / 3],
+  ])('%s, aspect not kept, CRF 23: the exact ID, blind, with the scale of each axis', async (name, filters, sx, sy) => {
+    const leak = await attack(name.replace(/[^a-z0-9]+/gi, '-'), filters, 23);
+    // The master's height (540 lines) given, so that the scale is against it rather than the default 1080.
+    const blind = await extractVideo({ input: leak, key, masterHeight: 540 });
+    expect(blind.found, JSON.stringify(blind)).toBe(true);
+    expect(blind.id).toBe(id);
+    expect(blind.falseAlarmProbability).toBeLessThan(1e-9);
+    expect(blind.sync!.scaleX).toBeCloseTo(sx, 2);
+    expect(blind.sync!.scaleY).toBeCloseTo(sy, 2);
+    const scored = await extractVideo({ input: leak, key, candidates: [...others, id] });
     expect(scored.candidates.filter((c) => c.accused).map((c) => c.id)).toEqual([id]);
   });
 
