@@ -142,6 +142,9 @@ export function attackList(work) {
     // Beyond the core issue's list: a phone-format repost, 9:16 cut from the middle of the 16:9 picture at full
     // height (narrower than one tile period of the master).
     filtered('crop-9x16', 'crop', { frame: '9:16', rescale: false }, (c) => `crop=${even((c.height * 9) / 16)}:${c.height}`, { crf: 28 }),
+    // The core issue's "downscaling (aspect kept or not)": the 16:9 picture squeezed to fill a 4:3 frame at full
+    // height (1440x1080 from 1920x1080), so that each axis has its own scale.
+    filtered('squeeze-4x3', 'resize', { frame: '4:3', aspectKept: false }, (c) => `scale=${even((c.height * 4) / 3)}:${c.height}`, { crf: 28 }),
     // Also beyond the list: a mirrored re-upload (flipped left to right to evade matching), cropped 5% on each side.
     filtered('mirror-crop5', 'flip', { horizontal: true, perSide: 0.05 }, () => 'hflip,crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { crf: 28 }),
     { ...screenshot(720), target: 'blind, one frame' },
