@@ -49,7 +49,8 @@ const cases: Array<[string, string, number, { x: number; y: number }?]> = [
   ['downscale to 640x360, CRF 23', 'scale=640:360', 23],
   ['crop 10% per side, kept at the cropped size, CRF 23', 'crop=768:432:96:54', 23],
   ['crop 5% per side, rescaled to 960x540, CRF 23', 'crop=864:486:48:27,scale=960:540', 23],
-  ['letterboxed into a 4:3 frame (720x405 padded to 720x540), CRF 23', 'scale=720:-2,pad=720:540:0:(oh-ih)/2', 23, { x: 0, y: 67.5 }],
+  ['letterboxed into a 4:3 frame (720x405 padded to 720x540), CRF 23', 'scale=720:-2,pad=720:540:0:(oh-ih)/2', 23,
+    { x: 0, y: 67.5 }],
   ['pillarboxed into a 64:27 frame (padded to 1280x540), CRF 23', 'pad=1280:540:(ow-iw)/2:0', 23, { x: 160, y: 0 }],
   ['brightness +10%, contrast 1.2', 'eq=brightness=0.1:contrast=1.2', 28],
   ['24 to 30 fps', 'fps=30', 28],
@@ -57,7 +58,8 @@ const cases: Array<[string, string, number, { x: number; y: number }?]> = [
 ];
 
 describe('blind identification after real ffmpeg attacks', () => {
-  test.each(cases)('%s (-vf %s, CRF %i): the exact ID, blind and among candidates', async (name, filters, crf, origin) => {
+  test.each(cases)('%s (-vf %s, CRF %i): the exact ID, blind and among candidates', async (...testCase) => {
+    const [name, filters, crf, origin] = testCase;
     const leak = await attack(name.replace(/[^a-z0-9]+/gi, '-'), filters, crf);
     const blind = await extractVideo({ input: leak, key });
     expect(blind.found, JSON.stringify(blind)).toBe(true);
@@ -66,13 +68,14 @@ describe('blind identification after real ffmpeg attacks', () => {
     // Found in the accumulator as it is, or flipped back for the mirrored leak alone.
     expect(blind.sync?.mirrored).toBe(filters.startsWith('hflip'));
     if (origin) {
-      // Modulo the tile period, within 4 px: the period is found within about 0.5% on these 2 s clips (measured
-      // 0.2-0.9% over; a lossless copy 0.4% under), and the origin is extrapolated from the frame's centre, 480 px
-      // away (a tile cell is 3 master pixels).
+      // Modulo the tile period, within 8 px: the period is found within about 1% on these 2 s clips (measured
+      // 0.2-0.9% over; a lossless copy 0.4% under) and the origin is extrapolated from the frame's centre, up to 480 px
+      // away (1% of it is 4.8 px), plus a tile cell (3 master pixels). Measured: within 3 px. Bars of 67.5 and 160 px
+      // are still far outside it.
       const { offsetX, offsetY, periodX, periodY } = blind.sync!;
       const off = (a: number, b: number, p: number) => Math.min(Math.abs(a - b) % p, p - (Math.abs(a - b) % p));
-      expect(off(offsetX, origin.x, periodX)).toBeLessThan(4);
-      expect(off(offsetY, origin.y, periodY)).toBeLessThan(4);
+      expect(off(offsetX, origin.x, periodX)).toBeLessThan(8);
+      expect(off(offsetY, origin.y, periodY)).toBeLessThan(8);
     }
     const scored = await extractVideo({ input: leak, key, candidates: [...others, id] });
     expect(scored.found, JSON.stringify(scored)).toBe(true);
