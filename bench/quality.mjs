@@ -15,7 +15,8 @@ import path from 'node:path';
 
 import { DEFAULT_STRENGTH, readFrames } from '@reelmark/core';
 
-import { makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
+import { butteraugliBinary, butteraugliMissing, butteraugliOf, BUTTERAUGLI_NITS, spreadFrames } from './lib/butteraugli.mjs';
+import { DELIVERY_ENCODE, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
 import { filterPath, sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
@@ -29,6 +30,16 @@ const FLAT_BLOCK = 16;
 const FLAT_STD = 3;
 /** Where the ffmpeg 4.1 static build's libvmaf looks for its default model. */
 const VMAF_DEFAULT_MODEL = '/usr/local/share/model/vmaf_v0.6.1.pkl';
+/** Frames per clip compared with butteraugli (about 2 s of CPU per 1080p pair). */
+const BUTTERAUGLI_FRAMES = { quick: 3, full: 5 };
+/**
+ * For scale, the same master frames through encodes a studio already treats as transparent, with no mark: the
+ * bench's H.264 delivery encode, and ProRes 422 HQ.
+ */
+const UNMARKED_ENCODES = [
+  { name: 'h264Crf16', label: `H.264 CRF ${DELIVERY_ENCODE.crf}`, ext: '.mp4', args: ['-c:v', DELIVERY_ENCODE.codec, '-crf', String(DELIVERY_ENCODE.crf), '-preset', DELIVERY_ENCODE.preset, '-pix_fmt', 'yuv420p'] },
+  { name: 'proresHq', label: 'ProRes 422 HQ', ext: '.mov', args: ['-c:v', 'prores_ks', '-profile:v', '3'] },
+];
 
 /** Per-frame luma PSNR and SSIM of `marked` against `reference` with ffmpeg's psnr and ssim filters. */
 export async function ffmpegPsnrSsim(marked, reference, statsDir, { rgb = false } = {}) {
@@ -168,8 +179,33 @@ export async function flatAreaChange(master, marked) {
   };
 }
 
+/**
+ * Butteraugli of the marked copy against the master at `count` frames, and (`withEncodes`) of the master's own
+ * unmarked delivery encodes on the same frames. Null figures and a status when butteraugli_main is not there.
+ */
+async function psychovisual(marked, source, frames, count, outDir, withEncodes) {
+  const bin = butteraugliBinary();
+  if (!bin) return { butteraugliStatus: butteraugliMissing() };
+  const indices = spreadFrames(frames, count);
+  const mark = await butteraugliOf(bin, marked, source, indices, outDir);
+  const row = { butteraugliStatus: 'ok', butteraugliFrames: mark.frames, butteraugliMax: round(mark.max, 3), butteraugli3Norm: round(mark.pnorm3, 3) };
+  if (!withEncodes) return row;
+  for (const encode of UNMARKED_ENCODES) {
+    const file = path.join(outDir, `${path.basename(marked)}.unmarked-${encode.name}${encode.ext}`);
+    try {
+      await ffmpeg(['-y', '-i', source, '-map', '0:v:0', ...encode.args, file]);
+      const b = await butteraugliOf(bin, file, source, indices, outDir);
+      row[`${encode.name}ButteraugliMax`] = round(b.max, 3);
+      row[`${encode.name}Butteraugli3Norm`] = round(b.pnorm3, 3);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+  return row;
+}
+
 /** Worker task: mark one content at one strength losslessly and measure it. */
-export async function measure({ content, source, strength, factor, outDir, vmafModel, id }) {
+export async function measure({ content, source, strength, factor, outDir, vmafModel, id, butteraugliCount }) {
   const ext = content.kind === 'image' ? '.png' : '.mkv';
   const marked = path.join(outDir, `${content.name}.s${strength.toFixed(2)}${ext}`);
   const d = await makeDelivery({ input: source, output: marked, kind: content.kind, id, strength, encode: { codec: 'ffv1' } });
@@ -177,6 +213,7 @@ export async function measure({ content, source, strength, factor, outDir, vmafM
     const q = await ffmpegPsnrSsim(marked, source, outDir, { rgb: content.kind === 'image' });
     const v = await vmafOf(marked, source, outDir, vmafModel);
     const dirty = await flatAreaChange(source, marked);
+    const visual = await psychovisual(marked, source, q.frames, butteraugliCount, outDir, content.kind !== 'image' && factor === 1);
     return {
       content: content.name,
       contentKind: content.kind,
@@ -190,6 +227,7 @@ export async function measure({ content, source, strength, factor, outDir, vmafM
       vmaf: v.vmaf === null ? null : round(v.vmaf, 2),
       vmafWorstFrame: v.vmafWorst === undefined || v.vmafWorst === null ? null : round(v.vmafWorst, 2),
       vmafStatus: v.vmafStatus,
+      ...visual,
       libraryPsnr: round(d.psnr, 2),
       libraryPsnrWorstFrame: round(d.psnrWorstFrame, 2),
       ...Object.fromEntries(Object.entries(dirty).map(([k, val]) => [k, round(val, 4)])),
@@ -215,7 +253,7 @@ export async function runQuality(ctx) {
     for (const factor of factors) {
       tasks.push({
         content: { name: content.name, kind: content.kind }, source, factor, strength: DEFAULT_STRENGTH * factor, outDir,
-        vmafModel: ctx.vmafModel, id: recipientsFor(index).id.toString(),
+        vmafModel: ctx.vmafModel, id: recipientsFor(index).id.toString(), butteraugliCount: BUTTERAUGLI_FRAMES[ctx.mode] ?? BUTTERAUGLI_FRAMES.quick,
       });
     }
   }
@@ -253,10 +291,28 @@ function render(rows, ctx, seconds) {
     ]),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
+  const visualOk = rows.some((r) => r.butteraugliStatus === 'ok');
+  const pair = (max, pnorm) => (max === undefined || max === null ? '-' : `${fmt(max, 2)} / ${fmt(pnorm, 2)}`);
+  const visual = visualOk
+    ? table(
+        ['content', 'strength', 'marked (no other change)', ...UNMARKED_ENCODES.map((e) => `${e.label}, unmarked`)],
+        rows.map((r) => [
+          r.content, fmt(r.strength, 2), pair(r.butteraugliMax, r.butteraugli3Norm),
+          ...UNMARKED_ENCODES.map((e) => pair(r[`${e.name}ButteraugliMax`], r[`${e.name}Butteraugli3Norm`])),
+        ]),
+        ['l', 'l', 'r', ...UNMARKED_ENCODES.map(() => 'r')],
+      )
+    : null;
+  const visualNote = visualOk
+    ? `Butteraugli (libjxl \`butteraugli_main\`, ${BUTTERAUGLI_NITS} nits) against the master at ${rows[0].butteraugliFrames ?? '-'} frames spread over each clip, ` +
+      'worst frame\'s max-norm / mean 3-norm. 1.0 is about a just-noticeable difference for a viewer comparing the two frames at 1:1 ' +
+      '(JPEG XL\'s "visually lossless"). For scale, the same frames of the master through encodes a studio treats as transparent, with no mark.'
+    : `Butteraugli: not measured (${rows[0]?.butteraugliStatus}).`;
   const head = `Luma, marked (lossless FFV1) against the master, first ${seconds} s of each clip, ffmpeg psnr/ssim filters. ${vmafNote}`;
   const dirtyNote = 'Flat areas: 16x16 blocks of the master with luma deviation under 3 code values. Change in 8-bit code values. ' +
     'A temporal correlation near 1 is a pattern fixed to the screen; a flicker RMS near 0 is a pattern that does not flicker.';
-  const readme = `${head}\n\n${main}\n\nDirty window (default strength and the others):\n\n${dirty}\n\n${dirtyNote}`;
-  const full = `# Quality (${ctx.mode})\n\n${head}\n\nRows: \`quality.jsonl\`.\n\n${main}\n\n## Dirty window\n\n${dirtyNote}\n\n${dirty}\n`;
+  const visualPart = visual ? `\n\n${visualNote}\n\n${visual}` : `\n\n${visualNote}`;
+  const readme = `${head}\n\n${main}\n\nDirty window (default strength and the others):\n\n${dirty}\n\n${dirtyNote}\n\nPsychovisual distance:${visualPart}`;
+  const full = `# Quality (${ctx.mode})\n\n${head}\n\nRows: \`quality.jsonl\`.\n\n${main}\n\n## Dirty window\n\n${dirtyNote}\n\n${dirty}\n\n## Psychovisual distance${visualPart}\n`;
   return { readme, full };
 }

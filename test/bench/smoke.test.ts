@@ -18,6 +18,8 @@ import { InlinePool } from '../../bench/lib/pool.mjs';
 import { readRows, refreshBlock } from '../../bench/lib/rows.mjs';
 // @ts-ignore
 import { ijgTables } from '../../bench/lib/attacks.mjs';
+// @ts-ignore
+import { butteraugliBinary, butteraugliMissing, butteraugliOf, spreadFrames } from '../../bench/lib/butteraugli.mjs';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -88,5 +90,38 @@ describe('bench smoke', () => {
   test('JPEG screenshots use the IJG quality-75 tables', () => {
     const { luma } = ijgTables(75);
     expect(luma.slice(0, 8)).toEqual([8, 6, 5, 8, 12, 20, 26, 31]);
+  });
+});
+
+describe('bench psychovisual distance (butteraugli)', () => {
+  test('frames are spread over the clip, first and last included', () => {
+    expect(spreadFrames(48, 3)).toEqual([0, 24, 47]);
+    expect(spreadFrames(240, 5)).toEqual([0, 60, 120, 179, 239]);
+    expect(spreadFrames(2, 5)).toEqual([0, 1]);
+    expect(spreadFrames(1, 3)).toEqual([0]);
+  });
+
+  test('a missing butteraugli_main is reported, with how to get it', () => {
+    const saved = process.env.REELMARK_BUTTERAUGLI;
+    process.env.REELMARK_BUTTERAUGLI = join(dir, 'no-such-butteraugli');
+    try {
+      expect(butteraugliBinary()).toBeNull();
+      expect(butteraugliMissing()).toContain('no-such-butteraugli');
+    } finally {
+      if (saved === undefined) delete process.env.REELMARK_BUTTERAUGLI;
+      else process.env.REELMARK_BUTTERAUGLI = saved;
+    }
+  });
+
+  // Only where libjxl's tool is installed (CI machines have Node and npm only).
+  test.skipIf(!butteraugliBinary())('a copy reads 0, a brightened copy more', async () => {
+    const bin = butteraugliBinary();
+    const brighter = join(dir, 'brighter.mkv');
+    await ffmpeg(['-i', clip, '-t', '1', '-vf', 'eq=brightness=0.03', '-c:v', 'ffv1', '-y', brighter]);
+    const same = await butteraugliOf(bin, clip, clip, [0, 12], dir);
+    expect(same).toMatchObject({ max: 0, pnorm3: 0, frames: 2 });
+    const changed = await butteraugliOf(bin, brighter, clip, [0, 12], dir);
+    expect(changed.max).toBeGreaterThan(0.5);
+    expect(changed.pnorm3).toBeGreaterThan(0);
   });
 });
