@@ -1,8 +1,12 @@
 /**
  * Robustness: every content is marked for one recipient (a delivery), every attack is applied to it by ffmpeg, and
  * the leak is searched blind and among the 20 issued IDs (candidate mode). One row per
- * content x attack x clip length x detection mode: identified (the exact ID), found, false-alarm probability,
- * score, seconds analysed, wall and CPU time of the detection.
+ * content x attack x clip length x detection mode (x bench key, with `--keys N`): identified (the exact ID), found,
+ * false-alarm probability, score, seconds analysed, wall and CPU time of the detection.
+ *
+ * One key and one recipient per content make each row a single draw: a leak near the line can go either way with
+ * another key, ID or x264 decision. `--keys N` marks every content N times, each with its own key and recipient, so
+ * that marginal attacks get a rate.
  */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,17 +14,20 @@ import path from 'node:path';
 import { extractImage, extractVideo } from '@reelmark/core';
 
 import { attackByName, attackList, attackTable, stillAttackList, SUBTITLES_SRT } from './lib/attacks.mjs';
-import { benchKey, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
+import { benchKeyAt, ISSUED_IDS, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
 import { sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, median, round, timed } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
 const FULL_LENGTHS = [2, 5, 10];
 
-/** Clip lengths of an attack in a mode (null: a single frame or a still, where length does not apply). */
-function lengthsOf(attack, content, mode) {
+/**
+ * Clip lengths of an attack (null: a single frame or a still, where length does not apply): `ctx.lengths` when
+ * given (`--lengths`), else the mode's.
+ */
+function lengthsOf(attack, content, ctx) {
   if (content.kind === 'image' || attack.output === 'image') return [null];
-  const wanted = mode === 'quick' ? (attack.lengths ?? [2]) : FULL_LENGTHS;
+  const wanted = ctx.lengths ?? (ctx.mode === 'quick' ? (attack.lengths ?? [2]) : FULL_LENGTHS);
   const duration = content.seconds ?? 10;
   const ok = wanted.filter((l) => l <= duration + 1e-6);
   return ok.length ? ok : [Math.floor(duration)];
@@ -34,12 +41,12 @@ function clipFor(length, content) {
 
 /** Worker task: apply one attack to a delivery, then detect blind and among candidates. Returns two rows. */
 export async function attackAndDetect(task) {
-  const { content, attackName, length, delivery, second, work, truth, leakDir } = task;
+  const { content, attackName, length, delivery, second, work, truth, leakDir, keyIndex = 0 } = task;
   const attack = attackByName(attackName, work);
-  const key = benchKey();
+  const key = benchKeyAt(keyIndex);
   const clip = length === null && content.kind === 'image' ? null : clipFor(length, content);
   await mkdir(leakDir, { recursive: true });
-  const leak = path.join(leakDir, `${content.name}.${attack.name}.${length ?? 'still'}${attack.extension}`);
+  const leak = path.join(leakDir, `${content.name}.k${keyIndex}.${attack.name}.${length ?? 'still'}${attack.extension}`);
   const made = await timed(() => ffmpeg(attack.args(delivery, leak, { width: content.width, height: content.height, clip, second })));
   const leakBytes = (await stat(leak)).size;
   const truthIds = truth.map(BigInt);
@@ -69,6 +76,7 @@ export async function attackAndDetect(task) {
       lengthSeconds: length,
       clipStart: clip?.start ?? null,
       detectMode,
+      keyIndex,
       candidates: detectMode === 'candidates' ? candidates.length : 0,
       truth: truth,
       identified,
@@ -113,7 +121,7 @@ export function attacksFor(content, ctx, index = 0) {
 }
 
 /**
- * Runs the robustness matrix. `ctx`: { mode, runId, work, runDir, resultsDir, pool, contents, attacks?, log }.
+ * Runs the robustness matrix. `ctx`: { mode, runId, work, runDir, resultsDir, pool, contents, attacks?, lengths?, keys?, log }.
  * Returns { rows, markdown, summary }.
  */
 export async function runRobustness(ctx) {
@@ -122,40 +130,49 @@ export async function runRobustness(ctx) {
   await writeFile(path.join(ctx.work, 'subtitles.srt'), SUBTITLES_SRT);
   for (const name of ctx.attacks ?? []) attackByName(name, ctx.work); // unknown names fail before any work
   const deliveriesDir = path.join(ctx.runDir, 'deliveries');
-  // Deliveries: every content marked for its recipient; video contents also for a second recipient (collusion).
-  const plans = contents.map((content, index) => {
-    const { id, second } = recipientsFor(index);
+  // Deliveries: every content marked for its recipient under each bench key; video contents also for a second
+  // recipient (collusion).
+  const keys = ctx.keys ?? 1;
+  const plans = contents.flatMap((content, index) => Array.from({ length: keys }, (_, k) => {
+    const { id, second } = recipientsFor(index, k);
     const attacks = attacksFor(content, ctx, index);
-    const lengths = attacks.flatMap((a) => lengthsOf(a, content, ctx.mode)).map((l) => l ?? 2);
+    const lengths = attacks.flatMap((a) => lengthsOf(a, content, ctx)).map((l) => l ?? 2);
     const needed = Math.min(content.seconds ?? 10, Math.ceil((Math.max(...lengths) + 1) / 2) * 2);
-    return { content, index, id, second, attacks, needed, collusion: attacks.some((a) => a.collusion) };
-  });
+    return { content, index, k, id, second, attacks, needed, collusion: attacks.some((a) => a.collusion) };
+  }));
+  // One excerpt per content and length, however many keys mark it (excerpts are cut on first use).
+  const sources = new Map();
+  const sourceOf = (content, seconds) => {
+    const k = `${content.name}\u0000${seconds}`;
+    if (!sources.has(k)) sources.set(k, sourceFor(content, seconds, ctx.work));
+    return sources.get(k);
+  };
   const deliveries = await Promise.all(
     plans.map(async (p) => {
       const ext = p.content.kind === 'image' ? '.png' : '.mp4';
-      const source = await sourceFor(p.content, p.needed, ctx.work);
+      const source = await sourceOf(p.content, p.needed);
       const first = pool.run('lib/common.mjs', 'makeDelivery', {
-        input: source, output: path.join(deliveriesDir, `${p.content.name}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(),
+        input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(), keyIndex: p.k,
       });
       const second = p.collusion
         ? pool.run('lib/common.mjs', 'makeDelivery', {
-            input: source, output: path.join(deliveriesDir, `${p.content.name}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(),
+            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(), keyIndex: p.k,
           })
         : null;
       const [a, b] = await Promise.all([first, second]);
-      if (p.content.kind === 'video') {
+      if (p.content.kind === 'video' && p.k === 0) {
         ctx.shared ??= {};
         ctx.shared.deliveries ??= {};
         ctx.shared.deliveries[p.content.name] = { path: a.output, id: p.id, seconds: p.needed };
       }
-      log(`robustness: delivery ${p.content.name} id ${p.id} (${a.frames} frames, PSNR ${fmt(a.psnr)} dB, ${fmt(a.wall, 1)} s)`);
+      log(`robustness: delivery ${p.content.name}${keys > 1 ? ` key ${p.k}` : ''} id ${p.id} (${a.frames} frames, PSNR ${fmt(a.psnr)} dB, ${fmt(a.wall, 1)} s)`);
       return { first: a, second: b };
     }),
   );
   const tasks = [];
   plans.forEach((p, i) => {
     for (const attack of p.attacks) {
-      for (const length of lengthsOf(attack, p.content, ctx.mode)) {
+      for (const length of lengthsOf(attack, p.content, ctx)) {
         tasks.push({
           content: { name: p.content.name, kind: p.content.kind, width: p.content.width, height: p.content.height, seconds: Math.min(p.content.seconds ?? 10, p.needed) },
           attackName: attack.name,
@@ -165,6 +182,7 @@ export async function runRobustness(ctx) {
           work: ctx.work,
           leakDir: path.join(ctx.runDir, 'leaks'),
           truth: (attack.collusion ? [p.id, p.second] : [p.id]).map(String),
+          keyIndex: p.k,
         });
       }
     }
@@ -177,7 +195,7 @@ export async function runRobustness(ctx) {
       done++;
       const [b, c] = rows;
       const mark = (r) => (r.identified ? 'ok' : r.found ? `WRONG(${r.id})` : 'miss');
-      log(`robustness ${done}/${tasks.length}: ${task.content.name} x ${task.attackName} x ${task.length ?? 'frame'}: blind ${mark(b)} z ${fmt(b.score, 1)} ${fmt(b.detectWallSeconds, 1)} s; candidates ${mark(c)} z ${fmt(c.score, 1)}`);
+      log(`robustness ${done}/${tasks.length}: ${task.content.name}${keys > 1 ? ` (key ${task.keyIndex})` : ''} x ${task.attackName} x ${task.length ?? 'frame'}: blind ${mark(b)} z ${fmt(b.score, 1)} ${fmt(b.detectWallSeconds, 1)} s; candidates ${mark(c)} z ${fmt(c.score, 1)}`);
       return rows;
     }),
   );
@@ -185,7 +203,7 @@ export async function runRobustness(ctx) {
   const rows = results.flat().map((r) => ({ ...base, ...r }));
   await writeRows(ctx.resultsDir, 'robustness', rows);
   const deliveryRows = plans.map((p, i) => ({
-    ...rowBase('robustness-delivery', ctx), content: p.content.name, id: p.id.toString(), frames: deliveries[i].first.frames,
+    ...rowBase('robustness-delivery', ctx), content: p.content.name, keyIndex: p.k, id: p.id.toString(), frames: deliveries[i].first.frames,
     psnr: round(deliveries[i].first.psnr, 2), psnrWorstFrame: round(deliveries[i].first.psnrWorstFrame, 2), embedWallSeconds: round(deliveries[i].first.wall),
   }));
   const summary = summarise(rows);
@@ -225,7 +243,9 @@ export function summarise(rows) {
 function renderMarkdown(rows, summary, deliveryRows, ctx) {
   const contents = [...new Set(rows.map((r) => r.content))];
   const lengths = [...new Set(rows.map((r) => r.lengthSeconds))];
-  const header = `Mode \`${ctx.mode}\`, run ${ctx.runId}; contents: ${contents.join(', ')}; key: the bench key; candidate mode scores the ${ISSUED_IDS.length} issued IDs.`;
+  const keys = ctx.keys ?? 1;
+  const keyNote = keys > 1 ? `${keys} bench keys, each content marked once per key for its own recipient (rates count every key)` : 'key: the bench key';
+  const header = `Mode \`${ctx.mode}\`, run ${ctx.runId}; contents: ${contents.join(', ')}; ${keyNote}; candidate mode scores the ${ISSUED_IDS.length} issued IDs.`;
   const rate = (x) => `${x.ok}/${x.n}`;
   const summaryTable = table(
     ['attack', 'clip', 'target (core issue)', 'blind identified', 'candidates identified', 'min blind z', 'worst blind log10 p', 'median detect s', 'wrong accusations', 'target'],
@@ -235,21 +255,30 @@ function renderMarkdown(rows, summary, deliveryRows, ctx) {
     ]),
     ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
-  const cellOf = (r) => (r ? `${r.identified ? 'ok' : r.found ? 'WRONG' : 'miss'} ${fmt(r.score, 1)}` : '');
+  // One key: the verdict and z. Several: how many keys identified it, and the range of z.
+  const cellOf = (list) => {
+    if (list.length === 1) {
+      const [r] = list;
+      return `${r.identified ? 'ok' : r.found ? 'WRONG' : 'miss'} ${fmt(r.score, 1)}`;
+    }
+    const scores = list.map((r) => r.score ?? 0);
+    const wrong = list.filter((r) => !r.identified && r.found).length;
+    return `${list.filter((r) => r.identified).length}/${list.length}${wrong ? ` WRONG ${wrong}` : ''} z ${fmt(Math.min(...scores), 1)}-${fmt(Math.max(...scores), 1)}`;
+  };
   const details = lengths.map((len) => {
     const attacks = [...new Set(rows.filter((r) => r.lengthSeconds === len).map((r) => r.attack))];
     return `#### Clip ${len === null ? 'one frame / still' : `${len} s`}: blind result and z per content (candidate mode in brackets)\n\n` +
       table(
         ['attack', ...contents],
         attacks.map((a) => [a, ...contents.map((c) => {
-          const b = rows.find((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'blind');
-          const k = rows.find((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'candidates');
-          return b ? `${cellOf(b)} (${cellOf(k)})` : '';
+          const b = rows.filter((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'blind');
+          const k = rows.filter((r) => r.attack === a && r.content === c && r.lengthSeconds === len && r.detectMode === 'candidates');
+          return b.length ? `${cellOf(b)} (${k.length ? cellOf(k) : ''})` : '';
         })]),
       );
   });
-  const deliveries = table(['content', 'ID', 'frames', 'PSNR (library)', 'worst frame', 'embed s'],
-    deliveryRows.map((d) => [d.content, d.id, d.frames, fmt(d.psnr), fmt(d.psnrWorstFrame), fmt(d.embedWallSeconds, 1)]));
+  const deliveries = table(['content', 'key', 'ID', 'frames', 'PSNR (library)', 'worst frame', 'embed s'],
+    deliveryRows.map((d) => [d.content, d.keyIndex, d.id, d.frames, fmt(d.psnr), fmt(d.psnrWorstFrame), fmt(d.embedWallSeconds, 1)]));
   const readme = `${header}\n\n${summaryTable}`;
   const full = `# Robustness (${ctx.mode})\n\n${header}\n\nRows: \`robustness.jsonl\` (one per content x attack x clip length x detection mode).\n\n` +
     `## Identification per attack\n\n${summaryTable}\n\n## Per content\n\n${details.join('\n\n')}\n\n## Deliveries\n\n${deliveries}\n`;

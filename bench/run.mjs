@@ -5,7 +5,7 @@
  * tables into bench/results/<mode>/, and summarised in bench/README.md between marker comments.
  *
  *   npm run bench -- [robustness|false-alarms|quality|speed|tradeoff|all] [--quick|--full] [--content DIR]
- *                    [--jobs N] [--attacks a,b] [--contents a,b] [--trials N] [--no-readme]
+ *                    [--jobs N] [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--no-readme]
  *
  * Needs a build (`npm run build`). Quick mode is the default.
  */
@@ -16,19 +16,23 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARTS = ['robustness', 'false-alarms', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
-       [--attacks a,b] [--contents a,b] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
+       [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
   --quick       the quick matrix (default; 7.3 minutes measured on a shared 2-core machine)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
   --jobs N      worker processes (default: one per core, at most 2)
   --attacks     only these attacks (robustness); --contents: only these generated contents
+  --lengths     robustness: only these clip lengths in seconds (default 2, 5 and 10 in full mode; 2 in quick mode,
+                10 for 360p CRF 35)
+  --keys N      robustness: mark each content under N bench keys, each for its own recipient (default 1): a rate
+                instead of one draw per content for attacks near the line
   --trials N    null trials for false-alarms (default 200 quick, 10000 full)
   --vmaf-model  a libvmaf model file (the ffmpeg in use looks for one at a fixed path)
   --out DIR     write rows and tables to DIR (ad-hoc runs; bench/README.md is left alone)
   --no-readme   do not refresh the tables in bench/README.md`;
 
 function parseArgs(argv) {
-  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, trials: null, readme: true, vmafModel: null, resultsDir: null };
+  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, lengths: null, keys: null, trials: null, readme: true, vmafModel: null, resultsDir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -42,6 +46,8 @@ function parseArgs(argv) {
     else if (a === '--jobs') o.jobs = Number(value());
     else if (a === '--attacks') o.attacks = value().split(',');
     else if (a === '--contents') o.contents = value().split(',');
+    else if (a === '--lengths') o.lengths = value().split(',').map(Number);
+    else if (a === '--keys') o.keys = Number(value());
     else if (a === '--trials') o.trials = Number(value());
     else if (a === '--vmaf-model') o.vmafModel = path.resolve(value());
     else if (a === '--no-readme') o.readme = false;
@@ -53,6 +59,8 @@ function parseArgs(argv) {
     else throw new Error(`Unknown argument ${a}\n${USAGE}`);
   }
   if (o.jobs !== null && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new Error(`Expected a whole number >= 1 for --jobs but received ${o.jobs}`);
+  if (o.lengths !== null && !o.lengths.every((l) => Number.isFinite(l) && l > 0)) throw new Error(`Expected clip lengths in seconds (e.g. 2,10) after --lengths`);
+  if (o.keys !== null && !(Number.isInteger(o.keys) && o.keys >= 1)) throw new Error(`Expected a whole number >= 1 for --keys but received ${o.keys}`);
   if (o.trials !== null && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new Error(`Expected a whole number >= 1 for --trials but received ${o.trials}`);
   return o;
 }

@@ -15,6 +15,14 @@ export function benchKey(label = 'reelmark bench key v1') {
   return keyFromSecret(createHash('sha256').update(label).digest());
 }
 
+/**
+ * Bench key number `k` (robustness `--keys N` marks each content with keys 0..N-1): key 0 is {@link benchKey}, so
+ * that a run with one key is the run it always was; the others are as fixed, and independent of it.
+ */
+export function benchKeyAt(k = 0) {
+  return k === 0 ? benchKey() : benchKey(`reelmark bench key v1/${k}`);
+}
+
 /** A key for null trial `i` of `category`: deterministic, independent of the bench key. */
 export function trialKey(category, i) {
   return keyFromSecret(createHash('sha256').update(`reelmark bench null trial/${category}/${i}`).digest());
@@ -26,21 +34,25 @@ export function trialKey(category, i) {
  */
 export const ISSUED_IDS = Array.from({ length: 20 }, (_, i) => (BigInt(1009 + 37 * i) << 16n) | BigInt(101 + 13 * i));
 
-/** The recipient whose copy leaks for content number `index`, and the second recipient (collusion). */
-export function recipientsFor(index) {
-  return { id: ISSUED_IDS[index % ISSUED_IDS.length], second: ISSUED_IDS[(index + 7) % ISSUED_IDS.length] };
+/**
+ * The recipient whose copy leaks for content number `index`, and the second recipient (collusion); under bench key
+ * `k`, other recipients (an ID and a key are drawn together in a real leak).
+ */
+export function recipientsFor(index, k = 0) {
+  const n = ISSUED_IDS.length;
+  return { id: ISSUED_IDS[(index + 3 * k) % n], second: ISSUED_IDS[(index + 7 + 3 * k) % n] };
 }
 
 /** Delivery encode: H.264 CRF 16 (the library's default for H.264 masters), preset veryfast to keep the bench short. */
 export const DELIVERY_ENCODE = { codec: 'libx264', crf: 16, preset: 'veryfast' };
 
 /**
- * Worker task: marks `input` for `id` into `output` (video: H.264 CRF 16 unless `encode` says otherwise; still: the
+ * Worker task: marks `input` for `id` (under bench key `keyIndex`) into `output` (video: H.264 CRF 16 unless `encode` says otherwise; still: the
  * output's format). Returns what was written and the library's own PSNR figures.
  */
-export async function makeDelivery({ input, output, kind, id, strength, encode }) {
+export async function makeDelivery({ input, output, kind, id, strength, encode, keyIndex = 0 }) {
   await mkdir(path.dirname(output), { recursive: true });
-  const key = benchKey();
+  const key = benchKeyAt(keyIndex);
   const options = { input, output, key, id: BigInt(id), strength, overwrite: true };
   const t = await timed(() => (kind === 'image' ? embedImage(options) : embedVideo({ ...options, ...(encode ?? DELIVERY_ENCODE) })));
   const r = t.value;

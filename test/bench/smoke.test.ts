@@ -80,6 +80,25 @@ describe('bench smoke', () => {
     expect(text).not.toContain('first');
   });
 
+  test('--keys marks the content once per bench key, each for its own recipient, and rates count every key', async () => {
+    const resultsDir = join(dir, 'results-keys');
+    const ctx = {
+      mode: 'quick', runId: 'smoke-keys', work: dir, runDir: join(dir, 'run-keys'), resultsDir, pool: new InlinePool(),
+      contents: [{ name: 'smoke', kind: 'video', path: clip, width: 960, height: 540, seconds: 3, user: true }],
+      attacks: ['scale-540p-crf18'], keys: 2, log: () => {},
+    };
+    const { rows, summary } = await runRobustness(ctx);
+    expect(rows).toHaveLength(4); // 2 keys x (blind, candidates)
+    expect(rows.map((r: { keyIndex: number }) => r.keyIndex).sort()).toEqual([0, 0, 1, 1]);
+    const truths = new Set(rows.map((r: { truth: string[] }) => r.truth[0]));
+    expect(truths.size).toBe(2);
+    expect(rows.every((r: { identified: boolean }) => r.identified)).toBe(true);
+    expect(summary[0].blindRate).toEqual({ ok: 2, n: 2 });
+    const md = await readFile(join(resultsDir, 'robustness.md'), 'utf8');
+    expect(md).toContain('2 bench keys');
+    expect(md).toMatch(/\| scale-540p-crf18 \| 2\/2 z [0-9.]+-[0-9.]+ \(2\/2 z /);
+  });
+
   test('null trials on unmarked footage accuse no one', async () => {
     const rows = await trials({ category: 'unmarked', source: { name: 'smoke', path: clip, kind: 'video', id: '0' }, first: 0, count: 2 });
     expect(rows).toHaveLength(2);
