@@ -22,6 +22,14 @@ import { fmt, table, writeRows } from './lib/rows.mjs';
 const FULL_LENGTHS = [2, 5, 10];
 
 /**
+ * A wrong verdict: someone other than the leak's recipients accused, or another ID decoded. Naming only one of two
+ * colluders is a miss, not a wrong verdict.
+ */
+function wrongIn(row) {
+  return row.wrongAccusations > 0 || (row.found && row.id !== null && !row.truth.includes(row.id));
+}
+
+/**
  * Clip lengths of an attack (null: a single frame or a still, where length does not apply): `ctx.lengths` when
  * given (`--lengths`), else the mode's.
  */
@@ -194,7 +202,7 @@ export async function runRobustness(ctx) {
       const rows = await pool.run('robustness.mjs', 'attackAndDetect', task);
       done++;
       const [b, c] = rows;
-      const mark = (r) => (r.identified ? 'ok' : r.found ? `WRONG(${r.id})` : 'miss');
+      const mark = (r) => (r.identified ? 'ok' : wrongIn(r) ? `WRONG(${r.id})` : 'miss');
       log(`robustness ${done}/${tasks.length}: ${task.content.name}${keys > 1 ? ` (key ${task.keyIndex})` : ''} x ${task.attackName} x ${task.length ?? 'frame'}: blind ${mark(b)} z ${fmt(b.score, 1)} ${fmt(b.detectWallSeconds, 1)} s; candidates ${mark(c)} z ${fmt(c.score, 1)}`);
       return rows;
     }),
@@ -259,10 +267,10 @@ function renderMarkdown(rows, summary, deliveryRows, ctx) {
   const cellOf = (list) => {
     if (list.length === 1) {
       const [r] = list;
-      return `${r.identified ? 'ok' : r.found ? 'WRONG' : 'miss'} ${fmt(r.score, 1)}`;
+      return `${r.identified ? 'ok' : wrongIn(r) ? 'WRONG' : 'miss'} ${fmt(r.score, 1)}`;
     }
     const scores = list.map((r) => r.score ?? 0);
-    const wrong = list.filter((r) => !r.identified && r.found).length;
+    const wrong = list.filter((r) => !r.identified && wrongIn(r)).length;
     return `${list.filter((r) => r.identified).length}/${list.length}${wrong ? ` WRONG ${wrong}` : ''} z ${fmt(Math.min(...scores), 1)}-${fmt(Math.max(...scores), 1)}`;
   };
   const details = lengths.map((len) => {
