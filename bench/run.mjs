@@ -59,7 +59,7 @@ function parseArgs(argv) {
     else throw new Error(`Unknown argument ${a}\n${USAGE}`);
   }
   if (o.jobs !== null && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new Error(`Expected a whole number >= 1 for --jobs but received ${o.jobs}`);
-  if (o.lengths !== null && !o.lengths.every((l) => Number.isFinite(l) && l > 0)) throw new Error(`Expected clip lengths in seconds (e.g. 2,10) after --lengths`);
+  if (o.lengths !== null && !o.lengths.every((l) => Number.isFinite(l) && l > 0)) throw new Error(`Expected clip lengths in seconds (e.g. 2,10) after --lengths but received ${o.lengths.join(',')}`);
   if (o.keys !== null && !(Number.isInteger(o.keys) && o.keys >= 1)) throw new Error(`Expected a whole number >= 1 for --keys but received ${o.keys}`);
   if (o.trials !== null && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new Error(`Expected a whole number >= 1 for --trials but received ${o.trials}`);
   return o;

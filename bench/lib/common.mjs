@@ -47,8 +47,8 @@ export function recipientsFor(index, k = 0) {
 export const DELIVERY_ENCODE = { codec: 'libx264', crf: 16, preset: 'veryfast' };
 
 /**
- * Worker task: marks `input` for `id` (under bench key `keyIndex`) into `output` (video: H.264 CRF 16 unless `encode` says otherwise; still: the
- * output's format). Returns what was written and the library's own PSNR figures.
+ * Worker task: marks `input` for `id` under bench key `keyIndex` into `output` (video: H.264 CRF 16 unless `encode`
+ * says otherwise; still: the output's format). Returns what was written and the library's own PSNR figures.
  */
 export async function makeDelivery({ input, output, kind, id, strength, encode, keyIndex = 0 }) {
   await mkdir(path.dirname(output), { recursive: true });
