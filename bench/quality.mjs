@@ -15,7 +15,7 @@ import path from 'node:path';
 
 import { DEFAULT_STRENGTH, readFrames } from '@reelmark/core';
 
-import { butteraugliBinary, butteraugliMissing, butteraugliOf, BUTTERAUGLI_NITS, spreadFrames } from './lib/butteraugli.mjs';
+import { butteraugliBinary, butteraugliMissing, butteraugliOfEach, BUTTERAUGLI_NITS, spreadFrames } from './lib/butteraugli.mjs';
 import { DELIVERY_ENCODE, makeDelivery, recipientsFor, rowBase } from './lib/common.mjs';
 import { filterPath, sourceFor } from './lib/footage.mjs';
 import { ffmpeg, machine, round } from './lib/proc.mjs';
@@ -187,21 +187,20 @@ async function psychovisual(marked, source, frames, count, outDir, withEncodes) 
   const bin = butteraugliBinary();
   if (!bin) return { butteraugliStatus: butteraugliMissing() };
   const indices = spreadFrames(frames, count);
-  const mark = await butteraugliOf(bin, marked, source, indices, outDir);
-  const row = { butteraugliStatus: 'ok', butteraugliFrames: mark.frames, butteraugliMax: round(mark.max, 3), butteraugli3Norm: round(mark.pnorm3, 3) };
-  if (!withEncodes) return row;
-  for (const encode of UNMARKED_ENCODES) {
-    const file = path.join(outDir, `${path.basename(marked)}.unmarked-${encode.name}${encode.ext}`);
-    try {
-      await ffmpeg(['-y', '-i', source, '-map', '0:v:0', ...encode.args, file]);
-      const b = await butteraugliOf(bin, file, source, indices, outDir);
-      row[`${encode.name}ButteraugliMax`] = round(b.max, 3);
-      row[`${encode.name}Butteraugli3Norm`] = round(b.pnorm3, 3);
-    } finally {
-      await rm(file, { force: true });
+  const encodes = withEncodes ? UNMARKED_ENCODES : [];
+  const files = encodes.map((e) => path.join(outDir, `${path.basename(marked)}.unmarked-${e.name}${e.ext}`));
+  try {
+    for (const [i, e] of encodes.entries()) await ffmpeg(['-y', '-i', source, '-map', '0:v:0', ...e.args, files[i]]);
+    const [mark, ...unmarked] = await butteraugliOfEach(bin, [marked, ...files], source, indices, outDir);
+    const row = { butteraugliStatus: 'ok', butteraugliFrames: mark.frames, butteraugliMax: round(mark.max, 3), butteraugli3Norm: round(mark.pnorm3, 3) };
+    for (const [i, e] of encodes.entries()) {
+      row[`${e.name}ButteraugliMax`] = round(unmarked[i].max, 3);
+      row[`${e.name}Butteraugli3Norm`] = round(unmarked[i].pnorm3, 3);
     }
+    return row;
+  } finally {
+    await Promise.all(files.map((f) => rm(f, { force: true })));
   }
-  return row;
 }
 
 /** Worker task: mark one content at one strength losslessly and measure it. */

@@ -63,23 +63,33 @@ async function comparePngs(bin, reference, distorted) {
 }
 
 /**
- * Butteraugli of `distorted` against `reference` (same frames, same order) at frames `indices`: the worst frame's
- * max-norm and the mean 3-norm. Each input is decoded to RGB by the same ffmpeg, so only their difference counts.
+ * Butteraugli of each of `distorted` against `reference` (same frames, same order) at frames `indices`: per input,
+ * the worst frame's max-norm and the mean 3-norm. Every input is decoded to RGB by the same ffmpeg, so only their
+ * difference counts; the reference's frames are decoded once for all of them.
  */
-export async function butteraugliOf(bin, distorted, reference, indices, workDir) {
-  const dir = path.join(workDir, `butteraugli-${process.pid}-${path.basename(distorted)}`);
+export async function butteraugliOfEach(bin, distorted, reference, indices, workDir) {
+  const dir = path.join(workDir, `butteraugli-${process.pid}-${path.basename(distorted[0])}`);
   await mkdir(dir, { recursive: true });
   try {
     await framesAsPng(reference, indices, path.join(dir, 'ref'));
-    await framesAsPng(distorted, indices, path.join(dir, 'dist'));
-    const per = [];
-    for (let i = 1; i <= indices.length; i++) per.push(await comparePngs(bin, path.join(dir, `ref-${i}.png`), path.join(dir, `dist-${i}.png`)));
-    return {
-      max: Math.max(...per.map((p) => p.max)),
-      pnorm3: per.reduce((s, p) => s + p.pnorm3, 0) / per.length,
-      frames: per.length,
-    };
+    const results = [];
+    for (const [k, input] of distorted.entries()) {
+      await framesAsPng(input, indices, path.join(dir, `dist${k}`));
+      const per = [];
+      for (let i = 1; i <= indices.length; i++) per.push(await comparePngs(bin, path.join(dir, `ref-${i}.png`), path.join(dir, `dist${k}-${i}.png`)));
+      results.push({
+        max: Math.max(...per.map((p) => p.max)),
+        pnorm3: per.reduce((sum, p) => sum + p.pnorm3, 0) / per.length,
+        frames: per.length,
+      });
+    }
+    return results;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** {@link butteraugliOfEach} for one input. */
+export async function butteraugliOf(bin, distorted, reference, indices, workDir) {
+  return (await butteraugliOfEach(bin, [distorted], reference, indices, workDir))[0];
 }
