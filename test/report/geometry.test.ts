@@ -3,12 +3,12 @@ import type { Detection } from '../../packages/core/src/api/detection.js';
 import { geometryInWords } from '../../packages/core/src/report/model.js';
 
 /** A found detection with the given sync, as far as geometryInWords reads it. */
-function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean }): Detection {
-  const { scale, offsetX, offsetY, period, mirrored = false } = sync;
+function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean; rotation?: number }): Detection {
+  const { scale, offsetX, offsetY, period, mirrored = false, rotation = 0 } = sync;
   return {
     found: true,
     parameters: { masterHeight: 1080 },
-    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, z: 20, falseAlarmProbability: 1e-20 },
+    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, rotation, z: 20, falseAlarmProbability: 1e-20 },
   } as unknown as Detection;
 }
 
@@ -33,5 +33,17 @@ describe('geometry in words', () => {
     expect(words).toContain('mirror image of the master (flipped left to right)');
     expect(words).toContain('starts at (37.2, 2) px');
     expect(geometryInWords(found({ scale: 1, offsetX: 37.2, offsetY: 2, period: 768 }))).not.toContain('mirror');
+  });
+
+  test('a turned leak says how, and that the offsets are of the leak turned back', () => {
+    const at = (mirrored: boolean, rotation: number) => geometryInWords(found({ scale: 0.7, offsetX: 37.2, offsetY: 2, period: 537.6, mirrored, rotation }))!;
+    expect(at(false, 2.5)).toContain('The leak is the master turned 2.5 degrees clockwise; the offsets above are those of the leak turned back about its centre.');
+    expect(at(false, -1)).toContain('turned 1 degrees counter-clockwise');
+    expect(at(false, 180)).toContain('The leak is the master upside down (turned 180 degrees)');
+    expect(at(true, 180)).toContain('The leak is the master flipped top to bottom');
+    // Reports saved before the rotation was found have no such field: read as not turned.
+    const old = found({ scale: 1, offsetX: 37.2, offsetY: 2, period: 768 });
+    delete (old.sync as { rotation?: number }).rotation;
+    expect(geometryInWords(old)).not.toContain('turned');
   });
 });

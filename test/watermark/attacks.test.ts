@@ -1,7 +1,8 @@
 /**
  * End to end through real ffmpeg: a textured 960x540 master is marked with the public API, attacked by ffmpeg as a
  * pirate would (re-encode, downscale with and without the aspect kept, crop with and without rescale, letterbox and
- * pillarbox padding, brightness and contrast, frame rate change, a mirror image, a JPEG screenshot), and the exact ID
+ * pillarbox padding, brightness and contrast, frame rate change, a mirror image, flipped top to bottom, upside down,
+ * turned a few degrees, a JPEG screenshot), and the exact ID
  * must come back blind; unmarked and wrong-key inputs are not accused.
  * The full 1080p matrix lives in bench/; these stay small so that the suite stays fast.
  */
@@ -44,10 +45,12 @@ async function attack(name: string, filters: string, crf: number): Promise<strin
 // The test master is 540p (cells of 2 px), where CRF 28 after a crop leaves too little of the mark in 2 s (z ~ 5);
 // at 1080p the same crops at CRF 28 give z 15-19 (bench/). The crops here are re-encoded at CRF 23.
 // Some leaks also say what the geometry must read: where the picture sits in a padded frame (the master's tile
-// origin, as (x, y) in the leak) and each axis's scale when the aspect was not kept.
+// origin, as (x, y) in the leak), each axis's scale when the aspect was not kept, and how the leak was turned
+// (degrees clockwise, within half a degree: the search's grid; none unless said).
 interface Geometry {
   origin?: { x: number; y: number };
   scale?: { x: number; y: number };
+  turned?: { mirrored: boolean; rotation: number };
 }
 const cases: Array<[string, string, number, Geometry?]> = [
   ['H.264 CRF 28', 'null', 28],
@@ -64,7 +67,14 @@ const cases: Array<[string, string, number, Geometry?]> = [
     { origin: { x: 160, y: 0 } }],
   ['brightness +10%, contrast 1.2', 'eq=brightness=0.1:contrast=1.2', 28],
   ['24 to 30 fps', 'fps=30', 28],
-  ['mirrored (flipped left to right) and cropped 5% on its left', 'hflip,crop=912:540:48:0', 28],
+  ['mirrored (flipped left to right) and cropped 5% on its left', 'hflip,crop=912:540:48:0', 28,
+    { turned: { mirrored: true, rotation: 0 } }],
+  ['flipped top to bottom, CRF 23', 'vflip', 23, { turned: { mirrored: true, rotation: 180 } }],
+  ['upside down (turned 180 degrees), CRF 23', 'hflip,vflip', 23, { turned: { mirrored: false, rotation: 180 } }],
+  ['turned 3 degrees clockwise, zoomed 10% to hide the corners, CRF 23', 'rotate=3*PI/180,crop=864:486,scale=960:540', 23,
+    { turned: { mirrored: false, rotation: 3 } }],
+  ['turned 1.8 degrees counter-clockwise, black corners kept, downscaled to 640x360, CRF 23', 'rotate=-1.8*PI/180,scale=640:360', 23,
+    { turned: { mirrored: false, rotation: -1.8 } }],
 ];
 
 /** Distance from a to b modulo the period p. */
@@ -78,8 +88,10 @@ describe('blind identification after real ffmpeg attacks', () => {
     expect(blind.found, JSON.stringify(blind)).toBe(true);
     expect(blind.id).toBe(id);
     expect(blind.falseAlarmProbability).toBeLessThan(1e-9);
-    // Found in the accumulator as it is, or flipped back for the mirrored leak alone.
-    expect(blind.sync?.mirrored).toBe(filters.startsWith('hflip'));
+    // Found in the accumulator as it is, or turned back for the turned leaks alone.
+    const turned = geometry?.turned ?? { mirrored: false, rotation: 0 };
+    expect(blind.sync?.mirrored).toBe(turned.mirrored);
+    expect(Math.abs(blind.sync!.rotation - turned.rotation)).toBeLessThanOrEqual(0.5);
     if (geometry?.scale) {
       expect(blind.sync!.scaleX).toBeCloseTo(geometry.scale.x, 2);
       expect(blind.sync!.scaleY).toBeCloseTo(geometry.scale.y, 2);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { checkReportOutput, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
+import { checkReportOutput, describeOrientation, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
 import type { Detection } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
@@ -32,10 +32,11 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
       (d.stoppedEarly ? ' (stopped early: verdict certain)' : ''),
   );
   if (d.found && d.sync) {
+    const turned = describeOrientation(d.sync);
     lines.push(
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
-        (d.sync.mirrored ? ', mirrored (flipped left to right; offset of the leak flipped back)' : ''),
+        (turned ? `; the leak is ${turned} (the offset is the leak's turned back)` : ''),
     );
   }
   if (d.found && d.ledger && d.deliveries) {

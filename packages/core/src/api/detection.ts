@@ -15,14 +15,25 @@ export interface DetectionSync {
   readonly scale: number;
   readonly scaleX: number;
   readonly scaleY: number;
-  /** Offset of the master's origin in the leak (crop, pad), input pixels; of the leak flipped back when `mirrored`. */
+  /**
+   * Offset of the master's origin in the leak (crop, pad), input pixels; of the leak flipped and turned back when
+   * `mirrored` or `rotation` say it was.
+   */
   readonly offsetX: number;
   readonly offsetY: number;
   /** Tile period found in the leak, input pixels (the offsets are known modulo these). */
   readonly periodX: number;
   readonly periodY: number;
-  /** The leak is a mirror image of the master (flipped left to right). */
+  /**
+   * The leak is a mirror image of the master (flipped left to right); with `rotation` 180, flipped top to bottom.
+   */
   readonly mirrored: boolean;
+  /**
+   * Degrees the leak is turned clockwise (after the flip, when `mirrored`): 0, 180 (upside down), or a small angle
+   * (a tilted re-upload), on a half-degree grid (the evidence changes little within a few tenths of a degree: a leak
+   * turned 1.8 degrees read as 1.5). The offsets are those of the leak turned back about its centre.
+   */
+  readonly rotation: number;
   /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
   readonly z: number;
 }
@@ -121,7 +132,7 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; z: number } | null;
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
   input: {
     path: string;
@@ -242,7 +253,7 @@ export class Detection {
     this.stoppedEarly = fields.stoppedEarly;
     const sync = verdict.sync;
     this.sync = sync
-      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, mirrored: sync.mirrored, z: sync.z }
+      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, mirrored: sync.mirrored, rotation: sync.rotation, z: sync.z }
       : null;
     const accused = new Set(verdict.accused);
     const scored =
@@ -301,6 +312,7 @@ export class Detection {
             periodX: r3(this.sync.periodX),
             periodY: r3(this.sync.periodY),
             mirrored: this.sync.mirrored,
+            rotation: this.sync.rotation,
             z: r3(this.sync.z),
           }
         : null,

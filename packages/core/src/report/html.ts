@@ -7,6 +7,7 @@
 import { COLORS, candidatesChart, evidenceChart, peakHeatmap, peakSurface } from './charts.js';
 import type { CandidateBar, EvidencePoint } from './charts.js';
 import { resolve } from 'node:path';
+import { describeOrientation } from '../watermark/orientation.js';
 import { evidenceOf, nameOfId } from './model.js';
 import type { ReportJSON } from './model.js';
 import type { Thumbnail } from './thumbnail.js';
@@ -340,7 +341,7 @@ function geometrySection(r: ReportJSON): string {
 ${row('Scale (mean, x, y)', escapeHtml(`${round(s.scale)} · ${round(s.scaleX)} · ${round(s.scaleY)} of a ${r.parameters.masterHeight}-line master`))}
 ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(s.offsetY, 1)} px (modulo the tile period)`))}
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
-${row('Mirrored', s.mirrored ? 'yes: flipped left to right' : 'no')}
+${row('Orientation', escapeHtml(describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 }) ?? 'as the master'))}
 ${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}`))}
 </table>
 </section>`;

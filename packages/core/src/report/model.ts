@@ -7,6 +7,7 @@
 import type { Detection, DetectionJSON } from '../api/detection.js';
 import type { DeliveryRecord } from '../ledger.js';
 import { resolveFfmpeg } from '../media/index.js';
+import { describeOrientation } from '../watermark/orientation.js';
 import { CELLS } from '../watermark/pattern.js';
 import { formatLog10Probability, formatUtc, powerBelow, shellCommand } from './text.js';
 
@@ -185,10 +186,11 @@ export function geometryInWords(detection: Detection): string | null {
       : `The master's watermark grid starts at (${round1(s.offsetX)}, ${round1(s.offsetY)}) px in the leak, which the tile period of ` +
         `${round1(s.periodX)} × ${round1(s.periodY)} px leaves open between a pad of that size and a crop of ` +
         `(${round1(s.periodX - s.offsetX)}, ${round1(s.periodY - s.offsetY)}) px at the left and top (each give or take whole tiles).`;
-  const mirrored = s.mirrored
-    ? ' The leak is a mirror image of the master (flipped left to right); the offsets above are those of the leak flipped back.'
-    : '';
-  return `${scale} ${offset}${mirrored}`;
+  // `rotation` is absent from reports saved before it was found.
+  const turned = describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 });
+  const back = s.rotation ? 'turned back about its centre' : 'flipped back';
+  const orientation = turned ? ` The leak is ${turned}; the offsets above are those of the leak ${back}.` : '';
+  return `${scale} ${offset}${orientation}`;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

@@ -10,8 +10,9 @@
  *
  * Null model and false-alarm probability. Under "this content carries no mark of this key at this position", a
  * phase-only correlation surface value is standard normal (checked on many null trials by the bench). Every
- * probability is Bonferroni-corrected for everything searched: the period hypotheses each look could search (both
- * orientations at the final look, which also searches the mirror image) x CELLS^2 positions for synchronisation;
+ * probability is Bonferroni-corrected for everything searched: the period hypotheses each look could search (also
+ * the mirror image's at the final look, and the half turns' and small rotations' when one of them is taken) x CELLS^2
+ * positions for synchronisation;
  * looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses x candidates for
  * candidate scores. The payload scores do not use the reference tile, which every recipient's copy
  * shares, so another recipient's copy is a null for every innocent candidate.
@@ -24,6 +25,7 @@ import { decodeShifts, encodeId, ID_BITS } from './payload.js';
 import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
+import { HALF_TURNS, isSmallRotation, isUpright, orientationTag, ROTATION_REFINE, SMALL_ROTATIONS, SMALL_ROTATIONS_COUNTED, turnBack, type Orientation } from './orientation.js';
 import { nearSymbol, nearSymbols, shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
 
@@ -87,6 +89,8 @@ const DECODE_MEMO_SIZE = 100_000;
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
 const COARSE_KEEP = 12;
+/** Turned copies of the accumulator kept at once (`planeOf`): each is a working-size plane (2 MB at 960 x 540). */
+const ORIENTED_PLANES = 4;
 /**
  * Looks happen after 12 frames, then each time the frame count has grown LOOK_GROWTH times (12, 48, 192, 768, ...)
  * while synchronisation is still being searched (a full sweep: about 1 s on two loaded cores), or LOCKED_LOOK_GROWTH
@@ -133,9 +137,15 @@ export interface SyncEstimate {
   periodY: number;
   /**
    * The leak is a mirror image of the master (flipped left to right, as re-uploads often are to evade matching);
-   * the offsets are then those of the leak flipped back.
+   * the offsets are then those of the leak flipped back. With `rotation` 180: flipped top to bottom.
    */
   mirrored: boolean;
+  /**
+   * Degrees the leak is turned clockwise (after the flip, when `mirrored`): 0; 180 (upside down); or a small angle,
+   * on a half-degree grid, for a tilted re-upload (searched from -5.5 to 5.5). The offsets are then those of the leak
+   * turned back about its centre.
+   */
+  rotation: number;
   /** Reference-tile evidence (z) and its false-alarm probability after every hypothesis searched. */
   z: number;
   falseAlarmProbability: number;
@@ -189,10 +199,8 @@ export interface WatermarkVerdict {
   accusationThreshold: number;
 }
 
-/** A tile period, searched in the accumulator as it is or flipped left to right (a mirrored leak). */
-interface Hypothesis extends TilePeriod {
-  mirrored: boolean;
-}
+/** A tile period, searched in the accumulator as it is or turned back from an orientation (`orientation.ts`). */
+interface Hypothesis extends TilePeriod, Orientation {}
 
 interface Evaluated extends Hypothesis {
   z: number;
@@ -223,6 +231,8 @@ export class WatermarkDetector {
   /** The period hypotheses in the picture as it is, and the same periods in its mirror image. */
   private readonly upright: Hypothesis[];
   private readonly mirrored: Hypothesis[];
+  /** The uniform sweep's periods (aspect kept), searched in the half turns and small rotations. */
+  private readonly uniform: Hypothesis[];
   private readonly surfaces: Float64Array[];
   private frames = 0;
   private framesAtLastLook = 0;
@@ -234,11 +244,15 @@ export class WatermarkDetector {
   private best: Evaluated[] = [];
   private locked = false;
   private reduced = new Float32Array(0);
-  /** The accumulator flipped left to right (mirrored leaks), made at each look that searches it. */
-  private mirror = new Float32Array(0);
-  private mirrorVersion = -1;
-  /** Frame count at the last look that searched the mirror image (-1: none yet). */
-  private mirrorSearchedAt = -1;
+  /**
+   * The accumulator turned back from other orientations (`planeOf`), made at each look that searches them: the most
+   * recently used ORIENTED_PLANES, by orientation tag, with the look they were made at.
+   */
+  private readonly oriented = new Map<string, { plane: Float32Array; look: number }>();
+  /** Planes filled so far (the accumulator's turned copies and the coarse sweep's reduced copy): their versions. */
+  private fills = 0;
+  /** Frame count at the last look that searched the other orientations (-1: none yet). */
+  private orientationsSearchedAt = -1;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
   private hypothesisLooks = 0;
   /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
@@ -287,6 +301,7 @@ export class WatermarkDetector {
       throw new UsageError(`Expected a picture the mark's tile fits in (see WatermarkDetector.canRead) but received ${inputWidth}x${inputHeight}`);
     }
     this.mirrored = this.upright.map((h) => ({ ...h, mirrored: true }));
+    this.uniform = this.upright.filter((h) => h.periodX === h.periodY);
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
   }
 
@@ -387,14 +402,16 @@ export class WatermarkDetector {
 
   /**
    * The verdict on everything added so far: runs a final look if frames arrived since the last one, or if the
-   * picture flipped left to right (a mirrored leak) has not been searched yet at this frame count (and no sync is
-   * locked). The looks due while frames arrive search the picture as it is; the mirror image is searched at the
-   * final look, so a mirrored leak is found when the reading ends (no early stop), at the cost of one more sweep.
+   * other orientations (the picture flipped left to right, a mirrored leak; upside down, flipped top to bottom, or
+   * turned a few degrees) have not been searched yet at this frame count (and no sync is locked). The looks due
+   * while frames arrive search the picture as it is; the others are searched at the final look, so a turned leak is
+   * found when the reading ends (no early stop), at the cost of more sweeps: one for the mirror image, then, unless
+   * something is clearly synchronised, two for the half turns and ten for the small rotations.
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
-    const mirrorPending = !this.locked && this.mirrorSearchedAt !== this.frames;
-    if (this.frames !== this.framesAtLastLook || !this.verdict || mirrorPending) this.look(true);
+    const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
+    if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending) this.look(true);
     return this.verdict as WatermarkVerdict;
   }
 
@@ -404,23 +421,31 @@ export class WatermarkDetector {
     return this.lastTime - this.firstTime + interval;
   }
 
-  /** The plane a hypothesis is searched in: the accumulator, or its mirror image (made once per look). */
+  /**
+   * The plane a hypothesis is searched in: the accumulator, or the accumulator turned back from the hypothesis's
+   * orientation (made once per look and orientation; the ORIENTED_PLANES most recently used are kept).
+   */
   private planeOf(h: Hypothesis): Float32Array {
-    if (!h.mirrored) return this.accumulator;
-    if (this.mirrorVersion !== this.looks) {
-      const { workingWidth: w, workingHeight: hh } = this;
-      if (this.mirror.length !== w * hh) this.mirror = new Float32Array(w * hh);
-      const acc = this.accumulator;
-      const out = this.mirror;
-      for (let y = 0; y < hh; y++) {
-        const row = y * w;
-        const last = row + w - 1;
-        for (let x = 0; x < w; x++) out[row + x] = acc[last - x];
-      }
-      this.correlator.setVersion(out, this.looks);
-      this.mirrorVersion = this.looks;
+    if (isUpright(h)) return this.accumulator;
+    const tag = orientationTag(h);
+    const known = this.oriented.get(tag);
+    if (known) {
+      this.oriented.delete(tag);
+      this.oriented.set(tag, known);
+      if (known.look === this.looks) return known.plane;
     }
-    return this.mirror;
+    const { workingWidth: w, workingHeight: hh } = this;
+    let plane = known?.plane;
+    if (!plane && this.oriented.size >= ORIENTED_PLANES) {
+      const [oldest, entry] = this.oriented.entries().next().value as [string, { plane: Float32Array }];
+      this.oriented.delete(oldest);
+      plane = entry.plane;
+    }
+    if (!plane || plane.length !== w * hh) plane = new Float32Array(w * hh);
+    turnBack(this.accumulator, w, hh, h, plane);
+    this.correlator.setVersion(plane, ++this.fills);
+    this.oriented.set(tag, { plane, look: this.looks });
+    return plane;
   }
 
   private evaluate(h: Hypothesis): Evaluated {
@@ -442,8 +467,7 @@ export class WatermarkDetector {
     const hw = w >> 1;
     const hh = h >> 1;
     if (this.reduced.length !== hw * hh) this.reduced = new Float32Array(hw * hh);
-    // One orientation per sweep (`upright` or `mirrored`): the plane of its first hypothesis is every one's.
-    const mirrored = pool[0].mirrored;
+    // One orientation per sweep: the plane of its first hypothesis is every one's.
     const acc = this.planeOf(pool[0]);
     const out = this.reduced;
     for (let y = 0; y < hh; y++) {
@@ -452,8 +476,8 @@ export class WatermarkDetector {
       const o = y * hw;
       for (let x = 0; x < hw; x++) out[o + x] = acc[a + 2 * x] + acc[a + 2 * x + 1] + acc[b + 2 * x] + acc[b + 2 * x + 1];
     }
-    // The reduced copy changes within a look (one per orientation): a version of its own for each.
-    this.correlator.setVersion(out, 2 * this.looks + (mirrored ? 1 : 0));
+    // The reduced copy changes within a look (one per orientation): a version of its own for each fill.
+    this.correlator.setVersion(out, ++this.fills);
     const ranked: Evaluated[] = [];
     // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
     // full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution).
@@ -468,18 +492,23 @@ export class WatermarkDetector {
     return ranked.sort((a, b) => b.z - a.z);
   }
 
-  /** A look: the synchronisation search, then the payload. `final`: also the mirror image (see `result`). */
+  /**
+   * A look: the synchronisation search, then the payload. `final`: also the mirror image and the other orientations
+   * (see `result`).
+   */
   private look(final: boolean): void {
     this.looks++;
     this.framesAtLastLook = this.frames;
-    // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and the mirror
-    // image, have versions of their own).
+    // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and its turned
+    // copies, have versions of their own).
     this.correlator.setVersion(this.accumulator, this.looks);
     // The multiplicity: every hypothesis this look could search, searched or not: both orientations at a final look,
-    // or when a lock on a mirrored sync makes the neighbourhood search the mirror image.
-    const mirrorReachable = final || (this.locked && this.best.some((h) => h.mirrored));
-    this.hypothesisLooks += this.upright.length * (mirrorReachable ? 2 : 1) * (1 + REFINE_STEPS.length);
-    const multiplicity = this.hypothesisLooks * CELLS * CELLS;
+    // or when a lock on a turned sync makes the neighbourhood search a turned picture (then the other orientations
+    // too, when it is one of them).
+    const turnedLock = this.locked && this.best.some((h) => !isUpright(h));
+    this.hypothesisLooks += this.upright.length * (final || turnedLock ? 2 : 1) * (1 + REFINE_STEPS.length);
+    if (this.locked && this.best.some((h) => h.rotation !== 0)) this.hypothesisLooks += this.otherOrientationHypotheses;
+    let multiplicity = this.hypothesisLooks * CELLS * CELLS;
     let searched: Evaluated[];
     if (this.locked) {
       searched = this.neighbourhood(this.best).map((h) => this.evaluate(h));
@@ -492,12 +521,26 @@ export class WatermarkDetector {
     if (final) {
       // The picture flipped left to right too, unless what was found is already clearly synchronised (a mirrored
       // leak's mark could not beat it; the multiplicity counts the search as if it had run, which stays a bound).
-      this.mirrorSearchedAt = this.frames;
-      const best = Math.max(...searched.map((h) => h.z));
-      if (log10Bonferroni(best, multiplicity) >= LOCK_LOG10) {
+      this.orientationsSearchedAt = this.frames;
+      const clear = () => log10Bonferroni(Math.max(...searched.map((h) => h.z)), multiplicity) < LOCK_LOG10;
+      if (!clear()) {
         const done = new Set(searched.map((h) => periodTag(h, 3)));
         const mirrored = this.coarseSweep(this.mirrored.filter((h) => !done.has(periodTag(h, 3))));
         searched = searched.concat(mirrored.slice(0, COARSE_KEEP).map((h) => this.evaluate(h)));
+      }
+      // Then the half turns and small rotations, still unless something is clearly synchronised. Their syncs are
+      // kept only when one of them is clearly synchronised itself (p < 1e-6 counting every hypothesis of theirs):
+      // otherwise the look goes on as if they had not been searched, so that on a weak upright leak their noise
+      // maxima do not push its true sync out of the few the payload is read at. A bound still: under the null,
+      // keeping them has probability under 1e-6, and not keeping them leaves the search the multiplicity counts.
+      if (!clear()) {
+        const counted = this.hypothesisLooks + this.otherOrientationHypotheses;
+        const others = this.searchOtherOrientations();
+        if (others.length > 0 && log10Bonferroni(others[0].z, counted * CELLS * CELLS) < LOCK_LOG10) {
+          this.hypothesisLooks = counted;
+          multiplicity = counted * CELLS * CELLS;
+          searched = searched.concat(others);
+        }
       }
     }
     // Refine around the strongest hypotheses with finer uniform steps.
@@ -510,7 +553,7 @@ export class WatermarkDetector {
     for (const h of searched.slice(0, 3)) {
       for (const step of REFINE_STEPS) {
         const f = Math.exp(step * SWEEP_STEP);
-        const next = { periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored };
+        const next = { periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored, rotation: h.rotation };
         if (seen.has(tag(next))) continue;
         seen.add(tag(next));
         refined.push(this.evaluate(next));
@@ -528,13 +571,46 @@ export class WatermarkDetector {
     this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync);
   }
 
+  /**
+   * Every hypothesis the search of the other orientations could evaluate (`searchOtherOrientations`), with the
+   * refinement's periods: the uniform periods in each half turn and at every angle the small rotations can land on.
+   */
+  private get otherOrientationHypotheses(): number {
+    return this.uniform.length * (HALF_TURNS.length + SMALL_ROTATIONS_COUNTED) * (1 + REFINE_STEPS.length);
+  }
+
+  /**
+   * The uniform periods in the picture turned back from each half turn and each small rotation (coarse sweeps);
+   * the strongest COARSE_KEEP of the half turns and of the rotations re-evaluated at full resolution, the three
+   * best rotations also ROTATION_REFINE degrees either side. Strongest first.
+   */
+  private searchOtherOrientations(): Evaluated[] {
+    const coarse: Evaluated[] = [];
+    for (const turn of HALF_TURNS) coarse.push(...this.coarseSweep(this.uniform.map((h) => ({ ...h, ...turn }))).slice(0, COARSE_KEEP));
+    const rotated: Evaluated[] = [];
+    for (const rotation of SMALL_ROTATIONS) {
+      rotated.push(...this.coarseSweep(this.uniform.map((h) => ({ ...h, mirrored: false, rotation }))).slice(0, COARSE_KEEP));
+    }
+    rotated.sort((a, b) => b.z - a.z);
+    const evaluated = coarse
+      .sort((a, b) => b.z - a.z)
+      .slice(0, COARSE_KEEP)
+      .concat(rotated.slice(0, COARSE_KEEP))
+      .map((h) => this.evaluate(h));
+    const best = evaluated.filter(isSmallRotation).sort((a, b) => b.z - a.z);
+    for (const h of best.slice(0, 3)) {
+      for (const d of [-ROTATION_REFINE, ROTATION_REFINE]) evaluated.push(this.evaluate({ ...h, rotation: h.rotation + d }));
+    }
+    return evaluated.sort((a, b) => b.z - a.z);
+  }
+
   /** Hypotheses near the best ones found so far (used once synchronisation is locked). */
   private neighbourhood(best: Evaluated[]): Hypothesis[] {
     const out: Hypothesis[] = [];
     for (const h of best.slice(0, 4)) {
       for (const step of [-1, 0, 1]) {
         const f = Math.exp(step * SWEEP_STEP);
-        out.push({ periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored });
+        out.push({ periodX: h.periodX * f, periodY: h.periodY * f, mirrored: h.mirrored, rotation: h.rotation });
       }
     }
     return out;
@@ -563,6 +639,7 @@ export class WatermarkDetector {
       periodX: round1(periodX),
       periodY: round1(periodY),
       mirrored: h.mirrored,
+      rotation: h.rotation,
       z: round3(z),
       falseAlarmProbability: fromLog10(log10p),
     };
@@ -1165,10 +1242,11 @@ function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
   const seen = new Set<string>();
   const add = (px: number, py: number) => {
     if (!periodFits(px, py, w, h)) return;
-    const tag = periodTag({ periodX: px, periodY: py, mirrored: false }, 2);
+    const hypothesis = { periodX: px, periodY: py, mirrored: false, rotation: 0 };
+    const tag = periodTag(hypothesis, 2);
     if (seen.has(tag)) return;
     seen.add(tag);
-    list.push({ periodX: px, periodY: py, mirrored: false });
+    list.push(hypothesis);
   };
   const fit = TILE_PERIOD_PER_HEIGHT * h;
   for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
@@ -1195,9 +1273,12 @@ function shiftAt(index: number, rx: number, ry: number): Shift {
   return { dx: ((index & (CELLS - 1)) - rx + CELLS) & (CELLS - 1), dy: ((index >> AXIS_BITS) - ry + CELLS) & (CELLS - 1) };
 }
 
-/** A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one). */
+/**
+ * A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one), and
+ * its orientation.
+ */
 function periodTag(h: Hypothesis, digits: number): string {
-  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}${h.mirrored ? 'm' : ''}`;
+  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}${orientationTag(h)}`;
 }
 
 function round3(v: number): number {

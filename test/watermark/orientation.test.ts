@@ -1,0 +1,69 @@
+import { describe, expect, test } from 'vitest';
+import { describeOrientation, isSmallRotation, orientationTag, turnBack } from '../../packages/core/src/watermark/orientation.js';
+import { prng } from './synthetic.js';
+
+const W = 96;
+const H = 64;
+
+/** A plane with one Gaussian blob (sigma 2 px) centred at (x, y). */
+function blob(x: number, y: number): Float32Array {
+  const out = new Float32Array(W * H);
+  for (let j = 0; j < H; j++) for (let i = 0; i < W; i++) out[j * W + i] = Math.exp(-((i - x) ** 2 + (j - y) ** 2) / 8);
+  return out;
+}
+
+function argmax(plane: Float32Array): { x: number; y: number } {
+  let best = 0;
+  for (let i = 1; i < plane.length; i++) if (plane[i] > plane[best]) best = i;
+  return { x: best % W, y: Math.floor(best / W) };
+}
+
+describe('orientation', () => {
+  test('flips and half turns move samples exactly', () => {
+    const random = prng(7);
+    const src = Float32Array.from({ length: W * H }, () => random() - 0.5);
+    const out = new Float32Array(W * H);
+    const at = (x: number, y: number) => src[y * W + x];
+    const cases: Array<[boolean, number, (x: number, y: number) => number]> = [
+      [false, 0, (x, y) => at(x, y)],
+      [true, 0, (x, y) => at(W - 1 - x, y)],
+      [false, 180, (x, y) => at(W - 1 - x, H - 1 - y)],
+      [true, 180, (x, y) => at(x, H - 1 - y)],
+    ];
+    for (const [mirrored, rotation, expected] of cases) {
+      turnBack(src, W, H, { mirrored, rotation }, out);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) expect(out[y * W + x]).toBe(expected(x, y));
+    }
+  });
+
+  test('a small rotation is undone about the centre, clockwise as ffmpeg turns (y down)', () => {
+    // The master's blob at p; the leak turned 10 degrees clockwise holds it at c + R (p - c).
+    const cx = (W - 1) / 2;
+    const cy = (H - 1) / 2;
+    const p = { x: 70, y: 40 };
+    const a = (10 * Math.PI) / 180;
+    const q = { x: cx + Math.cos(a) * (p.x - cx) - Math.sin(a) * (p.y - cy), y: cy + Math.sin(a) * (p.x - cx) + Math.cos(a) * (p.y - cy) };
+    const leak = blob(q.x, q.y);
+    const out = new Float32Array(W * H);
+    turnBack(leak, W, H, { mirrored: false, rotation: 10 }, out);
+    expect(argmax(out)).toEqual(p);
+    // The other sense puts it elsewhere; outside the picture the turned-back plane is zero.
+    turnBack(leak, W, H, { mirrored: false, rotation: -10 }, out);
+    expect(argmax(out)).not.toEqual(p);
+    expect(out[0]).toBe(0);
+    // A mirror image turned: flipped first, then turned.
+    const mirroredLeak = blob(cx + Math.cos(a) * (W - 1 - p.x - cx) - Math.sin(a) * (p.y - cy), cy + Math.sin(a) * (W - 1 - p.x - cx) + Math.cos(a) * (p.y - cy));
+    turnBack(mirroredLeak, W, H, { mirrored: true, rotation: 10 }, out);
+    expect(argmax(out)).toEqual(p);
+  });
+
+  test('tags, kinds and words', () => {
+    expect(orientationTag({ mirrored: false, rotation: 0 })).toBe('');
+    expect(new Set([[true, 0], [false, 180], [true, 180], [false, 2], [false, -2]].map(([m, r]) => orientationTag({ mirrored: m as boolean, rotation: r as number }))).size).toBe(5);
+    expect(isSmallRotation({ mirrored: false, rotation: 180 })).toBe(false);
+    expect(isSmallRotation({ mirrored: false, rotation: -0.5 })).toBe(true);
+    expect(describeOrientation({ mirrored: false, rotation: 0 })).toBeNull();
+    expect(describeOrientation({ mirrored: true, rotation: 0 })).toBe('a mirror image of the master (flipped left to right)');
+    expect(describeOrientation({ mirrored: true, rotation: -1.5 })).toBe('a mirror image of the master (flipped left to right), turned 1.5 degrees counter-clockwise');
+  });
+});
