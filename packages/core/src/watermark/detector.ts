@@ -251,8 +251,10 @@ export class WatermarkDetector {
   private readonly oriented = new Map<string, { plane: Float32Array; look: number }>();
   /** Planes filled so far (the accumulator's turned copies and the coarse sweep's reduced copy): their versions. */
   private fills = 0;
-  /** Frame count at the last look that searched the other orientations (-1: none yet). */
+  /** Frame count at the last final look (the mirror image searched unless clearly synchronised; -1: none yet). */
   private orientationsSearchedAt = -1;
+  /** Frame count at the last look that searched the half turns and small rotations (-1: none yet). */
+  private turnsSearchedAt = -1;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
   private hypothesisLooks = 0;
   /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
@@ -406,12 +408,16 @@ export class WatermarkDetector {
    * turned a few degrees) have not been searched yet at this frame count (and no sync is locked). The looks due
    * while frames arrive search the picture as it is; the others are searched at the final look, so a turned leak is
    * found when the reading ends (no early stop), at the cost of more sweeps: one for the mirror image, then, unless
-   * something is clearly synchronised, two for the half turns and ten for the small rotations.
+   * something is clearly synchronised, two for the half turns and ten for the small rotations. When no ID is
+   * accused although the picture is clearly synchronised, one more look searches the half turns and rotations: a
+   * leak turned one degree still synchronises upright with about 60% of its evidence, too little for its payload
+   * (a 720p JPEG of the `texture` clip turned 1 degree: reference z 10.2 upright, no ID; turned back, identified).
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
     const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
     if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending) this.look(true);
+    if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
     return this.verdict as WatermarkVerdict;
   }
 
@@ -494,9 +500,10 @@ export class WatermarkDetector {
 
   /**
    * A look: the synchronisation search, then the payload. `final`: also the mirror image and the other orientations
-   * (see `result`).
+   * unless something is clearly synchronised; `turns`: the half turns and small rotations whatever was found (see
+   * `result`).
    */
-  private look(final: boolean): void {
+  private look(final: boolean, turns = false): void {
     this.looks++;
     this.framesAtLastLook = this.frames;
     // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and its turned
@@ -528,12 +535,13 @@ export class WatermarkDetector {
         const mirrored = this.coarseSweep(this.mirrored.filter((h) => !done.has(periodTag(h, 3))));
         searched = searched.concat(mirrored.slice(0, COARSE_KEEP).map((h) => this.evaluate(h)));
       }
-      // Then the half turns and small rotations, still unless something is clearly synchronised. Their syncs are
-      // kept only when one of them is clearly synchronised itself (p < 1e-6 counting every hypothesis of theirs):
+      // Then the half turns and small rotations, still unless something is clearly synchronised, or whatever was
+      // found when `result` asks again because nothing was accused (`turns`). Their syncs are kept only when one of them is clearly synchronised itself (p < 1e-6 counting every hypothesis of theirs):
       // otherwise the look goes on as if they had not been searched, so that on a weak upright leak their noise
       // maxima do not push its true sync out of the few the payload is read at. A bound still: under the null,
       // keeping them has probability under 1e-6, and not keeping them leaves the search the multiplicity counts.
-      if (!clear()) {
+      if (turns || !clear()) {
+        this.turnsSearchedAt = this.frames;
         const counted = this.hypothesisLooks + this.otherOrientationHypotheses;
         const others = this.searchOtherOrientations();
         if (others.length > 0 && log10Bonferroni(others[0].z, counted * CELLS * CELLS) < LOCK_LOG10) {
