@@ -98,6 +98,8 @@ export async function attackAndDetect(task) {
       score: d.score,
       syncZ: d.sync?.z ?? null,
       syncScale: d.sync?.scale ?? null,
+      syncMirrored: d.sync?.mirrored ?? null,
+      syncRotation: d.sync?.rotation ?? null,
       framesAnalyzed: d.framesAnalyzed,
       secondsAnalyzed: d.secondsAnalyzed,
       stoppedEarly: d.stoppedEarly,

@@ -147,6 +147,13 @@ export function attackList(work) {
     filtered('squeeze-4x3', 'resize', { frame: '4:3', aspectKept: false }, (c) => `scale=${even((c.height * 4) / 3)}:${c.height}`, { crf: 28 }),
     // Also beyond the list: a mirrored re-upload (flipped left to right to evade matching), cropped 5% on each side.
     filtered('mirror-crop5', 'flip', { horizontal: true, perSide: 0.05 }, () => 'hflip,crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { crf: 28 }),
+    // A tilted re-upload: turned 2 degrees clockwise, zoomed 8% to hide the black corners, at 720p; and turned 4.5
+    // degrees the other way with its corners left black (both found at the final look, docs/WATERMARK.md).
+    filtered('rotate2-zoom-720p', 'rotate', { degrees: 2, perSide: 0.04, height: 720 },
+      () => 'rotate=2*PI/180,crop=trunc(iw*0.92/2)*2:trunc(ih*0.92/2)*2,scale=-2:720', { crf: 28 }),
+    filtered('rotate-4.5-corners', 'rotate', { degrees: -4.5, corners: 'black' }, () => 'rotate=-4.5*PI/180', { crf: 28 }),
+    // Flipped top to bottom (a mirror image upside down).
+    filtered('vflip', 'flip', { vertical: true }, () => 'vflip', { crf: 28 }),
     { ...screenshot(720), target: 'blind, one frame' },
     { ...screenshot(480), target: 'blind, one frame' },
     {

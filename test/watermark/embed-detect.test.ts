@@ -12,6 +12,7 @@ import {
 import { EmbedKernel } from '../../packages/core/src/watermark/kernels/embed-kernel.js';
 import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { MaskLayout } from '../../packages/core/src/watermark/mask-layout.js';
+import { turnBack } from '../../packages/core/src/watermark/orientation.js';
 import { encodeId } from '../../packages/core/src/watermark/payload.js';
 import { addNoise, downscale, frameOf, makeScene, prng, psnr } from './synthetic.js';
 
@@ -252,6 +253,30 @@ describe('detector on synthetic footage', () => {
     // The master's tile origin sits where the crop moved it: 37 px left of the cropped frame's origin.
     const expectedX = (verdict.sync!.periodX - 37) % verdict.sync!.periodX;
     expect(Math.abs(verdict.sync!.offsetX - expectedX)).toBeLessThan(1.5);
+  });
+
+  test('finds the ID in a picture turned 0.8 degrees that synchronises upright too weakly for its payload', () => {
+    // The leak holds the master turned 0.8 degrees clockwise (`turnBack` of the opposite turn), under noise. (This
+    // ID and noise put the upright look in that case; measured without the extra look: reference z 8.5 at p 2e-10,
+    // locked, and no ID.)
+    const turnedId = 4242n;
+    const leak = markedFrames(turnedId, 12).map((f, i) => {
+      const out = new Float32Array(W * H);
+      turnBack(Float32Array.from(f.data), W, H, { mirrored: false, rotation: -0.8 }, out);
+      const data = Uint8Array.from(out, (v) => Math.round(v));
+      return addNoise({ data, width: W, height: H, stride: W, bitDepth: 8 }, 40, i + 1);
+    });
+    const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H });
+    leak.forEach((frame, i) => detector.addFrame(frame, i / 24));
+    // The look at 12 frames synchronised clearly upright (locked: no final look would run for that alone) and
+    // accused no one; result() searches the turned pictures once more.
+    expect(detector.lookCount).toBe(1);
+    const verdict = detector.result();
+    expect(detector.lookCount).toBe(2);
+    expect(verdict.found).toBe(true);
+    expect(verdict.id).toBe(turnedId);
+    expect(verdict.falseAlarmProbability).toBeLessThan(1e-9);
+    expect(verdict.sync).toMatchObject({ mirrored: false, rotation: 1 });
   });
 
   test('finds the ID in a mirror image (flipped left to right, then cropped), and says so', () => {
