@@ -536,10 +536,11 @@ export class WatermarkDetector {
         searched = searched.concat(mirrored.slice(0, COARSE_KEEP).map((h) => this.evaluate(h)));
       }
       // Then the half turns and small rotations, still unless something is clearly synchronised, or whatever was
-      // found when `result` asks again because nothing was accused (`turns`). Their syncs are kept only when one of them is clearly synchronised itself (p < 1e-6 counting every hypothesis of theirs):
-      // otherwise the look goes on as if they had not been searched, so that on a weak upright leak their noise
-      // maxima do not push its true sync out of the few the payload is read at. A bound still: under the null,
-      // keeping them has probability under 1e-6, and not keeping them leaves the search the multiplicity counts.
+      // found when `result` asks again because nothing was accused (`turns`). Their syncs are kept only when one of
+      // them is clearly synchronised itself (p < 1e-6 counting every hypothesis of theirs): otherwise the look goes
+      // on as if they had not been searched, so that on a weak upright leak their noise maxima do not push its true
+      // sync out of the few the payload is read at. A bound still: under the null, keeping them has probability
+      // under 1e-6, and not keeping them leaves the search the multiplicity counts.
       if (turns || !clear()) {
         this.turnsSearchedAt = this.frames;
         const counted = this.hypothesisLooks + this.otherOrientationHypotheses;
@@ -605,9 +606,16 @@ export class WatermarkDetector {
       .slice(0, COARSE_KEEP)
       .concat(rotated.slice(0, COARSE_KEEP))
       .map((h) => this.evaluate(h));
+    // Two of the best can refine onto the same angle and period (2 and 3 degrees onto 2.5): evaluated once.
+    const seen = new Set(evaluated.map((h) => periodTag(h, 3)));
     const best = evaluated.filter(isSmallRotation).sort((a, b) => b.z - a.z);
     for (const h of best.slice(0, 3)) {
-      for (const d of [-ROTATION_REFINE, ROTATION_REFINE]) evaluated.push(this.evaluate({ ...h, rotation: h.rotation + d }));
+      for (const d of [-ROTATION_REFINE, ROTATION_REFINE]) {
+        const next = { ...h, rotation: h.rotation + d };
+        if (seen.has(periodTag(next, 3))) continue;
+        seen.add(periodTag(next, 3));
+        evaluated.push(this.evaluate(next));
+      }
     }
     return evaluated.sort((a, b) => b.z - a.z);
   }
