@@ -38,7 +38,7 @@ describe('geometry in words', () => {
   test('a turned leak says how, and that the offsets are of the leak turned back', () => {
     const at = (mirrored: boolean, rotation: number) => geometryInWords(found({ scale: 0.7, offsetX: 37.2, offsetY: 2, period: 537.6, mirrored, rotation }))!;
     expect(at(false, 2.5)).toContain('The leak is the master turned 2.5 degrees clockwise; the offsets above are those of the leak turned back about its centre.');
-    expect(at(false, -1)).toContain('turned 1 degrees counter-clockwise');
+    expect(at(false, -1)).toContain('The leak is the master turned 1 degree counter-clockwise;');
     expect(at(false, 180)).toContain('The leak is the master upside down (turned 180 degrees)');
     expect(at(true, 180)).toContain('The leak is the master flipped top to bottom');
     // Reports saved before the rotation was found have no such field: read as not turned.

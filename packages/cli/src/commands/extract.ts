@@ -36,7 +36,7 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
     lines.push(
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
-        (turned ? `; the leak is ${turned} (the offset is the leak's turned back)` : ''),
+        (turned ? `; the leak is ${turned} (offset of the leak ${d.sync.rotation ? 'turned' : 'flipped'} back)` : ''),
     );
   }
   if (d.found && d.ledger && d.deliveries) {

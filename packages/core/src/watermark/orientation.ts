@@ -113,6 +113,7 @@ export function describeOrientation(o: Orientation): string | null {
   if (o.rotation === 180) return o.mirrored ? 'the master flipped top to bottom' : 'the master upside down (turned 180 degrees)';
   const mirror = 'a mirror image of the master (flipped left to right)';
   if (o.rotation === 0) return mirror;
-  const turn = `turned ${Math.abs(o.rotation)} degrees ${o.rotation > 0 ? 'clockwise' : 'counter-clockwise'}`;
+  const degrees = Math.abs(o.rotation);
+  const turn = `turned ${degrees} degree${degrees === 1 ? '' : 's'} ${o.rotation > 0 ? 'clockwise' : 'counter-clockwise'}`;
   return o.mirrored ? `${mirror}, ${turn}` : `the master ${turn}`;
 }
