@@ -69,16 +69,18 @@ function filtered(name, family, params, filter, { crf = DEFAULT_CRF, codec = 'li
 }
 
 /** One frame saved as a JPEG at IJG quality `quality`, scaled to `height` lines (a screenshot). */
-export function screenshot(height, { quality = 75, crop = 0, brightness = 0, name } = {}) {
+export function screenshot(height, { quality = 75, crop = 0, brightness = 0, rotate = 0, name } = {}) {
   const { luma, chroma } = ijgTables(quality);
   return {
     name: name ?? `jpeg-${height}p-q${quality}`,
     family: 'screenshot',
-    params: { height, quality, crop, brightness },
+    params: { height, quality, crop, brightness, ...(rotate ? { rotate } : {}) },
     output: 'image',
     target: null,
     args(input, output, ctx) {
       const vf = [];
+      // Turned `rotate` degrees clockwise first (a tilted phone or editor screenshot), then cropped and scaled.
+      if (rotate) vf.push(`rotate=${rotate}*PI/180`);
       if (crop > 0) vf.push(`crop=trunc(iw*${1 - 2 * crop}/2)*2:trunc(ih*${1 - 2 * crop}/2)*2`);
       vf.push(`scale=-2:${height}`);
       if (brightness) vf.push(`eq=brightness=${brightness}`);
@@ -156,6 +158,8 @@ export function attackList(work) {
     filtered('vflip', 'flip', { vertical: true }, () => 'vflip', { crf: 28 }),
     { ...screenshot(720), target: 'blind, one frame' },
     { ...screenshot(480), target: 'blind, one frame' },
+    // Beyond the list: a screenshot turned 2 degrees, cropped 4% per side to hide the corners.
+    screenshot(720, { rotate: 2, crop: 0.04, name: 'rotate2-jpeg-720p-q75' }),
     {
       name: 'average-2-copies',
       family: 'collusion',
@@ -180,6 +184,7 @@ export function stillAttackList() {
     { ...screenshot(480), target: 'blind' },
     { ...screenshot(360, { name: 'jpeg-360p-q75' }), target: null },
     { ...screenshot(720, { crop: 0.05, name: 'crop5-jpeg-720p-q75' }), target: null },
+    screenshot(720, { rotate: 2, crop: 0.04, name: 'rotate2-jpeg-720p-q75' }),
     { ...screenshot(720, { brightness: 0.1, name: 'brightness+10-jpeg-720p-q75' }), target: null },
   ];
 }
