@@ -88,8 +88,3 @@ export async function butteraugliOfEach(bin, distorted, reference, indices, work
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-/** {@link butteraugliOfEach} for one input. */
-export async function butteraugliOf(bin, distorted, reference, indices, workDir) {
-  return (await butteraugliOfEach(bin, [distorted], reference, indices, workDir))[0];
-}

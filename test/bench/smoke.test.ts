@@ -19,7 +19,7 @@ import { readRows, refreshBlock } from '../../bench/lib/rows.mjs';
 // @ts-ignore
 import { ijgTables } from '../../bench/lib/attacks.mjs';
 // @ts-ignore
-import { butteraugliBinary, butteraugliMissing, butteraugliOf, spreadFrames } from '../../bench/lib/butteraugli.mjs';
+import { butteraugliBinary, butteraugliMissing, butteraugliOfEach, spreadFrames } from '../../bench/lib/butteraugli.mjs';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -137,9 +137,8 @@ describe('bench psychovisual distance (butteraugli)', () => {
     const bin = butteraugliBinary();
     const brighter = join(dir, 'brighter.mkv');
     await ffmpeg(['-i', clip, '-t', '1', '-vf', 'eq=brightness=0.03', '-c:v', 'ffv1', '-y', brighter]);
-    const same = await butteraugliOf(bin, clip, clip, [0, 12], dir);
+    const [same, changed] = await butteraugliOfEach(bin, [clip, brighter], clip, [0, 12], dir);
     expect(same).toMatchObject({ max: 0, pnorm3: 0, frames: 2 });
-    const changed = await butteraugliOf(bin, brighter, clip, [0, 12], dir);
     expect(changed.max).toBeGreaterThan(0.5);
     expect(changed.pnorm3).toBeGreaterThan(0);
   });

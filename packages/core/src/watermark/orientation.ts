@@ -77,15 +77,15 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
   const sin = Math.sin(angle);
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
+  // Output x = 0 is the (mirrored) master's column dx0 from the centre, and each output pixel steps q by (sx, sy)
+  // (mirrored: x runs right to left in the source).
+  const dx0 = o.mirrored ? cx : -cx;
+  const sx = o.mirrored ? -cos : cos;
+  const sy = o.mirrored ? -sin : sin;
   for (let y = 0; y < height; y++) {
     const dy = y - cy;
-    // q for x = 0, and its step per output pixel (mirrored: x runs right to left in the source).
-    const step = o.mirrored ? -1 : 1;
-    const dx0 = o.mirrored ? cx : -cx;
     let qx = cx + cos * dx0 - sin * dy;
     let qy = cy + sin * dx0 + cos * dy;
-    const sx = cos * step;
-    const sy = sin * step;
     const row = y * width;
     for (let x = 0; x < width; x++, qx += sx, qy += sy) {
       const x0 = Math.floor(qx);
