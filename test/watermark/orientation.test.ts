@@ -57,6 +57,49 @@ describe('orientation', () => {
     expect(argmax(out)).toEqual(p);
   });
 
+  test('a small rotation samples every pixel bilinearly where its neighbourhood is inside, zero elsewhere', () => {
+    // A per-pixel reference of the same sampling: turnBack finds each row's inside run from its line, so its ends
+    // (rounding at the picture's edges) are checked against this, at several sizes, angles and both senses.
+    const reference = (src: Float32Array, w: number, h: number, mirrored: boolean, rotation: number) => {
+      const a = (rotation * Math.PI) / 180;
+      const cx = (w - 1) / 2;
+      const cy = (h - 1) / 2;
+      const out = new Float32Array(w * h);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const dx = (mirrored ? w - 1 - x : x) - cx;
+          const dy = y - cy;
+          const qx = cx + Math.cos(a) * dx - Math.sin(a) * dy;
+          const qy = cy + Math.sin(a) * dx + Math.cos(a) * dy;
+          const x0 = Math.floor(qx);
+          const y0 = Math.floor(qy);
+          if (x0 < 0 || y0 < 0 || x0 >= w - 1 || y0 >= h - 1) continue;
+          const i = y0 * w + x0;
+          const fx = qx - x0;
+          const fy = qy - y0;
+          out[y * w + x] = (1 - fy) * ((1 - fx) * src[i] + fx * src[i + 1]) + fy * ((1 - fx) * src[i + w] + fx * src[i + w + 1]);
+        }
+      }
+      return out;
+    };
+    const random = prng(11);
+    for (const [w, h] of [[96, 64], [61, 77], [200, 20]]) {
+      const src = Float32Array.from({ length: w * h }, () => random() + 0.5); // never zero inside
+      const out = new Float32Array(w * h).fill(Number.NaN);
+      for (const rotation of [-5.5, -3, -0.5, 0.5, 1, 4, 5.5, 30]) {
+        for (const mirrored of [false, true]) {
+          turnBack(src, w, h, { mirrored, rotation }, out);
+          const expected = reference(src, w, h, mirrored, rotation);
+          for (let i = 0; i < w * h; i++) {
+            // Zero exactly where the reference is (the run's ends), and the same sample inside.
+            expect(out[i] === 0).toBe(expected[i] === 0);
+            expect(Math.abs(out[i] - expected[i])).toBeLessThan(1e-5);
+          }
+        }
+      }
+    }
+  });
+
   test('tags, kinds and words', () => {
     expect(orientationTag({ mirrored: false, rotation: 0 })).toBe('');
     expect(new Set([[true, 0], [false, 180], [true, 180], [false, 2], [false, -2]].map(([m, r]) => orientationTag({ mirrored: m as boolean, rotation: r as number }))).size).toBe(5);

@@ -82,18 +82,45 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
   const dx0 = o.mirrored ? cx : -cx;
   const sx = o.mirrored ? -cos : cos;
   const sy = o.mirrored ? -sin : sin;
+  const lastX = width - 1;
+  const lastY = height - 1;
   for (let y = 0; y < height; y++) {
     const dy = y - cy;
-    let qx = cx + cos * dx0 - sin * dy;
-    let qy = cy + sin * dx0 + cos * dy;
+    const qx0 = cx + cos * dx0 - sin * dy;
+    const qy0 = cy + sin * dx0 + cos * dy;
     const row = y * width;
-    for (let x = 0; x < width; x++, qx += sx, qy += sy) {
-      const x0 = Math.floor(qx);
-      const y0 = Math.floor(qy);
-      if (x0 < 0 || y0 < 0 || x0 >= width - 1 || y0 >= height - 1) {
-        out[row + x] = 0;
+    // The output pixels whose sample q lies inside the source (0 <= q < last on both axes, so that its 2 x 2
+    // neighbourhood does) form one run [from, to): q moves along a line. Found from the line, then checked
+    // pixel by pixel at its ends (rounding); everything outside it is zero.
+    let from = 0;
+    let to = width;
+    for (const [q0, step, last] of [[qx0, sx, lastX], [qy0, sy, lastY]] as const) {
+      if (step === 0) {
+        if (!(q0 >= 0 && q0 < last)) to = 0;
         continue;
       }
+      const a = -q0 / step;
+      const b = (last - q0) / step;
+      from = Math.max(from, Math.floor(Math.min(a, b)) - 1);
+      to = Math.min(to, Math.ceil(Math.max(a, b)) + 1);
+    }
+    from = Math.max(0, from);
+    to = Math.max(from, Math.min(width, to));
+    const inside = (x: number) => {
+      const qx = qx0 + sx * x;
+      const qy = qy0 + sy * x;
+      return qx >= 0 && qy >= 0 && qx < lastX && qy < lastY;
+    };
+    while (from < to && !inside(from)) from++;
+    while (to > from && !inside(to - 1)) to--;
+    out.fill(0, row, row + from);
+    out.fill(0, row + to, row + width);
+    for (let x = from; x < to; x++) {
+      // The same arithmetic as `inside`, so the run's ends hold.
+      const qx = qx0 + sx * x;
+      const qy = qy0 + sy * x;
+      const x0 = qx | 0;
+      const y0 = qy | 0;
       const fx = qx - x0;
       const fy = qy - y0;
       const i = y0 * width + x0;
