@@ -144,6 +144,14 @@ export function attackList(work) {
     // Beyond the core issue's list: a phone-format repost, 9:16 cut from the middle of the 16:9 picture at full
     // height (narrower than one tile period of the master).
     filtered('crop-9x16', 'crop', { frame: '9:16', rescale: false }, (c) => `crop=${even((c.height * 9) / 16)}:${c.height}`, { crf: 28 }),
+    // A vertical re-upload (phone format): the whole 16:9 picture scaled to the width of a 9:16 frame (1080x1920
+    // from 1920x1080), between black bars, or over a blurred copy of itself zoomed to fill the frame.
+    filtered('portrait-bars', 'pad', { frame: '9:16', fill: 'black' }, (c) => `scale=${c.height}:-2,pad=${c.height}:${even((c.height * 16) / 9)}:0:(oh-ih)/2`, { crf: 28 }),
+    filtered('portrait-blur', 'pad', { frame: '9:16', fill: 'blurred copy' }, (c) => {
+      const w = c.height;
+      const h = even((c.height * 16) / 9);
+      return `split[a][b];[a]scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},boxblur=20[bg];[b]scale=${w}:-2[fg];[bg][fg]overlay=0:(H-h)/2`;
+    }, { crf: 28 }),
     // The core issue's "downscaling (aspect kept or not)": the 16:9 picture squeezed to fill a 4:3 frame at full
     // height (1440x1080 from 1920x1080), so that each axis has its own scale.
     filtered('squeeze-4x3', 'resize', { frame: '4:3', aspectKept: false }, (c) => `scale=${even((c.height * 4) / 3)}:${c.height}`, { crf: 28 }),

@@ -65,6 +65,8 @@ const cases: Array<[string, string, number, Geometry?]> = [
     { origin: { x: 0, y: 67.5 } }],
   ['pillarboxed into a 64:27 frame (padded to 1280x540), CRF 23', 'pad=1280:540:(ow-iw)/2:0', 23,
     { origin: { x: 160, y: 0 } }],
+  ['a vertical re-upload: scaled to 540 wide between bars in a 9:16 frame (540x960), CRF 23',
+    'scale=540:-2,pad=540:960:0:(oh-ih)/2', 23, { origin: { x: 0, y: 328 } }],
   ['brightness +10%, contrast 1.2', 'eq=brightness=0.1:contrast=1.2', 28],
   ['24 to 30 fps', 'fps=30', 28],
   ['mirrored (flipped left to right) and cropped 5% on its left', 'hflip,crop=912:540:48:0', 28,

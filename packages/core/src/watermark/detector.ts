@@ -53,6 +53,8 @@ const MIN_PERIOD = 96;
 const MAX_PERIOD_PER_SIDE = 2;
 /** Master aspect ratios tried for stretched (aspect not kept) and letter/pillar-boxed leaks. */
 const MASTER_ASPECTS = [16 / 9, 1.85, 1.9, 2.0, 2.39, 4 / 3];
+/** The widest master a picture taller than wide is searched for, scaled to its width (`periodHypotheses`). */
+const PORTRAIT_WIDEST_ASPECT = 2.5;
 /** Master heights tried for crops kept at their cropped size. */
 const MASTER_HEIGHTS = [480, 576, 720, 1080, 1440, 2160];
 /** Sync hypotheses at which payloads are read. */
@@ -1316,6 +1318,13 @@ function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
   for (const masterHeight of MASTER_HEIGHTS) {
     const period = TILE_PERIOD_PER_HEIGHT * masterHeight * factor;
     add(period, period);
+  }
+  // A picture taller than wide may hold a landscape master scaled to its width, between bars or over a blurred
+  // copy of itself (a vertical re-upload): the uniform sweep goes on down, on its grid, to the period of a master
+  // as wide as the picture in the widest aspect.
+  if (h > w) {
+    const low = Math.log(w / (h * PORTRAIT_WIDEST_ASPECT));
+    for (let r = Math.log(SWEEP_MIN) - SWEEP_STEP; r >= low - 1e-9; r -= SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
   }
   return list;
 }
