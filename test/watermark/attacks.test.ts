@@ -1,8 +1,8 @@
 /**
  * End to end through real ffmpeg: a textured 960x540 master is marked with the public API, attacked by ffmpeg as a
  * pirate would (re-encode, downscale with and without the aspect kept, crop with and without rescale, letterbox and
- * pillarbox padding, brightness and contrast, frame rate change, a mirror image, flipped top to bottom, upside down,
- * turned a few degrees, a JPEG screenshot), and the exact ID
+ * pillarbox padding, a vertical re-upload between bars, brightness and contrast, frame rate change, a mirror image,
+ * flipped top to bottom, upside down, turned a few degrees, a JPEG screenshot), and the exact ID
  * must come back blind; unmarked and wrong-key inputs are not accused.
  * The full 1080p matrix lives in bench/; these stay small so that the suite stays fast.
  */
