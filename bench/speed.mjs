@@ -109,14 +109,13 @@ async function coreEmbed(ctx, sources, passes) {
 /**
  * Detector cost per analysed frame at the working size: addFrame alone (whitening and accumulation), the looks
  * (synchronisation search and payload reading, at 12 frames and then every 4x, or 2x once locked), and everything
- * amortised over 96 and over 240 analysed frames (the 96 decoded frames fed again: the cost does not depend on
+ * amortised over 96 and over 240 analysed frames (`frames`: the leak's first 96 at the working size, fed again: the cost does not depend on
  * which frames they are). The target applies to the amortised CPU time: that is what an analysed frame costs.
  * `runs` fresh detectors per mode, alternating blind and candidates; the figures are medians, and the first run's
  * (the process's first detector: JIT compilation and WebAssembly tier-up on top) are kept beside them.
  */
-async function coreDetect(ctx, file, leakSize, runs) {
+async function coreDetect(ctx, frames, leakSize, runs) {
   const ws = workingSizeFor(leakSize.width, leakSize.height);
-  const frames = await lumaFrames(file, 96, { width: ws.width, height: ws.height });
   const samples = { blind: [], candidates: [] };
   for (let r = 0; r < runs; r++) {
     for (const mode of ['blind', 'candidates']) {
@@ -172,9 +171,8 @@ async function coreDetect(ctx, file, leakSize, runs) {
  * rows above do not pay it). CPU per analysed frame over the whole reading, and the final look's own CPU. `runs`
  * fresh detectors per length; medians, the process's first kept beside them.
  */
-async function coreDetectUnmarked(ctx, file, leakSize, runs) {
+async function coreDetectUnmarked(ctx, frames, leakSize, runs) {
   const ws = workingSizeFor(leakSize.width, leakSize.height);
-  const frames = await lumaFrames(file, 96, { width: ws.width, height: ws.height });
   const key = benchKey('reelmark bench: a key that marked nothing');
   const samples = { 96: [], 240: [] };
   for (let r = 0; r < runs; r++) {
@@ -314,8 +312,12 @@ export async function runSpeed(ctx) {
   }
   const leak10 = path.join(out, 'leak-10s.mp4');
   await ffmpeg(['-i', marked, '-map', '0:v:0', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-y', leak10]);
-  push('core', await coreDetect(ctx, leak10, { width: main.width, height: main.height }, 3)); // cheap: 3 runs in both modes
-  push('core', await coreDetectUnmarked(ctx, leak10, { width: main.width, height: main.height }, 3));
+  // The leak's first 96 frames at the detector's working size, decoded once for both measures.
+  const leakSize = { width: main.width, height: main.height };
+  const ws = workingSizeFor(leakSize.width, leakSize.height);
+  const detectFrames = await lumaFrames(leak10, 96, { width: ws.width, height: ws.height });
+  push('core', await coreDetect(ctx, detectFrames, leakSize, 3)); // cheap: 3 runs in both modes
+  push('core', await coreDetectUnmarked(ctx, detectFrames, leakSize, 3));
   push('extract', await extraction(ctx, leak10, out, main));
 
   // 4. Batch of 4 against 4 separate embeds, through the CLI.

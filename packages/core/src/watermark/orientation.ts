@@ -90,33 +90,16 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
     const qy0 = cy + sin * dx0 + cos * dy;
     const row = y * width;
     // The output pixels whose sample q lies inside the source (0 <= q < last on both axes, so that its 2 x 2
-    // neighbourhood does) form one run [from, to): q moves along a line. Found from the line, then checked
+    // neighbourhood does) form one run [from, to): q moves along a line. Bracketed from the line, then checked
     // pixel by pixel at its ends (rounding); everything outside it is zero.
-    let from = 0;
-    let to = width;
-    for (const [q0, step, last] of [[qx0, sx, lastX], [qy0, sy, lastY]] as const) {
-      if (step === 0) {
-        if (!(q0 >= 0 && q0 < last)) to = 0;
-        continue;
-      }
-      const a = -q0 / step;
-      const b = (last - q0) / step;
-      from = Math.max(from, Math.floor(Math.min(a, b)) - 1);
-      to = Math.min(to, Math.ceil(Math.max(a, b)) + 1);
-    }
-    from = Math.max(0, from);
-    to = Math.max(from, Math.min(width, to));
-    const inside = (x: number) => {
-      const qx = qx0 + sx * x;
-      const qy = qy0 + sy * x;
-      return qx >= 0 && qy >= 0 && qx < lastX && qy < lastY;
-    };
-    while (from < to && !inside(from)) from++;
-    while (to > from && !inside(to - 1)) to--;
+    let from = Math.min(width, Math.max(0, runStart(qx0, sx, lastX), runStart(qy0, sy, lastY)));
+    let to = Math.max(from, Math.min(width, runEnd(qx0, sx, lastX), runEnd(qy0, sy, lastY)));
+    while (from < to && !sampleInside(qx0 + sx * from, qy0 + sy * from, lastX, lastY)) from++;
+    while (to > from && !sampleInside(qx0 + sx * (to - 1), qy0 + sy * (to - 1), lastX, lastY)) to--;
     out.fill(0, row, row + from);
     out.fill(0, row + to, row + width);
     for (let x = from; x < to; x++) {
-      // The same arithmetic as `inside`, so the run's ends hold.
+      // The same arithmetic as the checks of the run's ends, so that they hold.
       const qx = qx0 + sx * x;
       const qy = qy0 + sy * x;
       const x0 = qx | 0;
@@ -129,6 +112,26 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
       out[row + x] = top + fy * (bottom - top);
     }
   }
+}
+
+/**
+ * Where the samples q0 + step * x (x = 0, 1, ...) enter [0, last): a bracket one pixel early, or +Infinity when a
+ * constant q lies outside (turnBack checks the bracket's ends exactly).
+ */
+function runStart(q0: number, step: number, last: number): number {
+  if (step === 0) return q0 >= 0 && q0 < last ? 0 : Infinity;
+  return Math.floor(Math.min(-q0 / step, (last - q0) / step)) - 1;
+}
+
+/** Where the same samples leave [0, last): a bracket one pixel late, or -Infinity when a constant q lies outside. */
+function runEnd(q0: number, step: number, last: number): number {
+  if (step === 0) return q0 >= 0 && q0 < last ? Infinity : -Infinity;
+  return Math.ceil(Math.max(-q0 / step, (last - q0) / step)) + 1;
+}
+
+/** Whether the sample at (qx, qy) has its 2 x 2 neighbourhood inside a picture whose last pixel is (lastX, lastY). */
+function sampleInside(qx: number, qy: number, lastX: number, lastY: number): boolean {
+  return qx >= 0 && qy >= 0 && qx < lastX && qy < lastY;
 }
 
 /**
