@@ -105,8 +105,8 @@
       (local.set $half (i32.shl (local.get $half) (i32.const 1)))
       (br_if $stages (i32.lt_u (local.get $half) (i32.const 128)))))
 
-  ;; dst[x][y] = src[y][x] for both planes, in 4 x 4 blocks.
-  (func $transpose (param $src i32) (param $dst i32)
+  ;; dst[x][y] = src[y][x] for the first $bytes of the planes (65536: the real plane; 131072: both), in 4 x 4 blocks.
+  (func $transpose (param $src i32) (param $dst i32) (param $bytes i32)
     (local $by i32) (local $bx i32) (local $s i32) (local $d i32) (local $p i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -135,16 +135,21 @@
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
         (br_if $blockRows (i32.lt_u (local.get $by) (i32.const 32))))
       (local.set $p (i32.add (local.get $p) (i32.const 65536)))
-      (br_if $planes (i32.lt_u (local.get $p) (i32.const 131072)))))
+      (br_if $planes (i32.lt_u (local.get $p) (local.get $bytes)))))
 
   ;; Folds the [height, width] f32 plane at $plane into the real (or, at $dst + 65536, imaginary) plane of FOLD
   ;; ($dst), given each row's and column's tile cell (i32 at $rowBin, $colBin). Separable: rows are first summed
-  ;; per row cell into $rows (128 rows of $width f32, 16-byte pitch; contiguous vector adds), then each row sum is
-  ;; scattered by column cell: 128 x width scattered adds instead of width x height.
+  ;; per row cell into $rows (128 rows of $width f32, 16-byte pitch; contiguous vector adds). Then the row sums are
+  ;; scattered by column cell into the tile transposed, [x][y] in WORK (free until `pairSpectrum` or `correlate`
+  ;; fills it): four row cells at once, a 4 x 4 block of row sums transposed so that each column's four values are
+  ;; one vector added where its cell's column is; 128 x width / 4 vector adds instead of 128 x width scalar ones, in
+  ;; the same order per cell (the same sums, bit for bit). Last, WORK is transposed into place.
   (func (export "fold") (param $plane i32) (param $width i32) (param $height i32) (param $rowBin i32) (param $colBin i32)
     (param $rows i32) (param $dst i32)
     (local $pitch i32) (local $y i32) (local $rb i32) (local $src i32) (local $r i32) (local $vend i32) (local $end i32)
-    (local $line i32) (local $x i32) (local $a i32) (local $cols v128) (local $vals v128)
+    (local $x i32) (local $a i32) (local $cols v128) (local $g i32) (local $w4 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local.set $pitch (i32.and (i32.add (i32.shl (local.get $width) (i32.const 2)) (i32.const 15)) (i32.const -16)))
     (memory.fill (i32.const 3584) (i32.const 0) (i32.const 128))
     (local.set $src (local.get $plane))
@@ -176,51 +181,80 @@
             (br $tail)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rowsLoop)))
-    (memory.fill (local.get $dst) (i32.const 0) (i32.const 65536))
+    ;; Row cells no row fell in hold zeros (their values are added like any other's: 0 + x is x).
     (local.set $rb (i32.const 0))
-    (loop $cells
-      (if (i32.load8_u offset=3584 (local.get $rb))
-        (then
-          (local.set $r (i32.add (local.get $rows) (i32.mul (local.get $rb) (local.get $pitch))))
-          (local.set $line (i32.add (local.get $dst) (i32.shl (local.get $rb) (i32.const 9))))
-          (local.set $x (i32.const 0))
-          ;; Four columns per step: their cells (as byte offsets) and row-sum values come in one vector load each.
-          (block $vdone
-            (loop $scatter4
-              (br_if $vdone (i32.gt_u (i32.add (local.get $x) (i32.const 4)) (local.get $width)))
-              (local.set $cols (i32x4.shl (v128.load (i32.add (local.get $colBin) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 2)))
-              (local.set $vals (v128.load (i32.add (local.get $r) (i32.shl (local.get $x) (i32.const 2)))))
-              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 0 (local.get $cols))))
-              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 0 (local.get $vals))))
-              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 1 (local.get $cols))))
-              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 1 (local.get $vals))))
-              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 2 (local.get $cols))))
-              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 2 (local.get $vals))))
-              (local.set $a (i32.add (local.get $line) (i32x4.extract_lane 3 (local.get $cols))))
-              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32x4.extract_lane 3 (local.get $vals))))
-              (local.set $x (i32.add (local.get $x) (i32.const 4)))
-              (br $scatter4)))
-          (block $sdone
-            (loop $scatter
-              (br_if $sdone (i32.ge_u (local.get $x) (local.get $width)))
-              (local.set $a (i32.add (local.get $line) (i32.shl (i32.load (i32.add (local.get $colBin) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 2))))
-              (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $r) (i32.shl (local.get $x) (i32.const 2))))))
-              (local.set $x (i32.add (local.get $x) (i32.const 1)))
-              (br $scatter)))))
+    (loop $clear
+      (if (i32.eqz (i32.load8_u offset=3584 (local.get $rb)))
+        (then (memory.fill (i32.add (local.get $rows) (i32.mul (local.get $rb) (local.get $pitch))) (i32.const 0) (local.get $pitch))))
       (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
-      (br_if $cells (i32.lt_u (local.get $rb) (i32.const 128)))))
+      (br_if $clear (i32.lt_u (local.get $rb) (i32.const 128))))
+    (memory.fill (i32.const 458752) (i32.const 0) (i32.const 65536))
+    (local.set $w4 (i32.and (local.get $width) (i32.const -4)))
+    (local.set $g (i32.const 0))
+    (loop $groups
+      ;; Row cells 4g .. 4g + 3: their row sums, and their four values in each WORK column (16 bytes at 16 g).
+      (local.set $r (i32.add (local.get $rows) (i32.mul (i32.shl (local.get $g) (i32.const 2)) (local.get $pitch))))
+      (local.set $end (i32.add (i32.const 458752) (i32.shl (local.get $g) (i32.const 4))))
+      (local.set $x (i32.const 0))
+      (block $vdone
+        (loop $blocks
+          (br_if $vdone (i32.ge_u (local.get $x) (local.get $w4)))
+          (local.set $a (i32.add (local.get $r) (i32.shl (local.get $x) (i32.const 2))))
+          (local.set $r0 (v128.load (local.get $a)))
+          (local.set $r1 (v128.load (i32.add (local.get $a) (local.get $pitch))))
+          (local.set $r2 (v128.load (i32.add (local.get $a) (i32.shl (local.get $pitch) (i32.const 1)))))
+          (local.set $r3 (v128.load (i32.add (local.get $a) (i32.mul (local.get $pitch) (i32.const 3)))))
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+          (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+          (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+          ;; Column cells of x .. x + 3, as byte offsets of WORK rows (512 bytes each).
+          (local.set $cols (i32x4.shl (v128.load (i32.add (local.get $colBin) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 9)))
+          (local.set $a (i32.add (local.get $end) (i32x4.extract_lane 0 (local.get $cols))))
+          (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2))))
+          (local.set $a (i32.add (local.get $end) (i32x4.extract_lane 1 (local.get $cols))))
+          (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2))))
+          (local.set $a (i32.add (local.get $end) (i32x4.extract_lane 2 (local.get $cols))))
+          (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3))))
+          (local.set $a (i32.add (local.get $end) (i32x4.extract_lane 3 (local.get $cols))))
+          (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3))))
+          (local.set $x (i32.add (local.get $x) (i32.const 4)))
+          (br $blocks)))
+      ;; The last width mod 4 columns, one value at a time.
+      (block $sdone
+        (loop $scatter
+          (br_if $sdone (i32.ge_u (local.get $x) (local.get $width)))
+          (local.set $a (i32.add (local.get $end) (i32.shl (i32.load (i32.add (local.get $colBin) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 9))))
+          (local.set $src (i32.add (local.get $r) (i32.shl (local.get $x) (i32.const 2))))
+          (local.set $rb (i32.const 0))
+          (loop $lanes
+            (f32.store (i32.add (local.get $a) (i32.shl (local.get $rb) (i32.const 2)))
+              (f32.add (f32.load (i32.add (local.get $a) (i32.shl (local.get $rb) (i32.const 2))))
+                (f32.load (i32.add (local.get $src) (i32.mul (local.get $rb) (local.get $pitch))))))
+            (local.set $rb (i32.add (local.get $rb) (i32.const 1)))
+            (br_if $lanes (i32.lt_u (local.get $rb) (i32.const 4))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $scatter)))
+      (local.set $g (i32.add (local.get $g) (i32.const 1)))
+      (br_if $groups (i32.lt_u (local.get $g) (i32.const 32))))
+    (call $transpose (i32.const 458752) (local.get $dst) (i32.const 65536)))
 
   ;; Statistics of the 128 x 128 f32 surface at $src into STATS (3712): sum and sum of squares (f64), the maximum and
   ;; the index of its first occurrence.
   (func (export "stats") (param $src i32)
     (local $p i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
-    (local $sum v128) (local $sum2 v128) (local $max v128) (local $m f32)
+    (local $sum v128) (local $sum2 v128) (local $max v128) (local $m f32) (local $mv v128)
     (local.set $max (f32x4.splat (f32.const -inf)))
     (local.set $p (local.get $src))
     (local.set $end (i32.add (local.get $src) (i32.const 65536)))
     (loop $scan
       (local.set $v (v128.load (local.get $p)))
-      (local.set $max (f32x4.max (local.get $max) (local.get $v)))
+      ;; pmax (max < v ? v : max; one instruction) instead of max (NaN-propagating; several): no NaN comes here.
+      (local.set $max (f32x4.pmax (local.get $max) (local.get $v)))
       (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
       (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
       (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $lo) (local.get $hi))))
@@ -231,7 +265,14 @@
     (local.set $m (f32.max
       (f32.max (f32x4.extract_lane 0 (local.get $max)) (f32x4.extract_lane 1 (local.get $max)))
       (f32.max (f32x4.extract_lane 2 (local.get $max)) (f32x4.extract_lane 3 (local.get $max)))))
+    ;; Its first occurrence: the first vector holding it, then the lane.
+    (local.set $mv (f32x4.splat (local.get $m)))
     (local.set $p (local.get $src))
+    (block $vfound
+      (loop $vfind
+        (br_if $vfound (v128.any_true (f32x4.eq (v128.load (local.get $p)) (local.get $mv))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $vfind (i32.lt_u (local.get $p) (local.get $end)))))
     (block $found
       (loop $find
         (br_if $found (f32.eq (f32.load (local.get $p)) (local.get $m)))
@@ -246,7 +287,7 @@
   ;; transformed along fx.
   (func (export "forward")
     (call $colpass (i32.const 65536) (i32.const 0) (i32.const 32) (i32.const 0))
-    (call $transpose (i32.const 65536) (i32.const 196608))
+    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072))
     (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd) (i32.const 0))
     (call $colpass (i32.const 196608) (global.get $groupStart) (i32.const 32) (i32.const 0)))
 
@@ -255,7 +296,7 @@
   (func (export "inverse")
     (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd) (i32.const 512))
     (call $colpass (i32.const 458752) (global.get $groupStart) (i32.const 32) (i32.const 512))
-    (call $transpose (i32.const 458752) (i32.const 196608))
+    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072))
     (call $colpass (i32.const 196608) (i32.const 0) (i32.const 32) (i32.const 512)))
 
   ;; v * (1 / |v|) for the complex vector (re, im), 0 where |v| is (near) zero.
