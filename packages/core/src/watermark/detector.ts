@@ -25,6 +25,7 @@ import { decodeShifts, encodeId, ID_BITS } from './payload.js';
 import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
+import { TurnKernel } from './kernels/turn-kernel.js';
 import { HALF_TURNS, isSmallRotation, isUpright, orientationTag, ROTATION_REFINE, SMALL_ROTATIONS, SMALL_ROTATIONS_COUNTED, turnBack, type Orientation } from './orientation.js';
 import { nearSymbol, nearSymbols, shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
@@ -241,6 +242,10 @@ export class WatermarkDetector {
   private readonly whitener: Whitener;
   private readonly accumulator: Float32Array;
   private readonly correlator: TileCorrelator;
+  /** Whether the WebAssembly kernels may be used (`DetectorOptions.simd`). */
+  private readonly simd: boolean;
+  /** The turning kernel (`turnBack`'s inner loop), made at the first turn; null where WebAssembly is unavailable. */
+  private turnKernel: TurnKernel | null | undefined;
   /** The period hypotheses in the picture as it is, and the same periods in its mirror image. */
   private readonly upright: Hypothesis[];
   private readonly mirrored: Hypothesis[];
@@ -313,7 +318,8 @@ export class WatermarkDetector {
     this.workingHeight = size.height;
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
-    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), options.simd ?? true);
+    this.simd = options.simd ?? true;
+    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
     this.upright = periodHypotheses(size.width, size.height, size.factor);
@@ -446,6 +452,12 @@ export class WatermarkDetector {
     return this.lastTime - this.firstTime + interval;
   }
 
+  /** The turning kernel for `turnBack`, or null for its TypeScript loop (`simd` false, or no WebAssembly). */
+  private turner(): TurnKernel | null {
+    if (this.turnKernel === undefined) this.turnKernel = this.simd ? TurnKernel.create() : null;
+    return this.turnKernel;
+  }
+
   /**
    * The plane a hypothesis is searched in: the accumulator, or the accumulator turned back from the hypothesis's
    * orientation (made once per look and orientation; the ORIENTED_PLANES most recently used are kept).
@@ -467,7 +479,7 @@ export class WatermarkDetector {
       plane = entry.plane;
     }
     if (!plane || plane.length !== w * hh) plane = new Float32Array(w * hh);
-    turnBack(this.accumulator, w, hh, h, plane);
+    turnBack(this.accumulator, w, hh, h, plane, this.turner());
     this.correlator.setVersion(plane, ++this.fills);
     this.oriented.set(tag, { plane, look: this.looks });
     return plane;
@@ -504,7 +516,7 @@ export class WatermarkDetector {
     }
     if (isUpright(o)) return this.reduced;
     if (this.reducedTurned.length !== hw * hh) this.reducedTurned = new Float32Array(hw * hh);
-    turnBack(this.reduced, hw, hh, o, this.reducedTurned);
+    turnBack(this.reduced, hw, hh, o, this.reducedTurned, this.turner());
     this.correlator.setVersion(this.reducedTurned, ++this.fills);
     return this.reducedTurned;
   }

@@ -4,6 +4,7 @@
  * mirror image rotated 180 degrees), and small rotations (re-uploads tilted a few degrees, zoomed to hide the
  * corners, to evade content matching). Knows nothing of the mark: it resamples a plane.
  */
+import type { TurnKernel } from './kernels/turn-kernel.js';
 
 /** How a leak was turned: flipped left to right first (`mirrored`), then rotated `rotation` degrees clockwise. */
 export interface Orientation {
@@ -51,9 +52,9 @@ export function isSmallRotation(o: Orientation): boolean {
  * Writes into `out` the `width` x `height` plane `src` turned back from orientation `o`: the picture the master's
  * mark would be upright in. Flips and half turns move samples exactly; a small rotation is undone about the
  * picture's centre by bilinear interpolation, with zero (no evidence, in a whitened plane) where the turned-back
- * picture reaches outside `src`.
+ * picture reaches outside `src`; with a `kernel`, its inner loop runs in WebAssembly (the same samples).
  */
-export function turnBack(src: Float32Array, width: number, height: number, o: Orientation, out: Float32Array): void {
+export function turnBack(src: Float32Array, width: number, height: number, o: Orientation, out: Float32Array, kernel: TurnKernel | null = null): void {
   if (out.length < width * height || src.length < width * height) throw new RangeError('turnBack: plane too small');
   if (!isSmallRotation(o)) {
     const flipX = o.mirrored !== (o.rotation === 180);
@@ -84,6 +85,8 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
   const sy = o.mirrored ? -sin : sin;
   const lastX = width - 1;
   const lastY = height - 1;
+  kernel?.load(src, width * height);
+  const target = kernel ? kernel.output : out;
   for (let y = 0; y < height; y++) {
     const dy = y - cy;
     const qx0 = cx + cos * dx0 - sin * dy;
@@ -96,8 +99,12 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
     let to = Math.max(from, Math.min(width, runEnd(qx0, sx, lastX), runEnd(qy0, sy, lastY)));
     while (from < to && !sampleInside(qx0 + sx * from, qy0 + sy * from, lastX, lastY)) from++;
     while (to > from && !sampleInside(qx0 + sx * (to - 1), qy0 + sy * (to - 1), lastX, lastY)) to--;
-    out.fill(0, row, row + from);
-    out.fill(0, row + to, row + width);
+    target.fill(0, row, row + from);
+    target.fill(0, row + to, row + width);
+    if (kernel) {
+      kernel.row(width, row, qx0, qy0, sx, sy, from, to);
+      continue;
+    }
     for (let x = from; x < to; x++) {
       // The same arithmetic as the checks of the run's ends, so that they hold.
       const qx = qx0 + sx * x;
@@ -112,6 +119,7 @@ export function turnBack(src: Float32Array, width: number, height: number, o: Or
       out[row + x] = top + fy * (bottom - top);
     }
   }
+  if (kernel) out.set(target.subarray(0, width * height));
 }
 
 /**
