@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { surfaceStats, TileCorrelator } from '../../packages/core/src/watermark/correlator.js';
 import { keyFromSecret, WatermarkDetector, WatermarkEmbedder, type LumaPlane } from '../../packages/core/src/watermark/index.js';
+import { COARSE_CELLS } from '../../packages/core/src/watermark/coarse-tile.js';
 import { CELLS, keySpectra, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
 import { Whitener } from '../../packages/core/src/watermark/whiten.js';
 import { frameOf, makeScene, prng } from './synthetic.js';
@@ -140,6 +141,55 @@ describe('correlation kernel', () => {
     simd.correlate(0, sa);
     portable.correlate(0, pa);
     expect(expectAgreement(sa, pa)).toBeGreaterThan(8);
+  });
+
+  test('coarse tiles (decimated 2:1) agree with the portable path on random planes', () => {
+    const cases = [
+      { width: 480, height: 270, a: 192, b: 197.3, ratio: 1 },
+      { width: 333, height: 201, a: 140, b: 150, ratio: 1.1 },
+      { width: 481, height: 271, a: 300, b: 260.5, ratio: 0.9 },
+    ];
+    for (const [n, c] of cases.entries()) {
+      const plane = randomPlane(c.width, c.height, 20 + n);
+      const a = { periodX: c.a, periodY: c.a };
+      const b = { periodX: c.b, periodY: c.b * c.ratio };
+      const fromSimd = simd.coarsePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
+      const fromPortable = portable.coarsePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
+      for (const i of [0, 1]) {
+        expect(fromSimd[i].peakIndex).toBe(fromPortable[i].peakIndex);
+        expect(Math.abs(fromSimd[i].peakZ - fromPortable[i].peakZ) / fromPortable[i].peakZ).toBeLessThan(1e-4);
+        expect(fromSimd[i].peakIndex).toBeLessThan(COARSE_CELLS * COARSE_CELLS);
+      }
+      expect(fromSimd[0].peakIndex).not.toBe(fromSimd[1].peakIndex);
+    }
+  });
+
+  test('a coarse tile keeps a marked frame\'s evidence, its peak where the full tile\'s is', () => {
+    const width = 480;
+    const height = 270;
+    const scene = makeScene(width, height, 2);
+    const frame = frameOf(scene, width, height, 0);
+    new WatermarkEmbedder({ key, id: 9n, width, height, bitDepth: 8, strength: 4 }).embed(frame);
+    const whitener = new Whitener(width, height, 2);
+    whitener.accumulate(frame);
+    const { accumulator } = whitener;
+    const period = TILE_PERIOD_PER_HEIGHT * height;
+    const right = { periodX: period, periodY: period };
+    const wrong = { periodX: period * 0.8, periodY: period * 0.8 };
+    const [full] = simd.referencePairStats(accumulator, width, height, right, wrong, width >> 1, height >> 1);
+    for (const correlator of [simd, portable]) {
+      const [coarse, other] = correlator.coarsePairStats(accumulator, width, height, right, wrong, width >> 1, height >> 1);
+      expect(full.peakZ).toBeGreaterThan(8);
+      expect(coarse.peakZ).toBeGreaterThan(0.9 * full.peakZ);
+      expect(other.peakZ).toBeLessThan(6);
+      // Coarse cell (x, y) covers full cells 2x and 2x + 1: the peaks agree within a coarse cell.
+      const at = (index: number, cells: number) => ({ x: index % cells, y: Math.floor(index / cells) });
+      const f = at(full.peakIndex, CELLS);
+      const g = at(coarse.peakIndex, COARSE_CELLS);
+      const cyclic = (d: number) => Math.min(Math.abs(d), COARSE_CELLS - Math.abs(d));
+      expect(cyclic(g.x - Math.floor(f.x / 2))).toBeLessThanOrEqual(1);
+      expect(cyclic(g.y - Math.floor(f.y / 2))).toBeLessThanOrEqual(1);
+    }
   });
 
   test('a detector gives the same verdict on either path', () => {

@@ -103,8 +103,11 @@ const COARSE_KEEP = 12;
  * candidates (the 20 at CRF 30-33). The multiplicity still counts every uniform period (a bound).
  */
 const TURNED_STRIDE = 3;
-/** Turned copies of the accumulator kept at once (`planeOf`): each is a working-size plane (2 MB at 960 x 540). */
-const ORIENTED_PLANES = 4;
+/**
+ * Turned copies of the accumulator kept at once (`planeOf`): each is a working-size plane (2 MB at 960 x 540).
+ * Eight hold the rotations the best of a search usually spans, so that refining them does not turn them again.
+ */
+const ORIENTED_PLANES = 8;
 /**
  * Looks happen after 12 frames, then each time the frame count has grown LOOK_GROWTH times (12, 48, 192, 768, ...)
  * while synchronisation is still being searched (a full sweep: about 1 s on two loaded cores), or LOCKED_LOOK_GROWTH
@@ -522,7 +525,8 @@ export class WatermarkDetector {
   }
 
   /**
-   * The coarse sweep: every hypothesis evaluated on the accumulator reduced 2:1 (a quarter of the folding work)
+   * The coarse sweep: every hypothesis evaluated on the accumulator reduced 2:1 (a quarter of the folding work),
+   * its fold correlated as a coarse tile (`coarsePairStats`: the band at 64 x 64, a third of the transform work),
    * when the tile's cells are at least 1.6 working pixels wide, else at full resolution. Returns the hypotheses
    * ranked by that evidence.
    */
@@ -536,12 +540,13 @@ export class WatermarkDetector {
     const out = this.reducedOf(pool[0]);
     const ranked: Evaluated[] = [];
     // Hypotheses in pairs: two folds share each transform. Fold origin at the reduced frame's centre, which is the
-    // full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution).
+    // full frame's centre. The coarse peak index is not used (the best are re-evaluated at full resolution), nor is
+    // the z compared with anything but the other coarse z's.
     for (let k = 0; k < pool.length; k += 2) {
       const a = pool[k];
       const b = pool[k + 1] ?? pool[k];
       const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
-      const [statsA, statsB] = this.correlator.referencePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
+      const [statsA, statsB] = this.correlator.coarsePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
       ranked.push({ ...a, z: statsA.peakZ, peakIndex: -1 });
       if (k + 1 < pool.length) ranked.push({ ...b, z: statsB.peakZ, peakIndex: -1 });
     }
@@ -652,12 +657,14 @@ export class WatermarkDetector {
       rotated.push(...this.coarseSweep(this.turnedGrid.map((h) => ({ ...h, mirrored: false, rotation }))).slice(0, COARSE_KEEP));
     }
     rotated.sort((a, b) => b.z - a.z);
-    // Evaluated one orientation after another, so that each turned plane is made once (`planeOf`).
+    // Evaluated one orientation after another, so that each turned plane is made once (`planeOf`); the half turns
+    // (flips, cheap to make again) first, so that the rotations' planes are the ones still kept when the best are
+    // refined below.
     const evaluated = coarse
       .sort((a, b) => b.z - a.z)
       .slice(0, COARSE_KEEP)
       .concat(rotated.slice(0, COARSE_KEEP))
-      .sort((a, b) => a.rotation - b.rotation || Number(a.mirrored) - Number(b.mirrored))
+      .sort((a, b) => evaluationOrder(a) - evaluationOrder(b) || Number(a.mirrored) - Number(b.mirrored))
       .map((h) => this.evaluate(h));
     // Two of the best can refine onto the same angle and period (2 and 3 degrees onto 2.5): evaluated once.
     const seen = new Set(evaluated.map((h) => periodTag(h, 3)));
@@ -1365,6 +1372,11 @@ function periodFits(px: number, py: number, w: number, h: number): boolean {
 /** The shift of surface position `index` (laid out as y * CELLS + x) from the reference peak at (rx, ry), cyclically. */
 function shiftAt(index: number, rx: number, ry: number): Shift {
   return { dx: ((index & (CELLS - 1)) - rx + CELLS) & (CELLS - 1), dy: ((index >> AXIS_BITS) - ry + CELLS) & (CELLS - 1) };
+}
+
+/** Where a turned hypothesis comes in `searchOtherOrientations`' evaluation: half turns first, then by angle. */
+function evaluationOrder(o: Orientation): number {
+  return o.rotation === 180 ? -1000 : o.rotation;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { CELLS, type KeySpectra } from '../pattern.js';
 import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
+import { coarseReference, COARSE_CELLS } from '../coarse-tile.js';
 import { correlateWasm } from './correlate-wasm.js';
 import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
@@ -21,7 +22,12 @@ interface CorrelateExports {
   phaseSpectrum(): void;
   correlate(key: number): void;
   fold(plane: number, width: number, height: number, rowBin: number, colBin: number, rows: number, dst: number): void;
-  stats(src: number): void;
+  stats(src: number, n: number): void;
+  setBand64(rowEnd: number, rowStart: number, groupEnd: number, groupStart: number): void;
+  decimate(): void;
+  forward64(): void;
+  pairSpectrum64(key: number): void;
+  inverse64(): void;
 }
 
 const N2 = CELLS * CELLS;
@@ -32,11 +38,13 @@ const BITREV = 1024;
 const RAMP_X = 1536;
 const RAMP_Y = 2560;
 const STATS = 3712;
+const BITREV64 = 4096;
 const FOLD = 65536;
 const SPEC = 196608;
 const KEYS = 589824;
+const KEY64 = 1441792;
 /** Start of the frame-size dependent region: plane to fold, its bins and the fold's row sums. */
-const FRAME = 1441792;
+const FRAME = 1572864;
 const PAGES = FRAME / 65536;
 
 
@@ -91,6 +99,7 @@ export class CorrelateKernel {
       bitrev[i] = r;
     }
     new Float32Array(buffer, KEYS, spectra.re.length * 2 * N2).set(kernelKeys(spectra));
+    this.setUpCoarse(buffer, spectra);
     // The band's extent along each axis: rows / columns beyond it hold no in-band coefficient and are skipped.
     let limit = 0;
     for (let i = 0; i < N2; i++) {
@@ -120,9 +129,59 @@ export class CorrelateKernel {
 
   /** `surfaceStats` of `surfaceRe` (`part` 0) or `surfaceIm` (1), scanned inside the kernel (sums in f64). */
   stats(part: 0 | 1): SurfaceStats {
-    this.exports.stats(SPEC + part * PLANE_BYTES);
+    this.exports.stats(SPEC + part * PLANE_BYTES, CELLS);
     const surface = part === 0 ? this.surfaceRe : this.surfaceIm;
     return statsFromSums(surface, this.statsF64[0], this.statsF64[1], this.statsF32[0], this.statsI32[0]);
+  }
+
+  /**
+   * The coarse tiles' tables: the 64-point bit reversal, the coarse reference (`coarseReference`, laid out as the
+   * 128-cell keys are: transposed, rows of 128 floats, im 64 KiB after re, scaled by 1 / 64^2) and its band's extent.
+   */
+  private setUpCoarse(buffer: ArrayBuffer, spectra: KeySpectra): void {
+    const n = COARSE_CELLS;
+    const bitrev = new Int32Array(buffer, BITREV64, n);
+    for (let i = 0; i < n; i++) {
+      let r = 0;
+      for (let b = 0; b < 6; b++) r |= ((i >> b) & 1) << (5 - b);
+      bitrev[i] = r;
+    }
+    const reference = coarseReference(spectra);
+    const re = new Float32Array(buffer, KEY64, n * CELLS);
+    const im = new Float32Array(buffer, KEY64 + PLANE_BYTES, n * CELLS);
+    const scale = 1 / (n * n);
+    let limit = 0;
+    for (let fy = 0; fy < n; fy++) {
+      for (let fx = 0; fx < n; fx++) {
+        const i = fy * n + fx;
+        re[fx * CELLS + fy] = reference.re[i] * scale;
+        im[fx * CELLS + fy] = reference.im[i] * scale;
+        if (reference.band[i]) limit = Math.max(limit, Math.min(fx, n - fx), Math.min(fy, n - fy));
+      }
+    }
+    const rowEnd = limit + 1;
+    const rowStart = n - limit;
+    if (rowEnd >= rowStart) this.exports.setBand64(n, n, n / 4, n / 4);
+    else this.exports.setBand64(rowEnd, rowStart, Math.ceil(rowEnd / 4), Math.floor(rowStart / 4));
+  }
+
+  /**
+   * The reference tile's correlation surfaces for the two folds in the tile (as `referencePair`), each decimated to
+   * a coarse tile first (`decimateTile`): 64 x 64 surfaces, A in `surfaceRe` and B in `surfaceIm`, rows 128 floats
+   * apart; read them with `coarseStats`.
+   */
+  coarsePair(): void {
+    this.exports.decimate();
+    this.exports.forward64();
+    this.exports.pairSpectrum64(KEY64);
+    this.exports.inverse64();
+  }
+
+  /** `surfaceStats` of coarse surface A (`part` 0) or B (1) after `coarsePair`. */
+  coarseStats(part: 0 | 1): SurfaceStats {
+    this.exports.stats(SPEC + part * PLANE_BYTES, COARSE_CELLS);
+    const surface = part === 0 ? this.surfaceRe : this.surfaceIm;
+    return statsFromSums(surface, this.statsF64[0], this.statsF64[1], this.statsF32[0], this.statsI32[0], COARSE_CELLS, CELLS);
   }
 
   /**

@@ -16,20 +16,29 @@
   ;;   2560  ramp along fy (columns of a spectrum): re [128], then im [128]
   ;;   3584  fold scratch: which of the 128 row sums are in use, u8 [128]
   ;;   3712  statistics of a surface: sum f64, sum of squares f64, maximum f32, index of its first occurrence i32
+  ;;   4096  bit reversal of 0..63, i32 [64]
   ;;  65536  FOLD: the folded tile(s), natural [y][x] layout (A in re, B in im for a pair)
   ;; 196608  SPEC: a transposed spectrum, then the inverse transform's output (the surfaces, natural layout)
   ;; 327680  PHASE: the phase-only spectrum of the last single fold, transposed
   ;; 458752  WORK: the product spectrum handed to the inverse transform, transposed
   ;; 589824  KEYS: the key tiles' spectra, transposed and scaled by 1 / 128^2, 128 KiB each
-  ;; 1441792  (and up, grown by the loader as the frame size needs) the plane being folded, its row and column bins
+  ;; 1441792  KEY64: the reference tile's spectrum for the 64 x 64 coarse tiles (`decimate`), transposed, re in 64
+  ;;           rows of 512 bytes, im 65536 bytes later
+  ;; 1572864  (and up, grown by the loader as the frame size needs) the plane being folded, its row and column bins
   ;;           and the fold's row sums
   ;; PHASE follows SPEC so that the reversed partner loads of `pairSpectrum` may read 4 bytes past SPEC's end.
-  (memory (export "memory") 22)
+  (memory (export "memory") 24)
   ;; Pass band: spectrum rows [0, rowEnd) and [rowStart, 128), vector column groups [0, groupEnd) and [groupStart, 32).
   (global $rowEnd (mut i32) (i32.const 128))
   (global $rowStart (mut i32) (i32.const 128))
   (global $groupEnd (mut i32) (i32.const 32))
   (global $groupStart (mut i32) (i32.const 32))
+  ;; The same for the 64 x 64 coarse tiles (`decimate`): rows [0, rowEnd64) and [rowStart64, 64), vector column
+  ;; groups [0, groupEnd64) and [groupStart64, 16).
+  (global $rowEnd64 (mut i32) (i32.const 64))
+  (global $rowStart64 (mut i32) (i32.const 64))
+  (global $groupEnd64 (mut i32) (i32.const 16))
+  (global $groupStart64 (mut i32) (i32.const 16))
 
   (func (export "setBand") (param $rowEnd i32) (param $rowStart i32) (param $groupEnd i32) (param $groupStart i32)
     (global.set $rowEnd (local.get $rowEnd))
@@ -37,9 +46,16 @@
     (global.set $groupEnd (local.get $groupEnd))
     (global.set $groupStart (local.get $groupStart)))
 
-  ;; 128-point FFTs down vector column groups [g0, g1) of the tile at $base, in place, natural order in and out:
-  ;; rows permuted to bit-reversed order, then radix-2 decimation-in-time stages with twiddles from $tw.
-  (func $colpass (param $base i32) (param $g0 i32) (param $g1 i32) (param $tw i32)
+  (func (export "setBand64") (param $rowEnd i32) (param $rowStart i32) (param $groupEnd i32) (param $groupStart i32)
+    (global.set $rowEnd64 (local.get $rowEnd))
+    (global.set $rowStart64 (local.get $rowStart))
+    (global.set $groupEnd64 (local.get $groupEnd))
+    (global.set $groupStart64 (local.get $groupStart)))
+
+  ;; $n-point FFTs (128 or 64) down vector column groups [g0, g1) of the tile at $base, in place, natural order in
+  ;; and out: rows permuted to bit-reversed order (the table at $rev), then radix-2 decimation-in-time stages with
+  ;; twiddles from $tw (a stage's twiddles depend only on its span, so the 128-point table serves both sizes).
+  (func $colpass (param $base i32) (param $g0 i32) (param $g1 i32) (param $tw i32) (param $n i32) (param $rev i32)
     (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $o i32) (local $end i32)
     (local $half i32) (local $start i32) (local $k i32) (local $tstep i32)
     (local $wr v128) (local $wi v128) (local $ar v128) (local $ai v128) (local $br v128) (local $bi v128)
@@ -49,7 +65,7 @@
     ;; Bit-reversal permutation of the rows (restricted to the column groups).
     (local.set $i (i32.const 0))
     (loop $rows
-      (local.set $j (i32.load offset=1024 (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $j (i32.load (i32.add (local.get $rev) (i32.shl (local.get $i) (i32.const 2)))))
       (if (i32.gt_u (local.get $j) (local.get $i))
         (then
           (local.set $a (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 9))))
@@ -68,7 +84,7 @@
               (local.set $b (i32.add (local.get $b) (i32.const 16)))
               (br $swap)))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $rows (i32.lt_u (local.get $i) (i32.const 128))))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $n))))
     ;; Butterfly stages.
     (local.set $half (i32.const 1))
     (loop $stages
@@ -101,12 +117,13 @@
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br_if $twiddles (i32.lt_u (local.get $k) (local.get $half))))
         (local.set $start (i32.add (local.get $start) (i32.shl (local.get $half) (i32.const 1))))
-        (br_if $groups (i32.lt_u (local.get $start) (i32.const 128))))
+        (br_if $groups (i32.lt_u (local.get $start) (local.get $n))))
       (local.set $half (i32.shl (local.get $half) (i32.const 1)))
-      (br_if $stages (i32.lt_u (local.get $half) (i32.const 128)))))
+      (br_if $stages (i32.lt_u (local.get $half) (local.get $n)))))
 
-  ;; dst[x][y] = src[y][x] for the first $bytes of the planes (65536: the real plane; 131072: both), in 4 x 4 blocks.
-  (func $transpose (param $src i32) (param $dst i32) (param $bytes i32)
+  ;; dst[x][y] = src[y][x] over the first 4 $blocks rows and columns (128 or 64) of the planes, for the first $bytes
+  ;; of them (65536: the real plane; 131072: both), in 4 x 4 blocks.
+  (func $transpose (param $src i32) (param $dst i32) (param $bytes i32) (param $blocks i32)
     (local $by i32) (local $bx i32) (local $s i32) (local $d i32) (local $p i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -131,9 +148,9 @@
           (v128.store offset=1024 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
           (v128.store offset=1536 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
           (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
-          (br_if $blocks (i32.lt_u (local.get $bx) (i32.const 32))))
+          (br_if $blocks (i32.lt_u (local.get $bx) (local.get $blocks))))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
-        (br_if $blockRows (i32.lt_u (local.get $by) (i32.const 32))))
+        (br_if $blockRows (i32.lt_u (local.get $by) (local.get $blocks))))
       (local.set $p (i32.add (local.get $p) (i32.const 65536)))
       (br_if $planes (i32.lt_u (local.get $p) (local.get $bytes)))))
 
@@ -241,27 +258,32 @@
           (br $scatter)))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))
       (br_if $groups (i32.lt_u (local.get $g) (i32.const 32))))
-    (call $transpose (i32.const 458752) (local.get $dst) (i32.const 65536)))
+    (call $transpose (i32.const 458752) (local.get $dst) (i32.const 65536) (i32.const 32)))
 
-  ;; Statistics of the 128 x 128 f32 surface at $src into STATS (3712): sum and sum of squares (f64), the maximum and
-  ;; the index of its first occurrence.
-  (func (export "stats") (param $src i32)
-    (local $p i32) (local $end i32) (local $v v128) (local $lo v128) (local $hi v128)
-    (local $sum v128) (local $sum2 v128) (local $max v128) (local $m f32) (local $mv v128)
+  ;; Statistics of the $n x $n f32 surface at $src (rows 512 bytes apart; $n is 128 or 64) into STATS (3712): sum
+  ;; and sum of squares (f64), the maximum and the index (y $n + x) of its first occurrence.
+  (func (export "stats") (param $src i32) (param $n i32)
+    (local $p i32) (local $end i32) (local $row i32) (local $skip i32) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $sum v128) (local $sum2 v128) (local $max v128) (local $m f32) (local $mv v128) (local $off i32)
     (local.set $max (f32x4.splat (f32.const -inf)))
+    (local.set $skip (i32.sub (i32.const 512) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $p (local.get $src))
-    (local.set $end (i32.add (local.get $src) (i32.const 65536)))
-    (loop $scan
-      (local.set $v (v128.load (local.get $p)))
-      ;; pmax (max < v ? v : max; one instruction) instead of max (NaN-propagating; several): no NaN comes here.
-      (local.set $max (f32x4.pmax (local.get $max) (local.get $v)))
-      (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
-      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
-      (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $lo) (local.get $hi))))
-      (local.set $sum2 (f64x2.add (local.get $sum2)
-        (f64x2.add (f64x2.mul (local.get $lo) (local.get $lo)) (f64x2.mul (local.get $hi) (local.get $hi)))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br_if $scan (i32.lt_u (local.get $p) (local.get $end))))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 9))))
+    (loop $rows
+      (local.set $row (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+      (loop $scan
+        (local.set $v (v128.load (local.get $p)))
+        ;; pmax (max < v ? v : max; one instruction) instead of max (NaN-propagating; several): no NaN comes here.
+        (local.set $max (f32x4.pmax (local.get $max) (local.get $v)))
+        (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+        (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (local.get $lo) (local.get $hi))))
+        (local.set $sum2 (f64x2.add (local.get $sum2)
+          (f64x2.add (f64x2.mul (local.get $lo) (local.get $lo)) (f64x2.mul (local.get $hi) (local.get $hi)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $scan (i32.lt_u (local.get $p) (local.get $row))))
+      (local.set $p (i32.add (local.get $p) (local.get $skip)))
+      (br_if $rows (i32.lt_u (local.get $p) (local.get $end))))
     (local.set $m (f32.max
       (f32.max (f32x4.extract_lane 0 (local.get $max)) (f32x4.extract_lane 1 (local.get $max)))
       (f32.max (f32x4.extract_lane 2 (local.get $max)) (f32x4.extract_lane 3 (local.get $max)))))
@@ -269,35 +291,42 @@
     (local.set $mv (f32x4.splat (local.get $m)))
     (local.set $p (local.get $src))
     (block $vfound
-      (loop $vfind
-        (br_if $vfound (v128.any_true (f32x4.eq (v128.load (local.get $p)) (local.get $mv))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br_if $vfind (i32.lt_u (local.get $p) (local.get $end)))))
+      (loop $vrows
+        (local.set $row (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+        (loop $vfind
+          (br_if $vfound (v128.any_true (f32x4.eq (v128.load (local.get $p)) (local.get $mv))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br_if $vfind (i32.lt_u (local.get $p) (local.get $row))))
+        (local.set $p (i32.add (local.get $p) (local.get $skip)))
+        (br_if $vrows (i32.lt_u (local.get $p) (local.get $end)))))
     (block $found
       (loop $find
+        (br_if $found (i32.ge_u (local.get $p) (local.get $end)))
         (br_if $found (f32.eq (f32.load (local.get $p)) (local.get $m)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br_if $find (i32.lt_u (local.get $p) (local.get $end)))))
+        (br $find)))
+    (local.set $off (i32.sub (local.get $p) (local.get $src)))
     (f64.store (i32.const 3712) (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
     (f64.store (i32.const 3720) (f64.add (f64x2.extract_lane 0 (local.get $sum2)) (f64x2.extract_lane 1 (local.get $sum2))))
     (f32.store (i32.const 3728) (local.get $m))
-    (i32.store (i32.const 3732) (i32.shr_u (i32.sub (local.get $p) (local.get $src)) (i32.const 2))))
+    (i32.store (i32.const 3732) (i32.add (i32.mul (i32.shr_u (local.get $off) (i32.const 9)) (local.get $n))
+      (i32.shr_u (i32.and (local.get $off) (i32.const 511)) (i32.const 2)))))
 
   ;; Forward 2D FFT of FOLD (natural layout, destroyed) into SPEC, transposed; only the band's fy columns are
   ;; transformed along fx.
   (func (export "forward")
-    (call $colpass (i32.const 65536) (i32.const 0) (i32.const 32) (i32.const 0))
-    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072))
-    (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd) (i32.const 0))
-    (call $colpass (i32.const 196608) (global.get $groupStart) (i32.const 32) (i32.const 0)))
+    (call $colpass (i32.const 65536) (i32.const 0) (i32.const 32) (i32.const 0) (i32.const 128) (i32.const 1024))
+    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 32))
+    (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd) (i32.const 0) (i32.const 128) (i32.const 1024))
+    (call $colpass (i32.const 196608) (global.get $groupStart) (i32.const 32) (i32.const 0) (i32.const 128) (i32.const 1024)))
 
   ;; Inverse 2D FFT of WORK (transposed, zero outside the band; destroyed) into SPEC, natural layout. Unscaled: the
   ;; key spectra carry the 1 / 128^2.
   (func (export "inverse")
-    (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd) (i32.const 512))
-    (call $colpass (i32.const 458752) (global.get $groupStart) (i32.const 32) (i32.const 512))
-    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072))
-    (call $colpass (i32.const 196608) (i32.const 0) (i32.const 32) (i32.const 512)))
+    (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd) (i32.const 512) (i32.const 128) (i32.const 1024))
+    (call $colpass (i32.const 458752) (global.get $groupStart) (i32.const 32) (i32.const 512) (i32.const 128) (i32.const 1024))
+    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 32))
+    (call $colpass (i32.const 196608) (i32.const 0) (i32.const 32) (i32.const 512) (i32.const 128) (i32.const 1024)))
 
   ;; v * (1 / |v|) for the complex vector (re, im), 0 where |v| is (near) zero.
   (func $invMagnitude (param $re v128) (param $im v128) (result v128)
@@ -366,6 +395,65 @@
       (if (i32.eq (local.get $fx) (global.get $rowEnd)) (then (local.set $fx (global.get $rowStart))))
       (br_if $rows (i32.lt_u (local.get $fx) (i32.const 128)))))
 
+  ;; `pairSpectrum` for the two 64 x 64 coarse tiles `decimate` leaves in FOLD, after `forward64`, with the key at
+  ;; $key in the 64-tile layout (KEY64): the surfaces come out of `inverse64` as 64 x 64 in SPEC's planes.
+  (func (export "pairSpectrum64") (param $key i32)
+    (local $fx i32) (local $q i32) (local $row i32) (local $prow i32) (local $krow i32) (local $drow i32) (local $o i32)
+    (local $zr v128) (local $zi v128) (local $wr v128) (local $wi v128)
+    (local $ar v128) (local $ai v128) (local $br v128) (local $bi v128) (local $n v128) (local $kr v128) (local $ki v128)
+    (local $half v128)
+    (local.set $half (f32x4.splat (f32.const 0.5)))
+    (memory.fill (i32.const 458752) (i32.const 0) (i32.const 32768))
+    (memory.fill (i32.const 524288) (i32.const 0) (i32.const 32768))
+    (local.set $fx (i32.const 0))
+    (loop $rows
+      (local.set $row (i32.add (i32.const 196608) (i32.shl (local.get $fx) (i32.const 9))))
+      (local.set $prow (i32.add (i32.const 196608) (i32.shl (i32.and (i32.sub (i32.const 64) (local.get $fx)) (i32.const 63)) (i32.const 9))))
+      (local.set $krow (i32.add (local.get $key) (i32.shl (local.get $fx) (i32.const 9))))
+      (local.set $drow (i32.add (i32.const 458752) (i32.shl (local.get $fx) (i32.const 9))))
+      (local.set $q (i32.const 0))
+      (loop $groups
+        (local.set $o (i32.shl (local.get $q) (i32.const 4)))
+        (local.set $zr (v128.load (i32.add (local.get $row) (local.get $o))))
+        (local.set $zi (v128.load offset=65536 (i32.add (local.get $row) (local.get $o))))
+        ;; Z[-f]: elements (-4q - 3 .. -4q) mod 64 of the partner row, reversed; for q = 0 lane 0 is element 0.
+        (local.set $wr (v128.load (i32.add (local.get $prow) (i32.sub (i32.const 244) (local.get $o)))))
+        (local.set $wi (v128.load offset=65536 (i32.add (local.get $prow) (i32.sub (i32.const 244) (local.get $o)))))
+        (local.set $wr (i8x16.shuffle 12 13 14 15 8 9 10 11 4 5 6 7 0 1 2 3 (local.get $wr) (local.get $wr)))
+        (local.set $wi (i8x16.shuffle 12 13 14 15 8 9 10 11 4 5 6 7 0 1 2 3 (local.get $wi) (local.get $wi)))
+        (if (i32.eqz (local.get $q))
+          (then
+            (local.set $wr (f32x4.replace_lane 0 (local.get $wr) (f32.load (local.get $prow))))
+            (local.set $wi (f32x4.replace_lane 0 (local.get $wi) (f32.load offset=65536 (local.get $prow))))))
+        ;; X_A = (Z[f] + conj Z[-f]) / 2, X_B = (Z[f] - conj Z[-f]) / 2i
+        (local.set $ar (f32x4.mul (local.get $half) (f32x4.add (local.get $zr) (local.get $wr))))
+        (local.set $ai (f32x4.mul (local.get $half) (f32x4.sub (local.get $zi) (local.get $wi))))
+        (local.set $br (f32x4.mul (local.get $half) (f32x4.add (local.get $zi) (local.get $wi))))
+        (local.set $bi (f32x4.mul (local.get $half) (f32x4.sub (local.get $wr) (local.get $zr))))
+        (local.set $n (call $invMagnitude (local.get $ar) (local.get $ai)))
+        (local.set $ar (f32x4.mul (local.get $ar) (local.get $n)))
+        (local.set $ai (f32x4.mul (local.get $ai) (local.get $n)))
+        (local.set $n (call $invMagnitude (local.get $br) (local.get $bi)))
+        (local.set $br (f32x4.mul (local.get $br) (local.get $n)))
+        (local.set $bi (f32x4.mul (local.get $bi) (local.get $n)))
+        (local.set $kr (v128.load (i32.add (local.get $krow) (local.get $o))))
+        (local.set $ki (v128.load offset=65536 (i32.add (local.get $krow) (local.get $o))))
+        ;; P = X conj(K); WORK = P_A + i P_B.
+        (v128.store (i32.add (local.get $drow) (local.get $o))
+          (f32x4.sub
+            (f32x4.add (f32x4.mul (local.get $ar) (local.get $kr)) (f32x4.mul (local.get $ai) (local.get $ki)))
+            (f32x4.sub (f32x4.mul (local.get $bi) (local.get $kr)) (f32x4.mul (local.get $br) (local.get $ki)))))
+        (v128.store offset=65536 (i32.add (local.get $drow) (local.get $o))
+          (f32x4.add
+            (f32x4.sub (f32x4.mul (local.get $ai) (local.get $kr)) (f32x4.mul (local.get $ar) (local.get $ki)))
+            (f32x4.add (f32x4.mul (local.get $br) (local.get $kr)) (f32x4.mul (local.get $bi) (local.get $ki)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (if (i32.eq (local.get $q) (global.get $groupEnd64)) (then (local.set $q (global.get $groupStart64))))
+        (br_if $groups (i32.lt_u (local.get $q) (i32.const 16))))
+      (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
+      (if (i32.eq (local.get $fx) (global.get $rowEnd64)) (then (local.set $fx (global.get $rowStart64))))
+      (br_if $rows (i32.lt_u (local.get $fx) (i32.const 64)))))
+
   ;; PHASE = SPEC / |SPEC| over the band, after `forward` of one real fold.
   (func (export "phaseSpectrum")
     (local $fx i32) (local $q i32) (local $a i32) (local $re v128) (local $im v128) (local $n v128)
@@ -418,4 +506,77 @@
       (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
       (if (i32.eq (local.get $fx) (global.get $rowEnd)) (then (local.set $fx (global.get $rowStart))))
       (br_if $rows (i32.lt_u (local.get $fx) (i32.const 128)))))
+
+  ;; The two 128 x 128 folds in FOLD (A real, B imaginary) decimated 2:1 along each axis into 64 x 64 tiles, in
+  ;; place (FOLD's first 64 rows, first 256 bytes of each): each axis filtered with [1 3 3 1] (cyclic) and every
+  ;; other sample kept, coarse cell c centred on fine cells 2c and 2c + 1. The filter keeps the mark's band (at
+  ;; most 0.4 of the 128-cell Nyquist frequency, so within the 64-cell spectrum) and holds down what would alias
+  ;; into it; horizontal pass into WORK (free until `pairSpectrum64` fills it), then vertical back into FOLD.
+  (func (export "decimate")
+    (local $p i32) (local $r i32) (local $row i32) (local $dst i32) (local $q i32) (local $y i32)
+    (local $a v128) (local $b v128) (local $e v128) (local $o v128) (local $next v128) (local $prev v128)
+    (local $three v128) (local $h0 i32) (local $h1 i32) (local $h2 i32) (local $h3 i32) (local $out i32)
+    (local.set $three (f32x4.splat (f32.const 3)))
+    (local.set $p (i32.const 0))
+    (loop $planes
+      (local.set $r (i32.const 0))
+      (loop $rows
+        (local.set $row (i32.add (i32.add (i32.const 65536) (local.get $p)) (i32.shl (local.get $r) (i32.const 9))))
+        (local.set $dst (i32.add (i32.add (i32.const 458752) (local.get $p)) (i32.shl (local.get $r) (i32.const 9))))
+        ;; Lane 3: f[127], the left neighbour of f[0].
+        (local.set $prev (v128.load offset=496 (local.get $row)))
+        (local.set $q (i32.const 0))
+        (loop $groups
+          ;; Outputs 4q .. 4q + 3 from f[8q - 1 .. 8q + 8]: h[x] = f[2x - 1] + f[2x + 2] + 3 (f[2x] + f[2x + 1]).
+          (local.set $a (v128.load (i32.add (local.get $row) (i32.shl (local.get $q) (i32.const 5)))))
+          (local.set $b (v128.load offset=16 (i32.add (local.get $row) (i32.shl (local.get $q) (i32.const 5)))))
+          (local.set $next (v128.load (i32.add (local.get $row) (i32.and (i32.add (i32.shl (local.get $q) (i32.const 5)) (i32.const 32)) (i32.const 511)))))
+          (local.set $e (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b)))
+          (local.set $o (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
+          (v128.store (i32.add (local.get $dst) (i32.shl (local.get $q) (i32.const 4)))
+            (f32x4.add
+              (f32x4.add
+                (i8x16.shuffle 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 (local.get $prev) (local.get $o))
+                (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 (local.get $e) (local.get $next)))
+              (f32x4.mul (local.get $three) (f32x4.add (local.get $e) (local.get $o)))))
+          (local.set $prev (local.get $o))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br_if $groups (i32.lt_u (local.get $q) (i32.const 16))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $r) (i32.const 128))))
+      ;; Vertically: g[y] = h[2y - 1] + h[2y + 2] + 3 (h[2y] + h[2y + 1]), rows cyclic.
+      (local.set $y (i32.const 0))
+      (loop $outRows
+        (local.set $h0 (i32.add (i32.add (i32.const 458752) (local.get $p)) (i32.shl (i32.and (i32.sub (i32.shl (local.get $y) (i32.const 1)) (i32.const 1)) (i32.const 127)) (i32.const 9))))
+        (local.set $h1 (i32.add (i32.add (i32.const 458752) (local.get $p)) (i32.shl (i32.shl (local.get $y) (i32.const 1)) (i32.const 9))))
+        (local.set $h2 (i32.add (local.get $h1) (i32.const 512)))
+        (local.set $h3 (i32.add (i32.add (i32.const 458752) (local.get $p)) (i32.shl (i32.and (i32.add (i32.shl (local.get $y) (i32.const 1)) (i32.const 2)) (i32.const 127)) (i32.const 9))))
+        (local.set $out (i32.add (i32.add (i32.const 65536) (local.get $p)) (i32.shl (local.get $y) (i32.const 9))))
+        (local.set $q (i32.const 0))
+        (loop $vecs
+          (v128.store (i32.add (local.get $out) (local.get $q))
+            (f32x4.add
+              (f32x4.add (v128.load (i32.add (local.get $h0) (local.get $q))) (v128.load (i32.add (local.get $h3) (local.get $q))))
+              (f32x4.mul (local.get $three)
+                (f32x4.add (v128.load (i32.add (local.get $h1) (local.get $q))) (v128.load (i32.add (local.get $h2) (local.get $q)))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $vecs (i32.lt_u (local.get $q) (i32.const 256))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br_if $outRows (i32.lt_u (local.get $y) (i32.const 64))))
+      (local.set $p (i32.add (local.get $p) (i32.const 65536)))
+      (br_if $planes (i32.lt_u (local.get $p) (i32.const 131072)))))
+
+  ;; `forward` for the 64 x 64 tiles `decimate` leaves in FOLD.
+  (func (export "forward64")
+    (call $colpass (i32.const 65536) (i32.const 0) (i32.const 16) (i32.const 0) (i32.const 64) (i32.const 4096))
+    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 16))
+    (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd64) (i32.const 0) (i32.const 64) (i32.const 4096))
+    (call $colpass (i32.const 196608) (global.get $groupStart64) (i32.const 16) (i32.const 0) (i32.const 64) (i32.const 4096)))
+
+  ;; `inverse` for the 64 x 64 product spectrum `pairSpectrum64` leaves in WORK: the surfaces into SPEC (64 x 64).
+  (func (export "inverse64")
+    (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd64) (i32.const 512) (i32.const 64) (i32.const 4096))
+    (call $colpass (i32.const 458752) (global.get $groupStart64) (i32.const 16) (i32.const 512) (i32.const 64) (i32.const 4096))
+    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 16))
+    (call $colpass (i32.const 196608) (i32.const 0) (i32.const 16) (i32.const 512) (i32.const 64) (i32.const 4096)))
 )
