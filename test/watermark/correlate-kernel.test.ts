@@ -40,6 +40,17 @@ function expectAgreement(simd: Float64Array, portable: Float64Array): number {
   return b.peakZ;
 }
 
+/** One 480 x 270 frame of a generated scene marked for `id` at strength 4, whitened: its accumulator and tile period. */
+function markedFrame(id: bigint): { accumulator: Float32Array; width: number; height: number; period: number } {
+  const width = 480;
+  const height = 270;
+  const frame = frameOf(makeScene(width, height, 2), width, height, 0);
+  new WatermarkEmbedder({ key, id, width, height, bitDepth: 8, strength: 4 }).embed(frame);
+  const whitener = new Whitener(width, height, 2);
+  whitener.accumulate(frame);
+  return { accumulator: whitener.accumulator, width, height, period: TILE_PERIOD_PER_HEIGHT * height };
+}
+
 describe('correlation kernel', () => {
   const spectra = keySpectra(key);
   const simd = new TileCorrelator(spectra);
@@ -120,15 +131,7 @@ describe('correlation kernel', () => {
   });
 
   test('finds the same strong peak in a whitened marked frame', () => {
-    const width = 480;
-    const height = 270;
-    const scene = makeScene(width, height, 2);
-    const frame = frameOf(scene, width, height, 0);
-    new WatermarkEmbedder({ key, id: 5n, width, height, bitDepth: 8, strength: 4 }).embed(frame);
-    const whitener = new Whitener(width, height, 2);
-    whitener.accumulate(frame);
-    const { accumulator } = whitener;
-    const period = TILE_PERIOD_PER_HEIGHT * height;
+    const { accumulator, width, height, period } = markedFrame(5n);
     const right = { periodX: period, periodY: period };
     const wrong = { periodX: period * 1.3, periodY: period * 1.3 };
     const [sa, sb, pa, pb] = surfaces;
@@ -165,15 +168,7 @@ describe('correlation kernel', () => {
   });
 
   test('a coarse tile keeps a marked frame\'s evidence, its peak where the full tile\'s is', () => {
-    const width = 480;
-    const height = 270;
-    const scene = makeScene(width, height, 2);
-    const frame = frameOf(scene, width, height, 0);
-    new WatermarkEmbedder({ key, id: 9n, width, height, bitDepth: 8, strength: 4 }).embed(frame);
-    const whitener = new Whitener(width, height, 2);
-    whitener.accumulate(frame);
-    const { accumulator } = whitener;
-    const period = TILE_PERIOD_PER_HEIGHT * height;
+    const { accumulator, width, height, period } = markedFrame(9n);
     const right = { periodX: period, periodY: period };
     const wrong = { periodX: period * 0.8, periodY: period * 0.8 };
     const [full] = simd.referencePairStats(accumulator, width, height, right, wrong, width >> 1, height >> 1);

@@ -222,11 +222,7 @@ export class TileCorrelator {
   ): [SurfaceStats, SurfaceStats] {
     const { kernel } = this;
     if (kernel) {
-      kernel.loadPlane(plane, width, height, this.versions.get(plane));
-      this.bins(width, height, a.periodX, a.periodY, originX, originY);
-      kernel.fold(0, this.colBin, this.rowBin);
-      this.bins(width, height, b.periodX, b.periodY, originX, originY);
-      kernel.fold(1, this.colBin, this.rowBin);
+      this.kernelFolds(kernel, plane, width, height, a, b, originX, originY);
       kernel.coarsePair();
       return [kernel.coarseStats(0), kernel.coarseStats(1)];
     }
@@ -280,12 +276,26 @@ export class TileCorrelator {
     originX: number,
     originY: number,
   ): void {
+    this.kernelFolds(kernel, plane, width, height, a, b, originX, originY);
+    kernel.referencePair();
+  }
+
+  /** Folds `plane` in the kernel under hypothesis `a` into the tile's real plane and `b` into its imaginary one. */
+  private kernelFolds(
+    kernel: CorrelateKernel,
+    plane: Float32Array,
+    width: number,
+    height: number,
+    a: TilePeriod,
+    b: TilePeriod,
+    originX: number,
+    originY: number,
+  ): void {
     kernel.loadPlane(plane, width, height, this.versions.get(plane));
     this.bins(width, height, a.periodX, a.periodY, originX, originY);
     kernel.fold(0, this.colBin, this.rowBin);
     this.bins(width, height, b.periodX, b.periodY, originX, originY);
     kernel.fold(1, this.colBin, this.rowBin);
-    kernel.referencePair();
   }
 
   /** The tile cell (0..CELLS-1) of every column (`colBin`) and row (`rowBin`) under a period hypothesis. */
