@@ -93,6 +93,15 @@ const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
 const COARSE_KEEP = 12;
 /**
+ * The coarse sweep ranks on coarse tiles (`coarsePairStats`) when the working picture is at least this tall (inputs
+ * of 540 lines or more: the reduced accumulator then holds 1.5 pixels per cell of the height-fit period), and on
+ * full tiles below. The full robustness matrix at 38ab604, which used coarse tiles at every size, gave the same
+ * verdict as full tiles on 1,047 of its 1,048 rows; the other was a 640 x 360 CRF 35 leak (one pixel per cell), whose
+ * true period the coarse tiles ranked 20th (z 4.24) where full tiles ranked it 4th (4.71), so that it was no longer
+ * named among candidates from 10 s (bench/README.md).
+ */
+const COARSE_TILE_MIN_HEIGHT = 540;
+/**
  * The coarse sweeps of the half turns and small rotations (`searchOtherOrientations`) try every third period of the
  * uniform sweep (1.2% apart), the best then re-evaluated a step either side and refined like any other. The angle
  * grid's own error (half a degree moves a 960 x 540 picture's corners 4.8 px, 1.6 cells) is four times what the
@@ -526,13 +535,14 @@ export class WatermarkDetector {
 
   /**
    * The coarse sweep: every hypothesis evaluated on the accumulator reduced 2:1 (a quarter of the folding work),
-   * its fold correlated as a coarse tile (`coarsePairStats`: the band at 64 x 64, a third of the transform work),
-   * when the tile's cells are at least 1.6 working pixels wide, else at full resolution. Returns the hypotheses
-   * ranked by that evidence.
+   * its fold correlated as a coarse tile where the reduced picture is dense enough (`coarsePairStats`: the band at
+   * 64 x 64, a third of the transform work; COARSE_TILE_MIN_HEIGHT), when the tile's cells are at least 1.6 working
+   * pixels wide, else at full resolution. Returns the hypotheses ranked by that evidence.
    */
   private coarseSweep(pool: Hypothesis[]): Evaluated[] {
     const { workingWidth: w, workingHeight: h } = this;
     const reduce = TILE_PERIOD_PER_HEIGHT * h >= COARSE_MIN_PERIOD;
+    const coarseTiles = h >= COARSE_TILE_MIN_HEIGHT;
     if (!reduce || pool.length === 0) return pool.map((p) => this.evaluate(p)).sort((a, b) => b.z - a.z);
     const hw = w >> 1;
     const hh = h >> 1;
@@ -546,7 +556,8 @@ export class WatermarkDetector {
       const a = pool[k];
       const b = pool[k + 1] ?? pool[k];
       const half = (p: Hypothesis) => ({ periodX: p.periodX / 2, periodY: p.periodY / 2 });
-      const [statsA, statsB] = this.correlator.coarsePairStats(out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
+      const pair = coarseTiles ? this.correlator.coarsePairStats : this.correlator.referencePairStats;
+      const [statsA, statsB] = pair.call(this.correlator, out, hw, hh, half(a), half(b), hw >> 1, hh >> 1);
       ranked.push({ ...a, z: statsA.peakZ, peakIndex: -1 });
       if (k + 1 < pool.length) ranked.push({ ...b, z: statsB.peakZ, peakIndex: -1 });
     }

@@ -5,7 +5,8 @@
  * remains the fallback where WebAssembly SIMD is unavailable.
  *
  * One instance per correlator: its memory holds the key's six tile spectra (transposed, pre-scaled for the inverse
- * transform), a copy of the plane being folded, and the resulting surfaces, read through `surfaceRe` / `surfaceIm`.
+ * transform) and the coarse reference (coarse-tile.ts), a copy of the plane being folded, and the resulting surfaces,
+ * read through `surfaceRe` / `surfaceIm`.
  */
 import { CELLS, type KeySpectra } from '../pattern.js';
 import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
