@@ -40,6 +40,16 @@ function expectAgreement(simd: Float64Array, portable: Float64Array): number {
   return b.peakZ;
 }
 
+/** A random plane per case (seeds from `seed`) and the case's two period hypotheses: A square, B stretched by `ratio`. */
+function pairCases<C extends { width: number; height: number; a: number; b: number; ratio: number }>(cases: C[], seed: number) {
+  return cases.map((c, n) => ({
+    c,
+    plane: randomPlane(c.width, c.height, seed + n),
+    a: { periodX: c.a, periodY: c.a },
+    b: { periodX: c.b, periodY: c.b * c.ratio },
+  }));
+}
+
 /** One 480 x 270 frame of a generated scene marked for `id` at strength 4, whitened: its accumulator and tile period. */
 function markedFrame(id: bigint): { accumulator: Float32Array; width: number; height: number; period: number } {
   const width = 480;
@@ -68,10 +78,7 @@ describe('correlation kernel', () => {
       { width: 333, height: 201, a: 48, b: 97.3, ratio: 1.12 },
       { width: 962, height: 541, a: 255, b: 600, ratio: 0.9 },
     ];
-    for (const [n, c] of cases.entries()) {
-      const plane = randomPlane(c.width, c.height, 10 + n);
-      const a = { periodX: c.a, periodY: c.a };
-      const b = { periodX: c.b, periodY: c.b * c.ratio };
+    for (const { c, plane, a, b } of pairCases(cases, 10)) {
       const [sa, sb, pa, pb] = surfaces;
       simd.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, sa, sb);
       portable.referencePair(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1, pa, pb);
@@ -152,10 +159,7 @@ describe('correlation kernel', () => {
       { width: 333, height: 201, a: 140, b: 150, ratio: 1.1 },
       { width: 481, height: 271, a: 300, b: 260.5, ratio: 0.9 },
     ];
-    for (const [n, c] of cases.entries()) {
-      const plane = randomPlane(c.width, c.height, 20 + n);
-      const a = { periodX: c.a, periodY: c.a };
-      const b = { periodX: c.b, periodY: c.b * c.ratio };
+    for (const { c, plane, a, b } of pairCases(cases, 20)) {
       const fromSimd = simd.coarsePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
       const fromPortable = portable.coarsePairStats(plane, c.width, c.height, a, b, c.width >> 1, c.height >> 1);
       for (const i of [0, 1]) {

@@ -68,16 +68,15 @@ export function decimateTile(fine: Float64Array, coarse: Float64Array, rows: Flo
   for (let y = 0; y < CELLS; y++) {
     const line = y * CELLS;
     for (let x = 0; x < n; x++) {
-      const at = (c: number) => fine[line + (c & mask)];
-      rows[y * n + x] = at(2 * x - 1) + at(2 * x + 2) + 3 * (at(2 * x) + at(2 * x + 1));
+      const c = 2 * x;
+      rows[y * n + x] = fine[line + ((c - 1) & mask)] + fine[line + ((c + 2) & mask)] + 3 * (fine[line + c] + fine[line + c + 1]);
     }
   }
   for (let y = 0; y < n; y++) {
-    const row = (r: number) => (r & mask) * n;
-    const r0 = row(2 * y - 1);
-    const r1 = row(2 * y);
-    const r2 = row(2 * y + 1);
-    const r3 = row(2 * y + 2);
+    const r0 = ((2 * y - 1) & mask) * n;
+    const r1 = 2 * y * n;
+    const r2 = r1 + n;
+    const r3 = ((2 * y + 2) & mask) * n;
     for (let x = 0; x < n; x++) coarse[y * n + x] = rows[r0 + x] + rows[r3 + x] + 3 * (rows[r1 + x] + rows[r2 + x]);
   }
 }
