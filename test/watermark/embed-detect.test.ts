@@ -341,7 +341,7 @@ describe('detector on synthetic footage', () => {
   });
 
   test('early stop waits while a weaker colluder is suspect, and stops once both are accused', () => {
-    // A 74/26 weighted average of two copies, dithered by noise as decoded deliveries are (rounding an undithered
+    // A 77/23 weighted average of two copies, dithered by noise as decoded deliveries are (rounding an undithered
     // weighted average to 8 bits erases most of the weaker mark). At the first look the stronger recipient is
     // accused far past the early-stop margin while the weaker is only suspect; stopping there would leave it unnamed.
     const weak = 99n;
@@ -354,7 +354,7 @@ describe('detector on synthetic footage', () => {
       const random = prng(i + 1);
       const data = new Uint8Array(W * H);
       for (let k = 0; k < data.length; k++) {
-        const mixed = 0.74 * strong[i].data[k] + 0.26 * second[i].data[k] + (random() - 0.5) * 10;
+        const mixed = 0.77 * strong[i].data[k] + 0.23 * second[i].data[k] + (random() - 0.5) * 10;
         data[k] = Math.max(0, Math.min(255, Math.round(mixed)));
       }
       const looksBefore = detector.lookCount;
