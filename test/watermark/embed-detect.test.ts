@@ -14,6 +14,7 @@ import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { MaskLayout } from '../../packages/core/src/watermark/mask-layout.js';
 import { turnBack } from '../../packages/core/src/watermark/orientation.js';
 import { encodeId } from '../../packages/core/src/watermark/payload.js';
+import { keySpectra, markSpectrum, REF_WEIGHT, renderTile, tilePeriodFor } from '../../packages/core/src/watermark/pattern.js';
 import { addNoise, downscale, frameOf, makeScene, prng, psnr } from './synthetic.js';
 
 const W = 960;
@@ -233,6 +234,35 @@ describe('detector on synthetic footage', () => {
     expect(Math.min(verdict.sync!.offsetX, verdict.sync!.periodX - verdict.sync!.offsetX)).toBeLessThan(cell);
     expect(Math.min(verdict.sync!.offsetY, verdict.sync!.periodY - verdict.sync!.offsetY)).toBeLessThan(cell);
     expect(verdict.framesAnalyzed).toBe(12);
+  });
+
+  test('reads copies made with the reference share of earlier builds (0.55 of the amplitude) as well as current ones', () => {
+    // The detector synchronises on the reference tile alone and reads each payload tile on its own, so the share
+    // between them only sets how strong each is: deliveries marked before the share moved to REF_WEIGHT are traced
+    // too. The same unmasked mark (RMS 1.2 code values) under heavy noise, made with each share.
+    const period = tilePeriodFor(H);
+    const scores = [0.55, REF_WEIGHT].map((share) => {
+      const tile = renderTile(markSpectrum(keySpectra(key), encodeId(key, id), share), period);
+      const marked = Array.from({ length: 12 }, (_, i) => {
+        const frame = frameOf(scene, W, H, i);
+        for (let y = 0; y < H; y++) {
+          const row = (y % period) * period;
+          for (let x = 0; x < W; x++) {
+            const k = y * W + x;
+            frame.data[k] = Math.max(0, Math.min(255, Math.round(frame.data[k] + 1.2 * tile[row + (x % period)])));
+          }
+        }
+        return addNoise(frame, 30, i + 1);
+      });
+      const blind = detect(marked);
+      expect(blind.id).toBe(id);
+      expect(blind.accused).toEqual([id]);
+      const among = detect(marked, { candidates: [1n, id, 5n] });
+      expect(among.accused).toEqual([id]);
+      return among.candidates.find((c) => c.id === id)!.score;
+    });
+    // More of the power in the payload tiles gives the candidate more score from the same amplitude.
+    expect(scores[1]).toBeGreaterThan(scores[0]);
   });
 
   test('finds the ID after a 2:1 downscale and a crop, without being told either', () => {

@@ -138,10 +138,13 @@ export interface Shift {
 
 /**
  * The embedded tile's spectrum: REF_WEIGHT * reference + PAYLOAD_WEIGHT * each payload tile cyclically shifted by
- * its symbol, scaled so that the tile sampled at cell centres has unit RMS.
+ * its symbol, scaled so that the tile sampled at cell centres has unit RMS. `refWeight` is for tests that make the
+ * copies of builds with another reference share (0.55 before 2026-11-23); the payload tiles share the rest.
  */
-export function markSpectrum(spectra: KeySpectra, shifts: readonly Shift[]): { re: Float64Array; im: Float64Array } {
+export function markSpectrum(spectra: KeySpectra, shifts: readonly Shift[], refWeight = REF_WEIGHT): { re: Float64Array; im: Float64Array } {
   if (shifts.length !== PAYLOAD_TILES) throw new RangeError(`Expected ${PAYLOAD_TILES} shifts, received ${shifts.length}`);
+  if (!(refWeight > 0 && refWeight < 1)) throw new RangeError(`Expected a reference share in (0, 1), received ${refWeight}`);
+  const payloadWeight = refWeight === REF_WEIGHT ? PAYLOAD_WEIGHT : Math.sqrt((1 - refWeight * refWeight) / PAYLOAD_TILES);
   const n = CELLS * CELLS;
   const re = new Float64Array(n);
   const im = new Float64Array(n);
@@ -149,8 +152,8 @@ export function markSpectrum(spectra: KeySpectra, shifts: readonly Shift[]): { r
   const norm = n / Math.sqrt(spectra.bandCount);
   for (let i = 0; i < n; i++) {
     if (!spectra.band[i]) continue;
-    re[i] = REF_WEIGHT * spectra.re[0][i];
-    im[i] = REF_WEIGHT * spectra.im[0][i];
+    re[i] = refWeight * spectra.re[0][i];
+    im[i] = refWeight * spectra.im[0][i];
   }
   for (let t = 0; t < PAYLOAD_TILES; t++) {
     const { dx, dy } = shifts[t];
@@ -164,8 +167,8 @@ export function markSpectrum(spectra: KeySpectra, shifts: readonly Shift[]): { r
         const angle = (-2 * Math.PI * (fx * dx + fy * dy)) / CELLS;
         const c = Math.cos(angle);
         const s = Math.sin(angle);
-        re[i] += PAYLOAD_WEIGHT * (tr[i] * c - ti[i] * s);
-        im[i] += PAYLOAD_WEIGHT * (tr[i] * s + ti[i] * c);
+        re[i] += payloadWeight * (tr[i] * c - ti[i] * s);
+        im[i] += payloadWeight * (tr[i] * s + ti[i] * c);
       }
     }
   }
