@@ -87,7 +87,9 @@ describe('report on a marked leak', () => {
     expect(report.geometryInWords).toMatch(/^The picture is \d+\.\d% of the size of a 1080-line master/);
     expect(report.tools.ffmpeg).toMatch(/\S/);
     expect(report.tools.reelmark).toBe(detection.version);
-    expect((detection.timeline as unknown[]).length).toBeGreaterThanOrEqual(3);
+    // The first look (12 frames) and the end; a look between them too when the first look locked the
+    // synchronisation (p < 1e-6), which depends on the key (a new one each run).
+    expect((detection.timeline as unknown[]).length).toBeGreaterThanOrEqual(2);
     expect((detection.peak as { size: number; values: number[] }).values).toHaveLength(15 * 15);
     expect(detection.input).toMatchObject({ size: (await stat(at('leak.mp4'))).size, width: 768, height: 432 });
   });
