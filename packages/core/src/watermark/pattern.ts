@@ -144,7 +144,7 @@ export interface Shift {
 export function markSpectrum(spectra: KeySpectra, shifts: readonly Shift[], refWeight = REF_WEIGHT): { re: Float64Array; im: Float64Array } {
   if (shifts.length !== PAYLOAD_TILES) throw new RangeError(`Expected ${PAYLOAD_TILES} shifts, received ${shifts.length}`);
   if (!(refWeight > 0 && refWeight < 1)) throw new RangeError(`Expected a reference share in (0, 1), received ${refWeight}`);
-  const payloadWeight = refWeight === REF_WEIGHT ? PAYLOAD_WEIGHT : Math.sqrt((1 - refWeight * refWeight) / PAYLOAD_TILES);
+  const payloadWeight = Math.sqrt((1 - refWeight * refWeight) / PAYLOAD_TILES); // PAYLOAD_WEIGHT at REF_WEIGHT
   const n = CELLS * CELLS;
   const re = new Float64Array(n);
   const im = new Float64Array(n);
