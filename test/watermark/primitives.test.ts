@@ -390,6 +390,39 @@ describe('whitening', () => {
       expect(largest).toBeGreaterThan(1);
     }
   });
+
+  test('the evenly weighted accumulator: the same whitened values without the extra weight, in both paths', () => {
+    const random = prng(12);
+    const [w, h, radius] = [100, 64, 5];
+    const plain = new Whitener(w, h, radius);
+    const simd = new Whitener(w, h, radius, true, true);
+    const portable = new Whitener(w, h, radius, false, true);
+    expect(plain.evenAccumulator).toBeNull();
+    expect(simd.usesSimd).toBe(true);
+    // Left: busy texture (deviation about 70); right: faint grain (about 1): weights far apart.
+    const data = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = x < 48 ? random() * 255 : 120 + random() * 4;
+    const plane = { data, width: w, height: h, stride: w, bitDepth: 8 };
+    for (const whitener of [plain, simd, portable]) whitener.accumulate(plane);
+    const even = simd.evenAccumulator!;
+    for (let i = 0; i < w * h; i++) {
+      // The usual accumulator is unchanged by keeping the other.
+      expect(simd.accumulator[i]).toBe(plain.accumulator[i]);
+      expect(Math.abs(even[i] - portable.evenAccumulator![i])).toBeLessThan(1e-4);
+    }
+    // Within one 8 x 8 block the two differ by that block's weight alone, sigma^-0.5: about 1/8 on the texture,
+    // about 0.8 on the grain (its deviation plus the floor, 1.6). Interior blocks, away from the box's borders.
+    const ratio = (x0: number, y0: number) => {
+      let a = 0;
+      let b = 0;
+      for (let y = y0; y < y0 + 8; y++) for (let x = x0; x < x0 + 8; x++) (a += Math.abs(simd.accumulator[y * w + x])), (b += Math.abs(even[y * w + x]));
+      return a / b;
+    };
+    expect(ratio(16, 24)).toBeGreaterThan(0.09);
+    expect(ratio(16, 24)).toBeLessThan(0.16);
+    expect(ratio(72, 24)).toBeGreaterThan(0.65);
+    expect(ratio(72, 24)).toBeLessThan(0.95);
+  });
 });
 
 describe('statistics', () => {

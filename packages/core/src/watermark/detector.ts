@@ -41,6 +41,14 @@ export const EARLY_STOP_MARGIN = 1e-3;
 export const SUSPECT_PROBABILITY = 1e-3;
 /** Frames analysed at the working resolution are at most this tall. */
 export const WORKING_HEIGHT = 540;
+/**
+ * Working pictures shorter than this (leaks under 540 lines) also keep the evenly weighted accumulator
+ * (`Whitener.evenAccumulator`), searched when the usual one gives no verdict (`result`). Measured over five bench
+ * keys (bench/README.md): the whitening without the extra weight identifies 640x360 CRF 35 leaks of busy pictures
+ * the usual one misses, and the credits after 480p and 360p re-encodes, while the usual one keeps its lead on the
+ * rest; full-size leaks, where the usual one missed none of those runs' rows, do not pay its sweep.
+ */
+const EVEN_WHITENING_BELOW = WORKING_HEIGHT;
 /** Reference master height used to express the found scale when the master's height is not given. */
 export const DEFAULT_MASTER_HEIGHT = 1080;
 
@@ -252,7 +260,8 @@ export class WatermarkDetector {
   private readonly candidateIds: bigint[];
   private readonly candidateShifts: Shift[][];
   private readonly whitener: Whitener;
-  private readonly accumulator: Float32Array;
+  /** The accumulator a look searches: the whitener's, or its evenly weighted one during `lookEven`. */
+  private accumulator: Float32Array;
   private readonly correlator: TileCorrelator;
   /** Whether the WebAssembly kernels may be used (`DetectorOptions.simd`). */
   private readonly simd: boolean;
@@ -290,6 +299,8 @@ export class WatermarkDetector {
   private orientationsSearchedAt = -1;
   /** Frame count at the last look that searched the half turns and small rotations (-1: none yet). */
   private turnsSearchedAt = -1;
+  /** Frame count at the last look at the evenly weighted accumulator (`lookEven`; -1: none yet). */
+  private evenSearchedAt = -1;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
   private hypothesisLooks = 0;
   /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
@@ -331,7 +342,8 @@ export class WatermarkDetector {
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
     this.simd = options.simd ?? true;
-    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd);
+    const even = this.workingHeight < EVEN_WHITENING_BELOW;
+    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
     this.upright = periodHypotheses(size.width, size.height, size.factor);
@@ -449,13 +461,40 @@ export class WatermarkDetector {
    * accused although the picture is clearly synchronised, one more look searches the half turns and rotations: a
    * leak turned one degree still synchronises upright with about 60% of its evidence, too little for its payload
    * (a 720p JPEG of the `texture` clip turned 1 degree: reference z 10.2 upright, no ID; turned back, identified).
+   * Then, still with no one accused, a leak under 540 lines gets one more look at its evenly weighted accumulator
+   * (`lookEven`).
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
     const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
     if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending) this.look(true);
     if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
+    if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
     return this.verdict as WatermarkVerdict;
+  }
+
+  /**
+   * One more look, at the evenly weighted accumulator (small leaks only, when nothing was accused): the picture as it
+   * is, swept whole, or around the syncs found so far when they are locked. It is counted like every other look (its
+   * hypotheses in the synchronisation's multiplicity, and one more look in the payload's), so an accusation it makes
+   * carries the whole reading's probability. When it accuses no one, the verdict stays that of the usual
+   * accumulator, and the looks that follow (more frames) go on from that accumulator's syncs.
+   */
+  private lookEven(): void {
+    this.evenSearchedAt = this.frames;
+    const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice() };
+    this.accumulator = this.whitener.evenAccumulator as Float32Array;
+    try {
+      this.look(false);
+    } finally {
+      this.accumulator = this.whitener.accumulator;
+      this.best = kept.best;
+      this.locked = kept.locked;
+    }
+    if (!(this.verdict as WatermarkVerdict).found) {
+      this.verdict = kept.verdict;
+      this.timeline.splice(0, this.timeline.length, ...kept.timeline);
+    }
   }
 
   private get secondsAnalyzed(): number {

@@ -16,23 +16,29 @@ interface WhitenExports {
 export class WhitenKernel {
   /** [height, width] f32: the accumulator the kernel adds each whitened frame into (lives in the kernel's memory). */
   readonly accumulator: Float32Array;
+  /** [height, width] f32: every block weighted by 1 / sigma only (see `Whitener`), or null when not asked for. */
+  readonly evenAccumulator: Float32Array | null;
   private readonly plane: Uint8Array;
   private readonly paddedWidth: number;
   private readonly exports: WhitenExports;
 
-  /** A kernel for `width` x `height` frames and a box radius; null without WebAssembly SIMD. */
-  static create(width: number, height: number, radius: number): WhitenKernel | null {
+  /**
+   * A kernel for `width` x `height` frames and a box radius, with the evenly weighted accumulator too when `even`;
+   * null without WebAssembly SIMD.
+   */
+  static create(width: number, height: number, radius: number, even = false): WhitenKernel | null {
     const module = compiledModule(whitenWasm);
-    return module ? new WhitenKernel(instantiate<WhitenExports>(module), width, height, radius) : null;
+    return module ? new WhitenKernel(instantiate<WhitenExports>(module), width, height, radius, even) : null;
   }
 
-  private constructor(exports: WhitenExports, readonly width: number, readonly height: number, readonly radius: number) {
+  private constructor(exports: WhitenExports, readonly width: number, readonly height: number, readonly radius: number, even: boolean) {
     this.exports = exports;
     const pw = (width + 3) & ~3;
     this.paddedWidth = pw;
     const blocks = Math.ceil(width / 8);
-    // Byte offsets: layout table, plane, col, invx, mean, res, energy, scale, weight, acc.
-    const sizes = [64, pw * height, pw * 4, pw * 4, pw * 4, 8 * pw * 4, pw * 4, blocks * 4, blocks * 4, width * height * 4];
+    // Byte offsets: layout table, plane, col, invx, mean, res, energy, scale, weight, acc, even.
+    const planeBytes = width * height * 4;
+    const sizes = [64, pw * height, pw * 4, pw * 4, pw * 4, 8 * pw * 4, pw * 4, blocks * 4, blocks * 4, planeBytes, even ? planeBytes : 0];
     const offsets: number[] = [];
     let next = 0;
     for (const size of sizes) {
@@ -42,16 +48,19 @@ export class WhitenKernel {
     const { memory } = exports;
     ensureMemory(memory, next);
     const { buffer } = memory;
-    new Int32Array(buffer, 0, 9).set(offsets.slice(1));
+    // The table's last entry is 0 (no evenly weighted accumulator) unless one was asked for.
+    new Int32Array(buffer, 0, 10).set([...offsets.slice(1, 10), even ? offsets[10] : 0]);
     this.plane = new Uint8Array(buffer, offsets[1], pw * height);
     const invx = new Float32Array(buffer, offsets[3], pw);
     for (let x = 0; x < width; x++) invx[x] = 1 / (Math.min(x + radius, width - 1) - Math.max(x - radius, 0) + 1);
     this.accumulator = new Float32Array(buffer, offsets[9], width * height);
+    this.evenAccumulator = even ? new Float32Array(buffer, offsets[10], width * height) : null;
   }
 
   /**
    * Whitens an 8-bit plane (width x height, any stride) and adds it into `accumulator`: residual from the local box
-   * mean, divided by the block's residual deviation plus `floor`, clipped at +-`clip`, weighted by deviation^-0.5.
+   * mean, divided by the block's residual deviation plus `floor`, clipped at +-`clip`, weighted by deviation^-0.5
+   * (and into `evenAccumulator`, when there is one, without that weight).
    */
   whiten(data: Uint8Array, stride: number, floor: number, clip: number): void {
     const { width, height, paddedWidth, plane } = this;

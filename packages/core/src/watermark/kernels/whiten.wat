@@ -14,6 +14,7 @@
   ;;   scale  f32 [bc]     1 / (sigma + floor) per block of the current block row
   ;;   weight f32 [bc]     (sigma + floor)^-0.5 per block
   ;;   acc    f32 [h, w]   the detector's accumulator
+  ;;   even   f32 [h, w]   the evenly weighted accumulator (each block by 1 / sigma only), or offset 0: none
   (memory (export "memory") 1)
 
   ;; col[x] += row[x] (sign 1) or -= (sign -1), x < pw (a multiple of 4).
@@ -123,8 +124,9 @@
       (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
       (br $each))))
 
-  ;; acc[x] += clamp(res[x] * scale, -clip, clip) * weight for one row, x < w; scale and weight per block of 8.
-  (func $accumulate (param $res i32) (param $acc i32) (param $scale i32) (param $weight i32) (param $w i32) (param $clip f32)
+  ;; acc[x] += clamp(res[x] * scale, -clip, clip) * weight for one row, x < w; scale and weight per block of 8. When
+  ;; `even` is not 0, also even[x] += clamp(res[x] * scale, -clip, clip).
+  (func $accumulate (param $res i32) (param $acc i32) (param $even i32) (param $scale i32) (param $weight i32) (param $w i32) (param $clip f32)
     (local $x i32) (local $end i32) (local $s v128) (local $k v128) (local $hi v128) (local $lo v128) (local $e v128)
     (local $b i32) (local $es f32)
     (local.set $hi (f32x4.splat (local.get $clip)))
@@ -139,6 +141,9 @@
       (local.set $e (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $e))))
       (v128.store (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))
         (f32x4.add (v128.load (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))) (f32x4.mul (local.get $e) (local.get $k))))
+      (if (local.get $even)
+        (then (v128.store (i32.add (local.get $even) (i32.shl (local.get $x) (i32.const 2)))
+          (f32x4.add (v128.load (i32.add (local.get $even) (i32.shl (local.get $x) (i32.const 2)))) (local.get $e)))))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $vec)))
     ;; The last one to three columns when w is not a multiple of 4.
@@ -151,14 +156,17 @@
       (f32.store (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))
         (f32.add (f32.load (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2))))
           (f32.mul (local.get $es) (f32.load (i32.add (local.get $weight) (local.get $b))))))
+      (if (local.get $even)
+        (then (f32.store (i32.add (local.get $even) (i32.shl (local.get $x) (i32.const 2)))
+          (f32.add (f32.load (i32.add (local.get $even) (i32.shl (local.get $x) (i32.const 2)))) (local.get $es)))))
       (local.set $x (i32.add (local.get $x) (i32.const 1)))
       (br $one))))
 
-  ;; whiten(layout, w, h, r, floor, clip): the whole frame. `layout` points at nine i32 byte offsets:
-  ;; plane, col, invx, mean, res, energy, scale, weight, acc.
+  ;; whiten(layout, w, h, r, floor, clip): the whole frame. `layout` points at ten i32 byte offsets:
+  ;; plane, col, invx, mean, res, energy, scale, weight, acc, even (0: no evenly weighted accumulator).
   (func (export "whiten") (param $layout i32) (param $w i32) (param $h i32) (param $r i32) (param $floor f32) (param $clip f32)
     (local $plane i32) (local $col i32) (local $invx i32) (local $mean i32) (local $res i32) (local $energy i32)
-    (local $scale i32) (local $weight i32) (local $acc i32)
+    (local $scale i32) (local $weight i32) (local $acc i32) (local $even i32) (local $row i32)
     (local $pw i32) (local $y i32) (local $k i32) (local $top i32) (local $bottom i32) (local $y0 i32) (local $rows i32)
     (local.set $plane (i32.load offset=0 (local.get $layout)))
     (local.set $col (i32.load offset=4 (local.get $layout)))
@@ -169,6 +177,7 @@
     (local.set $scale (i32.load offset=24 (local.get $layout)))
     (local.set $weight (i32.load offset=28 (local.get $layout)))
     (local.set $acc (i32.load offset=32 (local.get $layout)))
+    (local.set $even (i32.load offset=36 (local.get $layout)))
     (local.set $pw (i32.and (i32.add (local.get $w) (i32.const 3)) (i32.const -4)))
     ;; Column sums start with rows [0, min(r, h)).
     (memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $pw) (i32.const 2)))
@@ -204,9 +213,11 @@
           (local.set $k (i32.const 0))
           (block $accDone (loop $accRow
             (br_if $accDone (i32.ge_s (local.get $k) (local.get $rows)))
+            (local.set $row (i32.shl (i32.mul (i32.add (local.get $y0) (local.get $k)) (local.get $w)) (i32.const 2)))
             (call $accumulate
               (i32.add (local.get $res) (i32.shl (i32.mul (local.get $k) (local.get $pw)) (i32.const 2)))
-              (i32.add (local.get $acc) (i32.shl (i32.mul (i32.add (local.get $y0) (local.get $k)) (local.get $w)) (i32.const 2)))
+              (i32.add (local.get $acc) (local.get $row))
+              (select (i32.add (local.get $even) (local.get $row)) (i32.const 0) (local.get $even))
               (local.get $scale) (local.get $weight) (local.get $w) (local.get $clip))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $accRow)))))
