@@ -520,11 +520,10 @@ describe('detector on synthetic footage', () => {
     expect(detector.lookCount).toBe(2);
   });
 
-  test('a small leak whose quiet areas lost their mark is read from the evenly weighted accumulator', () => {
+  test('a small leak whose quiet areas lost their mark: its candidates are scored on the evenly weighted accumulator', () => {
     // A 640x360 copy, as a heavy re-encode leaves it: the flat and gradient areas (the right 45%) flattened back to
     // the unmarked picture plus fresh coding noise, the texture's mark kept under strong noise. The usual whitening
-    // trusts the quiet areas most, which now hold no mark (measured: reference z 6.4, nothing decoded); weighted
-    // evenly, the texture carries it (reference 9.0, decoded).
+    // trusts the quiet areas most, which now hold no mark; weighted evenly, the texture carries it.
     const [w, h] = [640, 360];
     const small = makeScene(w, h, 4);
     const smallId = 123456789n;
@@ -538,7 +537,7 @@ describe('detector on synthetic footage', () => {
       for (let y = 0; y < h; y++) {
         for (let x = 0; x < w; x++) {
           const j = y * w + x;
-          frame.data[j] = x >= w * 0.55 ? noisy(clean.data[j], 2) : noisy(frame.data[j], 30);
+          frame.data[j] = x >= w * 0.55 ? noisy(clean.data[j], 2) : noisy(frame.data[j], 45);
         }
       }
       return frame;
@@ -549,17 +548,20 @@ describe('detector on synthetic footage', () => {
       expect(detector.lookCount).toBe(1);
       return { verdict: detector.result(), looks: detector.lookCount };
     };
-    const { verdict: blind, looks } = read();
-    // The look at 12 frames, the final look (mirror image and turns), then the evenly weighted look.
-    expect(looks).toBe(3);
-    expect(blind.id).toBe(smallId);
-    expect(blind.method).toBe('decoded');
-    expect(blind.falseAlarmProbability).toBeLessThan(ACCUSATION_THRESHOLD);
-    expect(blind.sync?.z).toBeGreaterThan(8);
+    // Blind, nothing is found, and there is no third look: the evenly weighted one scores candidates only (decoding
+    // freely there once named a wrong ID, see WatermarkDetector.lookEven).
+    const blind = read();
+    expect(blind.verdict.found).toBe(false);
+    expect(blind.looks).toBe(2);
+    // Among candidates: the look at 12 frames and the final look (mirror image and turns) accuse no one (measured:
+    // the true candidate's score 1.2 there); the evenly weighted look accuses the recipient, and no one else.
+    const listed = read([smallId, 1n, 2n]);
+    expect(listed.looks).toBe(3);
+    expect(listed.verdict.accused).toEqual([smallId]);
+    expect(listed.verdict.method).toBe('candidates');
+    expect(listed.verdict.falseAlarmProbability).toBeLessThan(ACCUSATION_THRESHOLD);
     // One timeline point per frame count: the even look's replaced the final look's.
-    expect(blind.timeline).toHaveLength(1);
-    // Among candidates (which need less evidence than decoding) it is accused too, and no one else.
-    expect(read([smallId, 1n, 2n]).verdict.accused).toEqual([smallId]);
+    expect(listed.verdict.timeline).toHaveLength(1);
     // Nothing in the unmarked picture: the even look is made, accuses no one, and the verdict stays the usual one.
     const unmarked = new WatermarkDetector({ key, inputWidth: w, inputHeight: h, candidates: [smallId] });
     for (let i = 0; i < 12; i++) unmarked.addFrame(frameOf(small, w, h, i), i / 24);

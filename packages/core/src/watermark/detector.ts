@@ -42,11 +42,11 @@ export const SUSPECT_PROBABILITY = 1e-3;
 /** Frames analysed at the working resolution are at most this tall. */
 export const WORKING_HEIGHT = 540;
 /**
- * Working pictures shorter than this (leaks under 540 lines) also keep the evenly weighted accumulator
- * (`Whitener.evenAccumulator`), searched when the usual one gives no verdict (`result`). Measured over five bench
- * keys (bench/README.md): the whitening without the extra weight identifies 640x360 CRF 35 leaks of busy pictures
- * the usual one misses, and the credits after 480p and 360p re-encodes, while the usual one keeps its lead on the
- * rest; full-size leaks, where the usual one missed none of those runs' rows, do not pay its sweep.
+ * Working pictures shorter than this (leaks under 540 lines) read among candidates also keep the evenly weighted
+ * accumulator (`Whitener.evenAccumulator`), whose candidates are scored when the usual one gives no verdict
+ * (`result`). Measured over five bench keys (bench/README.md): the whitening without the extra weight names the
+ * recipients of 640x360 CRF 35 leaks of busy pictures that the usual one misses, while the usual one keeps its lead
+ * on the rest; full-size leaks, where the usual one missed none of those runs' rows, do not pay its sweep.
  */
 const EVEN_WHITENING_BELOW = WORKING_HEIGHT;
 /** Reference master height used to express the found scale when the master's height is not given. */
@@ -301,6 +301,8 @@ export class WatermarkDetector {
   private turnsSearchedAt = -1;
   /** Frame count at the last look at the evenly weighted accumulator (`lookEven`; -1: none yet). */
   private evenSearchedAt = -1;
+  /** Whether looks decode IDs freely (false during `lookEven`, which scores the candidates only). */
+  private freeDecoding = true;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
   private hypothesisLooks = 0;
   /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
@@ -342,7 +344,7 @@ export class WatermarkDetector {
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
     this.simd = options.simd ?? true;
-    const even = this.workingHeight < EVEN_WHITENING_BELOW;
+    const even = this.workingHeight < EVEN_WHITENING_BELOW && this.candidateIds.length > 0;
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
@@ -461,8 +463,8 @@ export class WatermarkDetector {
    * accused although the picture is clearly synchronised, one more look searches the half turns and rotations: a
    * leak turned one degree still synchronises upright with about 60% of its evidence, too little for its payload
    * (a 720p JPEG of the `texture` clip turned 1 degree: reference z 10.2 upright, no ID; turned back, identified).
-   * Then, still with no one accused, a leak under 540 lines gets one more look at its evenly weighted accumulator
-   * (`lookEven`).
+   * Then, still with no one accused, a leak under 540 lines read among candidates gets one more look, at its evenly
+   * weighted accumulator (`lookEven`).
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
@@ -474,19 +476,26 @@ export class WatermarkDetector {
   }
 
   /**
-   * One more look, at the evenly weighted accumulator (small leaks only, when nothing was accused): the picture as it
-   * is, swept whole, or around the syncs found so far when they are locked. It is counted like every other look (its
-   * hypotheses in the synchronisation's multiplicity, and one more look in the payload's), so an accusation it makes
-   * carries the whole reading's probability. When it accuses no one, the verdict stays that of the usual
-   * accumulator, and the looks that follow (more frames) go on from that accumulator's syncs.
+   * One more look, at the evenly weighted accumulator (small leaks read among candidates, when nothing was accused):
+   * the picture as it is, swept whole, or around the syncs found so far when they are locked. Only the candidates
+   * are scored; nothing is decoded freely. (Decoding did identify more leaks blind, but on a marked 640x360 CRF 28
+   * copy it decoded a wrong, valid ID at p 1e-11.2: three of its tiles within a cell of the true ID's peaks, two on
+   * noise, with the true ID itself not decoded to explain them away. The candidates' tests score each listed ID at
+   * the reference's position without its strongest tile, which an innocent would need to share two more tiles with
+   * the leaked ID to pass.) It is counted like every other look (its hypotheses in the synchronisation's
+   * multiplicity, and one more look in the payload's), so an accusation it makes carries the whole reading's
+   * probability. When it accuses no one, the verdict stays that of the usual accumulator, and the looks that follow
+   * (more frames) go on from that accumulator's syncs.
    */
   private lookEven(): void {
     this.evenSearchedAt = this.frames;
     const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice() };
     this.accumulator = this.whitener.evenAccumulator as Float32Array;
+    this.freeDecoding = false;
     try {
       this.look(false);
     } finally {
+      this.freeDecoding = true;
       this.accumulator = this.whitener.accumulator;
       this.best = kept.best;
       this.locked = kept.locked;
@@ -932,7 +941,7 @@ export class WatermarkDetector {
       // Free decoding, a list decoder: the best peaks of every payload tile, combinations tried best first while
       // their total could still pass the accusation threshold (and always the top two of each, so that two averaged
       // copies both decode). Costs no false-alarm budget: the bound already covers every valid codeword.
-      if (s < FREE_DECODE_SYNCS) {
+      if (s < FREE_DECODE_SYNCS && this.freeDecoding) {
         const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
         const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
         for (let t = 1; t <= PAYLOAD_TILES; t++) {
