@@ -52,8 +52,8 @@ export class Whitener {
    * [height, width] f32, when asked for: the same sum with every block weighted by 1 / sigma only (without the
    * extra sigma^-0.5), or null. The extra weight trusts quiet blocks, where the mask's floor makes the mark
    * relatively strong; after a heavy re-encode of a small leak the codec has flattened those blocks and their mark
-   * with them, and the mark that is left lies in the busy blocks this sum does not turn down (the detector searches
-   * it when the usual one gives no verdict: `WatermarkDetector.result`).
+   * with them, and the mark that is left lies in the busy blocks this sum does not turn down (the detector scores
+   * candidates on it when the usual one gives no verdict: `WatermarkDetector.lookEven`).
    */
   readonly evenAccumulator: Float32Array | null;
   /** The WebAssembly SIMD kernel for 8-bit planes (null without SIMD, or when asked for the portable loop). */
@@ -174,12 +174,7 @@ export class Whitener {
           let e = residual[line + x] * scale;
           e = e > WHITEN_CLIP ? WHITEN_CLIP : e < -WHITEN_CLIP ? -WHITEN_CLIP : e;
           accumulator[line + x] += e * weight;
-        }
-        if (even) {
-          for (let x = x0; x < x1; x++) {
-            const e = residual[line + x] * scale;
-            even[line + x] += e > WHITEN_CLIP ? WHITEN_CLIP : e < -WHITEN_CLIP ? -WHITEN_CLIP : e;
-          }
+          if (even) even[line + x] += e;
         }
       }
     }
