@@ -14,19 +14,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PARTS = ['robustness', 'false-alarms', 'quality', 'speed', 'tradeoff'];
+const PARTS = ['robustness', 'false-alarms', 'other-copies', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
        [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
   --quick       the quick matrix (default; 7.3 minutes measured on a shared 2-core machine)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
   --jobs N      worker processes (default: one per core, at most 2)
-  --attacks     only these attacks (robustness); --contents: only these generated contents
+  --attacks     only these attacks (robustness, other-copies); --contents: only these generated contents
   --lengths     robustness: only these clip lengths in seconds (default 2, 5 and 10 in full mode; 2 in quick mode,
                 10 for 360p CRF 35)
   --keys N      robustness: mark each content under N bench keys, each for its own recipient (default 1): a rate
                 instead of one draw per content for attacks near the line
-  --trials N    null trials for false-alarms (default 200 quick, 10000 full)
+  --trials N    null trials for false-alarms (default 200 quick, 10000 full); other-copies: copies (default 12
+                quick, 600 full)
   --vmaf-model  a libvmaf model file (the ffmpeg in use looks for one at a fixed path)
   --out DIR     write rows and tables to DIR (ad-hoc runs; bench/README.md is left alone)
   --no-readme   do not refresh the tables in bench/README.md`;

@@ -22,6 +22,7 @@ const CONTENT_PLAN = {
   quick: {
     robustness: ['texture', 'dark', 'still-texture'],
     'false-alarms': ['texture', 'gradient', 'dark', 'motion', 'text', 'still-texture', 'still-gradient'],
+    'other-copies': ['texture', 'text'],
     quality: ['texture', 'gradient', 'dark', 'motion', 'text'],
     tradeoff: ['texture'],
     speed: ['texture', 'gradient', 'dark', 'motion', 'text'],
@@ -29,6 +30,7 @@ const CONTENT_PLAN = {
   full: {
     robustness: [...GENERATED, ...STILLS].map((c) => c.name),
     'false-alarms': [...GENERATED, ...STILLS].map((c) => c.name),
+    'other-copies': GENERATED.map((c) => c.name),
     quality: [...GENERATED, ...STILLS].map((c) => c.name),
     tradeoff: ['texture', 'dark'],
     speed: GENERATED.map((c) => c.name),
@@ -38,6 +40,7 @@ const CONTENT_PLAN = {
 const PART_MODULES = {
   robustness: ['../robustness.mjs', 'runRobustness'],
   'false-alarms': ['../false-alarms.mjs', 'runFalseAlarms'],
+  'other-copies': ['../other-copies.mjs', 'runOtherCopies'],
   quality: ['../quality.mjs', 'runQuality'],
   tradeoff: ['../tradeoff.mjs', 'runTradeoff'],
   speed: ['../speed.mjs', 'runSpeed'],
@@ -55,7 +58,7 @@ export async function runBench(opts) {
   const setup = await ffmpegSetup();
   const runId = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const pool = opts.jobs === 1 ? new InlinePool() : new Pool(opts.jobs ?? undefined);
-  const parts = opts.part === 'all' ? ['robustness', 'false-alarms', 'quality', 'tradeoff', 'speed'] : [opts.part];
+  const parts = opts.part === 'all' ? ['robustness', 'false-alarms', 'other-copies', 'quality', 'tradeoff', 'speed'] : [opts.part];
   log(`bench ${parts.join(', ')} (${opts.mode}${opts.content ? `, content ${opts.content}` : ''}); ffmpeg ${setup.ffmpeg.version} (${setup.ffmpeg.source}); ` +
     `${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; ${pool.size} worker(s); results in ${path.relative(process.cwd(), resultsDir)}`);
 

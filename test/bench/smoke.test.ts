@@ -13,6 +13,8 @@ import { runRobustness } from '../../bench/robustness.mjs';
 // @ts-ignore
 import { trials } from '../../bench/false-alarms.mjs';
 // @ts-ignore
+import { copyTrials } from '../../bench/other-copies.mjs';
+// @ts-ignore
 import { InlinePool } from '../../bench/lib/pool.mjs';
 // @ts-ignore
 import { readRows, refreshBlock } from '../../bench/lib/rows.mjs';
@@ -104,6 +106,20 @@ describe('bench smoke', () => {
     expect(rows).toHaveLength(2);
     expect(rows.map((r: { detectMode: string }) => r.detectMode)).toEqual(['blind', 'candidates']);
     for (const r of rows) expect(r.falseAccusations).toBe(0);
+  });
+
+  test("another recipient's copy, marked in memory and leaked at 640x360: read ten ways, it names its own recipient only", async () => {
+    // CRF 18: the whole reading must find the copy's own ID, which shows that each copy is marked for its recipient.
+    const encode = { filter: 'scale=640:360', crf: 18 };
+    const rows = await copyTrials({ content: 'smoke', source: clip, attack: 'scale-360p-crf18', encode, first: 0, count: 1, dir });
+    expect(rows).toHaveLength(10); // (four 12-frame windows + the whole 48 frames) x (blind, candidates)
+    const own = rows[0].id;
+    for (const r of rows) {
+      expect(r).toMatchObject({ content: 'smoke', attack: 'scale-360p-crf18', copy: 0, id: own, falseAccusations: 0 });
+      expect(r.accused.every((a: string) => a === own)).toBe(true);
+    }
+    const whole = rows.find((r: { window: unknown; detectMode: string }) => r.window === 'all' && r.detectMode === 'blind');
+    expect(whole).toMatchObject({ frames: 48, ownIdentified: true, accused: [own] });
   });
 
   test('JPEG screenshots use the IJG quality-75 tables', () => {

@@ -1,0 +1,229 @@
+/**
+ * Other recipients' copies, many of them: does the detector ever name someone else when it reads a marked copy?
+ *
+ * The false-alarms part reads other recipients' copies too, but from five deliveries (one key, one ID each): about 60
+ * distinct 12-frame windows, read with 2,500 lists of innocent candidates. An innocent candidate's test is a null
+ * on any window, but free decoding sees the same window the same way whatever the list, so a wrong ID decoded there
+ * (a valid codeword that borrows tiles from the copy's own ID's peaks: a neighbour of an ID that is present, which
+ * the union bound over codewords does not cover) would be met once or 42 times, never as a rate. Here every copy is
+ * a fresh (key, ID) pair, so every window is a new draw of the mark against the content and the codec.
+ *
+ * Each copy: 2 s (48 frames) of a generated clip, luma marked in memory with the public `WatermarkEmbedder` for a
+ * random ID under a random key, then piped to ffmpeg for a small-leak attack (where the copy's own ID is weakest
+ * and neighbours could outscore it): 640x360 H.264 CRF 28 or CRF 35, or 854x480 + 5% crop + brightness + CRF 30.
+ * The leak is read as the false-alarms part reads (four 12-frame windows, one look each) and whole (48 frames, as an
+ * investigator would), blind and among 20 innocent IDs, with the copy's key. Accusing anyone but the copy's own
+ * recipient is a false accusation. The copy's own ID read back (blind) shows how close to the line the windows are.
+ */
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+
+import { keyFromSecret, MAX_ID, readFrames, WatermarkDetector, WatermarkEmbedder, workingSizeFor } from '@reelmark/core';
+
+import { rowBase } from './lib/common.mjs';
+import { sourceFor } from './lib/footage.mjs';
+import { ffmpegSetup, machine, round } from './lib/proc.mjs';
+import { fmt, table, writeRows } from './lib/rows.mjs';
+
+const FRAMES = 48;
+const WINDOW = 12;
+const CANDIDATES = 20;
+const BATCH = 4; // copies per worker task
+/** The small-leak attacks, as ffmpeg filters and H.264 CRF on the marked 1920x1080 luma. */
+export const COPY_ATTACKS = {
+  'scale-360p-crf28': { filter: 'scale=640:360', crf: 28 },
+  'scale-360p-crf35': { filter: 'scale=640:360', crf: 35 },
+  'chain-480p-crop5-bright-crf30': { filter: 'scale=854:480,crop=iw*0.9:ih*0.9,eq=brightness=0.1', crf: 30 },
+};
+
+const hash = (label) => createHash('sha256').update(label).digest();
+
+/** Copy number `i`: its key and its recipient's ID, from a hash (deterministic, independent of the bench key). */
+export function copyOf(i) {
+  return { key: keyFromSecret(hash(`reelmark bench other copy/key/${i}`)), id: hash(`reelmark bench other copy/id/${i}`).readBigUInt64BE(0) & MAX_ID };
+}
+
+/** 20 innocent IDs for copy `i`, never its own. */
+function innocents(i, own) {
+  const out = [];
+  for (let k = 0; out.length < CANDIDATES; k++) {
+    const id = hash(`reelmark bench other copy/innocent/${i}/${k}`).readBigUInt64BE(0) & MAX_ID;
+    if (id !== own && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+let cachedSource = null; // { path, frames: Uint8Array[], width, height }
+
+async function lumaOf(source) {
+  if (cachedSource?.path === source) return cachedSource;
+  const frames = [];
+  let width = 0;
+  let height = 0;
+  for await (const f of readFrames(source, { lumaOnly: true, maxFrames: FRAMES })) {
+    const y = f.planes[0];
+    width = y.width;
+    height = y.height;
+    const packed = new Uint8Array(width * height);
+    for (let r = 0; r < height; r++) packed.set(y.data.subarray(r * y.stride, r * y.stride + width), r * width);
+    frames.push(packed);
+  }
+  cachedSource = { path: source, frames, width, height };
+  return cachedSource;
+}
+
+/** Pipes 8-bit luma frames (gray) through ffmpeg: `filter`, then H.264 at `crf`, into `output`. */
+async function encodeLeak(frames, width, height, { filter, crf }, output) {
+  const { ffmpeg } = await ffmpegSetup();
+  const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, '-r', '24', '-i', 'pipe:0',
+    '-vf', `${filter},format=yuv420p`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-an', '-y', output];
+  await new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} exited ${code}\n${stderr}`))));
+    child.stdin.on('error', () => {}); // a failed ffmpeg reports through its exit code
+    (async () => {
+      for (const f of frames) if (!child.stdin.write(f)) await new Promise((r) => child.stdin.once('drain', r));
+      child.stdin.end();
+    })();
+  });
+}
+
+async function leakFrames(file) {
+  const frames = [];
+  let size = null;
+  for await (const f of readFrames(file, { lumaOnly: true })) {
+    const y = f.planes[0];
+    size ??= { inputWidth: f.width ?? y.width, inputHeight: f.height ?? y.height };
+    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts });
+  }
+  return { frames, size };
+}
+
+/**
+ * Worker task: copies `first`..`first + count - 1` of `content` under `attack` (a COPY_ATTACKS name, or any name with
+ * its own `encode`: { filter, crf }); one row per reading.
+ */
+export async function copyTrials({ content, source, attack, encode = COPY_ATTACKS[attack], first, count, dir }) {
+  const { frames, width, height } = await lumaOf(source);
+  const rows = [];
+  for (let i = first; i < first + count; i++) {
+    const { key, id } = copyOf(i);
+    const embedder = new WatermarkEmbedder({ key, id, width, height, bitDepth: 8 });
+    const marked = frames.map((f) => {
+      const data = f.slice();
+      embedder.embed({ data, width, height, stride: width, bitDepth: 8 });
+      return data;
+    });
+    const leak = path.join(dir, `copy${i}.${attack}.mp4`);
+    await encodeLeak(marked, width, height, encode, leak);
+    const { frames: leaked } = await leakFrames(leak);
+    await rm(leak, { force: true });
+    const innocent = innocents(i, id);
+    const inputWidth = leaked[0].plane.width;
+    const inputHeight = leaked[0].plane.height;
+    if (workingSizeFor(inputWidth, inputHeight).height !== inputHeight) throw new Error(`copy ${i}: expected a leak read at its own size`);
+    const readings = [...Array.from({ length: FRAMES / WINDOW }, (_, w) => ({ window: w, frames: leaked.slice(w * WINDOW, (w + 1) * WINDOW) })), { window: 'all', frames: leaked }];
+    for (const { window, frames: part } of readings) {
+      for (const detectMode of ['blind', 'candidates']) {
+        const c0 = process.cpuUsage();
+        const detector = new WatermarkDetector({ key, inputWidth, inputHeight, ...(detectMode === 'candidates' ? { candidates: innocent } : {}) });
+        for (const f of part) detector.addFrame(f.plane, f.pts);
+        const v = detector.result();
+        const cpu = process.cpuUsage(c0);
+        const accused = v.candidates.filter((c) => c.accused).map((c) => c.id);
+        if (v.found && v.id !== null && !accused.includes(v.id)) accused.push(v.id);
+        const wrong = accused.filter((a) => a !== id);
+        rows.push({
+          content,
+          attack,
+          copy: i,
+          id: id.toString(),
+          window,
+          frames: part.length,
+          detectMode,
+          ownIdentified: v.found && v.id === id,
+          accused: accused.map(String),
+          falseAccusations: wrong.length,
+          method: v.method,
+          score: v.score,
+          log10p: v.found ? round(v.log10FalseAlarmProbability ?? Math.log10(v.falseAlarmProbability), 2) : 0,
+          syncZ: v.sync?.z ?? null,
+          cpuMs: round((cpu.user + cpu.system) / 1000, 1),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export async function runOtherCopies(ctx) {
+  const { pool, log } = ctx;
+  const total = ctx.trials ?? (ctx.mode === 'full' ? 600 : 12);
+  const videos = ctx.contents.filter((c) => c.kind === 'video');
+  const attacks = ctx.attacks ?? Object.keys(COPY_ATTACKS);
+  for (const a of attacks) if (!COPY_ATTACKS[a]) throw new Error(`other-copies: unknown attack ${a} (expected one of ${Object.keys(COPY_ATTACKS).join(', ')})`);
+  const dir = path.join(ctx.runDir, 'other-copies');
+  await mkdir(dir, { recursive: true });
+  const sources = await Promise.all(videos.map(async (c) => ({ name: c.name, path: await sourceFor(c, 2, ctx.work) })));
+  // Copies spread over (content, attack) pairs, each copy a fresh key and ID; batches of one source.
+  const pairs = sources.flatMap((s) => attacks.map((a) => ({ s, a })));
+  const tasks = [];
+  let next = 0;
+  pairs.forEach(({ s, a }, p) => {
+    const share = Math.floor(total / pairs.length) + (p < total % pairs.length ? 1 : 0);
+    for (let k = 0; k < share; k += BATCH) tasks.push({ content: s.name, source: s.path, attack: a, first: next + k, count: Math.min(BATCH, share - k), dir });
+    next += share;
+  });
+  log(`other-copies: ${total} copies (${sources.length} contents x ${attacks.length} attacks), ${(FRAMES / WINDOW + 1) * 2} readings each, in ${tasks.length} batches`);
+  let done = 0;
+  const results = await Promise.all(
+    tasks.map(async (t) => {
+      const r = await pool.run('other-copies.mjs', 'copyTrials', t);
+      done += t.count;
+      const wrong = r.reduce((s, x) => s + x.falseAccusations, 0);
+      log(`other-copies: ${done}/${total} copies (${t.content}, ${t.attack}${wrong ? `: ${wrong} FALSE ACCUSATIONS` : ''})`);
+      return r;
+    }),
+  );
+  const base = { ...rowBase('other-copies', ctx), ...machine() };
+  const rows = results.flat().map((r) => ({ ...base, ...r }));
+  await writeRows(ctx.resultsDir, 'other-copies', rows);
+  const markdown = render(rows, ctx);
+  await writeFile(path.join(ctx.resultsDir, 'other-copies.md'), markdown.full);
+  return { rows, markdown };
+}
+
+export function render(rows, ctx) {
+  const copies = new Set(rows.map((r) => r.copy)).size;
+  const wrong = rows.reduce((s, r) => s + r.falseAccusations, 0);
+  const groups = [...new Set(rows.map((r) => `${r.attack}\u0000${r.window === 'all' ? 'all' : 'window'}`))].sort();
+  const byGroup = table(
+    ['attack', 'reading', 'copies', 'readings (blind / candidates)', 'false accusations', 'own ID read blind', 'own ID score, median', 'mean CPU ms / reading'],
+    groups.map((g) => {
+      const [attack, kind] = g.split('\u0000');
+      const rs = rows.filter((r) => r.attack === attack && (r.window === 'all') === (kind === 'all'));
+      const blind = rs.filter((r) => r.detectMode === 'blind');
+      const own = blind.filter((r) => r.ownIdentified).map((r) => r.score).sort((a, b) => a - b);
+      return [
+        attack, kind === 'all' ? `whole (${FRAMES} frames)` : `${WINDOW}-frame windows`, new Set(rs.map((r) => r.copy)).size,
+        `${blind.length} / ${rs.length - blind.length}`, rs.reduce((s, r) => s + r.falseAccusations, 0),
+        `${own.length} of ${blind.length}`, own.length ? fmt(own[own.length >> 1], 2) : '-', fmt(rs.reduce((s, r) => s + r.cpuMs, 0) / rs.length, 0),
+      ];
+    }),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const accusedRows = rows.filter((r) => r.falseAccusations > 0);
+  const list = accusedRows.length
+    ? `\n\nFalse accusations: ${accusedRows.slice(0, 20).map((r) => `copy ${r.copy} (${r.content}, ${r.attack}, window ${r.window}, ${r.detectMode}; own ID ${r.id}): accused ${r.accused.join(', ')} by ${r.method}, score ${fmt(r.score, 2)}, log10 p ${fmt(r.log10p, 1)}`).join('; ')}${accusedRows.length > 20 ? '; ...' : ''}.`
+    : '';
+  const verdict = `**${wrong} false accusation${wrong === 1 ? '' : 's'} in ${rows.length} readings of ${copies} other recipients' copies** (each a fresh key and ID; ${rows.filter((r) => r.window !== 'all').length / 2} distinct 12-frame windows).`;
+  const readme = `${verdict}${list}\n\n${byGroup}`;
+  const full = `# Other recipients' copies (${ctx.mode})\n\n${verdict}${list}\n\nRows: \`other-copies.jsonl\` (one per reading).\n\n${byGroup}\n`;
+  return { readme, full };
+}
