@@ -16,8 +16,7 @@
  * recipient is a false accusation. The copy's own ID read back (blind) shows how close to the line the windows are.
  */
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -94,15 +93,14 @@ async function encodeLeak(frames, width, height, { filter, crf }, output) {
   });
 }
 
+/** The leak's luma frames at its own size (a small leak is read at its own size). */
 async function leakFrames(file) {
   const frames = [];
-  let size = null;
   for await (const f of readFrames(file, { lumaOnly: true })) {
     const y = f.planes[0];
-    size ??= { inputWidth: f.width ?? y.width, inputHeight: f.height ?? y.height };
     frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts });
   }
-  return { frames, size };
+  return frames;
 }
 
 /**
@@ -122,7 +120,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
     });
     const leak = path.join(dir, `copy${i}.${attack}.mp4`);
     await encodeLeak(marked, width, height, encode, leak);
-    const { frames: leaked } = await leakFrames(leak);
+    const leaked = await leakFrames(leak);
     await rm(leak, { force: true });
     const innocent = innocents(i, id);
     const inputWidth = leaked[0].plane.width;
