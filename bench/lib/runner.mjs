@@ -89,14 +89,14 @@ export async function runBench(opts) {
       const [file, fn] = PART_MODULES[part];
       const mod = await import(new URL(file, import.meta.url).href);
       const ctx = {
-        mode: opts.mode, runId, work, runDir, resultsDir, pool, contents, log, attacks: opts.attacks, lengths: opts.lengths, keys: opts.keys ?? 1, trials: opts.trials,
+        mode: opts.mode, runId, work, runDir, resultsDir, pool, contents, log, parts, attacks: opts.attacks, lengths: opts.lengths, keys: opts.keys ?? 1, trials: opts.trials,
         vmafModel: opts.vmafModel, user: Boolean(user), setup, shared,
       };
       const result = await mod[fn](ctx);
       const seconds = (performance.now() - t0) / 1000;
       summary.parts[part] = { seconds: round(seconds, 1), loadAtStart: round(load0, 2), loadAtEnd: round(os.loadavg()[0], 2) };
       log(`${part}: done in ${seconds.toFixed(0)} s`);
-      if (opts.readme && !user && !opts.resultsDir) {
+      if (opts.readme && !user && !opts.resultsDir && result.markdown) {
         const command = `npm run bench -- ${(opts.argv ?? [part, `--${opts.mode}`]).join(' ')}`.trim();
         const note = `_Measured ${runId} in \`${opts.mode}\` mode (\`${command}\`) on a shared ${os.cpus().length}-core machine ` +
           `(load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end, this run's own workers included), ` +
