@@ -11,6 +11,8 @@ import { nearSymbol } from '../../packages/core/src/watermark/symbols.js';
 import { log10Bonferroni, logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { AccusationRecord, recount, type Accusation } from '../../packages/core/src/watermark/accusations.js';
 import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
+import { jointPeak, JointPeaks } from '../../packages/core/src/watermark/joint-peak.js';
+import { PAYLOAD_WEIGHT, REF_WEIGHT } from '../../packages/core/src/watermark/pattern.js';
 import { prng } from './synthetic.js';
 
 const keyA = keyFromSecret(new Uint8Array(32).fill(1));
@@ -339,6 +341,52 @@ describe('recalled IDs', () => {
     const moved = new Map<bigint, DecodedEntry>();
     readRecalled(surfaces, rx + 1, ry, new Map([[id, { symbols, shifts }]]), moved);
     expect(moved.get(id)!.sum).toBe(0);
+  });
+});
+
+describe("candidates' joint peak", () => {
+  const random = prng(41);
+  const surfaces = () => Array.from({ length: PAYLOAD_TILES + 1 }, () => Float64Array.from({ length: CELLS * CELLS }, () => 2 * random() - 1));
+  const shiftsOf = () => Array.from({ length: PAYLOAD_TILES }, () => ({ dx: Math.floor(random() * CELLS), dy: Math.floor(random() * CELLS) }));
+
+  test('finds a planted mark: the reference peak plus each tile at its shift, across the wrap', () => {
+    const z = surfaces();
+    const shifts = shiftsOf();
+    const at = { x: 125, y: 3 }; // near the edge, so that most shifted positions wrap
+    z[0][at.y * CELLS + at.x] += 6;
+    shifts.forEach(({ dx, dy }, t) => (z[t + 1][((at.y + dy) % CELLS) * CELLS + ((at.x + dx) % CELLS)] += 6));
+    const kernel = new JointPeaks();
+    kernel.load(z);
+    expect(jointPeak(z, shifts)).toBe(at.y * CELLS + at.x);
+    expect(kernel.peak(shifts)).toBe(at.y * CELLS + at.x);
+  });
+
+  test('the WebAssembly kernel and the TypeScript loop give the same peak, to the bit, with the mark\'s weights', () => {
+    const kernel = new JointPeaks();
+    const portable = new JointPeaks(false);
+    expect(kernel.wasm).toBe(true); // Node has WebAssembly SIMD
+    expect(portable.wasm).toBe(false);
+    for (let sync = 0; sync < 3; sync++) {
+      const z = surfaces();
+      kernel.load(z);
+      portable.load(z);
+      for (let c = 0; c < 20; c++) {
+        const shifts = shiftsOf();
+        const i = kernel.peak(shifts);
+        expect(portable.peak(shifts)).toBe(i);
+        // The peak's value, summed as both do, is the largest (ties: the first).
+        const value = (j: number) => {
+          const x = j % CELLS;
+          const y = (j - x) / CELLS;
+          let v = REF_WEIGHT * z[0][j];
+          for (let t = 0; t < PAYLOAD_TILES; t++) v += PAYLOAD_WEIGHT * z[t + 1][((y + shifts[t].dy) % CELLS) * CELLS + ((x + shifts[t].dx) % CELLS)];
+          return v;
+        };
+        let first = 0;
+        for (let j = 1; j < CELLS * CELLS; j++) if (value(j) > value(first)) first = j;
+        expect(i).toBe(first);
+      }
+    }
   });
 });
 

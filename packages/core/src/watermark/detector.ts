@@ -29,6 +29,7 @@ import { TurnKernel } from './kernels/turn-kernel.js';
 import { HALF_TURNS, isSmallRotation, isUpright, orientationTag, ROTATION_REFINE, SMALL_ROTATIONS, SMALL_ROTATIONS_COUNTED, turnBack, type Orientation } from './orientation.js';
 import { nearSymbol, nearSymbols, shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
+import { JointPeaks } from './joint-peak.js';
 
 /** Default accusation threshold: an ID is reported only when its false-alarm probability is below this. */
 export const ACCUSATION_THRESHOLD = 1e-9;
@@ -265,6 +266,8 @@ export class WatermarkDetector {
   private readonly correlator: TileCorrelator;
   /** Whether the WebAssembly kernels may be used (`DetectorOptions.simd`). */
   private readonly simd: boolean;
+  /** The candidates' joint peaks (test (ii) of `readPayload`), over the surfaces of one sync at a time. */
+  private readonly jointPeaks: JointPeaks;
   /** The turning kernel (`turnBack`'s inner loop), made at the first turn; null where WebAssembly is unavailable. */
   private turnKernel: TurnKernel | null | undefined;
   /** The period hypotheses in the picture as it is, and the same periods in its mirror image. */
@@ -344,6 +347,7 @@ export class WatermarkDetector {
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
     this.simd = options.simd ?? true;
+    this.jointPeaks = new JointPeaks(this.simd);
     const even = this.workingHeight < EVEN_WHITENING_BELOW && this.candidateIds.length > 0;
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even);
     this.accumulator = this.whitener.accumulator;
@@ -961,6 +965,7 @@ export class WatermarkDetector {
           erasureDecode(z, best, rx, ry, neededSum, (shifts) => this.decode(shifts), decodedById);
         }
       }
+      if (s < jointSyncs) this.jointPeaks.load(z);
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
         // (i) The payload read at the reference tile's position.
@@ -972,7 +977,7 @@ export class WatermarkDetector {
         // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
         // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
         if (s >= jointSyncs) continue;
-        const bestI = jointPeak(z, shifts);
+        const bestI = this.jointPeaks.peak(shifts);
         const bx = bestI % CELLS;
         const by = (bestI - bx) / CELLS;
         const payload = readTiles(z, bx, by, shifts, tileValues);
@@ -1201,45 +1206,6 @@ export function explainAwayDecoded(
       return { id, score: round3(score), log10p: own === 0 ? 0 : log10Bonferroni(score, trials) };
     })
     .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-}
-
-/**
- * The index of the maximum of a candidate's joint surface: its reference z surface plus each payload tile's, shifted by
- * the candidate's shift, with the mark's weights (the five payload tiles, PAYLOAD_TILES, written out). One pass, each
- * position summed in the order of the six passes it replaced (reference, then tiles 1 to 5: the same sums to the bit,
- * so the same peak), without storing the surface.
- * Kept out of `readPayload` (as is `standardise`) so that the JIT compiles these loops on their own: inline in that
- * long function they cost three times as much (measured: readPayload 117 -> 35 ms of CPU per look on unmarked 960x540
- * input, same results). The single pass costs about half of the six passes it replaced (a 640x360 reading among 20
- * candidates spent 39% of its CPU here).
- */
-function jointPeak(z: Float64Array[], shifts: readonly Shift[]): number {
-  const M = CELLS - 1;
-  const [reference, a, b, c, d, e] = z;
-  const [sa, sb, sc, sd, se] = shifts;
-  let best = -Infinity;
-  let bestI = 0;
-  for (let y = 0; y < CELLS; y++) {
-    const row = y * CELLS;
-    const ra = ((y + sa.dy) & M) * CELLS;
-    const rb = ((y + sb.dy) & M) * CELLS;
-    const rc = ((y + sc.dy) & M) * CELLS;
-    const rd = ((y + sd.dy) & M) * CELLS;
-    const re = ((y + se.dy) & M) * CELLS;
-    for (let x = 0; x < CELLS; x++) {
-      let v = REF_WEIGHT * reference[row + x];
-      v += PAYLOAD_WEIGHT * a[ra + ((x + sa.dx) & M)];
-      v += PAYLOAD_WEIGHT * b[rb + ((x + sb.dx) & M)];
-      v += PAYLOAD_WEIGHT * c[rc + ((x + sc.dx) & M)];
-      v += PAYLOAD_WEIGHT * d[rd + ((x + sd.dx) & M)];
-      v += PAYLOAD_WEIGHT * e[re + ((x + se.dx) & M)];
-      if (v > best) {
-        best = v;
-        bestI = row + x;
-      }
-    }
-  }
-  return bestI;
 }
 
 /** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */

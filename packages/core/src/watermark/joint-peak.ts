@@ -1,0 +1,93 @@
+/**
+ * The candidates' joint peak (`WatermarkDetector` test (ii)): where a candidate's whole mark correlates best, i.e. the
+ * index of the maximum over the 128 x 128 positions of its joint surface, the reference tile's z surface plus each
+ * payload tile's shifted by the candidate's symbol, with the mark's weights. Per sync the detector loads the six
+ * standardised surfaces once, then asks for every candidate's peak: in a WebAssembly kernel (joint.wat) where the
+ * runtime has it, otherwise in the TypeScript loop below. Both sum each position in the same order (reference, then
+ * tiles 1 to 5), so they give the same sums to the bit and the same peak.
+ */
+import { CELLS, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, type Shift } from './pattern.js';
+import { jointWasm } from './kernels/joint-wasm.js';
+import { compiledModule, instantiate, type WasmMemory } from './kernels/wasm-runtime.js';
+
+interface JointExports {
+  memory: WasmMemory;
+  peak(shifts: number, referenceWeight: number, payloadWeight: number): number;
+}
+
+const N2 = CELLS * CELLS;
+/** Byte offset of the ten shift values, after the six f64 surfaces (see joint.wat). */
+const SHIFTS = 6 * N2 * 8;
+
+/**
+ * The joint peak in TypeScript: one pass, each position summed in the order of the weights, without storing the
+ * surface. (It replaced six passes over a stored surface and a seventh for its maximum: about half the cost.)
+ */
+export function jointPeak(z: readonly Float64Array[], shifts: readonly Shift[]): number {
+  const M = CELLS - 1;
+  const [reference, a, b, c, d, e] = z;
+  const [sa, sb, sc, sd, se] = shifts;
+  let best = -Infinity;
+  let bestI = 0;
+  for (let y = 0; y < CELLS; y++) {
+    const row = y * CELLS;
+    const ra = ((y + sa.dy) & M) * CELLS;
+    const rb = ((y + sb.dy) & M) * CELLS;
+    const rc = ((y + sc.dy) & M) * CELLS;
+    const rd = ((y + sd.dy) & M) * CELLS;
+    const re = ((y + se.dy) & M) * CELLS;
+    for (let x = 0; x < CELLS; x++) {
+      let v = REF_WEIGHT * reference[row + x];
+      v += PAYLOAD_WEIGHT * a[ra + ((x + sa.dx) & M)];
+      v += PAYLOAD_WEIGHT * b[rb + ((x + sb.dx) & M)];
+      v += PAYLOAD_WEIGHT * c[rc + ((x + sc.dx) & M)];
+      v += PAYLOAD_WEIGHT * d[rd + ((x + sd.dx) & M)];
+      v += PAYLOAD_WEIGHT * e[re + ((x + se.dx) & M)];
+      if (v > best) {
+        best = v;
+        bestI = row + x;
+      }
+    }
+  }
+  return bestI;
+}
+
+/** Joint peaks of many candidates over the same six surfaces: load them once, then ask for each candidate's peak. */
+export class JointPeaks {
+  private readonly exports: JointExports | null;
+  private readonly surfaces: Float64Array | null;
+  private readonly shiftValues: Int32Array | null;
+  private loaded: readonly Float64Array[] = [];
+
+  /** `simd: false` forces the TypeScript loop. */
+  constructor(simd = true) {
+    if (PAYLOAD_TILES !== 5) throw new Error('joint-peak.ts is written out for five payload tiles');
+    const module = simd ? compiledModule(jointWasm) : null;
+    this.exports = module ? instantiate<JointExports>(module) : null;
+    // The module declares the memory it needs (13 pages), so these views are never detached.
+    this.surfaces = this.exports ? new Float64Array(this.exports.memory.buffer, 0, 6 * N2) : null;
+    this.shiftValues = this.exports ? new Int32Array(this.exports.memory.buffer, SHIFTS, 2 * PAYLOAD_TILES) : null;
+  }
+
+  /** Whether the WebAssembly kernel is in use. */
+  get wasm(): boolean {
+    return this.exports !== null;
+  }
+
+  /** The six standardised surfaces (index 0 the reference) of the sync whose peaks are asked for next. */
+  load(z: readonly Float64Array[]): void {
+    this.loaded = z;
+    if (this.surfaces) for (let t = 0; t <= PAYLOAD_TILES; t++) this.surfaces.set(z[t], t * N2);
+  }
+
+  /** The index of the maximum of the joint surface of the candidate whose payload tiles have `shifts`. */
+  peak(shifts: readonly Shift[]): number {
+    const { exports, shiftValues } = this;
+    if (!exports || !shiftValues) return jointPeak(this.loaded, shifts);
+    for (let t = 0; t < PAYLOAD_TILES; t++) {
+      shiftValues[2 * t] = shifts[t].dx;
+      shiftValues[2 * t + 1] = shifts[t].dy;
+    }
+    return exports.peak(SHIFTS, REF_WEIGHT, PAYLOAD_WEIGHT);
+  }
+}
