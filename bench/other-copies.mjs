@@ -11,8 +11,9 @@
  * Each copy: 2 s (48 frames) of a generated clip, luma marked in memory with the public `WatermarkEmbedder` for a
  * random ID under a random key, then piped to ffmpeg for a small-leak attack (where the copy's own ID is weakest
  * and neighbours could outscore it): 640x360 H.264 CRF 28 or CRF 35, or 854x480 + 5% crop + brightness + CRF 30.
- * The leak is read as the false-alarms part reads (four 12-frame windows, one look each) and whole (48 frames, as an
- * investigator would), blind and among 20 innocent IDs, with the copy's key. Accusing anyone but the copy's own
+ * The leak is read as the false-alarms part reads (four 12-frame windows of its first 48 frames, one look each) and
+ * whole (as an investigator would: 48 frames, or 240 with `--lengths 10`, where more looks and recalled IDs come in),
+ * blind and among 20 innocent IDs, with the copy's key. Accusing anyone but the copy's own
  * recipient is a false accusation. The copy's own ID read back (blind) shows how close to the line the windows are.
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +28,8 @@ import { sourceFor } from './lib/footage.mjs';
 import { ffmpegSetup, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
-const FRAMES = 48;
+const FPS = 24;
+const WINDOWS = 4;
 const WINDOW = 12;
 const CANDIDATES = 20;
 const BATCH = 4; // copies per worker task
@@ -40,9 +42,13 @@ export const COPY_ATTACKS = {
 
 const hash = (label) => createHash('sha256').update(label).digest();
 
-/** Copy number `i`: its key and its recipient's ID, from a hash (deterministic, independent of the bench key). */
-export function copyOf(i) {
-  return { key: keyFromSecret(hash(`reelmark bench other copy/key/${i}`)), id: hash(`reelmark bench other copy/id/${i}`).readBigUInt64BE(0) & MAX_ID };
+/**
+ * Copy number `i` of `seconds`: its key and its recipient's ID, from a hash (deterministic, independent of the bench
+ * key; copies of other lengths get their own, since their first 48 frames are the 2 s copies' frames).
+ */
+export function copyOf(i, seconds = 2) {
+  const label = seconds === 2 ? `${i}` : `${i}/${seconds}s`;
+  return { key: keyFromSecret(hash(`reelmark bench other copy/key/${label}`)), id: hash(`reelmark bench other copy/id/${label}`).readBigUInt64BE(0) & MAX_ID };
 }
 
 /** 20 innocent IDs for copy `i`, never its own. */
@@ -57,12 +63,12 @@ function innocents(i, own) {
 
 let cachedSource = null; // { path, frames: Uint8Array[], width, height }
 
-async function lumaOf(source) {
-  if (cachedSource?.path === source) return cachedSource;
+async function lumaOf(source, count) {
+  if (cachedSource?.path === source && cachedSource.frames.length >= count) return cachedSource;
   const frames = [];
   let width = 0;
   let height = 0;
-  for await (const f of readFrames(source, { lumaOnly: true, maxFrames: FRAMES })) {
+  for await (const f of readFrames(source, { lumaOnly: true, maxFrames: count })) {
     const y = f.planes[0];
     width = y.width;
     height = y.height;
@@ -74,11 +80,16 @@ async function lumaOf(source) {
   return cachedSource;
 }
 
-/** Pipes 8-bit luma frames (gray) through ffmpeg: `filter`, then H.264 at `crf`, into `output`. */
+/**
+ * Pipes 8-bit luma frames through ffmpeg as YUV 4:2:0 with neutral chroma (the luma code values exactly as marked: no
+ * range conversion, which piping them as full-range gray would bring, a contrast of 219/255), then `filter`, then
+ * H.264 at `crf`, into `output`.
+ */
 async function encodeLeak(frames, width, height, { filter, crf }, output) {
   const { ffmpeg } = await ffmpegSetup();
-  const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, '-r', '24', '-i', 'pipe:0',
+  const args = ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-r', String(FPS), '-i', 'pipe:0',
     '-vf', `${filter},format=yuv420p`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-an', '-y', output];
+  const chroma = new Uint8Array(2 * ((width + 1) >> 1) * ((height + 1) >> 1)).fill(128);
   await new Promise((resolve, reject) => {
     const child = spawn(ffmpeg.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
@@ -87,7 +98,9 @@ async function encodeLeak(frames, width, height, { filter, crf }, output) {
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} exited ${code}\n${stderr}`))));
     child.stdin.on('error', () => {}); // a failed ffmpeg reports through its exit code
     (async () => {
-      for (const f of frames) if (!child.stdin.write(f)) await new Promise((r) => child.stdin.once('drain', r));
+      for (const f of frames) {
+        for (const part of [f, chroma]) if (!child.stdin.write(part)) await new Promise((r) => child.stdin.once('drain', r));
+      }
       child.stdin.end();
     })();
   });
@@ -107,18 +120,19 @@ async function leakFrames(file) {
  * Worker task: copies `first`..`first + count - 1` of `content` under `attack` (a COPY_ATTACKS name, or any name with
  * its own `encode`: { filter, crf }); one row per reading.
  */
-export async function copyTrials({ content, source, attack, encode = COPY_ATTACKS[attack], first, count, dir }) {
-  const { frames, width, height } = await lumaOf(source);
+export async function copyTrials({ content, source, attack, encode = COPY_ATTACKS[attack], first, count, dir, seconds = 2 }) {
+  const { frames: all, width, height } = await lumaOf(source, seconds * FPS);
+  const frames = all.slice(0, seconds * FPS);
   const rows = [];
   for (let i = first; i < first + count; i++) {
-    const { key, id } = copyOf(i);
+    const { key, id } = copyOf(i, seconds);
     const embedder = new WatermarkEmbedder({ key, id, width, height, bitDepth: 8 });
     const marked = frames.map((f) => {
       const data = f.slice();
       embedder.embed({ data, width, height, stride: width, bitDepth: 8 });
       return data;
     });
-    const leak = path.join(dir, `copy${i}.${attack}.mp4`);
+    const leak = path.join(dir, `copy${i}.${seconds}s.${attack}.mp4`);
     await encodeLeak(marked, width, height, encode, leak);
     const leaked = await leakFrames(leak);
     await rm(leak, { force: true });
@@ -126,7 +140,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
     const inputWidth = leaked[0].plane.width;
     const inputHeight = leaked[0].plane.height;
     if (workingSizeFor(inputWidth, inputHeight).height !== inputHeight) throw new Error(`copy ${i}: expected a leak read at its own size`);
-    const readings = [...Array.from({ length: FRAMES / WINDOW }, (_, w) => ({ window: w, frames: leaked.slice(w * WINDOW, (w + 1) * WINDOW) })), { window: 'all', frames: leaked }];
+    const readings = [...Array.from({ length: WINDOWS }, (_, w) => ({ window: w, frames: leaked.slice(w * WINDOW, (w + 1) * WINDOW) })), { window: 'all', frames: leaked }];
     for (const { window, frames: part } of readings) {
       for (const detectMode of ['blind', 'candidates']) {
         const c0 = process.cpuUsage();
@@ -140,6 +154,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
         rows.push({
           content,
           attack,
+          lengthSeconds: seconds,
           copy: i,
           id: id.toString(),
           window,
@@ -176,17 +191,23 @@ export async function runOtherCopies(ctx) {
   }
   const dir = path.join(ctx.runDir, 'other-copies');
   await mkdir(dir, { recursive: true });
-  const sources = await Promise.all(videos.map(async (c) => ({ name: c.name, path: await sourceFor(c, 2, ctx.work) })));
-  // Copies spread over (content, attack) pairs, each copy a fresh key and ID; batches of one source.
+  // --lengths: copies of these lengths in seconds (default 2); each copy is read in four 12-frame windows and whole.
+  const lengths = ctx.lengths ?? [2];
+  const sources = [];
+  for (const seconds of lengths) for (const c of videos) sources.push({ name: c.name, seconds, path: await sourceFor(c, seconds, ctx.work) });
+  // Copies spread over (content, length, attack), each copy a fresh key and ID; batches of one source.
   const pairs = sources.flatMap((s) => attacks.map((a) => ({ s, a })));
   const tasks = [];
-  let next = 0;
+  const next = new Map(lengths.map((l) => [l, 0])); // copy numbers run per length (copyOf)
   pairs.forEach(({ s, a }, p) => {
     const share = Math.floor(total / pairs.length) + (p < total % pairs.length ? 1 : 0);
-    for (let k = 0; k < share; k += BATCH) tasks.push({ content: s.name, source: s.path, attack: a, first: next + k, count: Math.min(BATCH, share - k), dir });
-    next += share;
+    const first = next.get(s.seconds);
+    for (let k = 0; k < share; k += BATCH) {
+      tasks.push({ content: s.name, source: s.path, seconds: s.seconds, attack: a, first: first + k, count: Math.min(BATCH, share - k), dir });
+    }
+    next.set(s.seconds, first + share);
   });
-  log(`other-copies: ${total} copies (${sources.length} contents x ${attacks.length} attacks), ${(FRAMES / WINDOW + 1) * 2} readings each, in ${tasks.length} batches`);
+  log(`other-copies: ${total} copies (${videos.length} contents x ${attacks.length} attacks x ${lengths.join(', ')} s), ${(WINDOWS + 1) * 2} readings each, in ${tasks.length} batches`);
   let done = 0;
   const results = await Promise.all(
     tasks.map(async (t) => {
@@ -206,18 +227,19 @@ export async function runOtherCopies(ctx) {
 }
 
 export function render(rows, ctx) {
-  const copies = new Set(rows.map((r) => r.copy)).size;
+  const copies = new Set(rows.map((r) => `${r.lengthSeconds ?? 2}/${r.copy}`)).size;
   const wrong = rows.reduce((s, r) => s + r.falseAccusations, 0);
-  const groups = [...new Set(rows.map((r) => `${r.attack}\u0000${r.window === 'all' ? 'all' : 'window'}`))].sort();
+  const lengthOf = (r) => r.lengthSeconds ?? 2; // rows written before --lengths: 2 s copies
+  const groups = [...new Set(rows.map((r) => `${r.attack}\u0000${lengthOf(r)}\u0000${r.window === 'all' ? 'all' : 'window'}`))].sort();
   const byGroup = table(
     ['attack', 'reading', 'copies', 'readings (blind / candidates)', 'false accusations', 'own ID read blind', 'own ID score, median', 'mean CPU ms / reading'],
     groups.map((g) => {
-      const [attack, kind] = g.split('\u0000');
-      const rs = rows.filter((r) => r.attack === attack && (r.window === 'all') === (kind === 'all'));
+      const [attack, seconds, kind] = g.split('\u0000');
+      const rs = rows.filter((r) => r.attack === attack && String(lengthOf(r)) === seconds && (r.window === 'all') === (kind === 'all'));
       const blind = rs.filter((r) => r.detectMode === 'blind');
       const own = blind.filter((r) => r.ownIdentified).map((r) => r.score).sort((a, b) => a - b);
       return [
-        attack, kind === 'all' ? `whole (${FRAMES} frames)` : `${WINDOW}-frame windows`, new Set(rs.map((r) => r.copy)).size,
+        attack, kind === 'all' ? `whole (${rs[0].frames} frames)` : `${WINDOW}-frame windows of ${seconds} s copies`, new Set(rs.map((r) => r.copy)).size,
         `${blind.length} / ${rs.length - blind.length}`, rs.reduce((s, r) => s + r.falseAccusations, 0),
         `${own.length} of ${blind.length}`, own.length ? fmt(own[own.length >> 1], 2) : '-', fmt(rs.reduce((s, r) => s + r.cpuMs, 0) / rs.length, 0),
       ];

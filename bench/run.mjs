@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full]
   --jobs N      worker processes (default: one per core, at most 2)
   --attacks     only these attacks (robustness, other-copies); --contents: only these generated contents
   --lengths     robustness: only these clip lengths in seconds (default 2, 5 and 10 in full mode; 2 in quick mode,
-                10 for 360p CRF 35)
+                10 for 360p CRF 35); other-copies: copies of these lengths (default 2)
   --keys N      robustness: mark each content under N bench keys, each for its own recipient (default 1): a rate
                 instead of one draw per content for attacks near the line
   --trials N    null trials for false-alarms (default 200 quick, 10000 full); other-copies: copies (default 12
