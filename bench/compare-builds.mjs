@@ -11,9 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { createHash } from 'node:crypto';
-
-import { ISSUED_IDS } from './lib/common.mjs';
+import { benchSecret, ISSUED_IDS } from './lib/common.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,8 +37,8 @@ const verdicts = new Set();
 for (let run = 0; run < Number(values.runs); run++) {
   for (const build of run % 2 ? builds : builds.slice().reverse()) {
     const { WatermarkDetector, keyFromSecret } = build.lib;
-    // Each build derives the key from the same secret: the bench key's (lib/common.mjs) or one that marked nothing.
-    const key = keyFromSecret(values.key === 'marked' ? createHash('sha256').update('reelmark bench key v1').digest() : new Uint8Array(32).fill(11));
+    // Each build derives the key from the same secret: the bench key's or one that marked nothing.
+    const key = keyFromSecret(values.key === 'marked' ? benchSecret() : new Uint8Array(32).fill(11));
     const detector = new WatermarkDetector({ key, inputWidth: width, inputHeight: height, ...(candidates.length ? { candidates } : {}) });
     const c0 = process.cpuUsage();
     for (let i = 0; i < frameCount; i++) detector.addFrame(frames[i % frames.length].plane, i / 24);

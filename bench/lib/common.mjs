@@ -12,7 +12,12 @@ import { timed } from './proc.mjs';
 
 /** The bench's key: fixed, so that runs are reproducible (it marks nothing but bench footage). */
 export function benchKey(label = 'reelmark bench key v1') {
-  return keyFromSecret(createHash('sha256').update(label).digest());
+  return keyFromSecret(benchSecret(label));
+}
+
+/** The 32 secret bytes behind {@link benchKey} (for another build's `keyFromSecret`: bench/compare-builds.mjs). */
+export function benchSecret(label = 'reelmark bench key v1') {
+  return createHash('sha256').update(label).digest();
 }
 
 /**

@@ -22,7 +22,7 @@ import { AccusationRecord, candidateTests, type Accusation, type LookTrials } fr
 import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
 import type { WatermarkKey } from './key.js';
 import { decodeShifts, encodeId, ID_BITS } from './payload.js';
-import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
+import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni } from './statistics.js';
 import { TurnKernel } from './kernels/turn-kernel.js';
@@ -266,8 +266,8 @@ export class WatermarkDetector {
   private readonly correlator: TileCorrelator;
   /** Whether the WebAssembly kernels may be used (`DetectorOptions.simd`). */
   private readonly simd: boolean;
-  /** The candidates' joint peaks (test (ii) of `readPayload`), over the surfaces of one sync at a time. */
-  private readonly jointPeaks: JointPeaks;
+  /** The candidates' joint peaks (test (ii) of `readPayload`), over the surfaces of one sync at a time; null without candidates. */
+  private readonly jointPeaks: JointPeaks | null;
   /** The turning kernel (`turnBack`'s inner loop), made at the first turn; null where WebAssembly is unavailable. */
   private turnKernel: TurnKernel | null | undefined;
   /** The period hypotheses in the picture as it is, and the same periods in its mirror image. */
@@ -347,7 +347,7 @@ export class WatermarkDetector {
     this.workingFactor = size.factor;
     const fitPeriod = TILE_PERIOD_PER_HEIGHT * this.workingHeight;
     this.simd = options.simd ?? true;
-    this.jointPeaks = new JointPeaks(this.simd);
+    this.jointPeaks = this.candidateIds.length > 0 ? new JointPeaks(this.simd) : null;
     const even = this.workingHeight < EVEN_WHITENING_BELOW && this.candidateIds.length > 0;
     this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even);
     this.accumulator = this.whitener.accumulator;
@@ -965,7 +965,7 @@ export class WatermarkDetector {
           erasureDecode(z, best, rx, ry, neededSum, (shifts) => this.decode(shifts), decodedById);
         }
       }
-      if (s < jointSyncs) this.jointPeaks.load(z);
+      if (s < jointSyncs) this.jointPeaks?.load(z);
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
         // (i) The payload read at the reference tile's position.
@@ -977,7 +977,7 @@ export class WatermarkDetector {
         // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
         // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
         if (s >= jointSyncs) continue;
-        const bestI = this.jointPeaks.peak(shifts);
+        const bestI = (this.jointPeaks as JointPeaks).peak(shifts);
         const bx = bestI % CELLS;
         const by = (bestI - bx) / CELLS;
         const payload = readTiles(z, bx, by, shifts, tileValues);

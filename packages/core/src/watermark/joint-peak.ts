@@ -54,40 +54,43 @@ export function jointPeak(z: readonly Float64Array[], shifts: readonly Shift[]):
 
 /** Joint peaks of many candidates over the same six surfaces: load them once, then ask for each candidate's peak. */
 export class JointPeaks {
-  private readonly exports: JointExports | null;
-  private readonly surfaces: Float64Array | null;
-  private readonly shiftValues: Int32Array | null;
+  /** The kernel's exports and views on its memory (the surfaces, a candidate's shifts); null: the TypeScript loop. */
+  private readonly kernel: { exports: JointExports; surfaces: Float64Array; shifts: Int32Array } | null;
   private loaded: readonly Float64Array[] = [];
 
   /** `simd: false` forces the TypeScript loop. */
   constructor(simd = true) {
     if (PAYLOAD_TILES !== 5) throw new Error('joint-peak.ts is written out for five payload tiles');
     const module = simd ? compiledModule(jointWasm) : null;
-    this.exports = module ? instantiate<JointExports>(module) : null;
+    if (!module) {
+      this.kernel = null;
+      return;
+    }
+    const exports = instantiate<JointExports>(module);
     // The module declares the memory it needs (13 pages), so these views are never detached.
-    this.surfaces = this.exports ? new Float64Array(this.exports.memory.buffer, 0, 6 * N2) : null;
-    this.shiftValues = this.exports ? new Int32Array(this.exports.memory.buffer, SHIFTS, 2 * PAYLOAD_TILES) : null;
+    const { buffer } = exports.memory;
+    this.kernel = { exports, surfaces: new Float64Array(buffer, 0, 6 * N2), shifts: new Int32Array(buffer, SHIFTS, 2 * PAYLOAD_TILES) };
   }
 
   /** Whether the WebAssembly kernel is in use. */
   get wasm(): boolean {
-    return this.exports !== null;
+    return this.kernel !== null;
   }
 
   /** The six standardised surfaces (index 0 the reference) of the sync whose peaks are asked for next. */
   load(z: readonly Float64Array[]): void {
     this.loaded = z;
-    if (this.surfaces) for (let t = 0; t <= PAYLOAD_TILES; t++) this.surfaces.set(z[t], t * N2);
+    if (this.kernel) for (let t = 0; t <= PAYLOAD_TILES; t++) this.kernel.surfaces.set(z[t], t * N2);
   }
 
   /** The index of the maximum of the joint surface of the candidate whose payload tiles have `shifts`. */
   peak(shifts: readonly Shift[]): number {
-    const { exports, shiftValues } = this;
-    if (!exports || !shiftValues) return jointPeak(this.loaded, shifts);
+    const { kernel } = this;
+    if (!kernel) return jointPeak(this.loaded, shifts);
     for (let t = 0; t < PAYLOAD_TILES; t++) {
-      shiftValues[2 * t] = shifts[t].dx;
-      shiftValues[2 * t + 1] = shifts[t].dy;
+      kernel.shifts[2 * t] = shifts[t].dx;
+      kernel.shifts[2 * t + 1] = shifts[t].dy;
     }
-    return exports.peak(SHIFTS, REF_WEIGHT, PAYLOAD_WEIGHT);
+    return kernel.exports.peak(SHIFTS, REF_WEIGHT, PAYLOAD_WEIGHT);
   }
 }
