@@ -236,6 +236,86 @@ describe('free decoding', () => {
   });
 });
 
+describe('payload offsets', () => {
+  const entry = (symbols: number[], z: number[], trialsFactor?: number): DecodedEntry => ({ sum: z.reduce((a, b) => a + b, 0), tiles: Float64Array.from(z), symbols, trialsFactor });
+  const trials = 3 * 2 ** 48;
+
+  test('an ID read at another payload offset is counted with that offset\'s larger trials', () => {
+    const z = [5, 5, 5, 4, 4];
+    const [usual] = explainAwayDecoded(new Map([[1n, entry([1, 2, 3, 4, 5], z)]]), [], -9, trials);
+    const [offset] = explainAwayDecoded(new Map([[1n, entry([1, 2, 3, 4, 5], z, 24)]]), [], -9, trials);
+    expect(usual.score).toBe(offset.score);
+    expect(offset.log10p).toBeCloseTo(log10Bonferroni(23 / Math.sqrt(5), 24 * trials), 9);
+    expect(offset.log10p - usual.log10p).toBeCloseTo(Math.log10(24), 9);
+    // Here the difference decides: p 1e-9.5 at the reference's offset, 1e-8.1 at another.
+    expect(usual.log10p).toBeLessThan(-9);
+    expect(offset.log10p).toBeGreaterThan(-9);
+  });
+
+  test("an ID significant only at another offset's trials does not explain away a tile", () => {
+    // Read at the reference's offset, ID 1 is significant on its whole score and takes the tile it shares with ID 2;
+    // read at another offset (factor 24) it is not, and ID 2 keeps it.
+    const other = entry([1, 20, 30, 40, 50], [5, 6, 6, 6, 6]);
+    const scoreOf2 = (factor?: number) =>
+      explainAwayDecoded(new Map([[1n, entry([1, 2, 3, 4, 5], [5, 5, 5, 4, 4], factor)], [2n, other]]), [], -9, trials).find((v) => v.id === 2n)!.score;
+    expect(scoreOf2()).toBeCloseTo(24 / 2, 3);
+    expect(scoreOf2(24)).toBeCloseTo(29 / Math.sqrt(5), 3);
+  });
+
+  test('an accusation made at another payload offset is counted again with its factor', () => {
+    const sync = { scale: 1, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0, periodX: 768, periodY: 768, mirrored: false, z: 9, falseAlarmProbability: 1e-12 };
+    const a: Accusation = { id: 7n, method: 'decoded', score: 11.5, atScore: 11.5, jointScore: -Infinity, symbols: [1, 2, 3, 4, 5], trialsFactor: 24, sync, log10Sync: -12, hypothesisLooks: 1, look: 1, atFrames: 12 };
+    const at = (looks: number) => ({ decoded: looks * trials, atSync: looks * 200, joint: looks * 10 * 128 * 128 * 20 });
+    expect(recount(a, at(2))).toBeCloseTo(log10Bonferroni(11.5, 2 * trials * 24), 9);
+    expect(recount({ ...a, trialsFactor: undefined }, at(2)) - recount(a, at(2))).toBeCloseTo(-Math.log10(24), 9);
+  });
+});
+
+describe('topPeaks', () => {
+  // The full scan topPeaks made before its block-maxima first pass: the reference it must match, ties included.
+  function fullScan(surface: Float64Array, count: number): Array<{ index: number; z: number }> {
+    const keep = count * 9;
+    const values = new Float64Array(keep).fill(-Infinity);
+    const indices = new Int32Array(keep).fill(-1);
+    for (let i = 0; i < surface.length; i++) {
+      const v = surface[i];
+      if (!(v > values[keep - 1])) continue;
+      let j = keep - 1;
+      while (j > 0 && values[j - 1] < v) {
+        values[j] = values[j - 1];
+        indices[j] = indices[j - 1];
+        j--;
+      }
+      values[j] = v;
+      indices[j] = i;
+    }
+    const found: Array<{ index: number; z: number }> = [];
+    for (let k = 0; k < keep && found.length < count; k++) {
+      if (indices[k] < 0) break;
+      if (!found.some((f) => nearSymbol(f.index, indices[k]))) found.push({ index: indices[k], z: values[k] });
+    }
+    return found;
+  }
+
+  test('picks the same peaks as a full scan: noise, smooth surfaces, ties and a lone peak', () => {
+    const random = prng(11);
+    const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+    const surfaces: Float64Array[] = [];
+    for (let k = 0; k < 6; k++) surfaces.push(Float64Array.from({ length: CELLS * CELLS }, gauss));
+    // Smooth (neighbouring cells alike, as after a downscale), coarsely quantised (many ties), and flat but one peak.
+    const smooth = Float64Array.from({ length: CELLS * CELLS }, (_, i) => Math.sin((i % CELLS) / 5) + Math.cos(Math.floor(i / CELLS) / 7) + 0.1 * gauss());
+    surfaces.push(smooth, smooth.map((v) => Math.round(v * 4) / 4), new Float64Array(CELLS * CELLS).fill(0.5).fill(3, 9000, 9001));
+    for (const surface of surfaces) {
+      for (const count of [1, 2, 4]) {
+        const got = topPeaks(surface, 7, 3, count);
+        const want = fullScan(surface, count);
+        expect(got.map((p) => p.z)).toEqual(want.map((p) => p.z));
+        expect(got.map((p) => p.shift)).toEqual(want.map((p) => ({ dx: ((p.index % CELLS) - 7 + CELLS) % CELLS, dy: ((p.index >> 7) - 3 + CELLS) % CELLS })));
+      }
+    }
+  });
+});
+
 describe('list decoding', () => {
   const sym = (dx: number, dy: number) => ((dy + CELLS) % CELLS) * CELLS + ((dx + CELLS) % CELLS);
   const leaked = [sym(5, 9), sym(0, 0), sym(127, 64), sym(40, 127), sym(100, 3)];

@@ -33,6 +33,8 @@ export interface Accusation {
   jointScore: number;
   /** Its tiles' symbols (dy * CELLS + dx). */
   symbols: readonly number[];
+  /** A decoded ID read at another payload offset: its trials are the look's decoded trials times this. */
+  trialsFactor?: number;
   /** Where it was read, and the synchronisation's log10 probability and multiplicity (hypothesis looks) then. */
   sync: SyncEstimate;
   log10Sync: number;
@@ -54,7 +56,7 @@ export function candidateTests(atScore: number, jointScore: number, trials: Look
 
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
-  if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded);
+  if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded * (a.trialsFactor ?? 1));
   return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }
 

@@ -50,6 +50,28 @@ export const WORKING_HEIGHT = 540;
  * on the rest; full-size leaks, where the usual one missed none of those runs' rows, do not pay its sweep.
  */
 const EVEN_WHITENING_BELOW = WORKING_HEIGHT;
+/**
+ * Free decoding of working pictures shorter than this (leaks under 540 lines) also reads the payload half a cell away
+ * from the reference's sub-cell offset (`decodeAtOffsets`), at final looks, when the usual reading decodes nothing
+ * significant. Full-size leaks missed none of the bench's rows over five keys, and would pay it on every reading.
+ */
+const OFFSET_SEARCH_BELOW = WORKING_HEIGHT;
+/**
+ * The payload offsets tried there, in cells, added to the reference's: a half-cell grid (every sub-cell position is
+ * within a quarter cell of one of them or of the reference's own). A surface read half a cell one way is the surface
+ * read half a cell the other way moved by one cell, so three sets of surfaces give all eight: each is read with the
+ * reference peak where it is, and one cell back along each axis that has a half-cell offset.
+ */
+const HALF_CELL_SURFACES: ReadonlyArray<readonly [number, number]> = [[0.5, 0], [0, 0.5], [0.5, 0.5]];
+const PAYLOAD_OFFSETS = HALF_CELL_SURFACES.reduce((n, [ox, oy]) => n + (ox ? 2 : 1) * (oy ? 2 : 1), 0);
+/**
+ * The share of the free decoder's false-alarm budget spent on those offsets (a weighted Bonferroni bound): IDs read
+ * at the reference's offset count 1 / (1 - share) times the usual trials (looks x syncs x 2^48), IDs read at one of
+ * the others (final looks x syncs x 2^48) x PAYLOAD_OFFSETS / share.
+ */
+const OFFSET_BUDGET_SHARE = 0.1;
+/** The syncs read at the other payload offsets (the best ones). */
+const OFFSET_SEARCH_SYNCS = 3;
 /** Reference master height used to express the found scale when the master's height is not given. */
 export const DEFAULT_MASTER_HEIGHT = 1080;
 
@@ -310,6 +332,8 @@ export class WatermarkDetector {
   private hypothesisLooks = 0;
   /** Syncs at which candidates were searched jointly, over every look so far (the joint test's multiplicity). */
   private jointReads = 0;
+  /** Final looks that read small leaks' payload at other offsets, so far (`decodeAtOffsets`: their multiplicity). */
+  private offsetLooks = 0;
   private verdict: WatermarkVerdict | null = null;
   /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
   private readonly decoded = new Map<bigint, bigint | null>();
@@ -695,7 +719,7 @@ export class WatermarkDetector {
     // trials of 7,500 reported p < 1e-3 in the 10,000-trial bench.)
     const log10Sync = log10Bonferroni(all[0].z, multiplicity);
     this.locked = log10Sync < LOCK_LOG10;
-    this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync);
+    this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync, final);
   }
 
   /**
@@ -864,6 +888,40 @@ export class WatermarkDetector {
   }
 
   /**
+   * Free decoding at the other payload offsets (PAYLOAD_OFFSETS) of the sync whose fold the correlator holds
+   * (reference peak at (rx, ry), its sub-cell offset `sub`), into `found`, with `neededSum` the stricter sum an ID
+   * read there needs. The payload is read at the reference peak's sub-cell offset, and a weak reference peak's
+   * parabola puts that up to half a cell off on small leaks: 640x360 H.264 CRF 28 of the credits clip (bench key 2),
+   * read blind from 2 s, decoded nothing at the reference's offset and is now identified at p 1e-13.9 at another
+   * (docs/WATERMARK.md, Detection step 5). Made at final looks only; overwrites the payload surfaces.
+   */
+  private decodeAtOffsets(sub: { dx: number; dy: number }, rx: number, ry: number, neededSum: number, found: Map<bigint, DecodedEntry>): void {
+    const z = this.surfaces;
+    for (const [ox, oy] of HALF_CELL_SURFACES) {
+      for (let t = 1; t <= PAYLOAD_TILES; t++) {
+        this.correlator.correlate(t, z[t], sub.dx + ox, sub.dy + oy);
+        const stats = surfaceStats(z[t]);
+        standardise(z[t], stats.mean, 1 / stats.std);
+      }
+      // Each tile's best peaks, where they are on the surface (relative to cell (0, 0)).
+      const peaks = z.slice(1).map((surface) => topPeaks(surface, 0, 0, LIST_DEPTH));
+      // (sub + o - 1) read at x is (sub + o) read at x - 1: the offset -o is the reference one cell back.
+      for (let bx = 0; bx >= (ox ? -1 : 0); bx--) {
+        for (let by = 0; by >= (oy ? -1 : 0); by--) {
+          const x = (rx + bx) & (CELLS - 1);
+          const y = (ry + by) & (CELLS - 1);
+          // As at the reference's offset, but only the combinations that could be accused (not every one of the two
+          // best peaks': a second colluder is read at the reference's offset).
+          const expanded = peaks.map((list, t) => withNeighbours(z[t + 1], x, y, list.map(({ shift, z: v }) => ({ shift: shiftAt(shift.dy * CELLS + shift.dx, x, y), z: v }))));
+          readRecalled(z, x, y, this.recalled, found);
+          this.listDecode(expanded, neededSum, neededSum, found);
+          erasureDecode(z, expanded.map((options) => options[0]), x, y, neededSum, (shifts) => this.decode(shifts), found);
+        }
+      }
+    }
+  }
+
+  /**
    * Keeps the strongest decoded IDs to be read again at later looks (at most RECALL_SIZE): those whose score after
    * explaining away (`decoded`) still reaches RECALL_MIN_SHARE of the score an accusation needs. A codeword that
    * shares four tiles with another significant one (a neighbour of the leaked ID) is left with one tile by explaining
@@ -884,11 +942,20 @@ export class WatermarkDetector {
     for (const [id, entry] of kept) this.recalled.set(id, entry);
   }
 
-  private readPayload(syncs: Evaluated[], log10Sync: number): WatermarkVerdict {
+  private readPayload(syncs: Evaluated[], log10Sync: number, final: boolean): WatermarkVerdict {
     const { looks } = this;
     const K = this.candidateIds.length;
     const positions = CELLS * CELLS;
-    const decodedTrials = looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS;
+    // Small leaks' free decoding also reads at other payload offsets (`decodeAtOffsets`), so the trials of the IDs read
+    // at the reference's offset take 1 - OFFSET_BUDGET_SHARE of the budget (whether or not a look reads them).
+    const offsetSearch = this.workingHeight < OFFSET_SEARCH_BELOW;
+    const decodedTrials = (looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS) / (offsetSearch ? 1 - OFFSET_BUDGET_SHARE : 1);
+    // ... and those read at one of the other offsets, at final looks only (each of PAYLOAD_OFFSETS at each sync read
+    // so, at every final look made, with a share of the budget), as a multiple of those.
+    const offsetLook = offsetSearch && final && this.freeDecoding;
+    if (offsetLook) this.offsetLooks++;
+    const offsetTrials = (Math.max(1, this.offsetLooks) * Math.min(syncs.length, OFFSET_SEARCH_SYNCS) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
+    const offsetFactor = offsetTrials / decodedTrials;
     const atSyncTrials = looks * syncs.length * Math.max(1, K);
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
     // surfaces hold another recipient's strong peaks, and an innocent candidate could line one of its tiles up with
@@ -914,6 +981,8 @@ export class WatermarkDetector {
     const tileValues = new Float64Array(PAYLOAD_TILES);
     // The sum of payload z-values a decoded ID needs to be accused (score = sum / sqrt(PAYLOAD_TILES)).
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
+    const neededOffsetSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials * offsetFactor) / Z_NORM;
+    const offsetFound = new Map<bigint, DecodedEntry>();
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
     let significantDecoded = false;
@@ -945,13 +1014,7 @@ export class WatermarkDetector {
       // their total could still pass the accusation threshold (and always the top two of each, so that two averaged
       // copies both decode). Costs no false-alarm budget: the bound already covers every valid codeword.
       if (s < FREE_DECODE_SYNCS && this.freeDecoding) {
-        const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
-        const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
-        for (let t = 1; t <= PAYLOAD_TILES; t++) {
-          const peaks = topPeaks(z[t], rx, ry, LIST_DEPTH);
-          distinct.push(peaks.slice(0, 2));
-          expanded.push(withNeighbours(z[t], rx, ry, peaks));
-        }
+        const { distinct, expanded } = peakOptions(z, rx, ry);
         // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
         readRecalled(z, rx, ry, this.recalled, decodedById);
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
@@ -987,6 +1050,14 @@ export class WatermarkDetector {
           jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI] };
         }
       }
+      // Last, as it overwrites the payload surfaces: the other payload offsets, while nothing is significant.
+      if (offsetLook && s < OFFSET_SEARCH_SYNCS && !significantDecoded) this.decodeAtOffsets(sub, rx, ry, neededOffsetSum, offsetFound);
+    }
+    // An ID read at another offset replaces its reading at the reference's where it is more significant, counted so.
+    for (const [id, entry] of offsetFound) {
+      const usual = decodedById.get(id);
+      if (usual && log10Bonferroni(usual.sum * Z_NORM, decodedTrials) <= log10Bonferroni(entry.sum * Z_NORM, decodedTrials * offsetFactor)) continue;
+      decodedById.set(id, { ...entry, trialsFactor: offsetFactor });
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
     // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
@@ -1057,13 +1128,13 @@ export class WatermarkDetector {
     };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
-    const decodedAccused = decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ ...d, symbols: decodedById.get(d.id)!.symbols }));
+    const decodedAccused = decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ ...d, symbols: decodedById.get(d.id)!.symbols, trialsFactor: decodedById.get(d.id)!.trialsFactor }));
     const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
       this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
-      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, sync: syncNow, ...made }, d.log10p, trials);
+      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: syncNow, ...made }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
     const fromEarlier = (id: bigint, method: Accusation['method'], log10p: number) => {
@@ -1148,6 +1219,8 @@ export interface DecodedEntry {
   sum: number;
   tiles: Float64Array;
   symbols: number[];
+  /** Read at another payload offset (`decodeAtOffsets`): its trials are the usual ones times this. */
+  trialsFactor?: number;
 }
 
 /**
@@ -1189,9 +1262,10 @@ export function explainAwayDecoded(
   const entries = [...found.entries()];
   const n = PAYLOAD_TILES;
   const full = (e: DecodedEntry) => e.sum / Math.sqrt(e.tiles.length);
+  const trialsOf = (e: DecodedEntry) => trials * (e.trialsFactor ?? 1);
   const holders: Array<{ id: bigint; symbols: readonly number[] }> = [
     ...accused,
-    ...entries.filter(([, e]) => log10Bonferroni(full(e), trials) < log10Threshold).map(([id, e]) => ({ id, symbols: e.symbols })),
+    ...entries.filter(([, e]) => log10Bonferroni(full(e), trialsOf(e)) < log10Threshold).map(([id, e]) => ({ id, symbols: e.symbols })),
   ];
   return entries
     .map(([id, e]) => {
@@ -1203,10 +1277,27 @@ export function explainAwayDecoded(
         own++;
       }
       const score = own === 0 ? 0 : sum / Math.sqrt(own);
-      return { id, score: round3(score), log10p: own === 0 ? 0 : log10Bonferroni(score, trials) };
+      return { id, score: round3(score), log10p: own === 0 ? 0 : log10Bonferroni(score, trialsOf(e)) };
     })
     .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
 }
+
+/**
+ * The list decoder's options per payload tile on the standardised surfaces of one sync (reference peak at (rx, ry)):
+ * its two distinct best peaks, and its LIST_DEPTH best with their 3 x 3 neighbourhoods.
+ */
+function peakOptions(surfaces: readonly Float64Array[], rx: number, ry: number): { distinct: PeakOption[][]; expanded: PeakOption[][] } {
+  const distinct: PeakOption[][] = [];
+  const expanded: PeakOption[][] = [];
+  for (let t = 1; t <= PAYLOAD_TILES; t++) {
+    const peaks = topPeaks(surfaces[t], rx, ry, LIST_DEPTH);
+    distinct.push(peaks.slice(0, 2));
+    expanded.push(withNeighbours(surfaces[t], rx, ry, peaks));
+  }
+  return { distinct, expanded };
+}
+
+type PeakOption = { shift: Shift; z: number };
 
 /** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */
 function standardise(surface: Float64Array, mean: number, inv: number): void {
@@ -1331,9 +1422,7 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
   // The highest values so far, by decreasing value (earlier index first among equals, as a full scan would pick).
   const values = new Float64Array(keep).fill(-Infinity);
   const indices = new Int32Array(keep).fill(-1);
-  for (let i = 0; i < surface.length; i++) {
-    const v = surface[i];
-    if (!(v > values[keep - 1])) continue;
+  const insert = (v: number, i: number) => {
     let j = keep - 1;
     while (j > 0 && values[j - 1] < v) {
       values[j] = values[j - 1];
@@ -1342,6 +1431,19 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
     }
     values[j] = v;
     indices[j] = i;
+  };
+  const blocks = surface.length / PEAK_BLOCK;
+  if (Number.isInteger(blocks) && blocks >= keep) {
+    // The keep-th highest block maximum is at most the keep-th highest value (each of those blocks holds a value as
+    // high), so only blocks whose maximum reaches it can hold the highest values: in index order, the same picks.
+    const maxima = blockMaxima(surface, blocks);
+    const floor = Float64Array.from(maxima).sort()[blocks - keep];
+    for (let b = 0; b < blocks; b++) {
+      if (!(maxima[b] >= floor)) continue;
+      for (let i = b * PEAK_BLOCK; i < (b + 1) * PEAK_BLOCK; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
+    }
+  } else {
+    for (let i = 0; i < surface.length; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
   }
   // A surface index is laid out as a symbol (y * CELLS + x), so nearSymbol tells neighbour cells, cyclically.
   const found: Array<{ index: number; z: number }> = [];
@@ -1358,6 +1460,20 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
  * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size); the
  * picture as it is (the detector searches the same periods in its mirror image too).
  */
+/** Values per block in `topPeaks`' first pass (its block maxima). */
+const PEAK_BLOCK = 64;
+
+/** The maximum of each PEAK_BLOCK values of `surface` (-Infinity for a block of NaN). */
+function blockMaxima(surface: Float64Array, blocks: number): Float64Array {
+  const maxima = new Float64Array(blocks);
+  for (let b = 0; b < blocks; b++) {
+    let m = -Infinity;
+    for (let i = b * PEAK_BLOCK; i < (b + 1) * PEAK_BLOCK; i++) if (surface[i] > m) m = surface[i];
+    maxima[b] = m;
+  }
+  return maxima;
+}
+
 function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
   const list: Hypothesis[] = [];
   const seen = new Set<string>();
