@@ -14,7 +14,10 @@ import { nearSymbol } from './symbols.js';
 
 /** The trials the bound counts at the current look, every look made so far included. */
 export interface LookTrials {
-  /** A freely decoded ID: looks x syncs read x 2^48 valid codewords. */
+  /**
+   * A freely decoded ID: looks x syncs read x 2^48 valid codewords (below 540 working lines, divided by the share of
+   * the budget left by the payload's other offsets; an ID read at one of those has its own `trialsFactor`).
+   */
   decoded: number;
   /** A candidate at the reference's position: looks x syncs x candidates. */
   atSync: number;
