@@ -1014,7 +1014,13 @@ export class WatermarkDetector {
       // their total could still pass the accusation threshold (and always the top two of each, so that two averaged
       // copies both decode). Costs no false-alarm budget: the bound already covers every valid codeword.
       if (s < FREE_DECODE_SYNCS && this.freeDecoding) {
-        const { distinct, expanded } = peakOptions(z, rx, ry);
+        const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
+        const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
+        for (let t = 1; t <= PAYLOAD_TILES; t++) {
+          const peaks = topPeaks(z[t], rx, ry, LIST_DEPTH);
+          distinct.push(peaks.slice(0, 2));
+          expanded.push(withNeighbours(z[t], rx, ry, peaks));
+        }
         // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
         readRecalled(z, rx, ry, this.recalled, decodedById);
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
@@ -1282,23 +1288,6 @@ export function explainAwayDecoded(
     .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
 }
 
-/**
- * The list decoder's options per payload tile on the standardised surfaces of one sync (reference peak at (rx, ry)):
- * its two distinct best peaks, and its LIST_DEPTH best with their 3 x 3 neighbourhoods.
- */
-function peakOptions(surfaces: readonly Float64Array[], rx: number, ry: number): { distinct: PeakOption[][]; expanded: PeakOption[][] } {
-  const distinct: PeakOption[][] = [];
-  const expanded: PeakOption[][] = [];
-  for (let t = 1; t <= PAYLOAD_TILES; t++) {
-    const peaks = topPeaks(surfaces[t], rx, ry, LIST_DEPTH);
-    distinct.push(peaks.slice(0, 2));
-    expanded.push(withNeighbours(surfaces[t], rx, ry, peaks));
-  }
-  return { distinct, expanded };
-}
-
-type PeakOption = { shift: Shift; z: number };
-
 /** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */
 function standardise(surface: Float64Array, mean: number, inv: number): void {
   for (let i = 0; i < surface.length; i++) surface[i] = (surface[i] - mean) * inv;
@@ -1412,6 +1401,21 @@ export function erasureDecode(
   }
 }
 
+/** Values per block in `topPeaks`' first pass (its block maxima). */
+const PEAK_BLOCK = 64;
+
+/** The maximum of each PEAK_BLOCK values of `surface` (the last block may be shorter; -Infinity for a block of NaN). */
+function blockMaxima(surface: Float64Array): Float64Array {
+  const maxima = new Float64Array(Math.ceil(surface.length / PEAK_BLOCK));
+  for (let b = 0; b < maxima.length; b++) {
+    let m = -Infinity;
+    const end = Math.min(surface.length, (b + 1) * PEAK_BLOCK);
+    for (let i = b * PEAK_BLOCK; i < end; i++) if (surface[i] > m) m = surface[i];
+    maxima[b] = m;
+  }
+  return maxima;
+}
+
 /**
  * The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours: each
  * peak is the highest value not within one cell of an earlier one. One pass keeps the `count * 9` highest values (a
@@ -1432,18 +1436,16 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
     values[j] = v;
     indices[j] = i;
   };
-  const blocks = surface.length / PEAK_BLOCK;
-  if (Number.isInteger(blocks) && blocks >= keep) {
-    // The keep-th highest block maximum is at most the keep-th highest value (each of those blocks holds a value as
-    // high), so only blocks whose maximum reaches it can hold the highest values: in index order, the same picks.
-    const maxima = blockMaxima(surface, blocks);
-    const floor = Float64Array.from(maxima).sort()[blocks - keep];
-    for (let b = 0; b < blocks; b++) {
-      if (!(maxima[b] >= floor)) continue;
-      for (let i = b * PEAK_BLOCK; i < (b + 1) * PEAK_BLOCK; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
-    }
-  } else {
-    for (let i = 0; i < surface.length; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
+  // The keep-th highest block maximum is at most the keep-th highest value (each of those blocks holds a value as
+  // high), so only blocks whose maximum reaches it can hold the highest values: in index order, the same picks. With
+  // fewer blocks than picks, every block.
+  const maxima = blockMaxima(surface);
+  const blocks = maxima.length;
+  const floor = blocks >= keep ? maxima.slice().sort()[blocks - keep] : -Infinity;
+  for (let b = 0; b < blocks; b++) {
+    if (!(maxima[b] >= floor)) continue;
+    const end = Math.min(surface.length, (b + 1) * PEAK_BLOCK);
+    for (let i = b * PEAK_BLOCK; i < end; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
   }
   // A surface index is laid out as a symbol (y * CELLS + x), so nearSymbol tells neighbour cells, cyclically.
   const found: Array<{ index: number; z: number }> = [];
@@ -1460,20 +1462,6 @@ export function topPeaks(surface: Float64Array, rx: number, ry: number, count: n
  * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size); the
  * picture as it is (the detector searches the same periods in its mirror image too).
  */
-/** Values per block in `topPeaks`' first pass (its block maxima). */
-const PEAK_BLOCK = 64;
-
-/** The maximum of each PEAK_BLOCK values of `surface` (-Infinity for a block of NaN). */
-function blockMaxima(surface: Float64Array, blocks: number): Float64Array {
-  const maxima = new Float64Array(blocks);
-  for (let b = 0; b < blocks; b++) {
-    let m = -Infinity;
-    for (let i = b * PEAK_BLOCK; i < (b + 1) * PEAK_BLOCK; i++) if (surface[i] > m) m = surface[i];
-    maxima[b] = m;
-  }
-  return maxima;
-}
-
 function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
   const list: Hypothesis[] = [];
   const seen = new Set<string>();
