@@ -6,7 +6,7 @@ import { keyStream } from '../../packages/core/src/watermark/key.js';
 import { BlockMask, NEAR_BLACK_SHARE } from '../../packages/core/src/watermark/mask.js';
 import { decodeShifts, encodeId } from '../../packages/core/src/watermark/payload.js';
 import { bandMask, CELLS, keySpectra, markSpectrum, PAYLOAD_TILES, renderTile, TILE_PERIOD_PER_HEIGHT } from '../../packages/core/src/watermark/pattern.js';
-import { erasureDecode, explainAwayDecoded, readRecalled, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/detector.js';
+import { erasureDecode, explainAwayDecoded, readRecalled, spillVariant, topPeaks, type DecodedEntry } from '../../packages/core/src/watermark/free-decoding.js';
 import { nearSymbol } from '../../packages/core/src/watermark/symbols.js';
 import { log10Bonferroni, logNormalTail } from '../../packages/core/src/watermark/statistics.js';
 import { AccusationRecord, recount, type Accusation } from '../../packages/core/src/watermark/accusations.js';

@@ -16,18 +16,38 @@
  * looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses x candidates for
  * candidate scores. The payload scores do not use the reference tile, which every recipient's copy
  * shares, so another recipient's copy is a null for every innocent candidate.
+ *
+ * This module schedules the looks and holds the search's state; the periods it searches are made in
+ * `period-hypotheses.ts`, the list decoder and its kin (erasure, recalled IDs, explaining away) are in
+ * `free-decoding.ts`, the candidates' joint peaks in `joint-peak.ts`, and accusations across looks in `accusations.ts`.
  */
 import { UsageError } from '../errors.js';
-import { AccusationRecord, candidateTests, type Accusation, type LookTrials } from './accusations.js';
-import { surfaceStats, subCellOffset, TileCorrelator, type TilePeriod } from './correlator.js';
+import { AccusationRecord, type Accusation, type LookTrials } from './accusations.js';
+import { judgeCandidates } from './candidate-scores.js';
+import { surfaceStats, subCellOffset, TileCorrelator } from './correlator.js';
+import {
+  CodewordDecoder,
+  erasureDecode,
+  explainAwayDecoded,
+  LIST_DEPTH,
+  listDecode,
+  readRecalled,
+  readTiles,
+  shiftAt,
+  topPeaks,
+  withNeighbours,
+  type DecodedEntry,
+  type Recalled,
+} from './free-decoding.js';
 import type { WatermarkKey } from './key.js';
-import { decodeShifts, encodeId, ID_BITS } from './payload.js';
-import { AXIS_BITS, CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
+import { encodeId, ID_BITS } from './payload.js';
+import { CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
+import { periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis } from './period-hypotheses.js';
 import { checkPlane, type LumaPlane } from './plane.js';
-import { fromLog10, log10Bonferroni } from './statistics.js';
+import { fromLog10, log10Bonferroni, round3, scoreForProbability } from './statistics.js';
 import { TurnKernel } from './kernels/turn-kernel.js';
 import { HALF_TURNS, isSmallRotation, isUpright, orientationTag, ROTATION_REFINE, SMALL_ROTATIONS, SMALL_ROTATIONS_COUNTED, turnBack, type Orientation } from './orientation.js';
-import { nearSymbol, nearSymbols, shiftOf, symbolOf } from './symbols.js';
+import { shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
 import { JointPeaks } from './joint-peak.js';
 
@@ -75,50 +95,20 @@ const OFFSET_SEARCH_SYNCS = 3;
 /** Reference master height used to express the found scale when the master's height is not given. */
 export const DEFAULT_MASTER_HEIGHT = 1080;
 
-/** Uniform scale sweep: tile period between these multiples of the height-fit period, in log steps. */
-const SWEEP_MIN = 0.5;
-const SWEEP_MAX = 1.6;
-const SWEEP_STEP = 0.004;
-/** Smallest tile period (pixels) worth searching: below it, cells are smaller than a pixel and alias. */
-const MIN_PERIOD = 96;
-/** Longest period tried, in picture widths (heights): folds cover at least half of the tile on each axis. */
-const MAX_PERIOD_PER_SIDE = 2;
-/** Master aspect ratios tried for stretched (aspect not kept) and letter/pillar-boxed leaks. */
-const MASTER_ASPECTS = [16 / 9, 1.85, 1.9, 2.0, 2.39, 4 / 3];
-/** The widest master a picture taller than wide is searched for, scaled to its width (`periodHypotheses`). */
-const PORTRAIT_WIDEST_ASPECT = 2.5;
-/** Master heights tried for crops kept at their cropped size. */
-const MASTER_HEIGHTS = [480, 576, 720, 1080, 1440, 2160];
 /** Sync hypotheses at which payloads are read. */
 const SYNC_CANDIDATES = 10;
 /** Finer uniform steps (in sweep steps) tried around the three strongest hypotheses. */
 const REFINE_STEPS = [-0.75, -0.5, -0.25, 0.25, 0.5, 0.75];
 /** Candidate x sync-hypothesis pairs searched jointly per look (bounds the cost with long candidate lists). */
 const JOINT_BUDGET = 384;
-/**
- * Distinct peaks per payload tile in the list decoder (each with its 3 x 3 neighbourhood), the syncs it runs at,
- * and the most decodes it tries per sync.
- */
-const LIST_DEPTH = 4;
+/** Syncs at which the payload is decoded freely (`listDecode`, `erasureDecode`), the best first. */
 const FREE_DECODE_SYNCS = 3;
-const LIST_BUDGET = 3000;
 /**
  * IDs decoded at earlier looks that are read again at every later one (`recalled`): at most this many, the strongest,
  * and only those whose score after explaining away reached this share of the score an accusation needed then.
  */
 const RECALL_SIZE = 16;
 const RECALL_MIN_SHARE = 0.6;
-/** One-tile erasure decoding (`erasureDecode`): the least z of the erased tile, and the most positions it tries. */
-const ERASURE_MIN_Z = 2.5;
-const ERASURE_BUDGET = 2048;
-/**
- * A spill variant of a significant decoded ID is left undecoded only when its sum is this far below the ID's (three
- * standard deviations of a five-tile sum of noise): closer, it could be the leaked ID itself, met after a valid
- * spill variant of it, and both must be decoded for explaining away to leave neither accused.
- */
-const SPILL_MARGIN = 3 * Math.sqrt(5);
-/** Decoded codewords remembered per detector (about 100 bytes each). */
-const DECODE_MEMO_SIZE = 100_000;
 /** The coarse sweep runs at half resolution when the tile period is at least this many working pixels. */
 const COARSE_MIN_PERIOD = 1.6 * CELLS;
 /** Coarse hypotheses re-evaluated at full resolution. */
@@ -256,9 +246,6 @@ export interface WatermarkVerdict {
   accusationThreshold: number;
 }
 
-/** A tile period, searched in the accumulator as it is or turned back from an orientation (`orientation.ts`). */
-interface Hypothesis extends TilePeriod, Orientation {}
-
 interface Evaluated extends Hypothesis {
   z: number;
   peakIndex: number;
@@ -335,8 +322,8 @@ export class WatermarkDetector {
   /** Final looks that read small leaks' payload at other offsets, so far (`decodeAtOffsets`: their multiplicity). */
   private offsetLooks = 0;
   private verdict: WatermarkVerdict | null = null;
-  /** Codeword (five 14-bit symbols) -> decoded ID or null: see `decode`. */
-  private readonly decoded = new Map<bigint, bigint | null>();
+  /** Decodes codewords, remembering them (each decode costs eight HMACs). */
+  private readonly codewords: CodewordDecoder;
   /**
    * IDs decoded at earlier looks, with their tiles' symbols and the best five-tile sum they had, read again at every
    * later look (`readPayload`): a marginal leak's ID decoded at one look can be missed by the next one's list decoder
@@ -365,6 +352,7 @@ export class WatermarkDetector {
     this.masterHeight = options.masterHeight ?? DEFAULT_MASTER_HEIGHT;
     this.candidateIds = [...new Set(options.candidates ?? [])];
     this.candidateShifts = this.candidateIds.map((id) => encodeId(key, id));
+    this.codewords = new CodewordDecoder(key);
     const size = workingSizeFor(inputWidth, inputHeight);
     this.workingWidth = size.width;
     this.workingHeight = size.height;
@@ -815,79 +803,6 @@ export class WatermarkDetector {
   }
 
   /**
-   * Tries combinations of per-tile options (each tile's sorted by decreasing z) in decreasing order of their sum
-   * (k-best enumeration with a heap over index vectors), while the sum can still reach `stopBelow`, at most
-   * LIST_BUDGET combinations. Valid IDs (check bits verified) go into `found` with their best sum, tiles and symbols.
-   *
-   * A spill variant of an ID already found with a significant sum (`significantSum`): every tile on that ID's peak
-   * or beside it, at least one beside, and a sum more than SPILL_MARGIN below, is not decoded: it holds only that
-   * ID's evidence, and explaining away would leave any codeword it gave with nothing (`explainAwayDecoded`). On a
-   * strongly marked copy such combinations are most of the budget (each decode costs seven or eight HMACs). Only
-   * decodes are skipped, never the enumeration, so other IDs (a second colluder's) are reached exactly as before;
-   * the rule needs all five tiles, so the leaked ID is still decoded when a neighbour codeword sharing four of its
-   * tiles came first; and the margin keeps it decoded when a spill variant of it that is a valid codeword came first.
-   */
-  private listDecode(
-    options: Array<Array<{ shift: Shift; z: number }>>,
-    stopBelow: number,
-    significantSum: number,
-    found: Map<bigint, DecodedEntry>,
-  ): void {
-    const tiles = options.length;
-    if (options.some((o) => o.length === 0 || o.length > 63)) return;
-    // A combination is an index per tile, packed 6 bits each (at most 63 options per tile).
-    const sumOf = (code: number) => {
-      let sum = 0;
-      for (let t = 0; t < tiles; t++) sum += options[t][(code >>> (6 * t)) & 63].z;
-      return sum;
-    };
-    const heap = new MaxHeap();
-    const seen = new Set<number>([0]);
-    heap.push(0, sumOf(0));
-    const shifts = new Array<Shift>(tiles);
-    const anchors: Array<{ symbols: number[]; sum: number }> = [];
-    for (const entry of found.values()) if (entry.sum >= significantSum) anchors.push(entry);
-    for (let budget = LIST_BUDGET; budget > 0 && heap.size > 0; budget--) {
-      const { code, key: sum } = heap.pop();
-      if (sum < stopBelow) break;
-      for (let t = 0; t < tiles; t++) shifts[t] = options[t][(code >>> (6 * t)) & 63].shift;
-      const spill = anchors.some((a) => sum < a.sum - SPILL_MARGIN && spillVariant(shifts, a.symbols));
-      const id = spill ? null : this.decode(shifts);
-      const previous = id === null ? undefined : found.get(id);
-      if (id !== null && !(previous && previous.sum >= sum)) {
-        const values = new Float64Array(tiles);
-        for (let t = 0; t < tiles; t++) values[t] = options[t][(code >>> (6 * t)) & 63].z;
-        const symbols = shifts.map(symbolOf);
-        found.set(id, { sum, tiles: values, symbols });
-        if (sum >= significantSum) anchors.push({ symbols, sum });
-      }
-      for (let t = 0; t < tiles; t++) {
-        const index = (code >>> (6 * t)) & 63;
-        if (index + 1 >= options[t].length) continue;
-        const next = code + (1 << (6 * t));
-        if (seen.has(next)) continue;
-        seen.add(next);
-        heap.push(next, sumOf(next));
-      }
-    }
-  }
-
-  /**
-   * `decodeShifts`, remembered: the syncs of one look, and successive looks once locked, meet the same peaks, and
-   * each decode costs eight HMACs. Bounded (cleared when full).
-   */
-  private decode(shifts: readonly Shift[]): bigint | null {
-    let code = 0n;
-    for (const shift of shifts) code = (code << BigInt(2 * AXIS_BITS)) | BigInt(symbolOf(shift));
-    const known = this.decoded.get(code);
-    if (known !== undefined) return known;
-    const id = decodeShifts(this.key, shifts);
-    if (this.decoded.size >= DECODE_MEMO_SIZE) this.decoded.clear();
-    this.decoded.set(code, id);
-    return id;
-  }
-
-  /**
    * Free decoding at the other payload offsets (PAYLOAD_OFFSETS) of the sync whose fold the correlator holds
    * (reference peak at (rx, ry), its sub-cell offset `sub`), into `found`, with `neededSum` the stricter sum an ID
    * read there needs. The payload is read at the reference peak's sub-cell offset, and a weak reference peak's
@@ -914,8 +829,8 @@ export class WatermarkDetector {
           // best peaks': a second colluder is read at the reference's offset).
           const expanded = peaks.map((list, t) => withNeighbours(z[t + 1], x, y, list.map(({ shift, z: v }) => ({ shift: shiftAt(shift.dy * CELLS + shift.dx, x, y), z: v }))));
           readRecalled(z, x, y, this.recalled, found);
-          this.listDecode(expanded, neededSum, neededSum, found);
-          erasureDecode(z, expanded.map((options) => options[0]), x, y, neededSum, (shifts) => this.decode(shifts), found);
+          listDecode(expanded, neededSum, neededSum, this.codewords.decode, found);
+          erasureDecode(z, expanded.map((options) => options[0]), x, y, neededSum, this.codewords.decode, found);
         }
       }
     }
@@ -1026,12 +941,12 @@ export class WatermarkDetector {
         // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
         // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
         // and they repeat its peaks at a nearby scale).
-        this.listDecode(distinct, -Infinity, neededSum, decodedById);
-        if (s === 0 || !significantDecoded) this.listDecode(expanded, neededSum, neededSum, decodedById);
+        listDecode(distinct, -Infinity, neededSum, this.codewords.decode, decodedById);
+        if (s === 0 || !significantDecoded) listDecode(expanded, neededSum, neededSum, this.codewords.decode, decodedById);
         if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
         if (!significantDecoded) {
           const best = distinct.map((peaks) => peaks[0]);
-          erasureDecode(z, best, rx, ry, neededSum, (shifts) => this.decode(shifts), decodedById);
+          erasureDecode(z, best, rx, ry, neededSum, this.codewords.decode, decodedById);
         }
       }
       if (s < jointSyncs) this.jointPeaks?.load(z);
@@ -1066,57 +981,8 @@ export class WatermarkDetector {
       decodedById.set(id, { ...entry, trialsFactor: offsetFactor });
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
-    // Two tests per candidate; the reported probability is the smaller one, doubled (Bonferroni over the two).
-    // Each scores the candidate's tiles without its single strongest one: an innocent ID can share one tile's symbol
-    // with the copy that leaked (probability 2^-14 per tile) and would otherwise inherit that tile's whole evidence,
-    // also when the guilty ID is not among the candidates. The sum of the n - 1 smallest of n values never exceeds
-    // the sum of the n - 1 values that are noise, so Q(score) remains a valid bound with no extra multiplicity;
-    // a true candidate keeps about 89% of its score.
-    const trimmed = (values: Float64Array, tiles: readonly number[]) => {
-      if (tiles.length < 2) return -Infinity;
-      let sum = 0;
-      let max = -Infinity;
-      for (const t of tiles) {
-        sum += values[t];
-        if (values[t] > max) max = values[t];
-      }
-      return (sum - max) / Math.sqrt(tiles.length - 1);
-    };
-    const judge = (c: number, tiles: readonly number[]) => {
-      const atScore = trimmed(atSyncTiles[c], tiles);
-      const jointScore = joint[c] > -Infinity ? trimmed(jointTiles[c], tiles) : -Infinity;
-      const { log10p, viaJoint } = candidateTests(atScore, jointScore, trials);
-      return { score: viaJoint ? jointScore : atScore, log10p, viaJoint, atScore, jointScore };
-    };
-    const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);
-    const ranked = this.candidateIds
-      .map((id, c) => ({ id, index: c, ...judge(c, allTiles) }))
-      .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-    // Explaining away: a tile whose symbol belongs to an already accused candidate, or lies beside it (its peak's
-    // spill), is that candidate's evidence, not this one's (two IDs meet so in a tile with probability 9 x 2^-14), so
-    // it is left out of the later candidate's score, which is then renormalised over its remaining tiles.
-    const taken = Array.from({ length: PAYLOAD_TILES }, () => new Set<number>());
-    const candidates = ranked.map((entry) => {
-      const shifts = this.candidateShifts[entry.index];
-      const own = allTiles.filter((t) => !taken[t].has(symbolOf(shifts[t])));
-      const judged = own.length === PAYLOAD_TILES ? entry : { ...entry, ...judge(entry.index, own) };
-      const accused = judged.log10p < log10Threshold;
-      // The accused candidate's peaks and their neighbour cells (a peak's spill) are its evidence.
-      if (accused) for (const t of allTiles) for (const near of nearSymbols(symbolOf(shifts[t]))) taken[t].add(near);
-      return {
-        id: entry.id,
-        index: entry.index,
-        score: round3(judged.score),
-        log10p: judged.log10p,
-        viaJoint: judged.viaJoint,
-        accused,
-        atScore: judged.atScore,
-        jointScore: judged.jointScore,
-        look: this.looks,
-        atFrames: this.frames,
-      };
-    });
-    candidates.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
+    const candidates = judgeCandidates({ shifts: this.candidateShifts, atSync: atSyncTiles, joint: jointTiles, jointMade: Array.from(joint, (v) => v > -Infinity) }, trials, log10Threshold)
+      .map((c) => ({ ...c, id: this.candidateIds[c.index], look: this.looks, atFrames: this.frames }));
     const accusedNow = candidates.filter((c) => c.accused).map((c) => ({ ...c, symbols: this.candidateShifts[c.index].map(symbolOf) }));
     const decodedNow = explainAwayDecoded(
       decodedById,
@@ -1220,301 +1086,9 @@ export class WatermarkDetector {
   }
 }
 
-/** A freely decoded ID: the sum of its payload tiles' z, each tile's z, and each tile's symbol (dy * CELLS + dx). */
-export interface DecodedEntry {
-  sum: number;
-  tiles: Float64Array;
-  symbols: number[];
-  /** Read at another payload offset (`decodeAtOffsets`): its trials are the usual ones times this. */
-  trialsFactor?: number;
-}
-
-/**
- * Whether `shifts` is a spill variant of `symbols`: every tile's shift on or beside the symbol, at least one not on
- * it (the ID itself is still decoded: it is remembered, and its best sum counts).
- */
-export function spillVariant(shifts: readonly Shift[], symbols: readonly number[]): boolean {
-  let same = true;
-  for (let t = 0; t < shifts.length; t++) {
-    const symbol = symbolOf(shifts[t]);
-    if (!nearSymbol(symbol, symbols[t])) return false;
-    if (symbol !== symbols[t]) same = false;
-  }
-  return !same;
-}
-
-/**
- * Scores the freely decoded IDs, explaining away tiles that are another ID's evidence, and sorts them best first.
- *
- * The list decoder searches combinations of the strongest peaks, so on a marked copy it can meet a valid codeword
- * that shares four of its five tile symbols with the copy's own ID (such a neighbour exists for 5 x 2^14 x 2^-22, about
- * 2% of IDs, and is met when its odd tile is among the peaks tried): that codeword would inherit four tiles of
- * someone else's evidence, which the null model behind the bound (every tile of an innocent is noise) does not
- * allow. So each decoded ID is judged on its own tiles only: those whose symbol no accused candidate and no other
- * decoded ID that is significant on its whole score also holds, on the same cell or beside it (a peak spills into its
- * neighbour cells, which the list decoder also tries: a codeword made of another ID's peaks one cell off would
- * otherwise keep that spill as evidence of its own). A neighbour keeps its single odd tile and falls far
- * short, and so does the true ID, left with its own odd tile, in the look where that happens (a rare miss, never a
- * false accusation); two colluders' IDs meet in a tile (same or neighbouring cell) with probability 5 x 9 x 2^-14 only, and keep their whole scores. Not greedy (accept the
- * best, then strip its tiles from the rest, as for candidates): a neighbour can outrank the leaked ID when its odd
- * tile's noise peak beats the leaked ID's weakest tile, and greedy would then accuse the neighbour.
- */
-export function explainAwayDecoded(
-  found: ReadonlyMap<bigint, DecodedEntry>,
-  accused: ReadonlyArray<{ id: bigint; symbols: readonly number[] }>,
-  log10Threshold: number,
-  trials: number,
-): Array<{ id: bigint; score: number; log10p: number }> {
-  const entries = [...found.entries()];
-  const n = PAYLOAD_TILES;
-  const full = (e: DecodedEntry) => e.sum / Math.sqrt(e.tiles.length);
-  const trialsOf = (e: DecodedEntry) => trials * (e.trialsFactor ?? 1);
-  const holders: Array<{ id: bigint; symbols: readonly number[] }> = [
-    ...accused,
-    ...entries.filter(([, e]) => log10Bonferroni(full(e), trialsOf(e)) < log10Threshold).map(([id, e]) => ({ id, symbols: e.symbols })),
-  ];
-  return entries
-    .map(([id, e]) => {
-      let sum = 0;
-      let own = 0;
-      for (let t = 0; t < n; t++) {
-        if (holders.some((h) => h.id !== id && nearSymbol(h.symbols[t], e.symbols[t]))) continue;
-        sum += e.tiles[t];
-        own++;
-      }
-      const score = own === 0 ? 0 : sum / Math.sqrt(own);
-      return { id, score: round3(score), log10p: own === 0 ? 0 : log10Bonferroni(score, trialsOf(e)) };
-    })
-    .sort((a, b) => a.log10p - b.log10p || b.score - a.score);
-}
-
 /** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */
 function standardise(surface: Float64Array, mean: number, inv: number): void {
   for (let i = 0; i < surface.length; i++) surface[i] = (surface[i] - mean) * inv;
-}
-
-/**
- * The peaks and their 3 x 3 neighbourhoods, sorted by decreasing z: a peak's maximum can land one cell off the true
- * shift (a sub-cell offset plus noise), which the neighbour suppression of `topPeaks` would otherwise hide.
- */
-function withNeighbours(surface: Float64Array, rx: number, ry: number, peaks: Array<{ shift: Shift; z: number }>): Array<{ shift: Shift; z: number }> {
-  const seen = new Set<number>();
-  const out: Array<{ shift: Shift; z: number }> = [];
-  for (const { shift } of peaks) {
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const sx = (shift.dx + dx) & (CELLS - 1);
-        const sy = (shift.dy + dy) & (CELLS - 1);
-        if (seen.has(sy * CELLS + sx)) continue;
-        seen.add(sy * CELLS + sx);
-        out.push({ shift: { dx: sx, dy: sy }, z: surface[((ry + sy) & (CELLS - 1)) * CELLS + ((rx + sx) & (CELLS - 1))] });
-      }
-    }
-  }
-  return out.sort((a, b) => b.z - a.z);
-}
-
-/** An ID decoded at an earlier look (`WatermarkDetector.recalled`): its tiles' symbols and shifts, its best sum. */
-export interface Recalled {
-  symbols: number[];
-  shifts: Shift[];
-  sum: number;
-}
-
-/**
- * Each payload tile's z at the position `shifts` gives it relative to (x, y) on the standardised surfaces (index 0
- * the reference) into `out`; returns their sum.
- */
-function readTiles(surfaces: readonly Float64Array[], x: number, y: number, shifts: readonly Shift[], out: Float64Array): number {
-  let sum = 0;
-  for (let t = 0; t < PAYLOAD_TILES; t++) {
-    out[t] = surfaces[t + 1][((y + shifts[t].dy) & (CELLS - 1)) * CELLS + ((x + shifts[t].dx) & (CELLS - 1))];
-    sum += out[t];
-  }
-  return sum;
-}
-
-/**
- * Reads every recalled ID on the standardised surfaces of one sync (reference peak at (rx, ry)), and keeps it in
- * `found` where its sum beats what that ID already has there.
- */
-export function readRecalled(
-  surfaces: readonly Float64Array[],
-  rx: number,
-  ry: number,
-  recalled: ReadonlyMap<bigint, Pick<Recalled, 'symbols' | 'shifts'>>,
-  found: Map<bigint, DecodedEntry>,
-): void {
-  for (const [id, { symbols, shifts }] of recalled) {
-    const tiles = new Float64Array(PAYLOAD_TILES);
-    const sum = readTiles(surfaces, rx, ry, shifts, tiles);
-    if ((found.get(id)?.sum ?? -Infinity) >= sum) continue;
-    found.set(id, { sum, tiles, symbols });
-  }
-}
-
-/**
- * The list decoder with one tile erased: `surfaces` are the standardised correlation surfaces (index 0 the
- * reference, whose peak is at (rx, ry)), `best` each payload tile's best peak (`topPeaks`); four payload tiles at
- * their best peaks, the fifth at every position where
- * its z could still bring the five-tile sum to `neededSum` (and is at least ERASURE_MIN_Z), for each tile in turn.
- * A marginal leak often has four clear peaks and one tile whose true peak is real but not among its four best (a
- * 360p re-encode of white credits on near-black: tiles z 5.8, 3.0 (rank 28), 4.6, 5.5, 5.8, sum 24.7, where 23 is
- * needed, and no ID decoded). Costs no false-alarm budget (the bound covers every valid codeword) and few decodes:
- * the positions that can still reach the sum are a small tail of each surface (none on unmarked input, where the
- * four best peaks are noise). ERASURE_MIN_Z keeps a codeword that shares the four clear tiles with the leaked ID
- * (about 2% of IDs have one: 5 x 2^14 x 2^-22) from being found on its fifth tile's noise when the leaked ID's own
- * fifth tile is weaker than the cut: about 2% x Q(2.5) = 1e-4 per marginal leak whose ID is not decoded, and such
- * a codeword names an issued ID only with probability (IDs issued) / 2^48.
- */
-export function erasureDecode(
-  surfaces: readonly Float64Array[],
-  best: ReadonlyArray<{ shift: Shift; z: number }>,
-  rx: number,
-  ry: number,
-  neededSum: number,
-  decode: (shifts: readonly Shift[]) => bigint | null,
-  found: Map<bigint, DecodedEntry>,
-): void {
-  if (best.length !== PAYLOAD_TILES || best.some((b) => b === undefined)) return;
-  let total = 0;
-  for (const b of best) total += b.z;
-  const shifts = best.map((b) => b.shift);
-  for (let e = 0; e < PAYLOAD_TILES; e++) {
-    const rest = total - best[e].z;
-    const need = Math.max(ERASURE_MIN_Z, neededSum - rest);
-    if (need > best[e].z) continue;
-    const surface = surfaces[e + 1];
-    const positions: number[] = [];
-    for (let i = 0; i < surface.length; i++) if (surface[i] >= need) positions.push(i);
-    positions.sort((a, b) => surface[b] - surface[a]);
-    for (const i of positions.slice(0, ERASURE_BUDGET)) {
-      shifts[e] = shiftAt(i, rx, ry);
-      const id = decode(shifts);
-      const sum = rest + surface[i];
-      if (id === null || (found.get(id)?.sum ?? -Infinity) >= sum) continue;
-      const values = Float64Array.from(best, (b) => b.z);
-      values[e] = surface[i];
-      found.set(id, { sum, tiles: values, symbols: shifts.map(symbolOf) });
-    }
-    shifts[e] = best[e].shift;
-  }
-}
-
-/** Values per block in `topPeaks`' first pass (its block maxima). */
-const PEAK_BLOCK = 64;
-
-/** The maximum of each PEAK_BLOCK values of `surface` (the last block may be shorter; -Infinity for a block of NaN). */
-function blockMaxima(surface: Float64Array): Float64Array {
-  const maxima = new Float64Array(Math.ceil(surface.length / PEAK_BLOCK));
-  for (let b = 0; b < maxima.length; b++) {
-    let m = -Infinity;
-    const end = Math.min(surface.length, (b + 1) * PEAK_BLOCK);
-    for (let i = b * PEAK_BLOCK; i < end; i++) if (surface[i] > m) m = surface[i];
-    maxima[b] = m;
-  }
-  return maxima;
-}
-
-/**
- * The `count` highest peaks of a z surface, as shifts relative to the reference peak, suppressing neighbours: each
- * peak is the highest value not within one cell of an earlier one. One pass keeps the `count * 9` highest values (a
- * pick suppresses at most eight others, so the picks are among them), then picks greedily from those.
- */
-export function topPeaks(surface: Float64Array, rx: number, ry: number, count: number): Array<{ shift: Shift; z: number }> {
-  const keep = count * 9;
-  // The highest values so far, by decreasing value (earlier index first among equals, as a full scan would pick).
-  const values = new Float64Array(keep).fill(-Infinity);
-  const indices = new Int32Array(keep).fill(-1);
-  const insert = (v: number, i: number) => {
-    let j = keep - 1;
-    while (j > 0 && values[j - 1] < v) {
-      values[j] = values[j - 1];
-      indices[j] = indices[j - 1];
-      j--;
-    }
-    values[j] = v;
-    indices[j] = i;
-  };
-  // The keep-th highest block maximum is at most the keep-th highest value (each of those blocks holds a value as
-  // high), so only blocks whose maximum reaches it can hold the highest values: in index order, the same picks. With
-  // fewer blocks than picks, every block.
-  const maxima = blockMaxima(surface);
-  const blocks = maxima.length;
-  const floor = blocks >= keep ? maxima.slice().sort()[blocks - keep] : -Infinity;
-  for (let b = 0; b < blocks; b++) {
-    if (!(maxima[b] >= floor)) continue;
-    const end = Math.min(surface.length, (b + 1) * PEAK_BLOCK);
-    for (let i = b * PEAK_BLOCK; i < end; i++) if (surface[i] > values[keep - 1]) insert(surface[i], i);
-  }
-  // A surface index is laid out as a symbol (y * CELLS + x), so nearSymbol tells neighbour cells, cyclically.
-  const found: Array<{ index: number; z: number }> = [];
-  for (let k = 0; k < keep && found.length < count; k++) {
-    const index = indices[k];
-    if (index < 0) break;
-    if (!found.some((f) => nearSymbol(f.index, index))) found.push({ index, z: values[k] });
-  }
-  return found.map(({ index, z }) => ({ shift: shiftAt(index, rx, ry), z }));
-}
-
-/**
- * The tile-period hypotheses searched in a working-size picture (w x h, `factor` working pixels per input pixel):
- * the uniform sweep, stretched aspect ratios, the periods of common master heights (crops kept at their size); the
- * picture as it is (the detector searches the same periods in its mirror image too).
- */
-function periodHypotheses(w: number, h: number, factor: number): Hypothesis[] {
-  const list: Hypothesis[] = [];
-  const seen = new Set<string>();
-  const add = (px: number, py: number) => {
-    if (!periodFits(px, py, w, h)) return;
-    const hypothesis = { periodX: px, periodY: py, mirrored: false, rotation: 0 };
-    const tag = periodTag(hypothesis, 2);
-    if (seen.has(tag)) return;
-    seen.add(tag);
-    list.push(hypothesis);
-  };
-  const fit = TILE_PERIOD_PER_HEIGHT * h;
-  for (let r = Math.log(SWEEP_MIN); r <= Math.log(SWEEP_MAX) + 1e-9; r += SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
-  // Stretched to fill the frame (aspect not kept): the width maps the master's width, the height its height.
-  for (const aspect of MASTER_ASPECTS) add((TILE_PERIOD_PER_HEIGHT * w) / aspect, fit);
-  for (const masterHeight of MASTER_HEIGHTS) {
-    const period = TILE_PERIOD_PER_HEIGHT * masterHeight * factor;
-    add(period, period);
-  }
-  // A picture taller than wide may hold a landscape master scaled to its width, between bars or over a blurred
-  // copy of itself (a vertical re-upload): the uniform sweep goes on down, on its grid, to the period of a master
-  // as wide as the picture in the widest aspect.
-  if (h > w) {
-    const low = Math.log(w / (h * PORTRAIT_WIDEST_ASPECT));
-    for (let r = Math.log(SWEEP_MIN) - SWEEP_STEP; r >= low - 1e-9; r -= SWEEP_STEP) add(fit * Math.exp(r), fit * Math.exp(r));
-  }
-  return list;
-}
-
-/**
- * Every `stride`-th period of the uniform log sweep in `uniform` (those a multiple of `stride` SWEEP_STEPs from its
- * start, `fit` being the height-fit period), with every period that is not on the sweep (master heights) kept.
- */
-function sweepPeriodsEvery(stride: number, uniform: Hypothesis[], fit: number): Hypothesis[] {
-  return uniform.filter((h) => {
-    const index = Math.log(h.periodX / (fit * SWEEP_MIN)) / SWEEP_STEP;
-    const step = Math.round(index);
-    return Math.abs(index - step) > 1e-6 || step % stride === 0;
-  });
-}
-
-/**
- * Whether a period can be searched in a w x h working picture: cells of at least MIN_PERIOD / CELLS pixels, and a
- * period no wider or taller than MAX_PERIOD_PER_SIDE pictures. A period wider than the picture folds into part of the
- * tile (the rest of its cells stay empty): a 9:16 crop of a 16:9 leak keeps only 0.8 of the 1080p period across.
- */
-function periodFits(px: number, py: number, w: number, h: number): boolean {
-  return px >= MIN_PERIOD && py >= MIN_PERIOD && px <= w * MAX_PERIOD_PER_SIDE && py <= h * MAX_PERIOD_PER_SIDE;
-}
-
-/** The shift of surface position `index` (laid out as y * CELLS + x) from the reference peak at (rx, ry), cyclically. */
-function shiftAt(index: number, rx: number, ry: number): Shift {
-  return { dx: ((index & (CELLS - 1)) - rx + CELLS) & (CELLS - 1), dy: ((index >> AXIS_BITS) - ry + CELLS) & (CELLS - 1) };
 }
 
 /** Where a turned hypothesis comes in `searchOtherOrientations`' evaluation: half turns first, then by angle. */
@@ -1522,78 +1096,6 @@ function evaluationOrder(o: Orientation): number {
   return o.rotation === 180 ? -1000 : o.rotation;
 }
 
-/**
- * A period hypothesis as a string key, both periods to `digits` decimals (hypotheses closer than that are one), and
- * its orientation.
- */
-function periodTag(h: Hypothesis, digits: number): string {
-  return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}${orientationTag(h)}`;
-}
-
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-/** The smallest score whose Bonferroni-corrected probability over `trials` is below 10^log10p (bisection). */
-function scoreForProbability(log10p: number, trials: number): number {
-  let lo = 0;
-  let hi = 60;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (log10Bonferroni(mid, trials) < log10p) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-/** A binary max-heap of (code, key) pairs, for the list decoder's best-first enumeration. */
-class MaxHeap {
-  private readonly codes: number[] = [];
-  private readonly keys: number[] = [];
-
-  get size(): number {
-    return this.codes.length;
-  }
-
-  push(code: number, key: number): void {
-    const { codes, keys } = this;
-    let i = codes.length;
-    codes.push(code);
-    keys.push(key);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (keys[parent] >= key) break;
-      codes[i] = codes[parent];
-      keys[i] = keys[parent];
-      i = parent;
-    }
-    codes[i] = code;
-    keys[i] = key;
-  }
-
-  pop(): { code: number; key: number } {
-    const { codes, keys } = this;
-    const top = { code: codes[0], key: keys[0] };
-    const lastCode = codes.pop()!;
-    const lastKey = keys.pop()!;
-    const n = codes.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        let child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && keys[child + 1] > keys[child]) child++;
-        if (keys[child] <= lastKey) break;
-        codes[i] = codes[child];
-        keys[i] = keys[child];
-        i = child;
-      }
-      codes[i] = lastCode;
-      keys[i] = lastKey;
-    }
-    return top;
-  }
 }

@@ -36,3 +36,20 @@ export function log10Bonferroni(z: number, trials: number): number {
 export function fromLog10(log10p: number): number {
   return log10p < -300 ? 1e-300 : 10 ** log10p;
 }
+
+/** The smallest score whose Bonferroni-corrected probability over `trials` is below 10^log10p (bisection). */
+export function scoreForProbability(log10p: number, trials: number): number {
+  let lo = 0;
+  let hi = 60;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (log10Bonferroni(mid, trials) < log10p) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** A number rounded to three decimals, as reports show it. */
+export function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
