@@ -28,3 +28,55 @@ describe('extract: the geometry line', () => {
     expect(line(true, 180)).toContain('; the leak is the master flipped top to bottom');
   });
 });
+
+/** An unaccused detection, as far as describeDetection reads it: its best ID's probability, the sync if reported. */
+function notFound(options: { p: number; syncP?: number; mode: 'candidates' | 'decoded' }): Detection {
+  const { p, syncP, mode } = options;
+  return {
+    found: false,
+    id: null,
+    partner: null,
+    falseAlarmProbability: p,
+    accusationThreshold: 1e-9,
+    candidates: [],
+    framesAnalyzed: 48,
+    secondsAnalyzed: 2,
+    stoppedEarly: false,
+    keyId: '1c074adb8a88bc0a',
+    mode,
+    input: { kind: 'video', duration: 2, path: 'leak.mp4' },
+    sync:
+      syncP === undefined
+        ? null
+        : { scale: 0.444, scaleX: 0.444, scaleY: 0.444, offsetX: 299.9, offsetY: 316.9, periodX: 341.3, periodY: 341.3, mirrored: false, rotation: 0, z: 6.941, falseAlarmProbability: syncP },
+  } as unknown as Detection;
+}
+
+describe('extract: a verdict with no one accused', () => {
+  const hint = '  hint: scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind';
+
+  test('no evidence at all: no mark of the key, and no hint', () => {
+    const lines = describeDetection(notFound({ p: 1, mode: 'decoded' }));
+    expect(lines[0]).toBe('NOT FOUND: no mark of key 1c074adb8a88bc0a in leak.mp4');
+    expect(lines).not.toContain(hint);
+  });
+
+  test("the key's synchronisation pattern without an ID (a 480p chain leak of the credits, read blind): says the mark is there, and what to try", () => {
+    const lines = describeDetection(notFound({ p: 1, syncP: 2.69e-4, mode: 'decoded' }));
+    expect(lines[0]).toBe('NOT FOUND: no ID of key 1c074adb8a88bc0a could be read from leak.mp4');
+    expect(lines[1]).toBe('  best ID evidence: false-alarm probability 1.00, above the accusation threshold 1.0e-9');
+    expect(lines[2]).toBe(
+      "  but the key's synchronisation pattern is there (false-alarm probability 2.7e-4, z 6.94, scale 0.444): evidence of a copy marked with this key, not of whose",
+    );
+    expect(lines[3]).toBe(hint);
+    // Among candidates already: the pattern is reported, the hint is not.
+    const among = describeDetection(notFound({ p: 0.3, syncP: 2.69e-4, mode: 'candidates' }));
+    expect(among[2]).toContain("the key's synchronisation pattern is there");
+    expect(among).not.toContain(hint);
+  });
+
+  test('an ID short of the threshold but beyond chance, read blind: the hint', () => {
+    expect(describeDetection(notFound({ p: 1e-4, mode: 'decoded' }))).toContain(hint);
+    expect(describeDetection(notFound({ p: 0.2, mode: 'decoded' }))).not.toContain(hint);
+  });
+});

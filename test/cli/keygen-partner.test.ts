@@ -165,7 +165,7 @@ describe('usage errors', () => {
     const root = await reelmark(['--help']);
     expect(root.code).toBe(0);
     for (const command of ['keygen', 'embed', 'batch', 'extract', 'partner', 'doctor']) expect(root.stdout).toContain(command);
-    expect(root.stdout).toMatch(/EXIT CODES[\s\S]*0 +success[\s\S]*1 +internal error[\s\S]*2 +usage or input error[\s\S]*3 +extract: no mark found/);
+    expect(root.stdout).toMatch(/EXIT CODES[\s\S]*0 +success[\s\S]*1 +internal error[\s\S]*2 +usage or input error[\s\S]*3 +extract: no ID accused \(no mark, or the key.s mark without a readable ID\)/);
     const embed = await reelmark(['embed', '--help']);
     expect(embed.code).toBe(0);
     expect(embed.stdout).toContain('--strength');

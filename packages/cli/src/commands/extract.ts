@@ -9,6 +9,9 @@ import { createProgress } from '../progress.js';
 import { describeDelivery, warnLedger } from './ledger.js';
 import { formatProbability, idListFlag, numberFlag } from './shared.js';
 
+/** Below this, an unaccused ID's evidence is worth following up among the issued IDs (the report says so too). */
+const SUGGESTIVE_PROBABILITY = 1e-2;
+
 /** The human verdict: found or not, ID and partner, false-accusation probability, how much was analysed. */
 export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   const lines: string[] = [];
@@ -17,9 +20,21 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   if (d.found) {
     lines.push(`FOUND: ID ${d.id}${d.partner ? ` (partner ${d.partner})` : ''}`);
     lines.push(`  false-accusation probability ${p} (accusation threshold ${threshold})`);
+  } else if (d.sync) {
+    // The key's reference pattern alone is significant (the detector reports `sync` without an ID only then): a
+    // copy marked with this key is there, but no recipient's ID reached the threshold.
+    lines.push(`NOT FOUND: no ID of key ${d.keyId} could be read from ${d.input.path}`);
+    lines.push(`  best ID evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
+    lines.push(
+      `  but the key's synchronisation pattern is there (false-alarm probability ${formatProbability(d.sync.falseAlarmProbability)}, ` +
+        `z ${d.sync.z.toFixed(2)}, scale ${d.sync.scale.toFixed(3)}): evidence of a copy marked with this key, not of whose`,
+    );
   } else {
     lines.push(`NOT FOUND: no mark of key ${d.keyId} in ${d.input.path}`);
     lines.push(`  best evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
+  }
+  if (!d.found && d.mode === 'decoded' && (d.sync || d.falseAlarmProbability < SUGGESTIVE_PROBABILITY)) {
+    lines.push('  hint: scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind');
   }
   const accused = d.candidates.filter((c) => c.accused);
   if (accused.length > 1) {

@@ -36,6 +36,13 @@ export interface DetectionSync {
   readonly rotation: number;
   /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
   readonly z: number;
+  /**
+   * Probability that an input without this key's mark shows a synchronisation this strong, every period, position
+   * and look searched counted (a bound). The reference tile is the same in every delivery under a key, so this says
+   * whether a copy marked with this key is there, not whose: `sync` is reported without an accusation only when it
+   * is below 1e-3.
+   */
+  readonly falseAlarmProbability: number;
 }
 
 /** The verdict at one look of the detector: how the evidence accumulated as the input was read. */
@@ -132,7 +139,19 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number } | null;
+  sync: {
+    scale: number;
+    scaleX: number;
+    scaleY: number;
+    offsetX: number;
+    offsetY: number;
+    periodX: number;
+    periodY: number;
+    mirrored: boolean;
+    rotation: number;
+    z: number;
+    falseAlarmProbability: number;
+  } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
   input: {
     path: string;
@@ -253,7 +272,19 @@ export class Detection {
     this.stoppedEarly = fields.stoppedEarly;
     const sync = verdict.sync;
     this.sync = sync
-      ? { scale: sync.scale, scaleX: sync.scaleX, scaleY: sync.scaleY, offsetX: sync.offsetX, offsetY: sync.offsetY, periodX: sync.periodX, periodY: sync.periodY, mirrored: sync.mirrored, rotation: sync.rotation, z: sync.z }
+      ? {
+          scale: sync.scale,
+          scaleX: sync.scaleX,
+          scaleY: sync.scaleY,
+          offsetX: sync.offsetX,
+          offsetY: sync.offsetY,
+          periodX: sync.periodX,
+          periodY: sync.periodY,
+          mirrored: sync.mirrored,
+          rotation: sync.rotation,
+          z: sync.z,
+          falseAlarmProbability: sync.falseAlarmProbability,
+        }
       : null;
     const accused = new Set(verdict.accused);
     const scored =
@@ -314,6 +345,7 @@ export class Detection {
             mirrored: this.sync.mirrored,
             rotation: this.sync.rotation,
             z: r3(this.sync.z),
+            falseAlarmProbability: this.sync.falseAlarmProbability,
           }
         : null,
       candidates: this.candidates.map((c) => ({

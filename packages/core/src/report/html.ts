@@ -8,7 +8,7 @@ import { COLORS, candidatesChart, evidenceChart, peakHeatmap, peakSurface } from
 import type { CandidateBar, EvidencePoint } from './charts.js';
 import { resolve } from 'node:path';
 import { describeOrientation } from '../watermark/orientation.js';
-import { evidenceOf, nameOfId } from './model.js';
+import { evidenceOf, markWithoutId, nameOfId } from './model.js';
 import type { ReportJSON } from './model.js';
 import type { Thumbnail } from './thumbnail.js';
 import {
@@ -108,7 +108,7 @@ function verdictSection(r: ReportJSON): string {
     r.input.kind === 'image' ? 'one still image' : `${r.framesAnalyzed} frames, ${r.secondsAnalyzed.toFixed(2)} s`,
   ]);
   return `<section id="verdict" class="verdict ${found ? 'found' : 'not-found'}">
-<span class="badge">${found ? 'MARK FOUND' : 'NO MARK FOUND'}</span>
+<span class="badge">${found ? 'MARK FOUND' : markWithoutId(r) !== null ? 'KEY\'S MARK, NO ID' : 'NO MARK FOUND'}</span>
 <p class="sentence" data-verdict>${textToHtml(r.report.verdict)}</p>
 <div class="figures">${figures
     .map(([label, value]) => `<div class="figure"><div class="value">${value}</div><div class="label">${escapeHtml(label)}</div></div>`)
@@ -318,7 +318,8 @@ function peakSection(r: ReportJSON): string {
   const floor = r.peak.values.filter((_, k) => Math.abs((k % n) - c) > 1 || Math.abs(Math.floor(k / n) - c) > 1);
   const mean = floor.reduce((a, b) => a + b, 0) / floor.length;
   const spread = Math.sqrt(floor.reduce((a, b) => a + (b - mean) ** 2, 0) / floor.length);
-  const text = r.found
+  // `sync` is reported when an ID was accused or the reference pattern alone is significant (p < 1e-3).
+  const text = r.sync
     ? `The synchronisation pattern, which every copy marked with this key carries, correlates with the leak at one position and scale: the peak reaches z ${round(peakZ, 1)}, while the ${floor.length} positions around it average ${round(mean, 2)} with a spread of ${round(spread, 2)}, the noise an unmarked file shows everywhere.`
     : `No position stands out: the centre reaches z ${round(peakZ, 1)}, against a surrounding noise of mean ${round(mean, 2)} and spread ${round(spread, 2)}. A marked file shows a single tall spike here.`;
   return `<section id="peak">
@@ -333,7 +334,7 @@ function peakSection(r: ReportJSON): string {
 
 function geometrySection(r: ReportJSON): string {
   const s = r.sync;
-  if (!s || !r.found) return '';
+  if (!s) return '';
   return `<section id="geometry">
 <h2>Geometry found</h2>
 <p>${escapeHtml(r.report.geometryInWords ?? '')}</p>
@@ -342,7 +343,7 @@ ${row('Scale (mean, x, y)', escapeHtml(`${round(s.scale)} · ${round(s.scaleX)} 
 ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(s.offsetY, 1)} px (modulo the tile period)`))}
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
 ${row('Orientation', escapeHtml(describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 }) ?? 'as the master'))}
-${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}`))}
+${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}${s.falseAlarmProbability === undefined ? '' : `, false-alarm probability ${formatProbability(s.falseAlarmProbability)}`}`))}
 </table>
 </section>`;
 }
@@ -381,7 +382,7 @@ ${row('Report written', escapeHtml(formatUtc(r.report.generatedAt)))}
 /** The report as one self-contained HTML page. */
 export function renderReportHtml(report: ReportJSON, thumbnail: Thumbnail | null = null): string {
   const name = fileName(report.input.path);
-  const title = `reelmark report: ${name}: ${report.found ? `mark found, ${nameOfId(report.id as string, report.partner)}` : 'no mark found'}`;
+  const title = `reelmark report: ${name}: ${report.found ? `mark found, ${nameOfId(report.id as string, report.partner)}` : markWithoutId(report) !== null ? "key's mark, no ID" : 'no mark found'}`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

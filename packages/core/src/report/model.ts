@@ -96,10 +96,28 @@ function fileName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
 }
 
+/**
+ * log10 of the synchronisation's false-alarm probability when the key's reference pattern was found but no ID was
+ * accused (`sync` is then reported only below 1e-3), else null. Reports saved before the field existed have none.
+ */
+export function markWithoutId(detection: Pick<Detection, 'found' | 'sync'>): number | null {
+  const p = detection.sync?.falseAlarmProbability;
+  if (detection.found || p === undefined) return null;
+  return Math.log10(Math.max(p, 1e-300));
+}
+
 /** The verdict in one sentence. */
 export function verdictSentence(detection: Detection): string {
   const file = fileName(detection.input.path);
   const log10p = detection.log10FalseAlarmProbability;
+  const syncLog10p = markWithoutId(detection);
+  if (syncLog10p !== null) {
+    return (
+      `No recipient's ID could be read from ${file}, although the synchronisation pattern that every copy marked with key ${detection.keyId} carries ` +
+      `was found there (false-alarm probability ${formatLog10Probability(syncLog10p)}): the evidence for any one ID (false-alarm probability ` +
+      `${formatLog10Probability(log10p)}) does not reach the accusation threshold of 1 in 10^${powerBelow(Math.log10(detection.accusationThreshold))}, so no one is accused.`
+    );
+  }
   if (!detection.found) {
     return (
       `No watermark of key ${detection.keyId} was found in ${file}: the strongest evidence ` +
@@ -147,9 +165,17 @@ export function probabilityInWords(detection: Detection): string {
     );
   }
   const percent = Math.min(100, Math.max(1, Math.round(100 * 10 ** log10p)));
+  const chance = `The false-alarm probability is ${p}: chance alone produces evidence at least this strong in up to ${percent} of every 100 analyses of files that carry no mark.`;
+  const syncLog10p = markWithoutId(detection);
+  if (syncLog10p === null) return `${chance} This is no evidence of a mark of this key.`;
+  // The reference pattern is the same in every delivery under the key: it says a marked copy is there, not whose.
   return (
-    `The false-alarm probability is ${p}: chance alone produces evidence at least this strong in up to ${percent} of ` +
-    `every 100 analyses of files that carry no mark. This is no evidence of a mark of this key.`
+    `${chance} So no recipient's ID was read; but there is evidence of a copy marked with this key: its synchronisation ` +
+    `pattern, the same in every delivery under the key, would show this strongly in a file without it less than once in ` +
+    `10^${powerBelow(syncLog10p)} analyses. ` +
+    (detection.mode === 'decoded'
+      ? 'Scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind, and may settle it.'
+      : 'Analysing more of the leak may settle it.')
   );
 }
 
@@ -166,7 +192,7 @@ export function thresholdInWords(detection: Detection): string {
 /** The geometry found, in words. */
 export function geometryInWords(detection: Detection): string | null {
   const s = detection.sync;
-  if (!s || !detection.found) return null;
+  if (!s) return null;
   const master = detection.parameters.masterHeight;
   const stretched = Math.abs(s.scaleX - s.scaleY) > 0.01 * Math.max(s.scaleX, s.scaleY);
   const scale = stretched
