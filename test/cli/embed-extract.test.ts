@@ -60,7 +60,9 @@ describe('embed, leak, extract', () => {
     expect(d.framesAnalyzed).toBeLessThanOrEqual(48);
     expect(d.secondsAnalyzed).toBeGreaterThanOrEqual(0);
     expect(d.secondsAnalyzed).toBeLessThanOrEqual(2);
-    expect(d.sync.scale).toBeCloseTo(480 / 720, 2);
+    // The period is found to within about 1% (docs/WATERMARK.md, Detection step 6: 0.2-0.9% measured; the key is new
+    // at every run, and one run read 0.672).
+    expect(Math.abs(d.sync.scale / (480 / 720) - 1)).toBeLessThan(0.012);
     for (const field of ['offsetX', 'offsetY']) expect(typeof d.sync[field]).toBe('number');
     expect(Array.isArray(d.candidates)).toBe(true);
     expect(d.candidates[0]).toMatchObject({ id: ID, partner: null });
