@@ -53,7 +53,7 @@ function notFound(options: { p: number; syncP?: number; mode: 'candidates' | 'de
 }
 
 describe('extract: a verdict with no one accused', () => {
-  const hint = '  hint: scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind';
+  const hint = '  hint: scoring only the IDs actually issued (--ledger, --registry or --candidates) identifies weaker marks than reading the ID blind';
 
   test('no evidence at all: no mark of the key, and no hint', () => {
     const lines = describeDetection(notFound({ p: 1, mode: 'decoded' }));

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerError, createKey, embedImage, loadLedger } from '@reelmark/core';
-import { listDir, makeStill, reelmark, tempDir } from '../cli/helpers.js';
+import { LedgerError, createKey, embedImage, extractImage, keyFromSecret, loadLedger } from '@reelmark/core';
+import { defaultCommand } from '../../packages/core/src/report/model.js';
+import { ffmpeg, listDir, makeStill, reelmark, tempDir } from '../cli/helpers.js';
 
 let dir: string;
 let still: string;
@@ -161,4 +162,38 @@ describe('delivery records through the API', () => {
       'Expected a non-empty string for options.ledger but received number 42',
     );
   });
+
+  it("extract with a ledger scores the IDs it records under the key as candidates, named by their partners", async () => {
+    // Fixed keys, so that the run is the same every time.
+    const [key, other, unused] = [1, 2, 3].map((n) => keyFromSecret(new Uint8Array(32).fill(n)));
+    const poster = join(dir, 'poster-960.png');
+    await makeStill(poster, { width: 960, height: 540 });
+    const ledger = join(dir, 'issued.jsonl');
+    const mark = (id: bigint, partner: string, k = key) => embedImage({ input: poster, output: join(dir, `issued.${id}.png`), key: k, id, ledger, partner });
+    await mark(10n, 'acme-vfx');
+    await mark(11n, 'zeta-post');
+    await mark(12n, 'nova-dub', other); // issued under another key: not a candidate under `key`
+    // The screenshot that leaked: acme-vfx's copy downscaled, as a JPEG.
+    const leak = join(dir, 'issued-leak.jpg');
+    await ffmpeg(['-i', join(dir, 'issued.10.png'), '-vf', 'scale=640:360', '-q:v', '4', leak]);
+
+    const d = await extractImage({ input: leak, key, ledger });
+    expect(d.mode).toBe('candidates');
+    expect(d.parameters.candidates).toEqual([10n, 11n]);
+    expect(d.parameters.candidatesFromLedger).toBe(true);
+    expect([d.found, d.id, d.partner]).toEqual([true, 10n, 'acme-vfx']);
+    expect(d.candidates.map((c) => [c.id, c.partner, c.accused])).toEqual([[10n, 'acme-vfx', true], [11n, 'zeta-post', false]]);
+    expect(d.deliveries?.map((r) => r.id)).toEqual([10n]);
+    expect(d.toJSON().parameters).toMatchObject({ candidates: ['10', '11'], candidatesFromLedger: true });
+    // The command that reproduces it gives the ledger, not the list it yielded.
+    expect(defaultCommand(d)).toEqual(['reelmark', 'extract', leak, '--key', `<key file of key id ${key.id}>`, '--ledger', ledger]);
+
+    // Explicit candidates win over the ledger's (the copy's own ID, not among them, is still decoded freely); a key
+    // the ledger has nothing under reads the ID blind.
+    const given = await extractImage({ input: leak, key, ledger, candidates: [11n] });
+    expect([given.parameters.candidates, given.parameters.candidatesFromLedger]).toEqual([[11n], false]);
+    expect([given.candidates[0].id, given.candidates[0].accused, given.method, given.id]).toEqual([11n, false, 'decoded', 10n]);
+    const blind = await extractImage({ input: leak, key: unused, ledger });
+    expect([blind.mode, blind.parameters.candidates, blind.found]).toEqual(['decoded', null, false]);
+  }, 60_000);
 });

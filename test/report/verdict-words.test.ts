@@ -37,7 +37,7 @@ describe("the report's verdict when no one is accused", () => {
     const words = probabilityInWords(d);
     expect(words).not.toContain('no evidence of a mark');
     expect(words).toContain('would show this strongly in a file without it less than once in 10^3 analyses');
-    expect(words).toContain('Scoring only the IDs actually issued (--registry or --candidates)');
+    expect(words).toContain('Scoring only the IDs actually issued (--ledger, --registry or --candidates)');
     expect(probabilityInWords(notFound({ log10p: 0, syncP: 2.69e-4, mode: 'candidates' }))).toContain('Analysing more of the leak may settle it.');
   });
 

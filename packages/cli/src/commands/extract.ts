@@ -33,8 +33,11 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
     lines.push(`NOT FOUND: no mark of key ${d.keyId} in ${d.input.path}`);
     lines.push(`  best evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
   }
-  if (!d.found && d.mode === 'decoded' && (d.sync || d.falseAlarmProbability < SUGGESTIVE_PROBABILITY)) {
-    lines.push('  hint: scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind');
+  if (!d.found && d.mode === 'decoded' && d.ledger) {
+    // A ledger gives the candidates unless it records nothing under the key.
+    lines.push(`  ledger: no delivery under key ${d.keyId} is recorded in ${d.ledger.path}, so IDs were read blind`);
+  } else if (!d.found && d.mode === 'decoded' && (d.sync || d.falseAlarmProbability < SUGGESTIVE_PROBABILITY)) {
+    lines.push('  hint: scoring only the IDs actually issued (--ledger, --registry or --candidates) identifies weaker marks than reading the ID blind');
   }
   const accused = d.candidates.filter((c) => c.accused);
   if (accused.length > 1) {
@@ -103,7 +106,11 @@ export const extractCommand = defineCommand({
     'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
     'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
     'all-frames': { type: 'boolean', description: 'Decode every frame (default: every frame of the first 10 s, then keyframes only, for speed)' },
-    ledger: { type: 'string', valueHint: 'FILE', description: 'Delivery ledger: name the recorded delivery of the accused ID (JSON: "deliveries")' },
+    ledger: {
+      type: 'string',
+      valueHint: 'FILE',
+      description: 'Delivery ledger: its IDs under the key are the candidates (unless --candidates or --registry), and the accused ID\'s delivery is named (JSON: "deliveries")',
+    },
     report: { type: 'string', valueHint: 'FILE', description: "Write the investigator's report: .html (self-contained page) or .json" },
     overwrite: { type: 'boolean', description: 'Replace an existing --report file' },
     json: { type: 'boolean', description: 'Print the detection as JSON (stable field names; see README)' },

@@ -65,6 +65,11 @@ export interface DetectionParameters {
   readonly candidates: readonly bigint[] | null;
   /** The registry the candidates came from, when one was given. */
   readonly registry: string | null;
+  /**
+   * Whether the candidates are the delivery ledger's IDs under the key (a ledger given without candidates or
+   * partners). Absent from reports saved before it existed.
+   */
+  readonly candidatesFromLedger?: boolean;
   readonly maxSeconds: number | null;
   readonly fullScan: boolean;
   /** Every frame decoded (true), or every frame of the first seconds then keyframes only (false). */
@@ -175,6 +180,8 @@ export interface DetectionJSON {
   parameters: {
     candidates: string[] | null;
     registry: string | null;
+    /** Absent from reports saved before it existed. */
+    candidatesFromLedger?: boolean;
     maxSeconds: number | null;
     fullScan: boolean;
     allFrames: boolean;
@@ -371,6 +378,7 @@ export class Detection {
       parameters: {
         candidates: this.parameters.candidates === null ? null : this.parameters.candidates.map((id) => id.toString()),
         registry: this.parameters.registry,
+        candidatesFromLedger: this.parameters.candidatesFromLedger === true,
         maxSeconds: this.parameters.maxSeconds,
         fullScan: this.parameters.fullScan,
         allFrames: this.parameters.allFrames,

@@ -59,7 +59,9 @@ export interface ExtractOptions {
   onProgress?: (progress: ExtractProgress) => void;
   /**
    * A delivery ledger (path or loaded {@link Ledger}): the result's `deliveries` then holds the recorded deliveries
-   * of the accused IDs under this key. A path is read before the analysis starts (a missing ledger fails at once).
+   * of the accused IDs under this key. Unless `candidates` or `partners` is given, the IDs it records under this key
+   * (the IDs actually issued) are the candidates, named by the partners recorded with them; with none recorded under
+   * the key, IDs are decoded freely. A path is read before the analysis starts (a missing ledger fails at once).
    */
   ledger?: string | Ledger;
 }
@@ -89,6 +91,8 @@ interface CheckedExtractOptions {
   onProgress: ((progress: ExtractProgress) => void) | undefined;
   registry: string | null;
   ledger: string | Ledger | undefined;
+  /** The candidates are the ledger's IDs under the key (`candidatesFromLedger`). */
+  candidatesFromLedger: boolean;
 }
 
 function checkExtractOptions(options: unknown): CheckedExtractOptions {
@@ -137,6 +141,7 @@ function checkExtractOptions(options: unknown): CheckedExtractOptions {
     onProgress: optionalFunction(o.onProgress, 'options.onProgress'),
     registry: o.partners instanceof PartnerRegistry ? o.partners.path : null,
     ledger: o.ledger as string | Ledger | undefined,
+    candidatesFromLedger: false,
   };
 }
 
@@ -144,6 +149,7 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
   const checked = checkExtractOptions(options);
   throwIfAborted(checked.signal);
   const ledger = typeof checked.ledger === 'string' ? await loadLedger(checked.ledger) : (checked.ledger ?? null);
+  if (ledger && checked.candidates === undefined) candidatesFromLedger(checked, ledger);
   const info = await probe(checked.input);
   if (want !== 'any' && info.kind !== want) {
     throw new InputError(
@@ -161,6 +167,22 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
   } finally {
     stopHashing.abort();
   }
+}
+
+/**
+ * The ledger's IDs under the key as the candidates (in ledger order, each once), named by the partners recorded with
+ * them; none recorded under the key: free decoding, as without a ledger.
+ */
+function candidatesFromLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
+  const issued = new Map<bigint, string | null>();
+  for (const record of ledger.records) {
+    if (record.keyId !== checked.key.id) continue;
+    if (!issued.has(record.id) || issued.get(record.id) === null) issued.set(record.id, record.partner);
+  }
+  if (issued.size === 0) return;
+  checked.candidates = [...issued.keys()];
+  checked.candidatesFromLedger = true;
+  for (const [id, partner] of issued) if (partner !== null && !checked.names.has(id)) checked.names.set(id, partner);
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
@@ -239,6 +261,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
     parameters: {
       candidates: checked.candidates ?? null,
       registry: checked.registry,
+      candidatesFromLedger: checked.candidatesFromLedger,
       maxSeconds: checked.maxSeconds ?? null,
       fullScan: checked.fullScan,
       allFrames: checked.allFrames,

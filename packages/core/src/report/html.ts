@@ -279,7 +279,12 @@ function candidatesSection(r: ReportJSON): string {
       falseAlarmProbability: c.falseAlarmProbability,
       accused: c.accused,
     }));
-    const source = r.parameters.registry !== null ? `the partners of the registry ${r.parameters.registry}` : 'the IDs given with --candidates';
+    const source =
+      r.parameters.registry !== null
+        ? `the partners of the registry ${r.parameters.registry}`
+        : r.parameters.candidatesFromLedger === true && r.ledger
+          ? `the IDs the ledger ${r.ledger.path} records under this key`
+          : 'the IDs given with --candidates';
     return `<section id="candidates">
 <h2>Every candidate against the threshold</h2>
 <p>Only the IDs actually issued were scored: ${escapeHtml(`${r.candidates.length} candidate${r.candidates.length === 1 ? '' : 's'}, ${source}`)}. A bar that crosses the dashed line is accused; every candidate that does is named (two copies averaged together accuse both).</p>

@@ -77,7 +77,7 @@ export function defaultCommand(detection: Detection): string[] {
   const argv = ['reelmark', 'extract', detection.input.path, '--key', `<key file of key id ${detection.keyId}>`];
   const p = detection.parameters;
   if (p.registry !== null) argv.push('--registry', p.registry);
-  else if (p.candidates !== null) argv.push('--candidates', p.candidates.join(','));
+  else if (p.candidates !== null && p.candidatesFromLedger !== true) argv.push('--candidates', p.candidates.join(','));
   if (p.maxSeconds !== null) argv.push('--max-seconds', String(p.maxSeconds));
   if (p.fullScan) argv.push('--full-scan');
   if (p.allFrames) argv.push('--all-frames');
@@ -161,7 +161,7 @@ export function probabilityInWords(detection: Detection): string {
     return (
       `The false-alarm probability is ${p}: a file without this key's mark would show evidence this strong less than once ` +
       `in 10^${n} analyses. That is suggestive but it is not below the accusation threshold (1 in 10^${threshold}); ` +
-      `analysing more of the leak, or only the IDs actually issued (--registry or --candidates), may settle it.`
+      `analysing more of the leak, or only the IDs actually issued (--ledger, --registry or --candidates), may settle it.`
     );
   }
   const percent = Math.min(100, Math.max(1, Math.round(100 * 10 ** log10p)));
@@ -174,7 +174,7 @@ export function probabilityInWords(detection: Detection): string {
     `pattern, the same in every delivery under the key, would show this strongly in a file without it less than once in ` +
     `10^${powerBelow(syncLog10p)} analyses. ` +
     (detection.mode === 'decoded'
-      ? 'Scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind, and may settle it.'
+      ? 'Scoring only the IDs actually issued (--ledger, --registry or --candidates) identifies weaker marks than reading the ID blind, and may settle it.'
       : 'Analysing more of the leak may settle it.')
   );
 }
