@@ -59,24 +59,33 @@ describe('extract: a verdict with no one accused', () => {
     const lines = describeDetection(notFound({ p: 1, mode: 'decoded' }));
     expect(lines[0]).toBe('NOT FOUND: no mark of key 1c074adb8a88bc0a in leak.mp4');
     expect(lines).not.toContain(hint);
+    expect(lines.some((l) => l.includes('geometry:'))).toBe(false);
   });
 
-  test("the key's synchronisation pattern without an ID (a 480p chain leak of the credits, read blind): says the mark is there, and what to try", () => {
-    const lines = describeDetection(notFound({ p: 1, syncP: 2.69e-4, mode: 'decoded' }));
-    expect(lines[0]).toBe('NOT FOUND: no ID of key 1c074adb8a88bc0a could be read from leak.mp4');
-    expect(lines[1]).toBe('  best ID evidence: false-alarm probability 1.00, above the accusation threshold 1.0e-9');
-    expect(lines[2]).toBe(
-      "  but the key's synchronisation pattern is there (false-alarm probability 2.7e-4, z 6.94, scale 0.444): evidence of a copy marked with this key, not of whose",
-    );
-    expect(lines[3]).toBe(hint);
+  test("the key's synchronisation pattern without an ID (a 480p chain leak of the credits, read blind): says what it shows and what not, then what to try", () => {
+    expect(describeDetection(notFound({ p: 1, syncP: 2.69e-4, mode: 'decoded' }))).toEqual([
+      'NOT FOUND: no ID of key 1c074adb8a88bc0a could be read from leak.mp4',
+      '  best ID evidence: false-alarm probability 1.00, above the accusation threshold 1.0e-9',
+      "  the key's synchronisation pattern is indicated (false-alarm probability at most 2.7e-4, z 6.94): a copy marked with this key may be the source; the pattern is the same in every delivery, so it cannot say whose",
+      '  analysed 48 frames, 2.00 s of 2.00 s',
+      '  geometry: scale 0.444 of a 1080-line master, tile offset (299.9, 316.9) px',
+      hint,
+    ]);
     // Among candidates already: the pattern is reported, the hint is not.
     const among = describeDetection(notFound({ p: 0.3, syncP: 2.69e-4, mode: 'candidates' }));
-    expect(among[2]).toContain("the key's synchronisation pattern is there");
-    expect(among).not.toContain(hint);
+    expect(among[2]).toContain("the key's synchronisation pattern is indicated");
+    expect(among.some((l) => l.startsWith('  hint:'))).toBe(false);
   });
 
   test('an ID short of the threshold but beyond chance, read blind: the hint', () => {
     expect(describeDetection(notFound({ p: 1e-4, mode: 'decoded' }))).toContain(hint);
     expect(describeDetection(notFound({ p: 0.2, mode: 'decoded' }))).not.toContain(hint);
+  });
+
+  test('a ledger that records nothing under the key: says the IDs were read blind, and hints at the other lists', () => {
+    const d = { ...notFound({ p: 1, syncP: 2.69e-4, mode: 'decoded' }), ledger: { path: 'deliveries.jsonl', warnings: [] } } as unknown as Detection;
+    const lines = describeDetection(d);
+    expect(lines).toContain('  ledger: no delivery under key 1c074adb8a88bc0a is recorded in deliveries.jsonl, so IDs were read blind');
+    expect(lines).toContain('  hint: scoring only the IDs actually issued (--registry or --candidates) identifies weaker marks than reading the ID blind');
   });
 });

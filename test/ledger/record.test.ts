@@ -173,6 +173,8 @@ describe('delivery records through the API', () => {
     await mark(10n, 'acme-vfx');
     await mark(11n, 'zeta-post');
     await mark(12n, 'nova-dub', other); // issued under another key: not a candidate under `key`
+    // ID 11 recorded again under the key with another partner: a ledger inconsistency, so neither name is used.
+    await embedImage({ input: poster, output: join(dir, 'issued.11b.png'), key, id: 11n, ledger, partner: 'nova-dub' });
     // The screenshot that leaked: acme-vfx's copy downscaled, as a JPEG.
     const leak = join(dir, 'issued-leak.jpg');
     await ffmpeg(['-i', join(dir, 'issued.10.png'), '-vf', 'scale=640:360', '-q:v', '4', leak]);
@@ -182,11 +184,16 @@ describe('delivery records through the API', () => {
     expect(d.parameters.candidates).toEqual([10n, 11n]);
     expect(d.parameters.candidatesFromLedger).toBe(true);
     expect([d.found, d.id, d.partner]).toEqual([true, 10n, 'acme-vfx']);
-    expect(d.candidates.map((c) => [c.id, c.partner, c.accused])).toEqual([[10n, 'acme-vfx', true], [11n, 'zeta-post', false]]);
+    expect(d.candidates.map((c) => [c.id, c.partner, c.accused])).toEqual([[10n, 'acme-vfx', true], [11n, null, false]]);
     expect(d.deliveries?.map((r) => r.id)).toEqual([10n]);
     expect(d.toJSON().parameters).toMatchObject({ candidates: ['10', '11'], candidatesFromLedger: true });
-    // The command that reproduces it gives the ledger, not the list it yielded.
-    expect(defaultCommand(d)).toEqual(['reelmark', 'extract', leak, '--key', `<key file of key id ${key.id}>`, '--ledger', ledger]);
+    expect(d.toJSON().sync?.falseAlarmProbability).toBeLessThan(1e-3);
+    // The command that reproduces it lists the candidates the ledger gave (the ledger grows), and keeps the ledger.
+    expect(defaultCommand(d)).toEqual(['reelmark', 'extract', leak, '--key', `<key file of key id ${key.id}>`, '--candidates', '10,11', '--ledger', ledger]);
+
+    // Partners given win over the ledger, for the candidates and the names.
+    const named = await extractImage({ input: leak, key, ledger, partners: [{ name: 'acme-registry', id: 10n }] });
+    expect([named.parameters.candidates, named.parameters.candidatesFromLedger, named.id, named.partner]).toEqual([[10n], false, 10n, 'acme-registry']);
 
     // Explicit candidates win over the ledger's (the copy's own ID, not among them, is still decoded freely); a key
     // the ledger has nothing under reads the ID blind.

@@ -12,7 +12,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage or input error: bad flags or arguments, missing/corrupt input, key or registry, output exists. */
   USAGE: 2,
-  /** `extract` analysed the input and found no mark for this key; `ledger find` found no delivery of the ID. */
+  /** `extract` analysed the input and accused no ID (no mark of this key, or only its synchronisation pattern); `ledger find` found no delivery of the ID. */
   NOT_FOUND: 3,
   /** Interrupted (Ctrl-C / SIGTERM); nothing was left behind. */
   INTERRUPTED: 130,

@@ -22,22 +22,16 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
     lines.push(`  false-accusation probability ${p} (accusation threshold ${threshold})`);
   } else if (d.sync) {
     // The key's reference pattern alone is significant (the detector reports `sync` without an ID only then): a
-    // copy marked with this key is there, but no recipient's ID reached the threshold.
+    // copy marked with this key may be there, but no recipient's ID reached the threshold.
     lines.push(`NOT FOUND: no ID of key ${d.keyId} could be read from ${d.input.path}`);
     lines.push(`  best ID evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
     lines.push(
-      `  but the key's synchronisation pattern is there (false-alarm probability ${formatProbability(d.sync.falseAlarmProbability)}, ` +
-        `z ${d.sync.z.toFixed(2)}, scale ${d.sync.scale.toFixed(3)}): evidence of a copy marked with this key, not of whose`,
+      `  the key's synchronisation pattern is indicated (false-alarm probability at most ${formatProbability(d.sync.falseAlarmProbability)}, ` +
+        `z ${d.sync.z.toFixed(2)}): a copy marked with this key may be the source; the pattern is the same in every delivery, so it cannot say whose`,
     );
   } else {
     lines.push(`NOT FOUND: no mark of key ${d.keyId} in ${d.input.path}`);
     lines.push(`  best evidence: false-alarm probability ${p}, above the accusation threshold ${threshold}`);
-  }
-  if (!d.found && d.mode === 'decoded' && d.ledger) {
-    // A ledger gives the candidates unless it records nothing under the key.
-    lines.push(`  ledger: no delivery under key ${d.keyId} is recorded in ${d.ledger.path}, so IDs were read blind`);
-  } else if (!d.found && d.mode === 'decoded' && (d.sync || d.falseAlarmProbability < SUGGESTIVE_PROBABILITY)) {
-    lines.push('  hint: scoring only the IDs actually issued (--ledger, --registry or --candidates) identifies weaker marks than reading the ID blind');
   }
   const accused = d.candidates.filter((c) => c.accused);
   if (accused.length > 1) {
@@ -49,13 +43,20 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
       (d.input.kind === 'image' ? ` of ${total}` : `, ${d.secondsAnalyzed.toFixed(2)} s of ${total}`) +
       (d.stoppedEarly ? ' (stopped early: verdict certain)' : ''),
   );
-  if (d.found && d.sync) {
+  if (d.sync) {
     const turned = describeOrientation(d.sync);
     lines.push(
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
         (turned ? `; the leak is ${turned} (offset of the leak ${d.sync.rotation ? 'turned' : 'flipped'} back)` : ''),
     );
+  }
+  if (!d.found && d.mode === 'decoded') {
+    // A ledger gives the candidates unless it records nothing under the key.
+    if (d.ledger) lines.push(`  ledger: no delivery under key ${d.keyId} is recorded in ${d.ledger.path}, so IDs were read blind`);
+    if (d.sync || d.falseAlarmProbability < SUGGESTIVE_PROBABILITY) {
+      lines.push(`  hint: scoring only the IDs actually issued (${d.ledger ? '--registry or --candidates' : '--ledger, --registry or --candidates'}) identifies weaker marks than reading the ID blind`);
+    }
   }
   if (d.found && d.ledger && d.deliveries) {
     if (d.deliveries.length === 0) lines.push(`  ledger: no delivery of ID ${d.id} under key ${d.keyId} is recorded in ${d.ledger.path}`);
@@ -68,8 +69,11 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   return lines;
 }
 
-/** The argv that reproduces an analysis: the same input, key and settings, paths made absolute. */
-function reproduceArgv(args: {
+/**
+ * The argv that reproduces an analysis: the same input, key and settings, paths made absolute; candidates the ledger
+ * gave are listed (the ledger grows, and the same list gives the same result).
+ */
+function reproduceArgv(detection: Detection, args: {
   input: string;
   key: string;
   candidates?: string;
@@ -81,7 +85,9 @@ function reproduceArgv(args: {
   ledger?: string;
 }): string[] {
   const argv = ['reelmark', 'extract', resolve(args.input), '--key', resolve(args.key)];
+  const fromLedger = detection.parameters.candidatesFromLedger === true ? detection.parameters.candidates : null;
   if (args.candidates !== undefined) argv.push('--candidates', args.candidates);
+  else if (fromLedger) argv.push('--candidates', fromLedger.join(','));
   if (args.registry !== undefined) argv.push('--registry', resolve(args.registry));
   if (args['max-seconds'] !== undefined) argv.push('--max-seconds', args['max-seconds']);
   if (args['master-height'] !== undefined) argv.push('--master-height', args['master-height']);
@@ -152,7 +158,7 @@ export const extractCommand = defineCommand({
         detection,
         output: args.report,
         overwrite: args.overwrite === true,
-        command: reproduceArgv(args),
+        command: reproduceArgv(detection, args),
         signal: context.signal,
       });
       reportPath = written.path;

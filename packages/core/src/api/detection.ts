@@ -155,7 +155,8 @@ export interface DetectionJSON {
     mirrored: boolean;
     rotation: number;
     z: number;
-    falseAlarmProbability: number;
+    /** The synchronisation's false-alarm probability (a bound); absent from reports saved before it was recorded. */
+    falseAlarmProbability?: number;
   } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
   input: {

@@ -59,9 +59,10 @@ export interface ExtractOptions {
   onProgress?: (progress: ExtractProgress) => void;
   /**
    * A delivery ledger (path or loaded {@link Ledger}): the result's `deliveries` then holds the recorded deliveries
-   * of the accused IDs under this key. Unless `candidates` or `partners` is given, the IDs it records under this key
-   * (the IDs actually issued) are the candidates, named by the partners recorded with them; with none recorded under
-   * the key, IDs are decoded freely. A path is read before the analysis starts (a missing ledger fails at once).
+   * of the accused IDs under this key, and the partners recorded with its IDs under this key name them (where
+   * `partners` does not). Unless `candidates` or `partners` is given, the IDs it records under this key (the IDs
+   * actually issued) are the candidates; with none recorded under the key, IDs are decoded freely. A path is read
+   * before the analysis starts (a missing ledger fails at once).
    */
   ledger?: string | Ledger;
 }
@@ -91,7 +92,7 @@ interface CheckedExtractOptions {
   onProgress: ((progress: ExtractProgress) => void) | undefined;
   registry: string | null;
   ledger: string | Ledger | undefined;
-  /** The candidates are the ledger's IDs under the key (`candidatesFromLedger`). */
+  /** The candidates are the ledger's IDs under the key (`useLedger`). */
   candidatesFromLedger: boolean;
 }
 
@@ -149,7 +150,7 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
   const checked = checkExtractOptions(options);
   throwIfAborted(checked.signal);
   const ledger = typeof checked.ledger === 'string' ? await loadLedger(checked.ledger) : (checked.ledger ?? null);
-  if (ledger && checked.candidates === undefined) candidatesFromLedger(checked, ledger);
+  if (ledger) useLedger(checked, ledger);
   const info = await probe(checked.input);
   if (want !== 'any' && info.kind !== want) {
     throw new InputError(
@@ -170,19 +171,23 @@ async function extractKind(options: ExtractOptions, want: 'video' | 'image' | 'a
 }
 
 /**
- * The ledger's IDs under the key as the candidates (in ledger order, each once), named by the partners recorded with
- * them; none recorded under the key: free decoding, as without a ledger.
+ * What the ledger gives an extraction: the partners recorded with its IDs under the key name those IDs (where no
+ * partner given already does; an ID recorded with two different partners is named by neither), and, when no
+ * candidates or partners were given, those IDs (in ledger order, each once) are the candidates. With none recorded
+ * under the key, IDs are decoded freely, as without a ledger.
  */
-function candidatesFromLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
-  const issued = new Map<bigint, string | null>();
+function useLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
+  const issued = new Map<bigint, string | null | undefined>(); // undefined: recorded with different partners
   for (const record of ledger.records) {
     if (record.keyId !== checked.key.id) continue;
-    if (!issued.has(record.id) || issued.get(record.id) === null) issued.set(record.id, record.partner);
+    const known = issued.get(record.id);
+    if (!issued.has(record.id) || known === null) issued.set(record.id, record.partner);
+    else if (known !== undefined && record.partner !== null && record.partner.toLowerCase() !== known.toLowerCase()) issued.set(record.id, undefined);
   }
-  if (issued.size === 0) return;
+  for (const [id, partner] of issued) if (partner && !checked.names.has(id)) checked.names.set(id, partner);
+  if (checked.candidates !== undefined || issued.size === 0) return;
   checked.candidates = [...issued.keys()];
   checked.candidatesFromLedger = true;
-  for (const [id, partner] of issued) if (partner !== null && !checked.names.has(id)) checked.names.set(id, partner);
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {

@@ -28,7 +28,7 @@ import {
 const MAX_BARS = 20;
 
 const STYLE = `
-:root { --ink: ${COLORS.ink}; --muted: ${COLORS.muted}; --line: #d5dbe4; --soft: #f4f6f9; --accused: ${COLORS.accused}; --ok: #2e6b3a; }
+:root { --ink: ${COLORS.ink}; --muted: ${COLORS.muted}; --line: #d5dbe4; --soft: #f4f6f9; --accused: ${COLORS.accused}; --ok: #2e6b3a; --caution: #8a5a00; }
 * { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 html { background: #e9edf2; }
 body { margin: 0; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "DejaVu Sans", Arial, sans-serif; }
@@ -47,6 +47,8 @@ p { margin: 0 0 10px; }
 .badge { display: inline-block; font-weight: 700; letter-spacing: .08em; font-size: 13px; color: #fff; background: var(--muted); padding: 2px 10px; border-radius: 3px; }
 .found .badge { background: var(--accused); }
 .not-found .badge { background: var(--ok); }
+.verdict.mark-only { border-left-color: var(--caution); background: #fbf6ea; }
+.mark-only .badge { background: var(--caution); }
 .sentence { font-size: 19px; line-height: 1.45; margin: 10px 0 14px; font-weight: 600; }
 .figures { display: flex; flex-wrap: wrap; gap: 10px 30px; }
 .figure .value { font-size: 20px; font-weight: 700; }
@@ -107,8 +109,10 @@ function verdictSection(r: ReportJSON): string {
     'analysed',
     r.input.kind === 'image' ? 'one still image' : `${r.framesAnalyzed} frames, ${r.secondsAnalyzed.toFixed(2)} s`,
   ]);
-  return `<section id="verdict" class="verdict ${found ? 'found' : 'not-found'}">
-<span class="badge">${found ? 'MARK FOUND' : markWithoutId(r) !== null ? 'KEY\'S MARK, NO ID' : 'NO MARK FOUND'}</span>
+  // The key's synchronisation pattern without an accused ID: neither a finding nor a clean result.
+  const markOnly = !found && markWithoutId(r) !== null;
+  return `<section id="verdict" class="verdict ${found ? 'found' : markOnly ? 'mark-only' : 'not-found'}">
+<span class="badge">${found ? 'MARK FOUND' : markOnly ? 'NO ID ACCUSED' : 'NO MARK FOUND'}</span>
 <p class="sentence" data-verdict>${textToHtml(r.report.verdict)}</p>
 <div class="figures">${figures
     .map(([label, value]) => `<div class="figure"><div class="value">${value}</div><div class="label">${escapeHtml(label)}</div></div>`)
@@ -152,7 +156,7 @@ function deliverySection(r: ReportJSON): string {
   const parts: string[] = ['<section id="delivery">', `<h2>${r.found ? 'The accused delivery' : 'Delivery ledger'}</h2>`];
   if (r.ledger === null) {
     parts.push(
-      `<p>No delivery ledger was consulted${r.found ? ', so the delivery is known by its watermark ID only' : ''}. Run the analysis with <code>--ledger FILE</code> to name the delivery.</p>`,
+      `<p>No delivery ledger was consulted${r.found ? ', so the delivery is known by its watermark ID only' : ''}. Run the analysis with <code>--ledger FILE</code> to name the delivery${r.mode === 'decoded' ? ' and to score the IDs it records as the candidates' : ''}.</p>`,
     );
   } else {
     parts.push(`<p class="caption">Ledger consulted: ${mono(resolve(r.report.workingDirectory, r.ledger.path))}</p>`);
@@ -323,8 +327,9 @@ function peakSection(r: ReportJSON): string {
   const floor = r.peak.values.filter((_, k) => Math.abs((k % n) - c) > 1 || Math.abs(Math.floor(k / n) - c) > 1);
   const mean = floor.reduce((a, b) => a + b, 0) / floor.length;
   const spread = Math.sqrt(floor.reduce((a, b) => a + (b - mean) ** 2, 0) / floor.length);
-  // `sync` is reported when an ID was accused or the reference pattern alone is significant (p < 1e-3).
-  const text = r.sync
+  // The reference pattern stands out when an ID was accused or it alone is significant (`markWithoutId`; reports saved
+  // before that was recorded carry `sync` without its probability, and read as before).
+  const text = r.found || markWithoutId(r) !== null
     ? `The synchronisation pattern, which every copy marked with this key carries, correlates with the leak at one position and scale: the peak reaches z ${round(peakZ, 1)}, while the ${floor.length} positions around it average ${round(mean, 2)} with a spread of ${round(spread, 2)}, the noise an unmarked file shows everywhere.`
     : `No position stands out: the centre reaches z ${round(peakZ, 1)}, against a surrounding noise of mean ${round(mean, 2)} and spread ${round(spread, 2)}. A marked file shows a single tall spike here.`;
   return `<section id="peak">
@@ -339,7 +344,7 @@ function peakSection(r: ReportJSON): string {
 
 function geometrySection(r: ReportJSON): string {
   const s = r.sync;
-  if (!s) return '';
+  if (!s || !(r.found || markWithoutId(r) !== null)) return '';
   return `<section id="geometry">
 <h2>Geometry found</h2>
 <p>${escapeHtml(r.report.geometryInWords ?? '')}</p>
@@ -348,7 +353,7 @@ ${row('Scale (mean, x, y)', escapeHtml(`${round(s.scale)} · ${round(s.scaleX)} 
 ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(s.offsetY, 1)} px (modulo the tile period)`))}
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
 ${row('Orientation', escapeHtml(describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 }) ?? 'as the master'))}
-${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}${s.falseAlarmProbability === undefined ? '' : `, false-alarm probability ${formatProbability(s.falseAlarmProbability)}`}`))}
+${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}${r.found ? '' : `, false-alarm probability at most ${formatProbability(s.falseAlarmProbability as number)}`}`))}
 </table>
 </section>`;
 }
@@ -366,7 +371,7 @@ function reproduceSection(r: ReportJSON): string {
   const candidates =
     p.candidates === null
       ? 'none: any 48-bit ID decoded freely (check bits verified)'
-      : `${p.candidates.length} (${p.registry !== null ? `registry ${p.registry}` : p.candidates.length <= 12 ? p.candidates.join(', ') : `${p.candidates.slice(0, 12).join(', ')}, …`})`;
+      : `${p.candidates.length} (${p.registry !== null ? `registry ${p.registry}` : `${p.candidatesFromLedger === true ? 'the IDs the ledger records under the key: ' : ''}${p.candidates.length <= 12 ? p.candidates.join(', ') : `${p.candidates.slice(0, 12).join(', ')}, …`}`})`;
   return `<section id="reproduce">
 <h2>Parameters and reproduction</h2>
 <table>
@@ -387,7 +392,7 @@ ${row('Report written', escapeHtml(formatUtc(r.report.generatedAt)))}
 /** The report as one self-contained HTML page. */
 export function renderReportHtml(report: ReportJSON, thumbnail: Thumbnail | null = null): string {
   const name = fileName(report.input.path);
-  const title = `reelmark report: ${name}: ${report.found ? `mark found, ${nameOfId(report.id as string, report.partner)}` : markWithoutId(report) !== null ? "key's mark, no ID" : 'no mark found'}`;
+  const title = `reelmark report: ${name}: ${report.found ? `mark found, ${nameOfId(report.id as string, report.partner)}` : markWithoutId(report) !== null ? "no ID accused (the key's synchronisation pattern indicated)" : 'no mark found'}`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -77,7 +77,8 @@ export function defaultCommand(detection: Detection): string[] {
   const argv = ['reelmark', 'extract', detection.input.path, '--key', `<key file of key id ${detection.keyId}>`];
   const p = detection.parameters;
   if (p.registry !== null) argv.push('--registry', p.registry);
-  else if (p.candidates !== null && p.candidatesFromLedger !== true) argv.push('--candidates', p.candidates.join(','));
+  // Candidates the ledger gave are listed too: the ledger grows, and the same list gives the same result.
+  else if (p.candidates !== null) argv.push('--candidates', p.candidates.join(','));
   if (p.maxSeconds !== null) argv.push('--max-seconds', String(p.maxSeconds));
   if (p.fullScan) argv.push('--full-scan');
   if (p.allFrames) argv.push('--all-frames');
@@ -100,7 +101,7 @@ function fileName(path: string): string {
  * log10 of the synchronisation's false-alarm probability when the key's reference pattern was found but no ID was
  * accused (`sync` is then reported only below 1e-3), else null. Reports saved before the field existed have none.
  */
-export function markWithoutId(detection: Pick<Detection, 'found' | 'sync'>): number | null {
+export function markWithoutId(detection: { found: boolean; sync: { falseAlarmProbability?: number } | null }): number | null {
   const p = detection.sync?.falseAlarmProbability;
   if (detection.found || p === undefined) return null;
   return Math.log10(Math.max(p, 1e-300));
@@ -113,8 +114,8 @@ export function verdictSentence(detection: Detection): string {
   const syncLog10p = markWithoutId(detection);
   if (syncLog10p !== null) {
     return (
-      `No recipient's ID could be read from ${file}, although the synchronisation pattern that every copy marked with key ${detection.keyId} carries ` +
-      `was found there (false-alarm probability ${formatLog10Probability(syncLog10p)}): the evidence for any one ID (false-alarm probability ` +
+      `No recipient's ID could be read from ${file}. The synchronisation pattern that every copy marked with key ${detection.keyId} carries ` +
+      `is indicated there (false-alarm probability at most ${formatLog10Probability(syncLog10p)}), but the evidence for any one ID (false-alarm probability ` +
       `${formatLog10Probability(log10p)}) does not reach the accusation threshold of 1 in 10^${powerBelow(Math.log10(detection.accusationThreshold))}, so no one is accused.`
     );
   }
@@ -161,7 +162,9 @@ export function probabilityInWords(detection: Detection): string {
     return (
       `The false-alarm probability is ${p}: a file without this key's mark would show evidence this strong less than once ` +
       `in 10^${n} analyses. That is suggestive but it is not below the accusation threshold (1 in 10^${threshold}); ` +
-      `analysing more of the leak, or only the IDs actually issued (--ledger, --registry or --candidates), may settle it.`
+      (detection.mode === 'decoded'
+        ? 'analysing more of the leak, or only the IDs actually issued (--ledger, --registry or --candidates), may settle it.'
+        : 'analysing more of the leak may settle it.')
     );
   }
   const percent = Math.min(100, Math.max(1, Math.round(100 * 10 ** log10p)));
@@ -170,9 +173,10 @@ export function probabilityInWords(detection: Detection): string {
   if (syncLog10p === null) return `${chance} This is no evidence of a mark of this key.`;
   // The reference pattern is the same in every delivery under the key: it says a marked copy is there, not whose.
   return (
-    `${chance} So no recipient's ID was read; but there is evidence of a copy marked with this key: its synchronisation ` +
-    `pattern, the same in every delivery under the key, would show this strongly in a file without it less than once in ` +
-    `10^${powerBelow(syncLog10p)} analyses. ` +
+    `${chance} So no recipient's ID was read. The key's synchronisation pattern, which is the same in every delivery ` +
+    `under the key and so cannot say whose copy this is, would show this strongly in a file without it less than once in ` +
+    `10^${powerBelow(syncLog10p)} analyses (a bound over every period, position and moment of reading searched): a copy ` +
+    `marked with this key may be the source, short of proof. ` +
     (detection.mode === 'decoded'
       ? 'Scoring only the IDs actually issued (--ledger, --registry or --candidates) identifies weaker marks than reading the ID blind, and may settle it.'
       : 'Analysing more of the leak may settle it.')

@@ -993,17 +993,26 @@ export class WatermarkDetector {
     this.remember(decodedNow, decodedById, neededSum);
     const syncNow = this.syncEstimate(syncs[0], (syncs[0].peakIndex % CELLS) + subs[0].dx, Math.floor(syncs[0].peakIndex / CELLS) + subs[0].dy, syncs[0].z, log10Sync);
     // Where a candidate accused at this look was read: the reference's position, or its joint peak at another sync.
-    const syncOf = (c: (typeof candidates)[number]) => {
+    const jointSync = (c: (typeof candidates)[number]) => {
       const where = jointWhere[c.index];
-      if (!c.viaJoint || !where || where.sync === 0) return syncNow;
-      return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, log10Sync);
+      return c.viaJoint && where && where.sync !== 0 ? where : null;
+    };
+    // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
+    const syncLog10Of = (c: (typeof candidates)[number]) => {
+      const where = jointSync(c);
+      return where ? log10Bonferroni(where.z, this.hypothesisLooks * CELLS * CELLS) : log10Sync;
+    };
+    const syncOf = (c: (typeof candidates)[number]) => {
+      const where = jointSync(c);
+      if (!where) return syncNow;
+      return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, syncLog10Of(c));
     };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
     const decodedAccused = decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ ...d, symbols: decodedById.get(d.id)!.symbols, trialsFactor: decodedById.get(d.id)!.trialsFactor }));
     const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
-      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made }, c.log10p, trials);
+      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
       this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: syncNow, ...made }, d.log10p, trials);
