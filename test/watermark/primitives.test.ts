@@ -441,6 +441,25 @@ describe("candidates' joint peak", () => {
     expect(kernel.peak(shifts)).toBe(at.y * CELLS + at.x);
   });
 
+  test('on ties the kernel and the loop both give the first maximum in row order', () => {
+    const kernel = new JointPeaks();
+    const portable = new JointPeaks(false);
+    for (let sync = 0; sync < 3; sync++) {
+      // Three levels per surface: the largest joint value is reached at many positions, in either lane of the kernel.
+      const z = Array.from({ length: PAYLOAD_TILES + 1 }, () => Float64Array.from({ length: CELLS * CELLS }, () => Math.floor(3 * random())));
+      kernel.load(z);
+      portable.load(z);
+      for (let c = 0; c < 20; c++) {
+        const shifts = shiftsOf();
+        expect(kernel.peak(shifts)).toBe(portable.peak(shifts));
+      }
+    }
+    // A flat surface: every position ties, and both give position 0.
+    const flat = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS).fill(1));
+    kernel.load(flat);
+    expect(kernel.peak(shiftsOf())).toBe(0);
+  });
+
   test('the WebAssembly kernel and the TypeScript loop give the same peak, to the bit, with the mark\'s weights', () => {
     const kernel = new JointPeaks();
     const portable = new JointPeaks(false);

@@ -2,9 +2,10 @@
  * The candidates' joint peak (`WatermarkDetector` test (ii)): where a candidate's whole mark correlates best, i.e. the
  * index of the maximum over the 128 x 128 positions of its joint surface, the reference tile's z surface plus each
  * payload tile's shifted by the candidate's symbol, with the mark's weights. Per sync the detector loads the six
- * standardised surfaces once, then asks for every candidate's peak: in a WebAssembly kernel (joint.wat) where the
- * runtime has it, otherwise in the TypeScript loop below. Both sum each position in the same order (reference, then
- * tiles 1 to 5), so they give the same sums to the bit and the same peak.
+ * standardised surfaces once, then asks for every candidate's peak: in a WebAssembly kernel (joint.wat, two positions
+ * per step, each payload row stored twice so that shifted rows are read without wrapping) where the runtime has it,
+ * otherwise in the TypeScript loop below. Both sum each position in the same order (reference, then tiles 1 to 5), so
+ * they give the same sums to the bit and the same peak (the first, on a tie).
  */
 import { CELLS, PAYLOAD_TILES, PAYLOAD_WEIGHT, REF_WEIGHT, type Shift } from './pattern.js';
 import { jointWasm } from './kernels/joint-wasm.js';
@@ -16,8 +17,14 @@ interface JointExports {
 }
 
 const N2 = CELLS * CELLS;
-/** Byte offset of the ten shift values, after the six f64 surfaces (see joint.wat). */
-const SHIFTS = 6 * N2 * 8;
+/**
+ * The kernel's memory (joint.wat), in f64 elements: the reference surface at 0; payload tile t (1 to 5) at
+ * TILE_BASE + (t - 1) * TILE_SIZE, each row written twice over (2 * CELLS values) so that a shifted row needs no wrap.
+ */
+const TILE_BASE = N2;
+const TILE_SIZE = 2 * N2;
+/** Byte offset of the ten shift values, after the surfaces. */
+const SHIFTS = (TILE_BASE + PAYLOAD_TILES * TILE_SIZE) * 8;
 
 /**
  * The joint peak in TypeScript: one pass, each position summed in the order of the weights, without storing the
@@ -67,9 +74,9 @@ export class JointPeaks {
       return;
     }
     const exports = instantiate<JointExports>(module);
-    // The module declares the memory it needs (13 pages), so these views are never detached.
+    // The module declares the memory it needs (23 pages), so these views are never detached.
     const { buffer } = exports.memory;
-    this.kernel = { exports, surfaces: new Float64Array(buffer, 0, 6 * N2), shifts: new Int32Array(buffer, SHIFTS, 2 * PAYLOAD_TILES) };
+    this.kernel = { exports, surfaces: new Float64Array(buffer, 0, SHIFTS / 8), shifts: new Int32Array(buffer, SHIFTS, 2 * PAYLOAD_TILES) };
   }
 
   /** Whether the WebAssembly kernel is in use. */
@@ -80,7 +87,17 @@ export class JointPeaks {
   /** The six standardised surfaces (index 0 the reference) of the sync whose peaks are asked for next. */
   load(z: readonly Float64Array[]): void {
     this.loaded = z;
-    if (this.kernel) for (let t = 0; t <= PAYLOAD_TILES; t++) this.kernel.surfaces.set(z[t], t * N2);
+    if (!this.kernel) return;
+    const { surfaces } = this.kernel;
+    surfaces.set(z[0], 0);
+    for (let t = 1; t <= PAYLOAD_TILES; t++) {
+      const base = TILE_BASE + (t - 1) * TILE_SIZE;
+      for (let y = 0; y < CELLS; y++) {
+        const row = z[t].subarray(y * CELLS, (y + 1) * CELLS);
+        surfaces.set(row, base + 2 * y * CELLS);
+        surfaces.set(row, base + (2 * y + 1) * CELLS);
+      }
+    }
   }
 
   /** The index of the maximum of the joint surface of the candidate whose payload tiles have `shifts`. */
