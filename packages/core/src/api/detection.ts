@@ -144,20 +144,8 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  sync: {
-    scale: number;
-    scaleX: number;
-    scaleY: number;
-    offsetX: number;
-    offsetY: number;
-    periodX: number;
-    periodY: number;
-    mirrored: boolean;
-    rotation: number;
-    z: number;
-    /** The synchronisation's false-alarm probability (a bound); absent from reports saved before it was recorded. */
-    falseAlarmProbability?: number;
-  } | null;
+  /** `falseAlarmProbability`: the synchronisation's (a bound); absent from reports saved before it was recorded. */
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; falseAlarmProbability?: number } | null;
   candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
   input: {
     path: string;
