@@ -70,6 +70,23 @@ describe("the HTML report when only the key's synchronisation pattern was found"
     expect(page).not.toContain('NO MARK FOUND');
   });
 
+  test('a long candidate list (a ledger\'s) is shortened in the page\'s command, and kept whole in the JSON', () => {
+    const withList = (count: number) => {
+      const r = saved();
+      const ids = Array.from({ length: count }, (_, i) => String(1000 + i));
+      r.report.command = [...r.report.command, '--candidates', ids.join(',')];
+      r.report.commandLine = r.report.command.join(' ');
+      return renderReportHtml(r);
+    };
+    const short = withList(50);
+    expect(short).toContain(`--candidates ${Array.from({ length: 50 }, (_, i) => 1000 + i).join(',')}</pre>`);
+    expect(short).not.toContain('shortened here');
+    const long = withList(5000);
+    expect(long).toContain(`--candidates &#39;${Array.from({ length: 50 }, (_, i) => 1000 + i).join(',')},…(5000 IDs in all)&#39;</pre>`);
+    expect(long).toContain("The candidate list is shortened here; the JSON report's <code>report.command</code> holds it whole.");
+    expect(long).not.toContain('1050,');
+  });
+
   test('a report saved before the pattern\'s probability was recorded renders as it did: no mark, no geometry', () => {
     const old = saved();
     delete (old.sync as { falseAlarmProbability?: number }).falseAlarmProbability;

@@ -21,6 +21,7 @@ import {
   formatUtc,
   powerBelow,
   round,
+  shellCommand,
   textToHtml,
 } from './text.js';
 
@@ -384,9 +385,24 @@ ${row('Software', escapeHtml(`${r.report.tools.reelmark}; ffmpeg ${r.report.tool
 ${row('Report written', escapeHtml(formatUtc(r.report.generatedAt)))}
 </table>
 <h3>Command that reproduces this analysis</h3>
-<p class="caption">Run from ${mono(r.report.workingDirectory)}. The analysis is deterministic: the same file, key and command give the same result.</p>
-<pre data-command>${escapeHtml(r.report.commandLine)}</pre>
+<p class="caption">Run from ${mono(r.report.workingDirectory)}. The analysis is deterministic: the same file, key and command give the same result.${
+    shownCommand(r) === r.report.commandLine ? '' : ` The candidate list is shortened here; the JSON report's <code>report.command</code> holds it whole.`
+  }</p>
+<pre data-command>${escapeHtml(shownCommand(r))}</pre>
 </section>`;
+}
+
+/** Candidates the command may list in the page; a longer list (a ledger's) would fill pages when printed. */
+const COMMAND_CANDIDATES = 50;
+
+/** The reproducing command as the page shows it: a long `--candidates` list cut to its first IDs and a count. */
+function shownCommand(r: ReportJSON): string {
+  const argv = r.report.command;
+  const at = argv.indexOf('--candidates');
+  const ids = at < 0 ? [] : (argv[at + 1] ?? '').split(',');
+  if (ids.length <= COMMAND_CANDIDATES) return r.report.commandLine;
+  const cut = `${ids.slice(0, COMMAND_CANDIDATES).join(',')},…(${ids.length} IDs in all)`;
+  return shellCommand([...argv.slice(0, at + 1), cut, ...argv.slice(at + 2)]);
 }
 
 /** The report as one self-contained HTML page. */
