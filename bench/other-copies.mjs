@@ -13,7 +13,8 @@
  * and neighbours could outscore it): 640x360 H.264 CRF 28 or CRF 35, or 854x480 + 5% crop + brightness + CRF 30.
  * The leak is read as the false-alarms part reads (four 12-frame windows of its first 48 frames, one look each) and
  * whole (as an investigator would: 48 frames, or 240 with `--lengths 10`, where more looks and recalled IDs come in),
- * blind and among 20 innocent IDs, with the copy's key. Accusing anyone but the copy's own
+ * blind and among 20 innocent IDs (`--innocents N`: N of them, as a delivery ledger can list thousands), with the
+ * copy's key. Accusing anyone but the copy's own
  * recipient is a false accusation. The copy's own ID read back (blind) shows how close to the line the windows are.
  */
 import { createHash } from 'node:crypto';
@@ -31,6 +32,7 @@ import { fmt, table, writeRows } from './lib/rows.mjs';
 const FPS = 24;
 const WINDOWS = 4;
 const WINDOW = 12;
+/** Innocent candidate IDs per copy, unless `--innocents` says otherwise. */
 const CANDIDATES = 20;
 const BATCH = 4; // copies per worker task
 /** The small-leak attacks, as ffmpeg filters and H.264 CRF on the marked 1920x1080 luma. */
@@ -51,14 +53,14 @@ export function copyOf(i, seconds = 2) {
   return { key: keyFromSecret(hash(`reelmark bench other copy/key/${label}`)), id: hash(`reelmark bench other copy/id/${label}`).readBigUInt64BE(0) & MAX_ID };
 }
 
-/** 20 innocent IDs for copy `i`, never its own. */
-function innocents(i, own) {
-  const out = [];
-  for (let k = 0; out.length < CANDIDATES; k++) {
+/** `count` innocent IDs for copy `i`, never its own (the first 20 are the same whatever the count). */
+function innocents(i, own, count = CANDIDATES) {
+  const out = new Set();
+  for (let k = 0; out.size < count; k++) {
     const id = hash(`reelmark bench other copy/innocent/${i}/${k}`).readBigUInt64BE(0) & MAX_ID;
-    if (id !== own && !out.includes(id)) out.push(id);
+    if (id !== own) out.add(id);
   }
-  return out;
+  return [...out];
 }
 
 let cachedSource = null; // { path, frames: Uint8Array[], width, height }
@@ -120,7 +122,7 @@ async function leakFrames(file) {
  * Worker task: copies `first`..`first + count - 1` of `content` under `attack` (a COPY_ATTACKS name, or any name with
  * its own `encode`: { filter, crf }); one row per reading.
  */
-export async function copyTrials({ content, source, attack, encode = COPY_ATTACKS[attack], first, count, dir, seconds = 2 }) {
+export async function copyTrials({ content, source, attack, encode = COPY_ATTACKS[attack], first, count, dir, seconds = 2, innocentCount = CANDIDATES }) {
   const { frames: all, width, height } = await lumaOf(source, seconds * FPS);
   const frames = all.slice(0, seconds * FPS);
   const rows = [];
@@ -136,7 +138,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
     await encodeLeak(marked, width, height, encode, leak);
     const leaked = await leakFrames(leak);
     await rm(leak, { force: true });
-    const innocent = innocents(i, id);
+    const innocent = innocents(i, id, innocentCount);
     const inputWidth = leaked[0].plane.width;
     const inputHeight = leaked[0].plane.height;
     if (workingSizeFor(inputWidth, inputHeight).height !== inputHeight) throw new Error(`copy ${i}: expected a leak read at its own size`);
@@ -160,6 +162,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
           window,
           frames: part.length,
           detectMode,
+          innocents: detectMode === 'candidates' ? innocent.length : 0,
           ownIdentified: v.found && v.id === id,
           accused: accused.map(String),
           falseAccusations: wrong.length,
@@ -203,7 +206,7 @@ export async function runOtherCopies(ctx) {
     const share = Math.floor(total / pairs.length) + (p < total % pairs.length ? 1 : 0);
     const first = next.get(s.seconds);
     for (let k = 0; k < share; k += BATCH) {
-      tasks.push({ content: s.name, source: s.path, seconds: s.seconds, attack: a, first: first + k, count: Math.min(BATCH, share - k), dir });
+      tasks.push({ content: s.name, source: s.path, seconds: s.seconds, attack: a, first: first + k, count: Math.min(BATCH, share - k), dir, innocentCount: ctx.innocents ?? CANDIDATES });
     }
     next.set(s.seconds, first + share);
   });
@@ -250,7 +253,9 @@ export function render(rows, ctx) {
   const list = accusedRows.length
     ? `\n\nFalse accusations: ${accusedRows.slice(0, 20).map((r) => `copy ${r.copy} (${r.content}, ${r.attack}, window ${r.window}, ${r.detectMode}; own ID ${r.id}): accused ${r.accused.join(', ')} by ${r.method}, score ${fmt(r.score, 2)}, log10 p ${fmt(r.log10p, 1)}`).join('; ')}${accusedRows.length > 20 ? '; ...' : ''}.`
     : '';
-  const verdict = `**${wrong} false accusation${wrong === 1 ? '' : 's'} in ${rows.length} readings of ${copies} other recipients' copies** (each a fresh key and ID; ${rows.filter((r) => r.window !== 'all').length / 2} distinct 12-frame windows).`;
+  // Rows written before --innocents: 20 innocents per candidate reading.
+  const listed = [...new Set(rows.filter((r) => r.detectMode === 'candidates').map((r) => r.innocents ?? CANDIDATES))];
+  const verdict = `**${wrong} false accusation${wrong === 1 ? '' : 's'} in ${rows.length} readings of ${copies} other recipients' copies** (each a fresh key and ID; ${rows.filter((r) => r.window !== 'all').length / 2} distinct 12-frame windows; half the readings blind, half among ${listed.join(' or ')} innocent IDs).`;
   const readme = `${verdict}${list}\n\n${byGroup}`;
   const full = `# Other recipients' copies (${ctx.mode})\n\n${verdict}${list}\n\nRows: \`other-copies.jsonl\` (one per reading).\n\n${byGroup}\n`;
   return { readme, full };

@@ -5,7 +5,8 @@
  * tables into bench/results/<mode>/, and summarised in bench/README.md between marker comments.
  *
  *   npm run bench -- [robustness|false-alarms|quality|speed|tradeoff|all] [--quick|--full] [--content DIR]
- *                    [--jobs N] [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--no-readme]
+ *                    [--jobs N] [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--innocents N]
+ *                    [--no-readme]
  *
  * Needs a build (`npm run build`). Quick mode is the default.
  */
@@ -16,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARTS = ['robustness', 'false-alarms', 'other-copies', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
-       [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--vmaf-model FILE] [--out DIR] [--no-readme]
+       [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--innocents N] [--vmaf-model FILE] [--out DIR]
+       [--no-readme]
   --quick       the quick matrix (default; 7.3 minutes measured on a shared 2-core machine)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
@@ -28,12 +30,13 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full]
                 instead of one draw per content for attacks near the line
   --trials N    null trials for false-alarms (default 200 quick, 10000 full); other-copies: copies (default 12
                 quick, 600 full)
+  --innocents N other-copies: innocent candidate IDs per copy (default 20; a delivery ledger can list thousands)
   --vmaf-model  a libvmaf model file (the ffmpeg in use looks for one at a fixed path)
   --out DIR     write rows and tables to DIR (ad-hoc runs; bench/README.md is left alone)
   --no-readme   do not refresh the tables in bench/README.md`;
 
 function parseArgs(argv) {
-  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, lengths: null, keys: null, trials: null, readme: true, vmafModel: null, resultsDir: null };
+  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, lengths: null, keys: null, trials: null, innocents: null, readme: true, vmafModel: null, resultsDir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -50,6 +53,7 @@ function parseArgs(argv) {
     else if (a === '--lengths') o.lengths = value().split(',').map(Number);
     else if (a === '--keys') o.keys = Number(value());
     else if (a === '--trials') o.trials = Number(value());
+    else if (a === '--innocents') o.innocents = Number(value());
     else if (a === '--vmaf-model') o.vmafModel = path.resolve(value());
     else if (a === '--no-readme') o.readme = false;
     else if (a === '--out') o.resultsDir = path.resolve(value());
@@ -63,6 +67,7 @@ function parseArgs(argv) {
   if (o.lengths !== null && !o.lengths.every((l) => Number.isFinite(l) && l > 0)) throw new Error(`Expected clip lengths in seconds (e.g. 2,10) after --lengths but received ${o.lengths.join(',')}`);
   if (o.keys !== null && !(Number.isInteger(o.keys) && o.keys >= 1)) throw new Error(`Expected a whole number >= 1 for --keys but received ${o.keys}`);
   if (o.trials !== null && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new Error(`Expected a whole number >= 1 for --trials but received ${o.trials}`);
+  if (o.innocents !== null && !(Number.isInteger(o.innocents) && o.innocents >= 1)) throw new Error(`Expected a whole number >= 1 for --innocents but received ${o.innocents}`);
   return o;
 }
 
