@@ -803,6 +803,55 @@ export class WatermarkDetector {
   }
 
   /**
+   * Folds the accumulator at `sync`'s period (in its orientation) and leaves in `surfaces` the standardised
+   * correlation surfaces of the reference and the payload tiles, read at the reference peak's sub-cell offset `sub`;
+   * (rx, ry) is the reference peak's cell.
+   */
+  private correlateSync(sync: Evaluated): { sub: { dx: number; dy: number }; rx: number; ry: number } {
+    const { workingWidth: w, workingHeight: hh } = this;
+    this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
+    this.correlator.correlate(0, this.surfaces[0]);
+    const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
+    for (let t = 0; t <= PAYLOAD_TILES; t++) {
+      const surface = this.surfaces[t];
+      this.correlator.correlate(t, surface, sub.dx, sub.dy);
+      const stats = surfaceStats(surface);
+      standardise(surface, stats.mean, 1 / stats.std);
+    }
+    const rx = sync.peakIndex % CELLS;
+    return { sub, rx, ry: (sync.peakIndex - rx) / CELLS };
+  }
+
+  /**
+   * Free decoding at one sync (the surfaces `correlateSync` left, reference peak at (rx, ry)), into `found`: a list
+   * decoder over the best peaks of every payload tile, combinations tried best first while their total could still
+   * pass the accusation threshold (`neededSum`), and always the top two of each, so that two averaged copies both
+   * decode; then, while nothing is significant, the one-tile erasure. Costs no false-alarm budget: the bound already
+   * covers every valid codeword. `best`: the look's best sync; `significant`: an ID read there is significant.
+   * Returns `significant`, or at the best sync whether an ID the list decoder found there is (erasure's do not count).
+   */
+  private decodeFreely(rx: number, ry: number, best: boolean, significant: boolean, neededSum: number, found: Map<bigint, DecodedEntry>): boolean {
+    const z = this.surfaces;
+    const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
+    const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
+    for (let t = 1; t <= PAYLOAD_TILES; t++) {
+      const peaks = topPeaks(z[t], rx, ry, LIST_DEPTH);
+      distinct.push(peaks.slice(0, 2));
+      expanded.push(withNeighbours(z[t], rx, ry, peaks));
+    }
+    // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
+    readRecalled(z, rx, ry, this.recalled, found);
+    // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter not
+    // again at the next syncs once an ID read at the best one is significant (the geometry is then right, and they
+    // repeat its peaks at a nearby scale).
+    listDecode(distinct, -Infinity, neededSum, this.codewords.decode, found);
+    if (best || !significant) listDecode(expanded, neededSum, neededSum, this.codewords.decode, found);
+    if (best) for (const entry of found.values()) if (entry.sum >= neededSum) significant = true;
+    if (!significant) erasureDecode(z, distinct.map((peaks) => peaks[0]), rx, ry, neededSum, this.codewords.decode, found);
+    return significant;
+  }
+
+  /**
    * Free decoding at the other payload offsets (PAYLOAD_OFFSETS) of the sync whose fold the correlator holds
    * (reference peak at (rx, ry), its sub-cell offset `sub`), into `found`, with `neededSum` the stricter sum an ID
    * read there needs. The payload is read at the reference peak's sub-cell offset, and a weak reference peak's
@@ -902,53 +951,11 @@ export class WatermarkDetector {
     const subs: Array<{ dx: number; dy: number }> = [];
     let significantDecoded = false;
     for (let s = 0; s < syncs.length; s++) {
-      const sync = syncs[s];
-      const { workingWidth: w, workingHeight: hh } = this;
-      this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
-      this.correlator.correlate(0, this.surfaces[0]);
-      const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
+      const { sub, rx, ry } = this.correlateSync(syncs[s]);
       subs.push(sub);
       const z = this.surfaces;
-      for (let t = 0; t <= PAYLOAD_TILES; t++) {
-        const surface = z[t];
-        this.correlator.correlate(t, surface, sub.dx, sub.dy);
-        const stats = surfaceStats(surface);
-        const inv = 1 / stats.std;
-        standardise(surface, stats.mean, inv);
-      }
-      const rx = sync.peakIndex % CELLS;
-      const ry = (sync.peakIndex - rx) / CELLS;
-      if (s === 0) {
-        const values: number[] = [];
-        for (let dy = -7; dy <= 7; dy++) {
-          for (let dx = -7; dx <= 7; dx++) values.push(round3(z[0][((ry + dy + CELLS) % CELLS) * CELLS + ((rx + dx + CELLS) % CELLS)]));
-        }
-        peak = { size: 15, values };
-      }
-      // Free decoding, a list decoder: the best peaks of every payload tile, combinations tried best first while
-      // their total could still pass the accusation threshold (and always the top two of each, so that two averaged
-      // copies both decode). Costs no false-alarm budget: the bound already covers every valid codeword.
-      if (s < FREE_DECODE_SYNCS && this.freeDecoding) {
-        const distinct: Array<Array<{ shift: Shift; z: number }>> = [];
-        const expanded: Array<Array<{ shift: Shift; z: number }>> = [];
-        for (let t = 1; t <= PAYLOAD_TILES; t++) {
-          const peaks = topPeaks(z[t], rx, ry, LIST_DEPTH);
-          distinct.push(peaks.slice(0, 2));
-          expanded.push(withNeighbours(z[t], rx, ry, peaks));
-        }
-        // IDs decoded at earlier looks first (so that the list decoder treats a significant one as an anchor).
-        readRecalled(z, rx, ry, this.recalled, decodedById);
-        // Every combination of the two distinct best peaks (two averaged copies), then the pruned list; the latter
-        // not again at the next syncs once an ID read at the best one is significant (the geometry is then right,
-        // and they repeat its peaks at a nearby scale).
-        listDecode(distinct, -Infinity, neededSum, this.codewords.decode, decodedById);
-        if (s === 0 || !significantDecoded) listDecode(expanded, neededSum, neededSum, this.codewords.decode, decodedById);
-        if (s === 0) for (const entry of decodedById.values()) if (entry.sum >= neededSum) significantDecoded = true;
-        if (!significantDecoded) {
-          const best = distinct.map((peaks) => peaks[0]);
-          erasureDecode(z, best, rx, ry, neededSum, this.codewords.decode, decodedById);
-        }
-      }
+      if (s === 0) peak = peakAround(z[0], rx, ry);
+      if (s < FREE_DECODE_SYNCS && this.freeDecoding) significantDecoded = this.decodeFreely(rx, ry, s === 0, significantDecoded, neededSum, decodedById);
       if (s < jointSyncs) this.jointPeaks?.load(z);
       for (let c = 0; c < K; c++) {
         const shifts = this.candidateShifts[c];
@@ -1093,6 +1100,15 @@ export class WatermarkDetector {
       accusationThreshold: this.accusationThreshold,
     };
   }
+}
+
+/** The reference surface's 15 x 15 z values around its peak at (rx, ry), row-major (the verdict's `peak`). */
+function peakAround(reference: Float64Array, rx: number, ry: number): { size: number; values: number[] } {
+  const values: number[] = [];
+  for (let dy = -7; dy <= 7; dy++) {
+    for (let dx = -7; dx <= 7; dx++) values.push(round3(reference[((ry + dy + CELLS) % CELLS) * CELLS + ((rx + dx + CELLS) % CELLS)]));
+  }
+  return { size: 15, values };
 }
 
 /** `surface` turned into z values: (value - mean) / std, with `inv` = 1 / std. */
