@@ -267,21 +267,7 @@ export class Detection {
     this.secondsAnalyzed = verdict.secondsAnalyzed;
     this.stoppedEarly = fields.stoppedEarly;
     const sync = verdict.sync;
-    this.sync = sync
-      ? {
-          scale: sync.scale,
-          scaleX: sync.scaleX,
-          scaleY: sync.scaleY,
-          offsetX: sync.offsetX,
-          offsetY: sync.offsetY,
-          periodX: sync.periodX,
-          periodY: sync.periodY,
-          mirrored: sync.mirrored,
-          rotation: sync.rotation,
-          z: sync.z,
-          falseAlarmProbability: sync.falseAlarmProbability,
-        }
-      : null;
+    this.sync = sync ? { ...sync } : null; // a SyncEstimate has exactly DetectionSync's fields
     const accused = new Set(verdict.accused);
     const scored =
       verdict.candidates.length > 0

@@ -319,6 +319,14 @@ ${decoded
 </section>`;
 }
 
+/**
+ * Whether the key's reference pattern stands out: an ID was accused, or the pattern alone is significant
+ * (`markWithoutId`; reports saved before that was recorded carry `sync` without its probability, and read as before).
+ */
+function patternStandsOut(r: ReportJSON): boolean {
+  return r.found || markWithoutId(r) !== null;
+}
+
 function peakSection(r: ReportJSON): string {
   if (!r.peak) return '';
   const n = r.peak.size;
@@ -328,9 +336,7 @@ function peakSection(r: ReportJSON): string {
   const floor = r.peak.values.filter((_, k) => Math.abs((k % n) - c) > 1 || Math.abs(Math.floor(k / n) - c) > 1);
   const mean = floor.reduce((a, b) => a + b, 0) / floor.length;
   const spread = Math.sqrt(floor.reduce((a, b) => a + (b - mean) ** 2, 0) / floor.length);
-  // The reference pattern stands out when an ID was accused or it alone is significant (`markWithoutId`; reports saved
-  // before that was recorded carry `sync` without its probability, and read as before).
-  const text = r.found || markWithoutId(r) !== null
+  const text = patternStandsOut(r)
     ? `The synchronisation pattern, which every copy marked with this key carries, correlates with the leak at one position and scale: the peak reaches z ${round(peakZ, 1)}, while the ${floor.length} positions around it average ${round(mean, 2)} with a spread of ${round(spread, 2)}, the noise an unmarked file shows everywhere.`
     : `No position stands out: the centre reaches z ${round(peakZ, 1)}, against a surrounding noise of mean ${round(mean, 2)} and spread ${round(spread, 2)}. A marked file shows a single tall spike here.`;
   return `<section id="peak">
@@ -345,7 +351,7 @@ function peakSection(r: ReportJSON): string {
 
 function geometrySection(r: ReportJSON): string {
   const s = r.sync;
-  if (!s || !(r.found || markWithoutId(r) !== null)) return '';
+  if (!s || !patternStandsOut(r)) return '';
   return `<section id="geometry">
 <h2>Geometry found</h2>
 <p>${escapeHtml(r.report.geometryInWords ?? '')}</p>

@@ -812,14 +812,17 @@ export class WatermarkDetector {
     this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
     this.correlator.correlate(0, this.surfaces[0]);
     const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
-    for (let t = 0; t <= PAYLOAD_TILES; t++) {
-      const surface = this.surfaces[t];
-      this.correlator.correlate(t, surface, sub.dx, sub.dy);
-      const stats = surfaceStats(surface);
-      standardise(surface, stats.mean, 1 / stats.std);
-    }
+    for (let t = 0; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx, sub.dy);
     const rx = sync.peakIndex % CELLS;
     return { sub, rx, ry: (sync.peakIndex - rx) / CELLS };
+  }
+
+  /** Tile `t`'s correlation surface of the fold the correlator holds, read at sub-cell offset (dx, dy), as z values. */
+  private correlateStandardised(t: number, dx: number, dy: number): void {
+    const surface = this.surfaces[t];
+    this.correlator.correlate(t, surface, dx, dy);
+    const stats = surfaceStats(surface);
+    standardise(surface, stats.mean, 1 / stats.std);
   }
 
   /**
@@ -862,11 +865,7 @@ export class WatermarkDetector {
   private decodeAtOffsets(sub: { dx: number; dy: number }, rx: number, ry: number, neededSum: number, found: Map<bigint, DecodedEntry>): void {
     const z = this.surfaces;
     for (const [ox, oy] of HALF_CELL_SURFACES) {
-      for (let t = 1; t <= PAYLOAD_TILES; t++) {
-        this.correlator.correlate(t, z[t], sub.dx + ox, sub.dy + oy);
-        const stats = surfaceStats(z[t]);
-        standardise(z[t], stats.mean, 1 / stats.std);
-      }
+      for (let t = 1; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx + ox, sub.dy + oy);
       // Each tile's best peaks, where they are on the surface (relative to cell (0, 0)).
       const peaks = z.slice(1).map((surface) => topPeaks(surface, 0, 0, LIST_DEPTH));
       // (sub + o - 1) read at x is (sub + o) read at x - 1: the offset -o is the reference one cell back.
@@ -1016,7 +1015,12 @@ export class WatermarkDetector {
     };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
-    const decodedAccused = decodedNow.filter((d) => d.log10p < log10Threshold).map((d) => ({ ...d, symbols: decodedById.get(d.id)!.symbols, trialsFactor: decodedById.get(d.id)!.trialsFactor }));
+    const decodedAccused = decodedNow
+      .filter((d) => d.log10p < log10Threshold)
+      .map((d) => {
+        const { symbols, trialsFactor } = decodedById.get(d.id)!;
+        return { ...d, symbols, trialsFactor };
+      });
     const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
       this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
