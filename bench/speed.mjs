@@ -234,7 +234,9 @@ async function extraction(ctx, leak10, out, main) {
   const leak600 = path.join(out, 'leak-10min.mp4');
   await ffmpeg(['-stream_loop', '59', '-i', leak10, '-map', '0:v:0', '-c', 'copy', '-y', leak600]);
   const api = await timed(() => extractVideo({ input: leak600, key }));
-  const cand = await timed(() => extractVideo({ input: leak600, key, candidates: ISSUED_IDS }));
+  // Among candidates a reading goes to the end unless told to stop early (a leak spliced from two copies): this row
+  // times the early stop; the whole reading's speed is the fullScan row above.
+  const cand = await timed(() => extractVideo({ input: leak600, key, candidates: ISSUED_IDS, fullScan: false }));
   const keyFile = path.join(out, 'bench.key');
   await rm(keyFile, { force: true });
   await saveKey(key, keyFile);
@@ -242,7 +244,7 @@ async function extraction(ctx, leak10, out, main) {
   const cliJson = JSON.parse(viaCli.value.stdout);
   for (const [label, t, found, analysed] of [
     ['API, blind', api, api.value.found, api.value.secondsAnalyzed],
-    ['API, 20 candidates', cand, cand.value.found, cand.value.secondsAnalyzed],
+    ['API, 20 candidates (fullScan: false)', cand, cand.value.found, cand.value.secondsAnalyzed],
     ['CLI `reelmark extract --json`, blind (process start included)', viaCli, cliJson.found, cliJson.secondsAnalyzed],
   ]) {
     rows.push({

@@ -150,7 +150,15 @@ describe('Detection', () => {
     expect(detection).toBeInstanceOf(Detection);
     expect(progress.map((p) => p.framesAnalyzed)).toEqual(Array.from({ length: detection.framesAnalyzed }, (_, i) => i + 1));
     expect(progress[0]).toMatchObject({ secondsAnalyzed: 0, secondsTotal: 2 });
-    expect(progress.at(-1)?.certain).toBe(detection.stoppedEarly);
+    // Among candidates the whole input is read, also once the verdict is certain (a later part could be spliced in
+    // from another recipient's copy); blind, reading stops at the first certain look.
+    expect(progress.at(-1)?.certain).toBe(true);
+    expect(detection).toMatchObject({ stoppedEarly: false, framesAnalyzed: 48, parameters: { fullScan: true } });
+    const blindProgress: ExtractProgress[] = [];
+    const blind = await extractVideo({ input: marked, key, onProgress: (p) => blindProgress.push(p) });
+    expect(blind).toMatchObject({ found: true, id: 99n, stoppedEarly: true, parameters: { fullScan: false } });
+    expect(blindProgress.at(-1)).toMatchObject({ certain: true, framesAnalyzed: blind.framesAnalyzed });
+    expect(blind.framesAnalyzed).toBeLessThan(48);
     expect(detection.found).toBe(true);
     expect(detection.id).toBe(99n);
     const json = JSON.parse(JSON.stringify(detection));

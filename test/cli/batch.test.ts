@@ -1,7 +1,7 @@
 /**
  * batch: one decode of the master, one output per recipient named after it, each carrying its own ID.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '@reelmark/core';
@@ -100,5 +100,46 @@ describe('reelmark batch', () => {
     expect(accused.sort()).toEqual(['acme-vfx', 'omega']);
     const human = await reelmark(['extract', averaged, '--key', key, '--registry', registry]);
     expect(human.stdout).toMatch(/2 candidates accused/);
+  });
+
+  it("names both partners when one's copy is spliced after the other's: among candidates the whole file is read", async () => {
+    // One second of each partner's copy, one after the other. Reading stops at the first look (12 frames) when the
+    // first partner is certain unless the rest is read, which is the default among candidates.
+    const master2s = join(dir, 'master-splice.mp4');
+    const out = join(dir, 'out-splice');
+    await mkdir(out);
+    await makeClip(master2s, { width: 640, height: 360, seconds: 2 });
+    const made = await reelmark(['batch', master2s, '--key', key, '-r', registry, '--partners', 'acme-vfx,omega', '--out-dir', out, '--crf', '18', '--preset', 'veryfast']);
+    expect(made.code, made.stderr).toBe(0);
+    const spliced = join(dir, 'spliced.mp4');
+    await ffmpeg([
+      '-i', join(out, 'master-splice.acme-vfx.mp4'), '-i', join(out, 'master-splice.omega.mp4'),
+      '-filter_complex', '[0:v]trim=0:1,setpts=PTS-STARTPTS[a];[1:v]trim=1:2,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]',
+      '-map', '[v]', '-c:v', 'libx264', '-crf', '18', '-preset', 'veryfast', spliced,
+    ]);
+    const accusedOf = (d: { candidates: Array<{ accused: boolean; partner: string }> }) => d.candidates.filter((c) => c.accused).map((c) => c.partner).sort();
+    const whole = await reelmark(['extract', spliced, '--key', key, '--registry', registry, '--json']);
+    expect(whole.code, whole.stderr).toBe(0);
+    const d = JSON.parse(whole.stdout);
+    expect(accusedOf(d)).toEqual(['acme-vfx', 'omega']);
+    expect(d).toMatchObject({ framesAnalyzed: 48, stoppedEarly: false, parameters: { fullScan: true } });
+    // --stop-early: the verdict on the first second alone, which cannot name the second partner.
+    const reportFile = join(dir, 'spliced-early.json');
+    const early = await reelmark(['extract', spliced, '--key', key, '--registry', registry, '--stop-early', '--json', '--report', reportFile]);
+    expect(early.code, early.stderr).toBe(0);
+    const e = JSON.parse(early.stdout);
+    expect(e).toMatchObject({ found: true, partner: 'acme-vfx', framesAnalyzed: 12, stoppedEarly: true, parameters: { fullScan: false } });
+    expect(accusedOf(e)).toEqual(['acme-vfx']);
+    // The report's reproducing command keeps the choice.
+    const saved = JSON.parse(await readFile(reportFile, 'utf8'));
+    expect(saved.report.command).toContain('--stop-early');
+    const human = await reelmark(['extract', spliced, '--key', key, '--registry', registry, '--stop-early']);
+    expect(human.stdout).toMatch(/stopped early: verdict certain; the rest was not read/);
+    // Blind, reading stops at the first certain verdict, as before.
+    const blind = await reelmark(['extract', spliced, '--key', key, '--json']);
+    expect(JSON.parse(blind.stdout)).toMatchObject({ found: true, id: '1', stoppedEarly: true, parameters: { fullScan: false } });
+    const both = await reelmark(['extract', spliced, '--key', key, '--full-scan', '--stop-early']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give either --full-scan or --stop-early, not both/);
   });
 });

@@ -190,6 +190,11 @@ describe('delivery records through the API', () => {
     expect(d.toJSON().sync?.falseAlarmProbability).toBeLessThan(1e-3);
     // The command that reproduces it lists the candidates the ledger gave (the ledger grows), and keeps the ledger.
     expect(defaultCommand(d)).toEqual(['reelmark', 'extract', leak, '--key', `<key file of key id ${key.id}>`, '--candidates', '10,11', '--ledger', ledger]);
+    // Only settings away from the default reading are written: among candidates, stopping early; blind, reading whole.
+    const early = await extractImage({ input: leak, key, ledger, fullScan: false });
+    expect(defaultCommand(early)).toEqual([...defaultCommand(d).slice(0, -2), '--stop-early', '--ledger', ledger]);
+    const whole = await extractImage({ input: leak, key, fullScan: true });
+    expect(defaultCommand(whole)).toEqual(['reelmark', 'extract', leak, '--key', `<key file of key id ${key.id}>`, '--full-scan']);
 
     // Partners given win over the ledger, for the candidates and the names.
     const named = await extractImage({ input: leak, key, ledger, partners: [{ name: 'acme-registry', id: 10n }] });

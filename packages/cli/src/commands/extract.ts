@@ -41,7 +41,7 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   lines.push(
     `  analysed ${d.framesAnalyzed} frame${d.framesAnalyzed === 1 ? '' : 's'}` +
       (d.input.kind === 'image' ? ` of ${total}` : `, ${d.secondsAnalyzed.toFixed(2)} s of ${total}`) +
-      (d.stoppedEarly ? ' (stopped early: verdict certain)' : ''),
+      (d.stoppedEarly ? ' (stopped early: verdict certain; the rest was not read)' : ''),
   );
   if (d.sync) {
     const turned = describeOrientation(d.sync);
@@ -81,6 +81,7 @@ function reproduceArgv(detection: Detection, args: {
   'max-seconds'?: string;
   'master-height'?: string;
   'full-scan'?: boolean;
+  'stop-early'?: boolean;
   'all-frames'?: boolean;
   ledger?: string;
 }): string[] {
@@ -92,6 +93,7 @@ function reproduceArgv(detection: Detection, args: {
   if (args['max-seconds'] !== undefined) argv.push('--max-seconds', args['max-seconds']);
   if (args['master-height'] !== undefined) argv.push('--master-height', args['master-height']);
   if (args['full-scan'] === true) argv.push('--full-scan');
+  if (args['stop-early'] === true) argv.push('--stop-early');
   if (args['all-frames'] === true) argv.push('--all-frames');
   if (args.ledger !== undefined) argv.push('--ledger', resolve(args.ledger));
   return argv;
@@ -110,7 +112,11 @@ export const extractCommand = defineCommand({
     registry: { type: 'string', alias: 'r', valueHint: 'FILE', description: "The registry's partners are the candidates, and name the result" },
     'max-seconds': { type: 'string', valueHint: 'S', description: 'Analyse at most the first S seconds' },
     'master-height': { type: 'string', valueHint: 'N', description: 'Height of the marked master, to report the scale against it (default 1080)' },
-    'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds)' },
+    'full-scan': { type: 'boolean', description: 'Keep reading after the verdict is certain (to the end or --max-seconds); the default among candidates' },
+    'stop-early': {
+      type: 'boolean',
+      description: 'Stop reading as soon as the verdict is certain, also among candidates (the default when blind); a copy spliced in later is then not read',
+    },
     'all-frames': { type: 'boolean', description: 'Decode every frame (default: every frame of the first 10 s, then keyframes only, for speed)' },
     ledger: {
       type: 'string',
@@ -124,6 +130,7 @@ export const extractCommand = defineCommand({
   async run({ args, data }) {
     const context = data as CliContext;
     if (args.candidates !== undefined && args.registry !== undefined) throw new CliUsageError('give either --candidates or --registry, not both');
+    if (args['full-scan'] === true && args['stop-early'] === true) throw new CliUsageError('give either --full-scan or --stop-early, not both');
     const candidates = idListFlag(args.candidates, '--candidates');
     const maxSeconds = numberFlag(args['max-seconds'], '--max-seconds', Number.MIN_VALUE, Number.MAX_VALUE);
     const masterHeight = numberFlag(args['master-height'], '--master-height', 16, 65536, true);
@@ -141,7 +148,7 @@ export const extractCommand = defineCommand({
         candidates,
         partners: registry,
         maxSeconds,
-        fullScan: args['full-scan'] === true,
+        fullScan: args['full-scan'] === true ? true : args['stop-early'] === true ? false : undefined,
         allFrames: args['all-frames'] === true,
         masterHeight,
         ledger: args.ledger,

@@ -41,7 +41,12 @@ export interface ExtractOptions {
   partners?: PartnerRegistry | readonly Partner[];
   /** Analyse at most this many seconds from the start of the input (default: all, or until certain). */
   maxSeconds?: number;
-  /** Read the whole input (or `maxSeconds`) even once the verdict is certain (default false: stop early). */
+  /**
+   * Read the whole input (or `maxSeconds`) even once the verdict is certain. Default: true when candidates are scored
+   * (given, a registry's or a ledger's), so that a part spliced in from another recipient's copy after the first
+   * certain verdict is read and its recipient named too; false for blind readings, which stop as soon as the verdict
+   * is certain. `false` with candidates stops early too (the rest of the input is then not read).
+   */
   fullScan?: boolean;
   /**
    * Decode every frame of the whole input. Default false: every frame of the first {@link ALL_FRAMES_SECONDS}
@@ -84,7 +89,8 @@ interface CheckedExtractOptions {
   candidates: bigint[] | undefined;
   names: Map<bigint, string>;
   maxSeconds: number | undefined;
-  fullScan: boolean;
+  /** Undefined until the candidates are known (`detect` resolves the default). */
+  fullScan: boolean | undefined;
   allFrames: boolean;
   masterHeight: number | undefined;
   accusationThreshold: number;
@@ -134,7 +140,7 @@ function checkExtractOptions(options: unknown): CheckedExtractOptions {
     candidates,
     names,
     maxSeconds: optionalNumber(o.maxSeconds, 'options.maxSeconds', Number.MIN_VALUE, Number.MAX_VALUE),
-    fullScan: optionalBoolean(o.fullScan, 'options.fullScan') ?? false,
+    fullScan: optionalBoolean(o.fullScan, 'options.fullScan'),
     allFrames: optionalBoolean(o.allFrames, 'options.allFrames') ?? false,
     masterHeight: optionalNumber(o.masterHeight, 'options.masterHeight', 16, 65536, true),
     accusationThreshold: optionalNumber(o.accusationThreshold, 'options.accusationThreshold', Number.MIN_VALUE, 0.5) ?? ACCUSATION_THRESHOLD,
@@ -192,6 +198,7 @@ function useLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
   assertReadableSize(checked.input, info.width, info.height, 'read');
+  const fullScan = checked.fullScan ?? checked.candidates !== undefined;
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,
@@ -234,7 +241,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       if (Number.isNaN(firstPts)) firstPts = frame.pts;
       const certain = detector.certain;
       checked.onProgress?.({ framesAnalyzed: frames, secondsAnalyzed: frame.pts - firstPts, secondsTotal, certain });
-      if (certain && !checked.fullScan) {
+      if (certain && !fullScan) {
         stoppedEarly = true;
         break reading; // ends the iterator: the media layer stops its ffmpeg
       }
@@ -268,7 +275,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       registry: checked.registry,
       candidatesFromLedger: checked.candidatesFromLedger,
       maxSeconds: checked.maxSeconds ?? null,
-      fullScan: checked.fullScan,
+      fullScan,
       allFrames: checked.allFrames,
       allFramesSeconds: keyframesRead > 0 ? ALL_FRAMES_SECONDS : null,
       masterHeight: checked.masterHeight ?? DEFAULT_MASTER_HEIGHT,
@@ -281,7 +288,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
 
 /**
  * Look for the mark in a video, blindly (no original needed): any downscale, crop, pad, brightness, re-encode or trim.
- * Stops as soon as the verdict is certain unless `fullScan`.
+ * Blind, stops as soon as the verdict is certain; among candidates, reads the whole input (`fullScan`).
  * @throws UsageError (bad options), InputError (missing, empty, truncated or non-media input; a still), AbortError,
  *   FfmpegError.
  * @example

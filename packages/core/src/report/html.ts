@@ -251,7 +251,11 @@ function evidenceSection(r: ReportJSON): string {
       `${nameOfId(c.id, c.partner)} was accused at the look after ${c.atFrames} frames. Later looks read less evidence for it (the last look's point below); that does not withdraw the accusation, whose probability counts every look made.`,
     );
   }
-  if (r.stoppedEarly) findings.push('Reading stopped as soon as the verdict was certain (a thousand times below the threshold); the rest of the file was not needed.');
+  if (r.stoppedEarly) {
+    findings.push(
+      'Reading stopped as soon as the verdict was certain (a thousand times below the threshold). The rest of the file was not read, so a part spliced in from another copy after that point would not be named; reading among the issued IDs reads the whole file unless told to stop early.',
+    );
+  }
   const looks = `<table class="grid">
 <tr><th class="num">seconds</th><th class="num">frames</th><th class="num">score z</th><th class="num">sync z</th><th class="num">false-alarm probability</th></tr>
 ${r.timeline

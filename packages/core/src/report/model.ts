@@ -80,7 +80,9 @@ export function defaultCommand(detection: Detection): string[] {
   // Candidates the ledger gave are listed too: the ledger grows, and the same list gives the same result.
   else if (p.candidates !== null) argv.push('--candidates', p.candidates.join(','));
   if (p.maxSeconds !== null) argv.push('--max-seconds', String(p.maxSeconds));
-  if (p.fullScan) argv.push('--full-scan');
+  // The default reading: whole among candidates, stopping once certain when blind.
+  if (p.fullScan && p.candidates === null) argv.push('--full-scan');
+  if (!p.fullScan && p.candidates !== null) argv.push('--stop-early');
   if (p.allFrames) argv.push('--all-frames');
   if (p.masterHeight !== 1080) argv.push('--master-height', String(p.masterHeight));
   if (detection.ledger) argv.push('--ledger', detection.ledger.path);
