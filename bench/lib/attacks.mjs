@@ -168,20 +168,33 @@ export function attackList(work) {
     { ...screenshot(480), target: 'blind, one frame' },
     // Beyond the list: a screenshot turned 2 degrees, cropped 4% per side to hide the corners.
     screenshot(720, { rotate: 2, crop: 0.04, name: 'rotate2-jpeg-720p-q75' }),
-    {
-      name: 'average-2-copies',
-      family: 'collusion',
-      params: { blend: 'average', crf: DEFAULT_CRF },
-      output: 'video',
-      collusion: true,
-      target: 'both accused among candidates, no one else',
-      args(input, output, ctx) {
-        return [...trimmed(input, ctx.clip), ...trimmed(ctx.second, ctx.clip), '-filter_complex', '[0:v][1:v]blend=all_mode=average',
-          ...x264(DEFAULT_CRF), '-y', output];
-      },
-      extension: '.mp4',
-    },
+    collusion('average-2-copies', { blend: 'average' }, () => '[0:v][1:v]blend=all_mode=average'),
+    // Two recipients' copies spliced in time: the clip's first half from one, its second half from the other (a
+    // leak assembled from two deliveries). Reading among candidates reads the whole leak, so both are named.
+    collusion('splice-2-copies', { splice: 'time', parts: 'first half A, second half B' }, (ctx) => {
+      const half = ctx.clip.length / 2;
+      return `[0:v]trim=end=${half},setpts=PTS-STARTPTS[a];[1:v]trim=start=${half},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0`;
+    }),
+    // Spliced in space: the left half of the picture from one copy, the right half from the other.
+    collusion('side-by-side-2-copies', { splice: 'space', parts: 'left half A, right half B' },
+      () => '[0:v]crop=trunc(iw/4)*2:ih:0:0[a];[1:v]crop=iw-trunc(iw/4)*2:ih:trunc(iw/4)*2:0[b];[a][b]hstack'),
   ];
+}
+
+/** Two recipients' copies of the same clip combined by one filter graph ([0:v] and [1:v]), re-encoded at CRF 23. */
+function collusion(name, params, graph) {
+  return {
+    name,
+    family: 'collusion',
+    params: { ...params, crf: DEFAULT_CRF },
+    output: 'video',
+    collusion: true,
+    target: 'both accused among candidates, no one else',
+    args(input, output, ctx) {
+      return [...trimmed(input, ctx.clip), ...trimmed(ctx.second, ctx.clip), '-filter_complex', graph(ctx), ...x264(DEFAULT_CRF), '-y', output];
+    },
+    extension: '.mp4',
+  };
 }
 
 /** Attacks on a still master (a poster, key art): screenshots of it at several sizes, cropped, brightened. */
