@@ -23,6 +23,30 @@ afterAll(async () => {
   await removeDir(dir);
 });
 
+/**
+ * A 2 s 640x360 master marked by batch for acme-vfx and omega, their two copies combined by an ffmpeg filter graph
+ * ([0:v] acme-vfx's, [1:v] omega's) and re-encoded at CRF 18: the combined file's path.
+ */
+async function combinedCopies(name: string, graph: string): Promise<string> {
+  const master = join(dir, `${name}-master.mp4`);
+  const out = join(dir, `out-${name}`);
+  await mkdir(out);
+  await makeClip(master, { width: 640, height: 360, seconds: 2 });
+  const made = await reelmark(['batch', master, '--key', key, '-r', registry, '--partners', 'acme-vfx,omega', '--out-dir', out, '--crf', '18', '--preset', 'veryfast']);
+  expect(made.code, made.stderr).toBe(0);
+  const combined = join(dir, `${name}.mp4`);
+  await ffmpeg([
+    '-i', join(out, `${name}-master.acme-vfx.mp4`), '-i', join(out, `${name}-master.omega.mp4`),
+    '-filter_complex', `${graph}[v]`, '-map', '[v]', '-c:v', 'libx264', '-crf', '18', '-preset', 'veryfast', combined,
+  ]);
+  return combined;
+}
+
+/** The partners a --json detection accuses, sorted. */
+function accusedOf(d: { candidates: Array<{ accused: boolean; partner: string }> }): string[] {
+  return d.candidates.filter((c) => c.accused).map((c) => c.partner).sort();
+}
+
 describe('reelmark batch', () => {
   it('writes one output per partner, each decoding to its own ID and partner', async () => {
     const out = join(dir, 'out');
@@ -81,23 +105,12 @@ describe('reelmark batch', () => {
   it('names both partners when two of their copies are averaged (collusion), and no one else', async () => {
     // Two seconds of 640x360: each averaged copy keeps half its mark, and one second of it left the weaker partner
     // short in about 1 trial in 20 with the 0.4 band (the key is random in every run; docs/WATERMARK.md, "Band").
-    const master2s = join(dir, 'master-2s.mp4');
-    const out = join(dir, 'out-2s');
-    await mkdir(out);
-    await makeClip(master2s, { width: 640, height: 360, seconds: 2 });
-    const made = await reelmark(['batch', master2s, '--key', key, '-r', registry, '--partners', 'acme-vfx,omega', '--out-dir', out, '--crf', '18', '--preset', 'veryfast']);
-    expect(made.code, made.stderr).toBe(0);
-    const averaged = join(dir, 'averaged.mp4');
-    await ffmpeg([
-      '-i', join(out, 'master-2s.acme-vfx.mp4'), '-i', join(out, 'master-2s.omega.mp4'),
-      '-filter_complex', '[0:v][1:v]blend=all_mode=average', '-c:v', 'libx264', '-crf', '18', '-preset', 'veryfast', averaged,
-    ]);
+    const averaged = await combinedCopies('averaged', '[0:v][1:v]blend=all_mode=average');
     const result = await reelmark(['extract', averaged, '--key', key, '--registry', registry, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const d = JSON.parse(result.stdout);
     expect(d.found).toBe(true);
-    const accused = d.candidates.filter((c: { accused: boolean }) => c.accused).map((c: { partner: string }) => c.partner);
-    expect(accused.sort()).toEqual(['acme-vfx', 'omega']);
+    expect(accusedOf(d)).toEqual(['acme-vfx', 'omega']);
     const human = await reelmark(['extract', averaged, '--key', key, '--registry', registry]);
     expect(human.stdout).toMatch(/2 candidates accused/);
   });
@@ -105,19 +118,7 @@ describe('reelmark batch', () => {
   it("names both partners when one's copy is spliced after the other's: among candidates the whole file is read", async () => {
     // One second of each partner's copy, one after the other. Reading stops at the first look (12 frames) when the
     // first partner is certain unless the rest is read, which is the default among candidates.
-    const master2s = join(dir, 'master-splice.mp4');
-    const out = join(dir, 'out-splice');
-    await mkdir(out);
-    await makeClip(master2s, { width: 640, height: 360, seconds: 2 });
-    const made = await reelmark(['batch', master2s, '--key', key, '-r', registry, '--partners', 'acme-vfx,omega', '--out-dir', out, '--crf', '18', '--preset', 'veryfast']);
-    expect(made.code, made.stderr).toBe(0);
-    const spliced = join(dir, 'spliced.mp4');
-    await ffmpeg([
-      '-i', join(out, 'master-splice.acme-vfx.mp4'), '-i', join(out, 'master-splice.omega.mp4'),
-      '-filter_complex', '[0:v]trim=0:1,setpts=PTS-STARTPTS[a];[1:v]trim=1:2,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]',
-      '-map', '[v]', '-c:v', 'libx264', '-crf', '18', '-preset', 'veryfast', spliced,
-    ]);
-    const accusedOf = (d: { candidates: Array<{ accused: boolean; partner: string }> }) => d.candidates.filter((c) => c.accused).map((c) => c.partner).sort();
+    const spliced = await combinedCopies('spliced', '[0:v]trim=0:1,setpts=PTS-STARTPTS[a];[1:v]trim=1:2,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0');
     const whole = await reelmark(['extract', spliced, '--key', key, '--registry', registry, '--json']);
     expect(whole.code, whole.stderr).toBe(0);
     const d = JSON.parse(whole.stdout);
