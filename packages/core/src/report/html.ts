@@ -296,7 +296,7 @@ function candidatesSection(r: ReportJSON): string {
           : 'the IDs given with --candidates';
     return `<section id="candidates">
 <h2>Every candidate against the threshold</h2>
-<p>Only the IDs actually issued were scored: ${escapeHtml(`${r.candidates.length} candidate${r.candidates.length === 1 ? '' : 's'}, ${source}`)}. A bar that crosses the dashed line is accused; every candidate that does is named (two copies averaged together accuse both).</p>
+<p>Only the IDs actually issued were scored: ${escapeHtml(`${r.candidates.length} candidate${r.candidates.length === 1 ? '' : 's'}, ${source}`)}. A bar that crosses the dashed line is accused; every candidate that does is named (two copies averaged or spliced together accuse both).</p>
 <figure class="chart">${candidatesChart({ bars, threshold, hidden: ranked.length - bars.length })}
 <figcaption>${textToHtml(
       'Bar length: strength of evidence for each candidate, 1 in 10^N (−log10 of its false-alarm probability), on the same scale as the chart above; the dashed line is the accusation threshold. The score needed to pass it depends on the number of candidates and looks, so evidence rather than score is drawn; scores are printed at the right.',
