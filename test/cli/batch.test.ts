@@ -24,14 +24,15 @@ afterAll(async () => {
 });
 
 /**
- * A 2 s 640x360 master marked by batch for acme-vfx and omega, their two copies combined by an ffmpeg filter graph
- * ([0:v] acme-vfx's, [1:v] omega's) and re-encoded at CRF 18: the combined file's path.
+ * A 640x360 master (2 s unless `seconds`; longer ones of cheap content) marked by batch for acme-vfx and omega, their
+ * two copies combined by an ffmpeg filter graph ([0:v] acme-vfx's, [1:v] omega's) and re-encoded at CRF 18: the
+ * combined file's path.
  */
-async function combinedCopies(name: string, graph: string): Promise<string> {
+async function combinedCopies(name: string, graph: string, seconds = 2): Promise<string> {
   const master = join(dir, `${name}-master.mp4`);
   const out = join(dir, `out-${name}`);
   await mkdir(out);
-  await makeClip(master, { width: 640, height: 360, seconds: 2 });
+  await makeClip(master, { width: 640, height: 360, seconds, cheap: seconds > 2 });
   const made = await reelmark(['batch', master, '--key', key, '-r', registry, '--partners', 'acme-vfx,omega', '--out-dir', out, '--crf', '18', '--preset', 'veryfast']);
   expect(made.code, made.stderr).toBe(0);
   const combined = join(dir, `${name}.mp4`);
@@ -142,5 +143,28 @@ describe('reelmark batch', () => {
     const both = await reelmark(['extract', spliced, '--key', key, '--full-scan', '--stop-early']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/give either --full-scan or --stop-early, not both/);
+  });
+
+  it("names the partner of a short part spliced after a long one, and says where: parts of the leak are read on their own", async () => {
+    // 8 s of acme-vfx's copy, then 2 s of omega's. Read as one whole, acme-vfx's mark outweighs omega's 2 s (the
+    // detector's phase-only correlation gives the stronger mark the frequencies both use); omega is named from the
+    // parts of the reading that the detector also scores on their own (windows of 48, 96 and 192 frames).
+    const spliced = await combinedCopies('spliced-short', '[0:v]trim=0:8,setpts=PTS-STARTPTS[a];[1:v]trim=8:10,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0', 10);
+    const result = await reelmark(['extract', spliced, '--key', key, '--registry', registry, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const d = JSON.parse(result.stdout);
+    // (Either may be the stronger: on this clip 2 s hold about as much evidence as 8 s.)
+    expect(d).toMatchObject({ found: true, framesAnalyzed: 240 });
+    expect(accusedOf(d)).toEqual(['acme-vfx', 'omega']);
+    const byPartner = (name: string) => d.candidates.find((c: { partner: string }) => c.partner === name);
+    expect(byPartner('acme-vfx').part).toBeNull();
+    const part = byPartner('omega').part;
+    // A window within omega's 2 s (frames 192 to 239), or one that ends there and holds them.
+    expect(part.endFrame).toBe(240);
+    expect(part.startFrame).toBeGreaterThanOrEqual(144);
+    expect(part.end).toBeCloseTo(10, 1);
+    expect(byPartner('zeta-post').accused).toBe(false);
+    const human = await reelmark(['extract', spliced, '--key', key, '--registry', registry]);
+    expect(human.stdout).toMatch(new RegExp(`ID 3 was found in a part read on its own: ${part.start.toFixed(2)} s to 10\\.00 s of the leak \\(analysed frames ${part.startFrame + 1} to 240\\)`));
   });
 });

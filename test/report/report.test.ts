@@ -136,6 +136,21 @@ describe('report on a marked leak', () => {
     expect(renderReportHtml(full)).not.toContain(note);
   });
 
+  it('says where in the leak an accusation made on a part of it was found', async () => {
+    // Real readings name parts only for splices (test/cli/batch.test.ts); here the report's accusation is moved to a
+    // part, as a splice's later recipient is reported.
+    const full = JSON.parse(await readFile(at('leak-report.json'), 'utf8'));
+    const note = 'was named from a part of the leak read on its own';
+    expect(renderReportHtml(full)).not.toContain(note);
+    expect(full.candidates.every((c: { part: unknown }) => c.part === null)).toBe(true);
+    const part = { startFrame: 12, endFrame: 36, start: 0.5, end: 1.5 };
+    full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, part } : c));
+    expect(renderReportHtml(full)).toContain(`acme-vfx (ID 1) ${note}, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36).`);
+    // A report written before candidates carried parts renders without it.
+    full.candidates = full.candidates.map(({ part: _part, ...c }: { part: unknown }) => c);
+    expect(renderReportHtml(full)).not.toContain(note);
+  });
+
   it('refuses to replace a report without --overwrite, before any analysis', async () => {
     const before = await readFile(at('leak-report.html'), 'utf8');
     const refused = await run([...leakArgs(), '--report', 'leak-report.html']);

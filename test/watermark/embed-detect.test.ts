@@ -33,9 +33,9 @@ function markedFrames(id: bigint, count: number, strength?: number): LumaPlane[]
   return frames;
 }
 
-function detect(frames: LumaPlane[], options: { candidates?: bigint[]; detectorKey?: typeof key } = {}) {
+function detect(frames: LumaPlane[], options: { candidates?: bigint[]; detectorKey?: typeof key; parts?: boolean } = {}) {
   const { width, height } = frames[0];
-  const detector = new WatermarkDetector({ key: options.detectorKey ?? key, inputWidth: width, inputHeight: height, candidates: options.candidates });
+  const detector = new WatermarkDetector({ key: options.detectorKey ?? key, inputWidth: width, inputHeight: height, candidates: options.candidates, parts: options.parts });
   frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
   return detector.result();
 }
@@ -368,6 +368,27 @@ describe('detector on synthetic footage', () => {
     const accused = verdict.candidates.filter((c) => c.accused).map((c) => c.id);
     expect(accused.sort()).toEqual([other, id].sort());
     expect(verdict.found).toBe(true);
+  });
+
+  test('names the recipient of a short part spliced after a longer one, with the part it was read in', () => {
+    // 8 s of one recipient's copy, then 2 s of another's, under noise. Read as one accumulator, the later part is
+    // outweighed (the phase-only correlation gives the stronger mark the frequencies both use); read in parts of the
+    // reading, its recipient is named, with where.
+    const later = 99n;
+    const first = markedFrames(id, 192);
+    const second = markedFrames(later, 240).slice(192);
+    const spliced = [...first, ...second].map((f, i) => addNoise(f, 20, i + 1));
+    const candidates = [1n, later, 5n, id, 7n];
+    const whole = detect(spliced, { candidates, parts: false });
+    const verdict = detect(spliced, { candidates });
+    expect(whole.accused).toEqual([id]); // what parts are for
+    expect(whole.candidates.find((c) => c.id === later)!.score).toBeLessThan(8);
+    expect(verdict.accused.sort()).toEqual([later, id].sort());
+    const named = verdict.candidates.find((c) => c.id === later)!;
+    expect(named.part).not.toBeNull();
+    expect(named.part!.startFrame).toBeGreaterThanOrEqual(168);
+    expect(named.part!.endFrame).toBe(240);
+    expect(verdict.candidates.find((c) => c.id === id)!.part).toBeNull();
   });
 
   test('early stop waits while a weaker colluder is suspect, and stops once both are accused', () => {

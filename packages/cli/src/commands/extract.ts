@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { checkReportOutput, describeOrientation, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
+import { checkReportOutput, describeOrientation, describePart, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
 import type { Detection } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
@@ -37,6 +37,8 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   if (accused.length > 1) {
     lines.push(`  ${accused.length} candidates accused (copies combined?): ${accused.map((c) => `${c.id}${c.partner ? ` (${c.partner})` : ''} p=${formatProbability(c.falseAlarmProbability)}`).join(', ')}`);
   }
+  // Accused on a part of the leak read on its own (a splice): where.
+  for (const c of accused) if (c.part) lines.push(`  ID ${c.id} was found in a part read on its own: ${describePart(c.part)}`);
   const total = d.input.kind === 'image' ? 'a still image' : d.input.duration !== null ? `${d.input.duration.toFixed(2)} s` : 'unknown length';
   lines.push(
     `  analysed ${d.framesAnalyzed} frame${d.framesAnalyzed === 1 ? '' : 's'}` +

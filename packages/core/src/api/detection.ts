@@ -109,6 +109,22 @@ export interface DetectionCandidate {
    * later, weaker looks did not withdraw (its probability then counts every look made).
    */
   readonly atFrames: number;
+  /**
+   * When the evidence is that of a part of the reading rather than the whole (a short part of a splice, read among
+   * candidates): which part. Null otherwise.
+   */
+  readonly part: DetectionPart | null;
+}
+
+/**
+ * A part of the reading: the analysed frames `startFrame` (0-based, in the order read) to `endFrame` (excluded), and
+ * the seconds from the first frame analysed to its start and to its end (on the timeline's clock).
+ */
+export interface DetectionPart {
+  readonly startFrame: number;
+  readonly endFrame: number;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** What was analysed. */
@@ -146,7 +162,16 @@ export interface DetectionJSON {
   stoppedEarly: boolean;
   /** `falseAlarmProbability`: the synchronisation's (a bound); absent from reports saved before it was recorded. */
   sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; falseAlarmProbability?: number } | null;
-  candidates: Array<{ id: string; partner: string | null; score: number; falseAlarmProbability: number; accused: boolean; atFrames: number }>;
+  /** `part`: absent from reports saved before it was recorded. */
+  candidates: Array<{
+    id: string;
+    partner: string | null;
+    score: number;
+    falseAlarmProbability: number;
+    accused: boolean;
+    atFrames: number;
+    part?: { startFrame: number; endFrame: number; start: number; end: number } | null;
+  }>;
   input: {
     path: string;
     sha256: string;
@@ -275,7 +300,15 @@ export class Detection {
         : verdict.decoded.map((d) => ({ ...d, accused: accused.has(d.id) && d.falseAlarmProbability < fields.accusationThreshold }));
     this.candidates = [...scored]
       .sort((a, b) => b.score - a.score)
-      .map((c) => ({ id: c.id, partner: nameOf(c.id), score: c.score, falseAlarmProbability: c.falseAlarmProbability, accused: c.accused, atFrames: c.atFrames }));
+      .map((c) => ({
+        id: c.id,
+        partner: nameOf(c.id),
+        score: c.score,
+        falseAlarmProbability: c.falseAlarmProbability,
+        accused: c.accused,
+        atFrames: c.atFrames,
+        part: 'part' in c && c.part ? { ...(c.part as DetectionPart) } : null,
+      }));
     this.input = fields.input;
     this.keyId = fields.keyId;
     this.version = fields.version;
@@ -337,6 +370,7 @@ export class Detection {
         falseAlarmProbability: c.falseAlarmProbability,
         accused: c.accused,
         atFrames: c.atFrames,
+        part: c.part ? { ...c.part } : null,
       })),
       input: { ...this.input },
       keyId: this.keyId,

@@ -8,6 +8,7 @@ import { COLORS, candidatesChart, evidenceChart, peakHeatmap, peakSurface } from
 import type { CandidateBar, EvidencePoint } from './charts.js';
 import { resolve } from 'node:path';
 import { describeOrientation } from '../watermark/orientation.js';
+import { describePart } from '../watermark/part-windows.js';
 import { evidenceOf, markWithoutId, nameOfId } from './model.js';
 import type { ReportJSON } from './model.js';
 import type { Thumbnail } from './thumbnail.js';
@@ -245,6 +246,12 @@ function evidenceSection(r: ReportJSON): string {
   if (crossed) findings.push(`The threshold was passed after ${crossed.time.toFixed(2)} s (${crossed.frames} frames).`);
   if (strongest) findings.push(`The evidence grew fastest between ${strongest.from.toFixed(2)} s and ${strongest.to.toFixed(2)} s of the leak, where the mark read strongest.`);
   for (const c of r.candidates) {
+    if (c.accused && c.part) {
+      findings.push(
+        `${nameOfId(c.id, c.partner)} was named from a part of the leak read on its own, ${describePart(c.part)}. Read whole, the rest of the file outweighs that part, as when copies are spliced one after the other; its probability counts every part read.`,
+      );
+      continue;
+    }
     // (`atFrames` is absent from reports written before it was added.)
     if (!c.accused || !(c.atFrames < r.framesAnalyzed)) continue;
     findings.push(

@@ -9,6 +9,7 @@
  * meet in a tile (two colluders: 45 x 2^-14), a rare miss, never a false accusation.
  */
 import type { SyncEstimate } from './detector.js';
+import type { PartRange } from './part-windows.js';
 import { log10Bonferroni } from './statistics.js';
 import { nearSymbol } from './symbols.js';
 
@@ -23,6 +24,8 @@ export interface LookTrials {
   atSync: number;
   /** A candidate at its joint peak: syncs searched jointly x positions x candidates. */
   joint: number;
+  /** A candidate read in a part of the reading (`part-windows.ts`): parts read x syncs x candidates. */
+  part: number;
 }
 
 /** An accusation made at one look: what its probability is counted again from at every later look. */
@@ -45,6 +48,8 @@ export interface Accusation {
   /** The look (1-based) and the frame count it was made at. */
   look: number;
   atFrames: number;
+  /** A candidate accused on a part of the reading: which (its trials are then the look's `part` trials). */
+  part?: PartRange;
 }
 
 /**
@@ -60,6 +65,7 @@ export function candidateTests(atScore: number, jointScore: number, trials: Look
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
   if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded * (a.trialsFactor ?? 1));
+  if (a.part) return candidateTests(a.atScore, -Infinity, { ...trials, atSync: trials.part }).log10p;
   return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }
 
@@ -72,10 +78,18 @@ export class AccusationRecord {
     return this.byId.get(id);
   }
 
-  /** Keeps `a` (made now at probability `log10p`) unless the ID's kept accusation is as strong, counted with `trials`. */
+  /**
+   * Keeps `a` (made now at probability `log10p`) unless the ID's kept accusation is as strong, counted with `trials`.
+   * A candidate accused on the whole reading is kept over one accused on a part of it, whichever is stronger: the
+   * part says where in the input a recipient was found only when the whole reading does not name them.
+   */
   keep(a: Accusation, log10p: number, trials: LookTrials): void {
     const kept = this.byId.get(a.id);
     if (kept?.method === 'candidates' && a.method === 'decoded') return;
+    if (kept?.method === 'candidates' && a.method === 'candidates' && !kept.part !== !a.part) {
+      if (!a.part) this.byId.set(a.id, a);
+      return;
+    }
     if (!kept || kept.method !== a.method || log10p < recount(kept, trials)) this.byId.set(a.id, a);
   }
 

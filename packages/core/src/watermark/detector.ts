@@ -14,12 +14,16 @@
  * the mirror image's at the final look, and the half turns' and small rotations' when one of them is taken) x CELLS^2
  * positions for synchronisation;
  * looks x sync hypotheses x 2^48 valid codewords for a freely decoded ID; looks x sync hypotheses x candidates for
- * candidate scores. The payload scores do not use the reference tile, which every recipient's copy
- * shares, so another recipient's copy is a null for every innocent candidate.
+ * candidate scores over the whole reading, and parts read x syncs x candidates for those scored on parts of it
+ * (windows of the reading read on their own, so that a short part spliced in from another recipient's copy names
+ * its recipient: `part-windows.ts`), the two sharing the candidates' budget (PART_BUDGET_SHARE). The payload scores
+ * do not use the reference tile, which every recipient's copy shares, so another recipient's copy is a null for
+ * every innocent candidate.
  *
  * This module schedules the looks and holds the search's state; the periods it searches are made in
  * `period-hypotheses.ts`, the list decoder and its kin (erasure, recalled IDs, explaining away) are in
- * `free-decoding.ts`, the candidates' joint peaks in `joint-peak.ts`, and accusations across looks in `accusations.ts`.
+ * `free-decoding.ts`, the candidates' joint peaks in `joint-peak.ts`, accusations across looks in `accusations.ts`,
+ * and the windows of the reading in `part-windows.ts`.
  */
 import { UsageError } from '../errors.js';
 import { AccusationRecord, type Accusation, type LookTrials } from './accusations.js';
@@ -50,6 +54,7 @@ import { HALF_TURNS, isSmallRotation, isUpright, orientationTag, ROTATION_REFINE
 import { shiftOf, symbolOf } from './symbols.js';
 import { Whitener, whitenRadius } from './whiten.js';
 import { JointPeaks } from './joint-peak.js';
+import { PartWindows, type PartRange, type PartStart } from './part-windows.js';
 
 /** Default accusation threshold: an ID is reported only when its false-alarm probability is below this. */
 export const ACCUSATION_THRESHOLD = 1e-9;
@@ -92,6 +97,14 @@ const PAYLOAD_OFFSETS = HALF_CELL_SURFACES.reduce((n, [ox, oy]) => n + (ox ? 2 :
 const OFFSET_BUDGET_SHARE = 0.1;
 /** The syncs read at the other payload offsets (the best ones). */
 const OFFSET_SEARCH_SYNCS = 3;
+/**
+ * Parts of the reading (`part-windows.ts`) are read at this many of the best syncs of the look before, and their
+ * candidates' tests take this share of the false-alarm budget (a weighted Bonferroni bound): a candidate read in a
+ * part counts (parts read x syncs x candidates) / share trials, one read over the whole reading its usual trials /
+ * (1 - share).
+ */
+const PART_SYNCS = 3;
+const PART_BUDGET_SHARE = 0.2;
 /** Reference master height used to express the found scale when the master's height is not given. */
 export const DEFAULT_MASTER_HEIGHT = 1080;
 
@@ -164,6 +177,11 @@ export interface DetectorOptions {
   /** Master height used to express `sync.scale`; default 1080. */
   masterHeight?: number;
   /**
+   * Among candidates, also score them on parts of the reading (windows of 48, 96 and 192 analysed frames), so that
+   * a short part spliced in from another recipient's copy names that recipient too (default true; `part-windows.ts`).
+   */
+  parts?: boolean;
+  /**
    * Run the whitening (8-bit planes) and the correlation transforms in their WebAssembly SIMD kernels where the
    * runtime has them (default true). `false` forces the portable TypeScript paths (f64 correlation); the two agree to
    * about 1e-5 in z, with the same peaks.
@@ -209,6 +227,8 @@ export interface CandidateScore {
    * weaker look did not withdraw (its probability counted with every look made since).
    */
   atFrames: number;
+  /** When the evidence is that of a part of the reading, not of the whole (a splice): which part. */
+  part: PartRange | null;
 }
 
 export interface TimelinePoint {
@@ -322,6 +342,17 @@ export class WatermarkDetector {
   /** Final looks that read small leaks' payload at other offsets, so far (`decodeAtOffsets`: their multiplicity). */
   private offsetLooks = 0;
   private verdict: WatermarkVerdict | null = null;
+  /** The copies of the accumulator that parts of the reading are read from; null: parts not read. */
+  private readonly parts: PartWindows | null;
+  /** Parts read so far (their multiplicity), and whether one accused someone since the last look. */
+  private partsRead = 0;
+  private partAccused = false;
+  /** The synchronisation's log10 probability at the last look (what a part's accusation is read at). */
+  private log10SyncNow = 0;
+  /** The trials the last look counted (`readPayload`). */
+  private lastTrials: LookTrials | null = null;
+  /** Counts the planes looks and parts search (what turned copies of them are made for: `planeOf`). */
+  private generation = 0;
   /** Decodes codewords, remembering them (each decode costs eight HMACs). */
   private readonly codewords: CodewordDecoder;
   /**
@@ -372,6 +403,7 @@ export class WatermarkDetector {
     this.uniform = this.upright.filter((h) => h.periodX === h.periodY);
     this.turnedGrid = sweepPeriodsEvery(TURNED_STRIDE, this.uniform, fitPeriod);
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
+    this.parts = this.candidateIds.length > 0 && options.parts !== false ? new PartWindows(this.workingWidth * this.workingHeight) : null;
   }
 
   /**
@@ -447,7 +479,9 @@ export class WatermarkDetector {
 
   /**
    * Adds one frame's luma, at the working size (`workingWidth` x `workingHeight`). `timeSeconds` is its
-   * presentation time in the input. Runs a look when one is due.
+   * presentation time in the input. Runs a look when one is due; among candidates, every 24 frames (`PART_HOP`), reads the
+   * windows of the reading that end there (once synchronised) and keeps a copy of the accumulator for those that
+   * start there (`part-windows.ts`).
    */
   addFrame(plane: LumaPlane, timeSeconds = this.frames / 24): void {
     checkPlane(plane);
@@ -462,10 +496,17 @@ export class WatermarkDetector {
       if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);
       this.firstTime = Math.min(this.firstTime, timeSeconds);
       this.lastTime = Math.max(this.lastTime, timeSeconds);
+      this.parts?.noteFrame(timeSeconds);
     }
     if (this.frames >= this.nextLook) {
       this.look(false);
       this.nextLook = this.frames * (this.locked ? LOCKED_LOOK_GROWTH : LOOK_GROWTH);
+    }
+    if (this.parts && PartWindows.isBoundary(this.frames)) {
+      // The parts ending here are read at the syncs found (once locked: a part of an unsynchronised reading would
+      // be searched without knowing where), then the accumulator is kept for the parts starting here.
+      if (this.locked) this.readParts(false);
+      this.parts.keep(this.frames, this.accumulator);
     }
   }
 
@@ -486,6 +527,10 @@ export class WatermarkDetector {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
     const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
     if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending) this.look(true);
+    // The parts ending at the last frame (those ending at earlier boundaries were read as the frames came); a part
+    // that accused someone is merged into the verdict by one more look (neighbourhood only: the sync is locked).
+    if (this.parts && this.locked) this.readParts(true);
+    if (this.partAccused) this.look(true);
     if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
     if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
     return this.verdict as WatermarkVerdict;
@@ -545,7 +590,7 @@ export class WatermarkDetector {
     if (known) {
       this.oriented.delete(tag);
       this.oriented.set(tag, known);
-      if (known.look === this.looks) return known.plane;
+      if (known.look === this.generation) return known.plane;
     }
     const { workingWidth: w, workingHeight: hh } = this;
     let plane = known?.plane;
@@ -557,7 +602,7 @@ export class WatermarkDetector {
     if (!plane || plane.length !== w * hh) plane = new Float32Array(w * hh);
     turnBack(this.accumulator, w, hh, h, plane, this.turner());
     this.correlator.setVersion(plane, ++this.fills);
-    this.oriented.set(tag, { plane, look: this.looks });
+    this.oriented.set(tag, { plane, look: this.generation });
     return plane;
   }
 
@@ -635,6 +680,8 @@ export class WatermarkDetector {
    */
   private look(final: boolean, turns = false): void {
     this.looks++;
+    this.generation++;
+    this.partAccused = false;
     this.framesAtLastLook = this.frames;
     // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and its turned
     // copies, have versions of their own).
@@ -707,6 +754,7 @@ export class WatermarkDetector {
     // trials of 7,500 reported p < 1e-3 in the 10,000-trial bench.)
     const log10Sync = log10Bonferroni(all[0].z, multiplicity);
     this.locked = log10Sync < LOCK_LOG10;
+    this.log10SyncNow = log10Sync;
     this.verdict = this.readPayload(all.slice(0, SYNC_CANDIDATES), log10Sync, final);
   }
 
@@ -905,6 +953,83 @@ export class WatermarkDetector {
     for (const [id, entry] of kept) this.recalled.set(id, entry);
   }
 
+  /** The share of the candidates' false-alarm budget the whole reading's tests have (the rest is the parts'). */
+  private get wholeShare(): number {
+    return this.parts ? 1 - PART_BUDGET_SHARE : 1;
+  }
+
+  /** The trials of a candidate read in a part: every part read so far x syncs x candidates, over the parts' share. */
+  private get partTrials(): number {
+    return (Math.max(1, this.partsRead) * PART_SYNCS * Math.max(1, this.candidateIds.length)) / PART_BUDGET_SHARE;
+  }
+
+  /** Reads the parts due (`PartWindows.due`): at a boundary, or at the end of the reading (`final`). */
+  private readParts(final: boolean): void {
+    const parts = this.parts as PartWindows;
+    for (const from of parts.due(this.frames, final)) this.readPart(from, parts.windowFrom(from, this.accumulator));
+  }
+
+  /**
+   * Scores the candidates on one part of the reading (its sum `plane`, from the copy `from` to now), at the best
+   * syncs of the last look, at the reference's position (test (i): the joint test is not made, the sync being
+   * locked), with explaining away between them, counted with every part read (`partTrials`). An accusation is kept
+   * in the record like a look's, with the part it was read in; the verdict takes it at the next look.
+   */
+  private readPart(from: PartStart, plane: Float32Array): void {
+    this.partsRead++;
+    this.generation++;
+    const K = this.candidateIds.length;
+    const syncs = this.best.slice(0, PART_SYNCS);
+    const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
+    const best = new Float64Array(K).fill(-Infinity);
+    const tileValues = new Float64Array(PAYLOAD_TILES);
+    const whole = this.accumulator;
+    this.accumulator = plane;
+    this.correlator.setVersion(plane, ++this.fills);
+    let sub0 = { dx: 0, dy: 0 };
+    try {
+      for (let s = 0; s < syncs.length; s++) {
+        const { sub, rx, ry } = this.correlateSync(syncs[s]);
+        if (s === 0) sub0 = sub;
+        for (let c = 0; c < K; c++) {
+          const sum = readTiles(this.surfaces, rx, ry, this.candidateShifts[c], tileValues);
+          if (sum > best[c]) {
+            best[c] = sum;
+            atSyncTiles[c].set(tileValues);
+          }
+        }
+      }
+    } finally {
+      this.accumulator = whole;
+      this.generation++; // turned copies made of the part are not the accumulator's
+    }
+    // The look's trials with the parts' updated (an accusation kept is compared with the record's so), and the same
+    // with the part's test counted as the parts' (what `judgeCandidates` reads).
+    const trials: LookTrials = { ...(this.lastTrials as LookTrials), part: this.partTrials };
+    const log10Threshold = Math.log10(this.accusationThreshold);
+    const readings = { shifts: this.candidateShifts, atSync: atSyncTiles, joint: atSyncTiles, jointMade: new Array<boolean>(K).fill(false) };
+    const judged = judgeCandidates(readings, { ...trials, atSync: trials.part }, log10Threshold);
+    const s0 = syncs[0];
+    const sync = this.syncEstimate(s0, (s0.peakIndex % CELLS) + sub0.dx, Math.floor(s0.peakIndex / CELLS) + sub0.dy, s0.z, this.log10SyncNow);
+    const interval = Number.isFinite(this.minInterval) ? this.minInterval : 0;
+    const start = Number.isNaN(from.time) ? this.lastTime : from.time;
+    const part: PartRange = {
+      startFrame: from.frames,
+      endFrame: this.frames,
+      start: round3(start - this.firstTime),
+      end: round3(this.lastTime - this.firstTime + interval),
+    };
+    for (const c of judged) {
+      if (!c.accused) continue;
+      const id = this.candidateIds[c.index];
+      const symbols = this.candidateShifts[c.index].map(symbolOf);
+      const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync, log10Sync: this.log10SyncNow, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
+      const kept = this.accusations.get(id);
+      this.accusations.keep(accusation, c.log10p, trials);
+      if (this.accusations.get(id) !== kept) this.partAccused = true;
+    }
+  }
+
   private readPayload(syncs: Evaluated[], log10Sync: number, final: boolean): WatermarkVerdict {
     const { looks } = this;
     const K = this.candidateIds.length;
@@ -919,7 +1044,7 @@ export class WatermarkDetector {
     if (offsetLook) this.offsetLooks++;
     const offsetTrials = (Math.max(1, this.offsetLooks) * Math.min(syncs.length, OFFSET_SEARCH_SYNCS) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
     const offsetFactor = offsetTrials / decodedTrials;
-    const atSyncTrials = looks * syncs.length * Math.max(1, K);
+    const atSyncTrials = (looks * syncs.length * Math.max(1, K)) / this.wholeShare;
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
     // surfaces hold another recipient's strong peaks, and an innocent candidate could line one of its tiles up with
     // one of them away from the reference's position (measured: innocent joint scores of 6.4-6.6 on a guilty copy
@@ -932,8 +1057,9 @@ export class WatermarkDetector {
     // does not favour payload noise: the hypotheses not searched do not count (they once did: the whole period grid,
     // about 200 times more at 960 x 540).
     this.jointReads += jointSyncs;
-    const jointTrials = Math.max(1, this.jointReads) * positions * Math.max(1, K);
-    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials };
+    const jointTrials = (Math.max(1, this.jointReads) * positions * Math.max(1, K)) / this.wholeShare;
+    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials, part: this.partTrials };
+    this.lastTrials = trials;
     const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
@@ -988,7 +1114,7 @@ export class WatermarkDetector {
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
     const candidates = judgeCandidates({ shifts: this.candidateShifts, atSync: atSyncTiles, joint: jointTiles, jointMade: Array.from(joint, (v) => v > -Infinity) }, trials, log10Threshold)
-      .map((c) => ({ ...c, id: this.candidateIds[c.index], look: this.looks, atFrames: this.frames }));
+      .map((c) => ({ ...c, id: this.candidateIds[c.index], look: this.looks, atFrames: this.frames, part: null as PartRange | null }));
     const accusedNow = candidates.filter((c) => c.accused).map((c) => ({ ...c, symbols: this.candidateShifts[c.index].map(symbolOf) }));
     const decodedNow = explainAwayDecoded(
       decodedById,
@@ -1035,7 +1161,9 @@ export class WatermarkDetector {
     };
     const candidatesMerged = candidates.map((c) => {
       const e = fromEarlier(c.id, 'candidates', c.log10p);
-      return e ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames } : c;
+      return e
+        ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames, part: e.accusation.part ?? null }
+        : c;
     });
     candidatesMerged.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
     const decoded = decodedNow.map((d) => {
@@ -1095,7 +1223,7 @@ export class WatermarkDetector {
       method,
       accused,
       sync,
-      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames })),
+      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames, part: c.part })),
       decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p), atFrames: d.atFrames })),
       framesAnalyzed: this.frames,
       secondsAnalyzed: round3(this.secondsAnalyzed),

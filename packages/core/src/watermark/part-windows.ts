@@ -1,0 +1,105 @@
+/**
+ * Parts of a reading, scored on their own (among candidates).
+ *
+ * The detector adds every frame into one accumulator. When a leak is spliced from two recipients' copies, one after
+ * the other, a short part from B after a long one from A is read at every look against all the frames read, and the
+ * phase-only correlation gives B less than its share: A's mark, the same payload patterns at other shifts, sets the
+ * magnitude at the frequencies both use (measured: 2 s of B after 8 s of A at 1080p CRF 23 scored 4.1 where B's part
+ * read alone scored 24.4; docs/WATERMARK.md, "Splices"). So the detector also scores the candidates on windows of
+ * the reading: the accumulator now minus a copy of it kept PART_LENGTHS frames ago (a difference of running sums is
+ * the sum over the window). Windows of each length end every half length, so any part of the input at least 1.5
+ * times as long as a window holds one whole, and any part of at least PART_LENGTHS[0] frames holds three quarters of
+ * one of that length.
+ *
+ * This module keeps the copies and says which windows are due; the detector reads them.
+ */
+
+/** Copies of the accumulator are kept every this many analysed frames (windows start and end there). */
+export const PART_HOP = 24;
+/** Window lengths, in analysed frames (2, 4 and 8 s at 24 fps): each is read every half its length. */
+export const PART_LENGTHS: readonly number[] = [48, 96, 192];
+
+/** A part of the reading: frames `startFrame` (0-based, in the order analysed) to `endFrame` (excluded). */
+export interface PartRange {
+  startFrame: number;
+  endFrame: number;
+  /** Seconds from the first frame analysed to the part's first frame, and to the end of its last one. */
+  start: number;
+  end: number;
+}
+
+/** A copy of the accumulator after `frames` frames, and the time of the frame that followed (NaN until it came). */
+export interface PartStart {
+  readonly frames: number;
+  readonly plane: Float32Array;
+  time: number;
+}
+
+export class PartWindows {
+  /** The copies kept, oldest first: at most the longest window back from the last one. */
+  private readonly starts: PartStart[] = [];
+  /** Buffers of copies no longer needed, for the next ones. */
+  private readonly spare: Float32Array[] = [];
+  private readonly window: Float32Array;
+  /** The frame count the windows ending there were last read at (-1: none yet). */
+  private readAt = -1;
+
+  constructor(readonly size: number) {
+    this.window = new Float32Array(size);
+  }
+
+  /** Called with each frame added (`frames` counts it): the copy made just before it learns its time. */
+  noteFrame(time: number): void {
+    const last = this.starts[this.starts.length - 1];
+    if (last && Number.isNaN(last.time)) last.time = time;
+  }
+
+  /** Whether a copy is due after this many frames (then call `keep` once the due windows were read). */
+  static isBoundary(frames: number): boolean {
+    return frames > 0 && frames % PART_HOP === 0;
+  }
+
+  /** Keeps a copy of `accumulator` after `frames` frames, dropping those no window will start from again. */
+  keep(frames: number, accumulator: Float32Array): void {
+    const oldest = frames - PART_LENGTHS[PART_LENGTHS.length - 1];
+    while (this.starts.length > 0 && this.starts[0].frames < oldest) this.spare.push(this.starts.shift()!.plane);
+    const plane = this.spare.pop() ?? new Float32Array(this.size);
+    plane.set(accumulator);
+    this.starts.push({ frames, plane, time: Number.NaN });
+  }
+
+  /**
+   * The windows due after `frames` frames, each as the copy it starts from (never the reading's start: the whole
+   * reading is what the detector's own looks read). At a boundary, the windows of every length that ends there
+   * (every half length); at the end of the reading (`final`), one of each length ending at the last frame, from the
+   * latest copy at least that length back, unless the windows ending there were read already.
+   */
+  due(frames: number, final: boolean): PartStart[] {
+    if (this.readAt === frames) return [];
+    const out: PartStart[] = [];
+    for (const length of PART_LENGTHS) {
+      if (!final && frames % (length / 2) !== 0) continue;
+      let from: PartStart | undefined;
+      for (const s of this.starts) if (s.frames <= frames - length) from = s;
+      if (from && !out.includes(from)) out.push(from);
+    }
+    this.readAt = frames;
+    return out;
+  }
+
+  /** The sum over the window from `from` to now: `accumulator` minus the copy, in a buffer reused by every call. */
+  windowFrom(from: PartStart, accumulator: Float32Array): Float32Array {
+    const out = this.window;
+    const start = from.plane;
+    for (let i = 0; i < out.length; i++) out[i] = accumulator[i] - start[i];
+    return out;
+  }
+}
+
+/**
+ * A part in words, for a reader: `8.00 s to 10.00 s of the leak (analysed frames 193 to 240)`; the frames counted
+ * from 1, as a person would.
+ */
+export function describePart(part: Readonly<PartRange>): string {
+  return `${part.start.toFixed(2)} s to ${part.end.toFixed(2)} s of the leak (analysed frames ${part.startFrame + 1} to ${part.endFrame})`;
+}
