@@ -153,6 +153,9 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
         const accused = v.candidates.filter((c) => c.accused).map((c) => c.id);
         if (v.found && v.id !== null && !accused.includes(v.id)) accused.push(v.id);
         const wrong = accused.filter((a) => a !== id);
+        // The strongest innocent's probability (every candidate here is innocent): the null's tail, which a bound
+        // keeps at or under its value (a reading's probability p is reached by at most a share p of readings).
+        const innocentBest = v.candidates.reduce((best, c) => (best && best.falseAlarmProbability <= c.falseAlarmProbability ? best : c), null);
         rows.push({
           content,
           attack,
@@ -170,6 +173,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
           score: v.score,
           log10p: v.found ? round(v.log10FalseAlarmProbability ?? Math.log10(v.falseAlarmProbability), 2) : 0,
           syncZ: v.sync?.z ?? null,
+          innocentLog10p: innocentBest ? round(Math.log10(Math.max(innocentBest.falseAlarmProbability, 1e-300)), 2) : null,
           cpuMs: round((cpu.user + cpu.system) / 1000, 1),
         });
       }
@@ -256,7 +260,15 @@ export function render(rows, ctx) {
   // Rows written before --innocents: 20 innocents per candidate reading.
   const listed = [...new Set(rows.filter((r) => r.detectMode === 'candidates').map((r) => r.innocents ?? CANDIDATES))];
   const verdict = `**${wrong} false accusation${wrong === 1 ? '' : 's'} in ${rows.length} readings of ${copies} other recipients' copies** (each a fresh key and ID; ${rows.filter((r) => r.window !== 'all').length / 2} distinct 12-frame windows; half the readings blind, half among ${listed.join(' or ')} innocent IDs).`;
-  const readme = `${verdict}${list}\n\n${byGroup}`;
-  const full = `# Other recipients' copies (${ctx.mode})\n\n${verdict}${list}\n\nRows: \`other-copies.jsonl\` (one per reading).\n\n${byGroup}\n`;
+  // The strongest innocent's probability, read among candidates (rows written before it was recorded have none): a
+  // bound keeps the share of readings at or under p to at most p.
+  const tails = rows.filter((r) => r.detectMode === 'candidates' && typeof r.innocentLog10p === 'number');
+  const tail = tails.length
+    ? `\n\nThe strongest innocent of each of the ${tails.length} readings among candidates, against the bound (a share of at most p of them at p or under): ${[-1, -2, -3]
+        .map((e) => `${tails.filter((r) => r.innocentLog10p <= e).length} at 1e${e} or under (at most ${fmt(tails.length * 10 ** e, 1)} expected)`)
+        .join(', ')}; the lowest, 1e${fmt(Math.min(...tails.map((r) => r.innocentLog10p)), 2)}.`
+    : '';
+  const readme = `${verdict}${list}${tail}\n\n${byGroup}`;
+  const full = `# Other recipients' copies (${ctx.mode})\n\n${verdict}${list}${tail}\n\nRows: \`other-copies.jsonl\` (one per reading).\n\n${byGroup}\n`;
   return { readme, full };
 }

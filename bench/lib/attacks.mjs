@@ -175,6 +175,14 @@ export function attackList(work) {
       const half = ctx.clip.length / 2;
       return `[0:v]trim=end=${half},setpts=PTS-STARTPTS[a];[1:v]trim=start=${half},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0`;
     }),
+    // A short part at the end of a longer one: the clip's first 80% from one copy, its last 20% from the other (8 s
+    // then 2 s of a 10 s clip). Read as one whole, the longer part's mark outweighs the shorter; the detector also
+    // scores windows of the reading on their own (docs/WATERMARK.md, Splices). From 2 s clips the later part is 0.4 s,
+    // under the shortest window (48 frames): the target is from 10 s.
+    collusion('splice-end-2-copies', { splice: 'time', parts: 'first 80% A, last 20% B' }, (ctx) => {
+      const cut = ctx.clip.length * 0.8;
+      return `[0:v]trim=end=${cut},setpts=PTS-STARTPTS[a];[1:v]trim=start=${cut},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0`;
+    }, 'both accused among candidates from 10 s, no one else'),
     // Spliced in space: the left half of the picture from one copy, the right half from the other.
     collusion('side-by-side-2-copies', { splice: 'space', parts: 'left half A, right half B' },
       () => '[0:v]crop=trunc(iw/4)*2:ih:0:0[a];[1:v]crop=iw-trunc(iw/4)*2:ih:trunc(iw/4)*2:0[b];[a][b]hstack'),
@@ -182,14 +190,14 @@ export function attackList(work) {
 }
 
 /** Two recipients' copies of the same clip combined by one filter graph ([0:v] and [1:v]), re-encoded at CRF 23. */
-function collusion(name, params, graph) {
+function collusion(name, params, graph, target = 'both accused among candidates, no one else') {
   return {
     name,
     family: 'collusion',
     params: { ...params, crf: DEFAULT_CRF },
     output: 'video',
     collusion: true,
-    target: 'both accused among candidates, no one else',
+    target,
     args(input, output, ctx) {
       return [...trimmed(input, ctx.clip), ...trimmed(ctx.second, ctx.clip), '-filter_complex', graph(ctx), ...x264(DEFAULT_CRF), '-y', output];
     },
