@@ -592,7 +592,7 @@ describe('accusations across looks', () => {
   const made = (id: bigint, method: Accusation['method'], score: number, symbols: number[], look: number): Accusation => ({
     id, method, score, atScore: score, jointScore: -Infinity, symbols, sync, log10Sync: -12, hypothesisLooks: look, look, atFrames: 12 * look,
   });
-  const trialsAt = (looks: number) => ({ decoded: looks * 3 * 2 ** 48, atSync: looks * 10 * 20, joint: looks * 10 * 128 * 128 * 20 });
+  const trialsAt = (looks: number, parts = 0) => ({ decoded: looks * 3 * 2 ** 48, atSync: looks * 10 * 20, joint: looks * 10 * 128 * 128 * 20, part: Math.max(1, parts) * 3 * 20 / 0.2 });
 
   test('an accusation is counted again with the trials of every look made, and stands until it no longer passes', () => {
     const record = new AccusationRecord();
@@ -618,6 +618,32 @@ describe('accusations across looks', () => {
     expect(record.standing(2, [{ id: 8n, symbols: [9, 2000 + 2, 9, 9, 9] }], trialsAt(2), -9).size).toBe(1);
     // The ID itself accused again does not withdraw its own earlier accusation.
     expect(record.standing(2, [{ id: 7n, symbols: a.symbols.slice() }], trialsAt(2), -9).size).toBe(1);
+  });
+
+  test('an accusation on a part of the reading is counted with the parts read, and given only while the whole reading gives none', () => {
+    const record = new AccusationRecord();
+    const range = { startFrame: 192, endFrame: 240, start: 8, end: 10 };
+    const inPart: Accusation = { ...made(7n, 'candidates', 9, [1, 2, 3, 4, 5], 2), part: range };
+    // One test (at the reference's position), counted with the parts' trials: not doubled.
+    expect(recount(inPart, trialsAt(2, 10))).toBeCloseTo(log10Bonferroni(9, 10 * 3 * 20 / 0.2), 9);
+    expect(record.keep(inPart, recount(inPart, trialsAt(2, 10)), trialsAt(2, 10))).toBe(true);
+    expect(record.get(7n, true)).toBe(inPart);
+    expect(record.get(7n)).toBeUndefined();
+    // It stands at later looks, its probability growing with the parts read, not with the looks.
+    const later = record.standing(3, [], trialsAt(3, 40), -9).get(7n)!;
+    expect(later.accusation).toBe(inPart);
+    expect(later.log10p).toBeCloseTo(recount(inPart, trialsAt(9, 40)), 9);
+    // An accusation on the whole reading is kept beside it and given while it stands, whichever is stronger...
+    const whole = made(7n, 'candidates', 7.2, [1, 2, 3, 4, 5], 3);
+    expect(record.keep(whole, recount(whole, trialsAt(3, 40)), trialsAt(3, 40))).toBe(true);
+    expect(record.get(7n, true)).toBe(inPart);
+    expect(record.standing(4, [], trialsAt(4, 40), -9).get(7n)!.accusation).toBe(whole);
+    // ... not at its own look (the look gives it itself), and once it no longer passes, the part's is given again.
+    expect(record.standing(3, [], trialsAt(3, 40), -9).has(7n)).toBe(false);
+    expect(record.standing(50, [], trialsAt(50, 40), -9).get(7n)!.accusation).toBe(inPart);
+    // A weaker part does not replace the stronger one.
+    const weaker: Accusation = { ...made(7n, 'candidates', 8, [1, 2, 3, 4, 5], 4), part: range };
+    expect(record.keep(weaker, recount(weaker, trialsAt(4, 50)), trialsAt(4, 50))).toBe(false);
   });
 
   test('keeps the strongest accusation of an ID, and a candidate-mode one over a decoded one', () => {

@@ -24,6 +24,7 @@ export type {
   DetectionCandidate,
   DetectionInput,
   DetectionJSON,
+  DetectionPart,
   DetectionSync,
   EmbedOptions,
   EmbedProgress,

@@ -10,5 +10,5 @@ export type { BatchOptions, BatchRecipient, BatchResult } from './batch.js';
 export { ALL_FRAMES_SECONDS, extract, extractImage, extractVideo } from './extract.js';
 export type { ExtractOptions, ExtractProgress } from './extract.js';
 export { Detection } from './detection.js';
-export type { DetectionCandidate, DetectionInput, DetectionJSON, DetectionSync } from './detection.js';
+export type { DetectionCandidate, DetectionInput, DetectionJSON, DetectionPart, DetectionSync } from './detection.js';
 export type { DetectionLedger, DetectionLook, DetectionParameters } from './detection.js';

@@ -248,7 +248,7 @@ function evidenceSection(r: ReportJSON): string {
   for (const c of r.candidates) {
     if (c.accused && c.part) {
       findings.push(
-        `${nameOfId(c.id, c.partner)} was named from a part of the leak read on its own, ${describePart(c.part)}. Read whole, the rest of the file outweighs that part, as when copies are spliced one after the other; its probability counts every part read.`,
+        `${nameOfId(c.id, c.partner)} was named from a part of the leak read on its own, ${describePart(c.part)}. Read whole, its evidence does not reach the threshold (as when a short part of one copy is spliced after a longer part of another, whose mark outweighs it); its probability counts every part read.`,
       );
       continue;
     }

@@ -54,10 +54,12 @@ export interface Accusation {
 
 /**
  * A candidate's log10 false-alarm probability from its two test scores (-Infinity: not made): the smaller of the
- * two tests' probabilities, doubled (Bonferroni over the two); `viaJoint` when the joint test gave it.
+ * two tests' probabilities, doubled (Bonferroni over the two); `viaJoint` when the joint test gave it. `oneTest`: the
+ * test at the reference's position is the only one its family makes (a part of the reading), so nothing is doubled.
  */
-export function candidateTests(atScore: number, jointScore: number, trials: LookTrials): { log10p: number; viaJoint: boolean } {
+export function candidateTests(atScore: number, jointScore: number, trials: LookTrials, oneTest = false): { log10p: number; viaJoint: boolean } {
   const pa = atScore > -Infinity ? log10Bonferroni(atScore, trials.atSync) : 0;
+  if (oneTest) return { log10p: Math.min(0, pa), viaJoint: false };
   const pb = jointScore > -Infinity ? log10Bonferroni(jointScore, trials.joint) : 0;
   return { log10p: Math.min(0, Math.LOG10E * Math.LN2 + Math.min(pa, pb)), viaJoint: pb < pa };
 }
@@ -65,37 +67,43 @@ export function candidateTests(atScore: number, jointScore: number, trials: Look
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
   if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded * (a.trialsFactor ?? 1));
-  if (a.part) return candidateTests(a.atScore, -Infinity, { ...trials, atSync: trials.part }).log10p;
+  if (a.part) return candidateTests(a.atScore, -Infinity, { ...trials, atSync: trials.part }, true).log10p;
   return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }
 
-/** The strongest accusation of each ID made so far (a candidate-mode accusation outranks a decoded one). */
+/**
+ * The strongest accusation of each ID made so far on the whole reading (a candidate-mode accusation outranks a
+ * decoded one), and apart from it the strongest made on a part of the reading (`part-windows.ts`).
+ */
 export class AccusationRecord {
-  private readonly byId = new Map<bigint, Accusation>();
+  private readonly byId = new Map<bigint, { whole?: Accusation; part?: Accusation }>();
 
-  /** The accusation kept for `id`, if any. */
-  get(id: bigint): Accusation | undefined {
-    return this.byId.get(id);
+  /** The accusation kept for `id` on the whole reading, or (`part`) on a part of it, if any. */
+  get(id: bigint, part = false): Accusation | undefined {
+    const entry = this.byId.get(id);
+    return part ? entry?.part : entry?.whole;
   }
 
   /**
-   * Keeps `a` (made now at probability `log10p`) unless the ID's kept accusation is as strong, counted with `trials`.
-   * A candidate accused on the whole reading is kept over one accused on a part of it, whichever is stronger: the
-   * part says where in the input a recipient was found only when the whole reading does not name them.
+   * Keeps `a` (made now at probability `log10p`) unless the ID's kept accusation of its kind (whole reading or part)
+   * is as strong, counted with `trials`. Returns whether it was kept.
    */
-  keep(a: Accusation, log10p: number, trials: LookTrials): void {
-    const kept = this.byId.get(a.id);
-    if (kept?.method === 'candidates' && a.method === 'decoded') return;
-    if (kept?.method === 'candidates' && a.method === 'candidates' && !kept.part !== !a.part) {
-      if (!a.part) this.byId.set(a.id, a);
-      return;
-    }
-    if (!kept || kept.method !== a.method || log10p < recount(kept, trials)) this.byId.set(a.id, a);
+  keep(a: Accusation, log10p: number, trials: LookTrials): boolean {
+    const entry = this.byId.get(a.id) ?? {};
+    this.byId.set(a.id, entry);
+    const slot = a.part ? 'part' : 'whole';
+    const kept = entry[slot];
+    if (kept?.method === 'candidates' && a.method === 'decoded') return false;
+    if (kept && kept.method === a.method && log10p >= recount(kept, trials)) return false;
+    entry[slot] = a;
+    return true;
   }
 
   /**
    * The accusations made before look `look` that still stand: not withdrawn by an ID accused at this look
    * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability.
+   * An ID's accusation on the whole reading is the one given while it stands; otherwise its accusation on a part
+   * (which a look never makes: it is never the current look's own). None for an ID accused on the whole at this look.
    */
   standing(
     look: number,
@@ -104,11 +112,18 @@ export class AccusationRecord {
     log10Threshold: number,
   ): Map<bigint, { accusation: Accusation; log10p: number }> {
     const out = new Map<bigint, { accusation: Accusation; log10p: number }>();
-    for (const a of this.byId.values()) {
-      if (a.look === look) continue;
-      if (accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) continue;
-      const log10p = recount(a, trials);
-      if (log10p < log10Threshold) out.set(a.id, { accusation: a, log10p });
+    for (const entry of this.byId.values()) {
+      // Accused on the whole reading at this look: the look's own accusation is the one given.
+      if (entry.whole?.look === look) continue;
+      for (const a of [entry.whole, entry.part]) {
+        if (!a) continue;
+        if (accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) continue;
+        const log10p = recount(a, trials);
+        if (log10p < log10Threshold) {
+          out.set(a.id, { accusation: a, log10p });
+          break;
+        }
+      }
     }
     return out;
   }

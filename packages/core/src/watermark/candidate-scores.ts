@@ -40,11 +40,14 @@ export interface CandidateJudgement {
  * values never exceeds the sum of the n - 1 values that are noise, so Q(score) remains a valid bound with no extra
  * multiplicity; a true candidate keeps about 89% of its score.
  *
+ * `oneTest`: only test (i) is made in the family these trials count (a part of the reading): its probability is not
+ * doubled.
+ *
  * Explaining away: a tile whose symbol belongs to an already accused candidate, or lies beside it (its peak's
  * spill), is that candidate's evidence, not this one's (two IDs meet so in a tile with probability 9 x 2^-14), so it
  * is left out of the later candidate's score, which is then renormalised over its remaining tiles.
  */
-export function judgeCandidates(readings: CandidateReadings, trials: LookTrials, log10Threshold: number): CandidateJudgement[] {
+export function judgeCandidates(readings: CandidateReadings, trials: LookTrials, log10Threshold: number, oneTest = false): CandidateJudgement[] {
   const trimmed = (values: Float64Array, tiles: readonly number[]) => {
     if (tiles.length < 2) return -Infinity;
     let sum = 0;
@@ -58,7 +61,7 @@ export function judgeCandidates(readings: CandidateReadings, trials: LookTrials,
   const judge = (c: number, tiles: readonly number[]) => {
     const atScore = trimmed(readings.atSync[c], tiles);
     const jointScore = readings.jointMade[c] ? trimmed(readings.joint[c], tiles) : -Infinity;
-    const { log10p, viaJoint } = candidateTests(atScore, jointScore, trials);
+    const { log10p, viaJoint } = candidateTests(atScore, jointScore, trials, oneTest);
     return { score: viaJoint ? jointScore : atScore, log10p, viaJoint, atScore, jointScore };
   };
   const allTiles = Array.from({ length: PAYLOAD_TILES }, (_, t) => t);

@@ -344,13 +344,14 @@ export class WatermarkDetector {
   private verdict: WatermarkVerdict | null = null;
   /** The copies of the accumulator that parts of the reading are read from; null: parts not read. */
   private readonly parts: PartWindows | null;
-  /** Parts read so far (their multiplicity), and whether one accused someone since the last look. */
+  /** Parts read so far (their multiplicity), and how many of them the last look counted. */
   private partsRead = 0;
-  private partAccused = false;
+  private partsCounted = 0;
   /** The synchronisation's log10 probability at the last look (what a part's accusation is read at). */
   private log10SyncNow = 0;
-  /** The trials the last look counted (`readPayload`). */
+  /** The trials the last look counted (`readPayload`), and the sub-cell offsets of the syncs it read (`best`'s). */
   private lastTrials: LookTrials | null = null;
+  private lastSubs: Array<{ dx: number; dy: number }> = [];
   /** Counts the planes looks and parts search (what turned copies of them are made for: `planeOf`). */
   private generation = 0;
   /** Decodes codewords, remembering them (each decode costs eight HMACs). */
@@ -498,15 +499,18 @@ export class WatermarkDetector {
       this.lastTime = Math.max(this.lastTime, timeSeconds);
       this.parts?.noteFrame(timeSeconds);
     }
+    // The parts ending here are read at the syncs found (once locked: a part of an unsynchronised reading would be
+    // searched without knowing where), before a look due here, which then counts them and takes their accusations
+    // (or after it, when it is the look that locks); then the accumulator is kept for the parts starting here.
+    const boundary = this.parts !== null && PartWindows.isBoundary(this.frames);
+    if (boundary && this.locked) this.readParts(false);
     if (this.frames >= this.nextLook) {
       this.look(false);
       this.nextLook = this.frames * (this.locked ? LOCKED_LOOK_GROWTH : LOOK_GROWTH);
     }
-    if (this.parts && PartWindows.isBoundary(this.frames)) {
-      // The parts ending here are read at the syncs found (once locked: a part of an unsynchronised reading would
-      // be searched without knowing where), then the accumulator is kept for the parts starting here.
+    if (boundary) {
       if (this.locked) this.readParts(false);
-      this.parts.keep(this.frames, this.accumulator);
+      (this.parts as PartWindows).keep(this.frames, this.accumulator);
     }
   }
 
@@ -525,12 +529,16 @@ export class WatermarkDetector {
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
-    const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
-    if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending) this.look(true);
-    // The parts ending at the last frame (those ending at earlier boundaries were read as the frames came); a part
-    // that accused someone is merged into the verdict by one more look (neighbourhood only: the sync is locked).
+    // The parts ending at the last frame not read yet (those ending at earlier boundaries were read as the frames
+    // came), before the final look, which counts them and takes their accusations; when it is that look that locks,
+    // after it, and a part that accused someone is then merged into the verdict by one more look (its neighbourhood
+    // only: the sync is locked). So the verdict's probabilities count every part read.
     if (this.parts && this.locked) this.readParts(true);
-    if (this.partAccused) this.look(true);
+    const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
+    const partsUncounted = () => this.partsRead !== this.partsCounted;
+    if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending || partsUncounted()) this.look(true);
+    if (this.parts && this.locked) this.readParts(true);
+    if (partsUncounted()) this.look(true);
     if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
     if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
     return this.verdict as WatermarkVerdict;
@@ -550,7 +558,7 @@ export class WatermarkDetector {
    */
   private lookEven(): void {
     this.evenSearchedAt = this.frames;
-    const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice() };
+    const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice(), subs: this.lastSubs, log10Sync: this.log10SyncNow };
     this.accumulator = this.whitener.evenAccumulator as Float32Array;
     this.freeDecoding = false;
     try {
@@ -558,8 +566,11 @@ export class WatermarkDetector {
     } finally {
       this.freeDecoding = true;
       this.accumulator = this.whitener.accumulator;
+      // (Its syncs, and what parts read at them, are the usual accumulator's again.)
       this.best = kept.best;
       this.locked = kept.locked;
+      this.lastSubs = kept.subs;
+      this.log10SyncNow = kept.log10Sync;
     }
     if (!(this.verdict as WatermarkVerdict).found) {
       this.verdict = kept.verdict;
@@ -681,7 +692,6 @@ export class WatermarkDetector {
   private look(final: boolean, turns = false): void {
     this.looks++;
     this.generation++;
-    this.partAccused = false;
     this.framesAtLastLook = this.frames;
     // The accumulator changes only between looks (the reduced copy the coarse sweep makes of it, and its turned
     // copies, have versions of their own).
@@ -853,14 +863,18 @@ export class WatermarkDetector {
   /**
    * Folds the accumulator at `sync`'s period (in its orientation) and leaves in `surfaces` the standardised
    * correlation surfaces of the reference and the payload tiles, read at the reference peak's sub-cell offset `sub`;
-   * (rx, ry) is the reference peak's cell.
+   * (rx, ry) is the reference peak's cell. `given`: read the payload tiles only, at that sub-cell offset (a part of
+   * the reading, at the offset the whole reading's stronger reference peak gave).
    */
-  private correlateSync(sync: Evaluated): { sub: { dx: number; dy: number }; rx: number; ry: number } {
+  private correlateSync(sync: Evaluated, given?: { dx: number; dy: number }): { sub: { dx: number; dy: number }; rx: number; ry: number } {
     const { workingWidth: w, workingHeight: hh } = this;
     this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
-    this.correlator.correlate(0, this.surfaces[0]);
-    const sub = subCellOffset(this.surfaces[0], sync.peakIndex);
-    for (let t = 0; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx, sub.dy);
+    let sub = given;
+    if (!sub) {
+      this.correlator.correlate(0, this.surfaces[0]);
+      sub = subCellOffset(this.surfaces[0], sync.peakIndex);
+    }
+    for (let t = given ? 1 : 0; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx, sub.dy);
     const rx = sync.peakIndex % CELLS;
     return { sub, rx, ry: (sync.peakIndex - rx) / CELLS };
   }
@@ -971,26 +985,25 @@ export class WatermarkDetector {
 
   /**
    * Scores the candidates on one part of the reading (its sum `plane`, from the copy `from` to now), at the best
-   * syncs of the last look, at the reference's position (test (i): the joint test is not made, the sync being
-   * locked), with explaining away between them, counted with every part read (`partTrials`). An accusation is kept
-   * in the record like a look's, with the part it was read in; the verdict takes it at the next look.
+   * syncs of the last look and their sub-cell offsets, at the reference's position (test (i) alone: the joint test
+   * is not made, the sync being locked, so nothing is doubled), with explaining away between them, counted with
+   * every part read (`partTrials`). An accusation is kept in the record apart from the whole reading's, with the
+   * part it was read in; the next look's verdict takes it.
    */
   private readPart(from: PartStart, plane: Float32Array): void {
     this.partsRead++;
     this.generation++;
     const K = this.candidateIds.length;
-    const syncs = this.best.slice(0, PART_SYNCS);
+    const syncs = this.best.slice(0, Math.min(PART_SYNCS, this.lastSubs.length));
     const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const best = new Float64Array(K).fill(-Infinity);
     const tileValues = new Float64Array(PAYLOAD_TILES);
     const whole = this.accumulator;
     this.accumulator = plane;
     this.correlator.setVersion(plane, ++this.fills);
-    let sub0 = { dx: 0, dy: 0 };
     try {
       for (let s = 0; s < syncs.length; s++) {
-        const { sub, rx, ry } = this.correlateSync(syncs[s]);
-        if (s === 0) sub0 = sub;
+        const { rx, ry } = this.correlateSync(syncs[s], this.lastSubs[s]);
         for (let c = 0; c < K; c++) {
           const sum = readTiles(this.surfaces, rx, ry, this.candidateShifts[c], tileValues);
           if (sum > best[c]) {
@@ -1008,25 +1021,25 @@ export class WatermarkDetector {
     const trials: LookTrials = { ...(this.lastTrials as LookTrials), part: this.partTrials };
     const log10Threshold = Math.log10(this.accusationThreshold);
     const readings = { shifts: this.candidateShifts, atSync: atSyncTiles, joint: atSyncTiles, jointMade: new Array<boolean>(K).fill(false) };
-    const judged = judgeCandidates(readings, { ...trials, atSync: trials.part }, log10Threshold);
+    const judged = judgeCandidates(readings, { ...trials, atSync: trials.part }, log10Threshold, true);
     const s0 = syncs[0];
+    const sub0 = this.lastSubs[0];
     const sync = this.syncEstimate(s0, (s0.peakIndex % CELLS) + sub0.dx, Math.floor(s0.peakIndex / CELLS) + sub0.dy, s0.z, this.log10SyncNow);
+    // Seconds on the timeline's clock (from the first frame's time); frames at 24 per second where no time was given.
+    const timed = Number.isFinite(this.firstTime);
     const interval = Number.isFinite(this.minInterval) ? this.minInterval : 0;
-    const start = Number.isNaN(from.time) ? this.lastTime : from.time;
     const part: PartRange = {
       startFrame: from.frames,
       endFrame: this.frames,
-      start: round3(start - this.firstTime),
-      end: round3(this.lastTime - this.firstTime + interval),
+      start: round3(timed ? (Number.isNaN(from.time) ? this.lastTime : from.time) - this.firstTime : from.frames / 24),
+      end: round3(timed ? this.lastTime - this.firstTime + interval : this.frames / 24),
     };
     for (const c of judged) {
       if (!c.accused) continue;
       const id = this.candidateIds[c.index];
       const symbols = this.candidateShifts[c.index].map(symbolOf);
       const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync, log10Sync: this.log10SyncNow, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
-      const kept = this.accusations.get(id);
       this.accusations.keep(accusation, c.log10p, trials);
-      if (this.accusations.get(id) !== kept) this.partAccused = true;
     }
   }
 
@@ -1060,6 +1073,7 @@ export class WatermarkDetector {
     const jointTrials = (Math.max(1, this.jointReads) * positions * Math.max(1, K)) / this.wholeShare;
     const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials, part: this.partTrials };
     this.lastTrials = trials;
+    this.partsCounted = this.partsRead;
     const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
@@ -1074,6 +1088,7 @@ export class WatermarkDetector {
     const offsetFound = new Map<bigint, DecodedEntry>();
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
+    this.lastSubs = subs; // filled below, one per sync read
     let significantDecoded = false;
     for (let s = 0; s < syncs.length; s++) {
       const { sub, rx, ry } = this.correlateSync(syncs[s]);
@@ -1181,8 +1196,10 @@ export class WatermarkDetector {
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number; look: number } | undefined;
     if (accusedCandidates.length > 0) {
+      // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's); one accused
+      // only on a part of it, when no one else is.
       method = 'candidates';
-      top = accusedCandidates[0];
+      top = accusedCandidates.find((c) => c.part === null) ?? accusedCandidates[0];
     } else if (accusedDecoded.length > 0) {
       method = 'decoded';
       top = accusedDecoded[0];
@@ -1190,11 +1207,11 @@ export class WatermarkDetector {
     // The geometry where the top accusation was read (at an earlier look: its probability counted again too).
     let sync: SyncEstimate | null = syncNow;
     if (top !== undefined && top.look !== this.looks) {
-      const a = this.accusations.get(top.id)!;
+      const a = (earlier.get(top.id) as { accusation: Accusation }).accusation;
       const log10 = Math.min(0, a.log10Sync + Math.log10(this.hypothesisLooks / a.hypothesisLooks));
       sync = { ...a.sync, falseAlarmProbability: fromLog10(log10) };
     } else if (method === 'candidates') {
-      sync = syncOf(accusedCandidates[0]);
+      sync = syncOf(candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number]);
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.

@@ -9,7 +9,10 @@
  * the reading: the accumulator now minus a copy of it kept PART_LENGTHS frames ago (a difference of running sums is
  * the sum over the window). Windows of each length end every half length, so any part of the input at least 1.5
  * times as long as a window holds one whole, and any part of at least PART_LENGTHS[0] frames holds three quarters of
- * one of that length.
+ * one of that length. Windows are read once the whole reading is synchronised (at its syncs): those that end before
+ * the look that locks are not read (an upright leak marked well enough for a short part to name anyone locks at its
+ * first looks, 12 or 48 frames; a mirrored or turned one only at the final look, which then reads the windows that
+ * end at the last frame).
  *
  * This module keeps the copies and says which windows are due; the detector reads them.
  */
@@ -41,8 +44,8 @@ export class PartWindows {
   /** Buffers of copies no longer needed, for the next ones. */
   private readonly spare: Float32Array[] = [];
   private readonly window: Float32Array;
-  /** The frame count the windows ending there were last read at (-1: none yet). */
-  private readAt = -1;
+  /** For each window length, the frame count the window of that length ending there was last read at. */
+  private readonly readAt = PART_LENGTHS.map(() => -1);
 
   constructor(readonly size: number) {
     this.window = new Float32Array(size);
@@ -72,18 +75,17 @@ export class PartWindows {
    * The windows due after `frames` frames, each as the copy it starts from (never the reading's start: the whole
    * reading is what the detector's own looks read). At a boundary, the windows of every length that ends there
    * (every half length); at the end of the reading (`final`), one of each length ending at the last frame, from the
-   * latest copy at least that length back, unless the windows ending there were read already.
+   * latest copy at least that length back, unless the window of that length ending there was read already.
    */
   due(frames: number, final: boolean): PartStart[] {
-    if (this.readAt === frames) return [];
     const out: PartStart[] = [];
-    for (const length of PART_LENGTHS) {
-      if (!final && frames % (length / 2) !== 0) continue;
+    PART_LENGTHS.forEach((length, i) => {
+      if (this.readAt[i] === frames || (!final && frames % (length / 2) !== 0)) return;
+      this.readAt[i] = frames;
       let from: PartStart | undefined;
       for (const s of this.starts) if (s.frames <= frames - length) from = s;
       if (from && !out.includes(from)) out.push(from);
-    }
-    this.readAt = frames;
+    });
     return out;
   }
 
