@@ -92,6 +92,8 @@ export async function attackAndDetect(task) {
       id: d.id === null ? null : d.id.toString(),
       accused: accused.map(String),
       wrongAccusations: innocent.length,
+      // IDs accused only on a part of the reading read on its own (a splice's shorter part), with the part.
+      accusedInParts: d.candidates.filter((c) => c.accused && c.part).map((c) => ({ id: c.id.toString(), ...c.part })),
       falseAlarmProbability: d.falseAlarmProbability,
       log10FalseAlarmProbability: d.log10FalseAlarmProbability,
       method: d.method,
@@ -289,8 +291,15 @@ function renderMarkdown(rows, summary, deliveryRows, ctx) {
   });
   const deliveries = table(['content', 'key', 'ID', 'frames', 'PSNR (library)', 'worst frame', 'embed s'],
     deliveryRows.map((d) => [d.content, d.keyIndex, d.id, d.frames, fmt(d.psnr), fmt(d.psnrWorstFrame), fmt(d.embedWallSeconds, 1)]));
-  const readme = `${header}\n\n${summaryTable}`;
+  // Candidate readings that accused someone only on a part of the leak read on its own (a splice's shorter part).
+  // (Rows written before `accusedInParts` have none.)
+  const inParts = summary
+    .map((s) => ({ s, named: s.candidates.filter((r) => (r.accusedInParts ?? []).length > 0) }))
+    .filter(({ named }) => named.length > 0)
+    .map(({ s, named }) => `${s.attack} (${s.length} s): ${named.length} of ${s.candidates.length} candidate readings named someone from a part of the leak alone (${named.map((r) => r.accusedInParts.map((p) => `frames ${p.startFrame}-${p.endFrame}`).join(', ')).slice(0, 5).join('; ')}${named.length > 5 ? '; ...' : ''})`);
+  const partsNote = inParts.length ? `\n\n${inParts.join('. ')}.` : '';
+  const readme = `${header}\n\n${summaryTable}${partsNote}`;
   const full = `# Robustness (${ctx.mode})\n\n${header}\n\nRows: \`robustness.jsonl\` (one per content x attack x clip length x detection mode).\n\n` +
-    `## Identification per attack\n\n${summaryTable}\n\n## Per content\n\n${details.join('\n\n')}\n\n## Deliveries\n\n${deliveries}\n`;
+    `## Identification per attack\n\n${summaryTable}${partsNote}\n\n## Per content\n\n${details.join('\n\n')}\n\n## Deliveries\n\n${deliveries}\n`;
   return { readme, full };
 }
