@@ -102,8 +102,9 @@ export class AccusationRecord {
   /**
    * The accusations made before look `look` that still stand: not withdrawn by an ID accused at this look
    * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability.
-   * An ID's accusation on the whole reading is the one given while it stands; otherwise its accusation on a part
-   * (which a look never makes: it is never the current look's own). None for an ID accused on the whole at this look.
+   * An ID's accusation on the whole reading is the one given while it stands (a decoded one only when the ID's
+   * accusation on a part does not); otherwise its accusation on a part (which a look never makes: it is never the
+   * current look's own). None for an ID accused on the whole at this look.
    */
   standing(
     look: number,
@@ -115,15 +116,17 @@ export class AccusationRecord {
     for (const entry of this.byId.values()) {
       // Accused on the whole reading at this look: the look's own accusation is the one given.
       if (entry.whole?.look === look) continue;
-      for (const a of [entry.whole, entry.part]) {
-        if (!a) continue;
-        if (accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) continue;
+      const stands = (a: Accusation | undefined) => {
+        if (!a || accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) return null;
         const log10p = recount(a, trials);
-        if (log10p < log10Threshold) {
-          out.set(a.id, { accusation: a, log10p });
-          break;
-        }
-      }
+        return log10p < log10Threshold ? { accusation: a, log10p } : null;
+      };
+      // The whole reading's, unless it is a decoded one and the part's (a candidate's) stands: a candidate-mode
+      // accusation outranks a decoded one, as within each kind.
+      const whole = stands(entry.whole);
+      const part = stands(entry.part);
+      const given = whole?.accusation.method === 'candidates' ? whole : (part ?? whole);
+      if (given) out.set(given.accusation.id, given);
     }
     return out;
   }

@@ -344,9 +344,13 @@ export class WatermarkDetector {
   private verdict: WatermarkVerdict | null = null;
   /** The copies of the accumulator that parts of the reading are read from; null: parts not read. */
   private readonly parts: PartWindows | null;
-  /** Parts read so far (their multiplicity), and how many of them the last look counted. */
+  /**
+   * Parts read so far (their multiplicity), how many of them the last look counted, and whether one accused someone
+   * (kept in the record) since.
+   */
   private partsRead = 0;
   private partsCounted = 0;
+  private partAccused = false;
   /** The synchronisation's log10 probability at the last look (what a part's accusation is read at). */
   private log10SyncNow = 0;
   /** The trials the last look counted (`readPayload`), and the sub-cell offsets of the syncs it read (`best`'s). */
@@ -535,10 +539,14 @@ export class WatermarkDetector {
     // only: the sync is locked). So the verdict's probabilities count every part read.
     if (this.parts && this.locked) this.readParts(true);
     const orientationsPending = !this.locked && this.orientationsSearchedAt !== this.frames;
-    const partsUncounted = () => this.partsRead !== this.partsCounted;
-    if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending || partsUncounted()) this.look(true);
+    // Windows read since the last look change the verdict only through an accusation on a window: one made since
+    // (merged by a look), or one the verdict reports (its probability counts every window read). Otherwise the
+    // verdict stands as it is, and no look is added (each would count against the whole reading's probabilities).
+    const partsMatter = () =>
+      this.partsRead !== this.partsCounted && (this.partAccused || (this.verdict?.candidates.some((c) => c.part !== null) ?? false));
+    if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending || partsMatter()) this.look(true);
     if (this.parts && this.locked) this.readParts(true);
-    if (partsUncounted()) this.look(true);
+    if (partsMatter()) this.look(true);
     if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
     if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
     return this.verdict as WatermarkVerdict;
@@ -1039,7 +1047,7 @@ export class WatermarkDetector {
       const id = this.candidateIds[c.index];
       const symbols = this.candidateShifts[c.index].map(symbolOf);
       const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync, log10Sync: this.log10SyncNow, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
-      this.accusations.keep(accusation, c.log10p, trials);
+      if (this.accusations.keep(accusation, c.log10p, trials)) this.partAccused = true;
     }
   }
 
@@ -1074,6 +1082,7 @@ export class WatermarkDetector {
     const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials, part: this.partTrials };
     this.lastTrials = trials;
     this.partsCounted = this.partsRead;
+    this.partAccused = false;
     const decodedById = new Map<bigint, DecodedEntry>();
     const atSync = new Float64Array(K).fill(-Infinity);
     const joint = new Float64Array(K).fill(-Infinity);
@@ -1195,14 +1204,18 @@ export class WatermarkDetector {
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number; look: number } | undefined;
-    if (accusedCandidates.length > 0) {
-      // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's); one accused
-      // only on a part of it, when no one else is.
+    // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's), a candidate
+    // before a decoded ID; one accused only on a part of the reading when no one is on the whole.
+    const wholeCandidate = accusedCandidates.find((c) => c.part === null);
+    if (wholeCandidate) {
       method = 'candidates';
-      top = accusedCandidates.find((c) => c.part === null) ?? accusedCandidates[0];
+      top = wholeCandidate;
     } else if (accusedDecoded.length > 0) {
       method = 'decoded';
       top = accusedDecoded[0];
+    } else if (accusedCandidates.length > 0) {
+      method = 'candidates';
+      top = accusedCandidates[0];
     }
     // The geometry where the top accusation was read (at an earlier look: its probability counted again too).
     let sync: SyncEstimate | null = syncNow;
