@@ -307,6 +307,8 @@ export class WatermarkDetector {
   /** What the coarse sweeps of the other orientations search: every TURNED_STRIDE-th uniform period (see there). */
   private readonly turnedGrid: Hypothesis[];
   private readonly surfaces: Float64Array[];
+  /** Scratch: one ID's payload tiles' z (`readTiles`). */
+  private readonly tileValues = new Float64Array(PAYLOAD_TILES);
   private frames = 0;
   private framesAtLastLook = 0;
   private nextLook = 12;
@@ -985,6 +987,21 @@ export class WatermarkDetector {
     return (Math.max(1, this.partsRead) * PART_SYNCS * Math.max(1, this.candidateIds.length)) / PART_BUDGET_SHARE;
   }
 
+  /**
+   * Each candidate's payload at the reference's position (rx, ry) on the surfaces `correlateSync` left: where its
+   * tiles' sum beats `best[c]` (over the syncs read so far), that sum, and its tiles' z in `tiles[c]`.
+   */
+  private readCandidatesAt(rx: number, ry: number, best: Float64Array, tiles: readonly Float64Array[]): void {
+    const values = this.tileValues;
+    for (let c = 0; c < this.candidateIds.length; c++) {
+      const sum = readTiles(this.surfaces, rx, ry, this.candidateShifts[c], values);
+      if (sum > best[c]) {
+        best[c] = sum;
+        tiles[c].set(values);
+      }
+    }
+  }
+
   /** Reads the parts due (`PartWindows.due`): at a boundary, or at the end of the reading (`final`). */
   private readParts(final: boolean): void {
     const parts = this.parts as PartWindows;
@@ -1005,20 +1022,13 @@ export class WatermarkDetector {
     const syncs = this.best.slice(0, Math.min(PART_SYNCS, this.lastSubs.length));
     const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const best = new Float64Array(K).fill(-Infinity);
-    const tileValues = new Float64Array(PAYLOAD_TILES);
     const whole = this.accumulator;
     this.accumulator = plane;
     this.correlator.setVersion(plane, ++this.fills);
     try {
       for (let s = 0; s < syncs.length; s++) {
         const { rx, ry } = this.correlateSync(syncs[s], this.lastSubs[s]);
-        for (let c = 0; c < K; c++) {
-          const sum = readTiles(this.surfaces, rx, ry, this.candidateShifts[c], tileValues);
-          if (sum > best[c]) {
-            best[c] = sum;
-            atSyncTiles[c].set(tileValues);
-          }
-        }
+        this.readCandidatesAt(rx, ry, best, atSyncTiles);
       }
     } finally {
       this.accumulator = whole;
@@ -1035,12 +1045,11 @@ export class WatermarkDetector {
     const sync = this.syncEstimate(s0, (s0.peakIndex % CELLS) + sub0.dx, Math.floor(s0.peakIndex / CELLS) + sub0.dy, s0.z, this.log10SyncNow);
     // Seconds on the timeline's clock (from the first frame's time); frames at 24 per second where no time was given.
     const timed = Number.isFinite(this.firstTime);
-    const interval = Number.isFinite(this.minInterval) ? this.minInterval : 0;
     const part: PartRange = {
       startFrame: from.frames,
       endFrame: this.frames,
       start: round3(timed ? (Number.isNaN(from.time) ? this.lastTime : from.time) - this.firstTime : from.frames / 24),
-      end: round3(timed ? this.lastTime - this.firstTime + interval : this.frames / 24),
+      end: round3(timed ? this.secondsAnalyzed : this.frames / 24),
     };
     for (const c of judged) {
       if (!c.accused) continue;
@@ -1090,7 +1099,7 @@ export class WatermarkDetector {
     const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
-    const tileValues = new Float64Array(PAYLOAD_TILES);
+    const tileValues = this.tileValues;
     // The sum of payload z-values a decoded ID needs to be accused (score = sum / sqrt(PAYLOAD_TILES)).
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     const neededOffsetSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials * offsetFactor) / Z_NORM;
@@ -1106,17 +1115,12 @@ export class WatermarkDetector {
       if (s === 0) peak = peakAround(z[0], rx, ry);
       if (s < FREE_DECODE_SYNCS && this.freeDecoding) significantDecoded = this.decodeFreely(rx, ry, s === 0, significantDecoded, neededSum, decodedById);
       if (s < jointSyncs) this.jointPeaks?.load(z);
-      for (let c = 0; c < K; c++) {
+      // (i) The payload read at the reference tile's position.
+      this.readCandidatesAt(rx, ry, atSync, atSyncTiles);
+      // (ii) Joint: the position where each candidate's whole mark (reference + its payload) correlates best, scored
+      // on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
+      for (let c = 0; s < jointSyncs && c < K; c++) {
         const shifts = this.candidateShifts[c];
-        // (i) The payload read at the reference tile's position.
-        const sum = readTiles(z, rx, ry, shifts, tileValues);
-        if (sum * Z_NORM > atSync[c]) {
-          atSync[c] = sum * Z_NORM;
-          atSyncTiles[c].set(tileValues);
-        }
-        // (ii) Joint: the position where this candidate's whole mark (reference + its payload) correlates best,
-        // scored on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
-        if (s >= jointSyncs) continue;
         const bestI = (this.jointPeaks as JointPeaks).peak(shifts);
         const bx = bestI % CELLS;
         const by = (bestI - bx) / CELLS;
