@@ -143,9 +143,18 @@ describe('report on a marked leak', () => {
     const note = 'was named from a part of the leak read on its own';
     expect(renderReportHtml(full)).not.toContain(note);
     expect(full.candidates.every((c: { part: unknown }) => c.part === null)).toBe(true);
+    expect(full.candidates.every((c: { accused: boolean; accusedOnWhole: boolean }) => c.accusedOnWhole === c.accused)).toBe(true);
     const part = { startFrame: 12, endFrame: 36, start: 0.5, end: 1.5 };
-    full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, part } : c));
+    full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, part, accusedOnWhole: false } : c));
     expect(renderReportHtml(full)).toContain(`acme-vfx (ID 1) ${note}, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36).`);
+    // Named on the whole leak as well, with its strongest evidence on the part: said so.
+    full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, accusedOnWhole: true } : c));
+    const both = renderReportHtml(full);
+    expect(both).not.toContain(note);
+    expect(both).toContain('acme-vfx (ID 1) is named on the whole leak, and its evidence is strongest in a part of the leak read on its own, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36)');
+    // A report written before candidates carried `accusedOnWhole` gave a part only when named only there.
+    full.candidates = full.candidates.map(({ accusedOnWhole: _whole, ...c }: { accusedOnWhole: unknown }) => c);
+    expect(renderReportHtml(full)).toContain(`acme-vfx (ID 1) ${note}`);
     // A report written before candidates carried parts renders without it.
     full.candidates = full.candidates.map(({ part: _part, ...c }: { part: unknown }) => c);
     expect(renderReportHtml(full)).not.toContain(note);

@@ -620,7 +620,7 @@ describe('accusations across looks', () => {
     expect(record.standing(2, [{ id: 7n, symbols: a.symbols.slice() }], trialsAt(2), -9).size).toBe(1);
   });
 
-  test('an accusation on a part of the reading is counted with the parts read, and given only while the whole reading gives none', () => {
+  test('an accusation on a part of the reading is counted with the parts read, kept beside the whole reading\'s, and the stronger of the two given', () => {
     const record = new AccusationRecord();
     const range = { startFrame: 192, endFrame: 240, start: 8, end: 10 };
     const inPart: Accusation = { ...made(7n, 'candidates', 9, [1, 2, 3, 4, 5], 2), part: range };
@@ -632,18 +632,40 @@ describe('accusations across looks', () => {
     // It stands at later looks, its probability growing with the parts read, not with the looks.
     const later = record.standing(3, [], trialsAt(3, 40), -9).get(7n)!;
     expect(later.accusation).toBe(inPart);
+    expect(later.onWhole).toBe(false);
     expect(later.log10p).toBeCloseTo(recount(inPart, trialsAt(9, 40)), 9);
-    // An accusation on the whole reading is kept beside it and given while it stands, whichever is stronger...
+    // A weaker accusation on the whole reading is kept beside it; the part's, stronger, is given, and the ID is
+    // known to be accused on the whole too.
     const whole = made(7n, 'candidates', 7.2, [1, 2, 3, 4, 5], 3);
     expect(record.keep(whole, recount(whole, trialsAt(3, 40)), trialsAt(3, 40))).toBe(true);
     expect(record.get(7n, true)).toBe(inPart);
-    expect(record.standing(4, [], trialsAt(4, 40), -9).get(7n)!.accusation).toBe(whole);
-    // ... not at its own look (the look gives it itself), and once it no longer passes, the part's is given again.
-    expect(record.standing(3, [], trialsAt(3, 40), -9).has(7n)).toBe(false);
-    expect(record.standing(50, [], trialsAt(50, 40), -9).get(7n)!.accusation).toBe(inPart);
+    expect(recount(whole, trialsAt(4, 40))).toBeGreaterThan(recount(inPart, trialsAt(4, 40)));
+    expect(recount(whole, trialsAt(4, 40))).toBeLessThan(-9);
+    const both = record.standing(4, [], trialsAt(4, 40), -9).get(7n)!;
+    expect(both.accusation).toBe(inPart);
+    expect(both.onWhole).toBe(true);
+    // At the whole accusation's own look (which gives it itself), the part is given for the look to compare.
+    expect(record.standing(3, [], trialsAt(3, 40), -9).get(7n)).toMatchObject({ accusation: inPart, onWhole: true });
+    // Once the whole one no longer passes, the part's alone.
+    expect(record.standing(50, [], trialsAt(50, 40), -9).get(7n)).toMatchObject({ accusation: inPart, onWhole: false });
+    // A stronger whole-reading accusation is given over the part's.
+    const strong = made(7n, 'candidates', 12, [1, 2, 3, 4, 5], 5);
+    expect(record.keep(strong, recount(strong, trialsAt(5, 40)), trialsAt(5, 40))).toBe(true);
+    expect(record.standing(6, [], trialsAt(6, 40), -9).get(7n)).toMatchObject({ accusation: strong, onWhole: true });
     // A weaker part does not replace the stronger one.
     const weaker: Accusation = { ...made(7n, 'candidates', 8, [1, 2, 3, 4, 5], 4), part: range };
     expect(record.keep(weaker, recount(weaker, trialsAt(4, 50)), trialsAt(4, 50))).toBe(false);
+  });
+
+  test('a decoded accusation on the whole reading is given only while the ID\'s candidate accusation on a part does not stand', () => {
+    const record = new AccusationRecord();
+    const range = { startFrame: 0, endFrame: 48, start: 0, end: 2 };
+    const decoded = made(7n, 'decoded', 30, [1, 2, 3, 4, 5], 1);
+    record.keep(decoded, recount(decoded, trialsAt(1)), trialsAt(1));
+    const inPart: Accusation = { ...made(7n, 'candidates', 9, [1, 2, 3, 4, 5], 2), part: range };
+    record.keep(inPart, recount(inPart, trialsAt(2, 10)), trialsAt(2, 10));
+    expect(record.standing(3, [], trialsAt(3, 10), -9).get(7n)).toMatchObject({ accusation: inPart, onWhole: false });
+    expect(record.standing(3, [], trialsAt(3, 10 ** 12), -9).get(7n)).toMatchObject({ accusation: decoded, onWhole: false });
   });
 
   test('keeps the strongest accusation of an ID, and a candidate-mode one over a decoded one', () => {

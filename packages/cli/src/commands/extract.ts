@@ -37,8 +37,12 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   if (accused.length > 1) {
     lines.push(`  ${accused.length} candidates accused (copies combined?): ${accused.map((c) => `${c.id}${c.partner ? ` (${c.partner})` : ''} p=${formatProbability(c.falseAlarmProbability)}`).join(', ')}`);
   }
-  // Accused on a part of the leak read on its own (a splice): where.
-  for (const c of accused) if (c.part) lines.push(`  ID ${c.id} was found in a part read on its own: ${describePart(c.part)}`);
+  // Evidence from a part of the leak read on its own (a splice): where; only there, or strongest there.
+  for (const c of accused) {
+    if (!c.part) continue;
+    if (c.accusedOnWhole) lines.push(`  ID ${c.id} is also named on the whole leak; its strongest evidence is a part read on its own: ${describePart(c.part)}`);
+    else lines.push(`  ID ${c.id} was found in a part read on its own: ${describePart(c.part)}`);
+  }
   const total = d.input.kind === 'image' ? 'a still image' : d.input.duration !== null ? `${d.input.duration.toFixed(2)} s` : 'unknown length';
   lines.push(
     `  analysed ${d.framesAnalyzed} frame${d.framesAnalyzed === 1 ? '' : 's'}` +

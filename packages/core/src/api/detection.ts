@@ -110,10 +110,13 @@ export interface DetectionCandidate {
    */
   readonly atFrames: number;
   /**
-   * When the evidence is that of a part of the reading rather than the whole (a short part of a splice, read among
-   * candidates): which part. Null otherwise.
+   * When the evidence given is that of a part of the reading rather than the whole (read among candidates): which
+   * part. Null otherwise. A short part of a splice names its recipient only so (`accusedOnWhole` false); an ID
+   * accused on the whole as well is given whichever of the two is stronger.
    */
   readonly part: DetectionPart | null;
+  /** Accused on the whole reading (false when named only on a part, or not accused). */
+  readonly accusedOnWhole: boolean;
 }
 
 /**
@@ -162,7 +165,7 @@ export interface DetectionJSON {
   stoppedEarly: boolean;
   /** `falseAlarmProbability`: the synchronisation's (a bound); absent from reports saved before it was recorded. */
   sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; falseAlarmProbability?: number } | null;
-  /** `part`: absent from reports saved before it was recorded. */
+  /** `part`, `accusedOnWhole`: absent from reports saved before they were recorded (read `accused && !part`). */
   candidates: Array<{
     id: string;
     partner: string | null;
@@ -171,6 +174,7 @@ export interface DetectionJSON {
     accused: boolean;
     atFrames: number;
     part?: { startFrame: number; endFrame: number; start: number; end: number } | null;
+    accusedOnWhole?: boolean;
   }>;
   input: {
     path: string;
@@ -308,6 +312,7 @@ export class Detection {
         accused: c.accused,
         atFrames: c.atFrames,
         part: 'part' in c && c.part ? { ...(c.part as DetectionPart) } : null,
+        accusedOnWhole: 'accusedOnWhole' in c ? (c.accusedOnWhole as boolean) : c.accused,
       }));
     this.input = fields.input;
     this.keyId = fields.keyId;
@@ -371,6 +376,7 @@ export class Detection {
         accused: c.accused,
         atFrames: c.atFrames,
         part: c.part ? { ...c.part } : null,
+        accusedOnWhole: c.accusedOnWhole,
       })),
       input: { ...this.input },
       keyId: this.keyId,

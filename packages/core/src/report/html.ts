@@ -246,6 +246,13 @@ function evidenceSection(r: ReportJSON): string {
   if (crossed) findings.push(`The threshold was passed after ${crossed.time.toFixed(2)} s (${crossed.frames} frames).`);
   if (strongest) findings.push(`The evidence grew fastest between ${strongest.from.toFixed(2)} s and ${strongest.to.toFixed(2)} s of the leak, where the mark read strongest.`);
   for (const c of r.candidates) {
+    // (`accusedOnWhole` is absent from reports written before it was added, when a part was given only so.)
+    if (c.accused && c.part && c.accusedOnWhole) {
+      findings.push(
+        `${nameOfId(c.id, c.partner)} is named on the whole leak, and its evidence is strongest in a part of the leak read on its own, ${describePart(c.part)} (as when its copy fills that part of a splice of two copies); the probability given is that part's, which counts every part read.`,
+      );
+      continue;
+    }
     if (c.accused && c.part) {
       findings.push(
         `${nameOfId(c.id, c.partner)} was named from a part of the leak read on its own, ${describePart(c.part)}. Read whole, its evidence does not reach the threshold (as when a short part of one copy is spliced after a longer part of another, whose mark outweighs it); its probability counts every part read.`,

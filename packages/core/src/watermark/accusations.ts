@@ -71,6 +71,17 @@ export function recount(a: Accusation, trials: LookTrials): number {
   return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }
 
+/** An accusation made at an earlier look that still stands, with its probability counted again now. */
+export interface StandingAccusation {
+  accusation: Accusation;
+  log10p: number;
+  /**
+   * Whether the ID's candidate-mode accusation on the whole reading stands (or was made at this look), whichever
+   * of its accusations is given.
+   */
+  onWhole: boolean;
+}
+
 /**
  * The strongest accusation of each ID made so far on the whole reading (a candidate-mode accusation outranks a
  * decoded one), and apart from it the strongest made on a part of the reading (`part-windows.ts`).
@@ -101,32 +112,34 @@ export class AccusationRecord {
 
   /**
    * The accusations made before look `look` that still stand: not withdrawn by an ID accused at this look
-   * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability.
-   * An ID's accusation on the whole reading is the one given while it stands (a decoded one only when the ID's
-   * accusation on a part does not); otherwise its accusation on a part (which a look never makes: it is never the
-   * current look's own). None for an ID accused on the whole at this look.
+   * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability, and
+   * whether the ID's candidate-mode accusation on the whole reading stands (`onWhole`).
+   * Of an ID's two (on the whole reading, on a part), the stronger is given: each is a Bonferroni bound within its
+   * share of the candidates' budget, so the smaller of the two is a bound for the ID over both (P(min <= a) <=
+   * share x a + (1 - share) x a). A decoded one is given only when the ID's accusation on a part does not stand (a
+   * candidate-mode accusation outranks a decoded one, as within each kind). For an ID accused on the whole at this
+   * look (the look gives that one itself), only its part, for the look to compare with its own.
    */
   standing(
     look: number,
     accusedNow: ReadonlyArray<{ id: bigint; symbols: readonly number[] }>,
     trials: LookTrials,
     log10Threshold: number,
-  ): Map<bigint, { accusation: Accusation; log10p: number }> {
-    const out = new Map<bigint, { accusation: Accusation; log10p: number }>();
+  ): Map<bigint, StandingAccusation> {
+    const out = new Map<bigint, StandingAccusation>();
     for (const entry of this.byId.values()) {
-      // Accused on the whole reading at this look: the look's own accusation is the one given.
-      if (entry.whole?.look === look) continue;
       const stands = (a: Accusation | undefined) => {
         if (!a || accusedNow.some((h) => h.id !== a.id && h.symbols.some((symbol, t) => nearSymbol(symbol, a.symbols[t])))) return null;
         const log10p = recount(a, trials);
         return log10p < log10Threshold ? { accusation: a, log10p } : null;
       };
-      // The whole reading's, unless it is a decoded one and the part's (a candidate's) stands: a candidate-mode
-      // accusation outranks a decoded one, as within each kind.
-      const whole = stands(entry.whole);
+      const wholeNow = entry.whole?.look === look;
+      const whole = wholeNow ? null : stands(entry.whole);
       const part = stands(entry.part);
-      const given = whole?.accusation.method === 'candidates' ? whole : (part ?? whole);
-      if (given) out.set(given.accusation.id, given);
+      let given = part ?? whole;
+      if (whole && part && whole.accusation.method === 'candidates' && whole.log10p <= part.log10p) given = whole;
+      const onWhole = entry.whole?.method === 'candidates' && (wholeNow || whole !== null);
+      if (given) out.set(given.accusation.id, { ...given, onWhole });
     }
     return out;
   }

@@ -229,6 +229,11 @@ export interface CandidateScore {
   atFrames: number;
   /** When the evidence is that of a part of the reading, not of the whole (a splice): which part. */
   part: PartRange | null;
+  /**
+   * Accused on the whole reading (at this look or an earlier one that stands), whichever evidence is given: false
+   * when named only on a part. An ID accused both ways is given its stronger evidence, which may be a part's.
+   */
+  accusedOnWhole: boolean;
 }
 
 export interface TimelinePoint {
@@ -1187,11 +1192,14 @@ export class WatermarkDetector {
       const e = earlier.get(id);
       return e && e.accusation.method === method && e.log10p < log10p ? e : undefined;
     };
+    // Each candidate with its strongest standing accusation, and whether it is accused on the whole reading (what
+    // heads the verdict) whichever is given.
     const candidatesMerged = candidates.map((c) => {
       const e = fromEarlier(c.id, 'candidates', c.log10p);
+      const onWhole = c.accused || (earlier.get(c.id)?.onWhole ?? false);
       return e
-        ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames, part: e.accusation.part ?? null }
-        : c;
+        ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames, part: e.accusation.part ?? null, onWhole }
+        : { ...c, onWhole };
     });
     candidatesMerged.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
     const decoded = decodedNow.map((d) => {
@@ -1208,9 +1216,10 @@ export class WatermarkDetector {
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number; look: number } | undefined;
-    // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's), a candidate
-    // before a decoded ID; one accused only on a part of the reading when no one is on the whole.
-    const wholeCandidate = accusedCandidates.find((c) => c.part === null);
+    // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's; given with its
+    // strongest accusation, which may be on a part), a candidate before a decoded ID; one accused only on a part of
+    // the reading when no one is on the whole.
+    const wholeCandidate = accusedCandidates.find((c) => c.onWhole);
     if (wholeCandidate) {
       method = 'candidates';
       top = wholeCandidate;
@@ -1257,7 +1266,7 @@ export class WatermarkDetector {
       method,
       accused,
       sync,
-      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames, part: c.part })),
+      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames, part: c.part, accusedOnWhole: c.onWhole })),
       decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p), atFrames: d.atFrames })),
       framesAnalyzed: this.frames,
       secondsAnalyzed: round3(this.secondsAnalyzed),
