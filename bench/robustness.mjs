@@ -92,8 +92,10 @@ export async function attackAndDetect(task) {
       id: d.id === null ? null : d.id.toString(),
       accused: accused.map(String),
       wrongAccusations: innocent.length,
-      // IDs accused only on a part of the reading read on its own (a splice's shorter part), with the part.
-      accusedInParts: d.candidates.filter((c) => c.accused && c.part).map((c) => ({ id: c.id.toString(), ...c.part })),
+      // IDs accused only on a part of the reading read on its own (a splice's shorter part), with the part; and IDs
+      // accused on the whole reading whose stronger evidence is a part's (given with it).
+      accusedInParts: d.candidates.filter((c) => c.accused && c.part && !c.accusedOnWhole).map((c) => ({ id: c.id.toString(), ...c.part })),
+      strongestInParts: d.candidates.filter((c) => c.accused && c.part && c.accusedOnWhole).map((c) => ({ id: c.id.toString(), ...c.part })),
       falseAlarmProbability: d.falseAlarmProbability,
       log10FalseAlarmProbability: d.log10FalseAlarmProbability,
       method: d.method,

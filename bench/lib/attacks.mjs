@@ -183,6 +183,14 @@ export function attackList(work) {
       const cut = ctx.clip.length * 0.8;
       return `[0:v]trim=end=${cut},setpts=PTS-STARTPTS[a];[1:v]trim=start=${cut},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0`;
     }, 'both accused among candidates from 10 s, no one else'),
+    // A short part in the middle of a longer one, its cuts off the windows' 24-frame grid: the clip's 43% to 63% from
+    // the second copy (4.3 s to 6.3 s of a 10 s clip), the rest from the first. Read whole, B's part may or may not
+    // pass; its own windows hold three quarters of it at least (docs/WATERMARK.md, Splices). Target from 10 s, as above.
+    collusion('splice-mid-2-copies', { splice: 'time', parts: 'A, 43% to 63% B, A' }, (ctx) => {
+      const [from, to] = [ctx.clip.length * 0.43, ctx.clip.length * 0.63].map((t) => Number(t.toFixed(3)));
+      return `[0:v]split[a0][a1];[a0]trim=end=${from},setpts=PTS-STARTPTS[x];[1:v]trim=start=${from}:end=${to},setpts=PTS-STARTPTS[b];` +
+        `[a1]trim=start=${to},setpts=PTS-STARTPTS[y];[x][b][y]concat=n=3:v=1:a=0`;
+    }, 'both accused among candidates from 10 s, no one else'),
     // Spliced in space: the left half of the picture from one copy, the right half from the other.
     collusion('side-by-side-2-copies', { splice: 'space', parts: 'left half A, right half B' },
       () => '[0:v]crop=trunc(iw/4)*2:ih:0:0[a];[1:v]crop=iw-trunc(iw/4)*2:ih:trunc(iw/4)*2:0[b];[a][b]hstack'),
