@@ -417,6 +417,44 @@ describe('detector on synthetic footage', () => {
     expect(verdict.candidates.filter((c) => !c.accused).every((c) => !c.accusedOnWhole && c.part === null)).toBe(true);
   });
 
+  test('reads the windows that ended before the lock: a short part first in a mirror image, which locks at the end', () => {
+    // 2 s of one recipient's copy, then 8 s of another's, flipped left to right (a re-upload). A mirror image is
+    // searched, and so synchronised, only when the reading ends; the window holding the first 2 s is read then.
+    const first = 99n;
+    const opening = markedFrames(first, 48);
+    const rest = markedFrames(id, 240);
+    const flip = (f: LumaPlane) => {
+      const data = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[y * W + x] = f.data[y * W + W - 1 - x];
+      return { data, width: W, height: H, stride: W, bitDepth: 8 } satisfies LumaPlane;
+    };
+    const spliced = rest.map((f, i) => addNoise(flip(i < 48 ? opening[i] : f), 20, i + 1));
+    const verdict = detect(spliced, { candidates: [1n, first, 5n, id, 7n] });
+    expect(verdict.sync!.mirrored).toBe(true);
+    expect(verdict.accused.sort()).toEqual([first, id].sort());
+    const named = verdict.candidates.find((c) => c.id === first)!;
+    expect(named).toMatchObject({ accused: true, accusedOnWhole: false, part: { startFrame: 0, endFrame: 48, start: 0, end: 2 } });
+  });
+
+  test('reads the windows of a turned leak once the turned look locks', () => {
+    // 2 s of one recipient's copy, then 8 s of another's, turned 3 degrees (a tilted re-upload): synchronised only by
+    // the look that searches turned pictures, after nothing was accused upright. (Each copy's first 12 frames, turned
+    // once and repeated under fresh noise: turning is the test's cost.)
+    const first = 99n;
+    const out = new Float32Array(W * H);
+    const turned = (f: LumaPlane) => {
+      turnBack(Float32Array.from(f.data), W, H, { mirrored: false, rotation: -3 }, out);
+      return { data: Uint8Array.from(out, (v) => Math.round(v)), width: W, height: H, stride: W, bitDepth: 8 } satisfies LumaPlane;
+    };
+    const [opening, rest] = [markedFrames(first, 12).map(turned), markedFrames(id, 12).map(turned)];
+    const spliced = Array.from({ length: 240 }, (_, i) => addNoise((i < 48 ? opening : rest)[i % 12], 20, i + 1));
+    const verdict = detect(spliced, { candidates: [1n, first, 5n, id, 7n] });
+    expect(verdict.sync!.rotation).toBe(3);
+    expect(verdict.accused.sort()).toEqual([first, id].sort());
+    const named = verdict.candidates.find((c) => c.id === first)!;
+    expect(named).toMatchObject({ accused: true, accusedOnWhole: false, part: { startFrame: 0, endFrame: 48 } });
+  });
+
   test('early stop waits while a weaker colluder is suspect, and stops once both are accused', () => {
     // A 77/23 weighted average of two copies, dithered by noise as decoded deliveries are (rounding an undithered
     // weighted average to 8 bits erases most of the weaker mark). At the first look the stronger recipient is

@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { describePart, PART_HOP, PART_LENGTHS, PartWindows } from '../../packages/core/src/watermark/part-windows.js';
+import { describePart, PART_COPIES_BEFORE_LOCK, PART_HOP, PART_LENGTHS, PartWindows } from '../../packages/core/src/watermark/part-windows.js';
 
 /** Feeds `frames` frames whose accumulator holds, at every sample, the frame count so far; copies at each boundary. */
-function feed(windows: PartWindows, from: number, to: number, accumulator: Float32Array, onBoundary?: (frames: number) => void): void {
+function feed(windows: PartWindows, from: number, to: number, accumulator: Float32Array, onBoundary?: (frames: number) => void, beforeLock = false): void {
   for (let f = from + 1; f <= to; f++) {
     accumulator.fill(f);
     windows.noteFrame(f / 24);
     if (PartWindows.isBoundary(f)) {
       onBoundary?.(f);
-      windows.keep(f, accumulator);
+      windows.keep(f, accumulator, beforeLock);
     }
   }
 }
@@ -54,6 +54,42 @@ describe('windows of the reading', () => {
     expect(windows.due(240, true)).toEqual([]);
     feed(windows, 240, 480, accumulator, (f) => windows.due(f, false));
     expect(windows.due(490, true).map((s) => s.frames)).toEqual([432, 384, 288]);
+  });
+
+  test('windows that ended before the lock are read from the copies kept until it, the reading\'s start included, once each', () => {
+    const windows = new PartWindows(4);
+    const accumulator = new Float32Array(4);
+    // Not synchronised for 240 frames: no window read, every copy kept.
+    feed(windows, 0, 240, accumulator, undefined, true);
+    const past = windows.past(240);
+    expect(past.map(({ from, to }) => [from.frames, to.frames])).toEqual([
+      [0, 48], [24, 72], [48, 96], [0, 96], [72, 120], [96, 144], [48, 144], [120, 168], [144, 192], [96, 192], [0, 192], [168, 216],
+    ]);
+    // Each window is the copy at its end less the one at its start (the start: nothing), with their times.
+    for (const { from, to } of past) expect([...windows.windowFrom(from, to.plane)]).toEqual(new Array(4).fill(to.frames - from.frames));
+    expect(past[0].from.time).toBeCloseTo(1 / 24, 9);
+    expect(past[0].to.time).toBeCloseTo(49 / 24, 9);
+    // Once read, never again; the windows due from now on are not among them.
+    expect(windows.past(240)).toEqual([]);
+    expect(windows.due(240, false).map((s) => s.frames)).toEqual([192, 144]);
+    expect(windows.past(250)).toEqual([]);
+  });
+
+  test('before the lock, at most PART_COPIES_BEFORE_LOCK copies are kept, the latest', () => {
+    expect(PART_COPIES_BEFORE_LOCK).toBe(16);
+    const windows = new PartWindows(4);
+    const accumulator = new Float32Array(4);
+    feed(windows, 0, 480, accumulator, undefined, true);
+    // Copies at 120 to 480 (16 of them): windows between two of them, or from the start to one (192 frames to 192).
+    const past = windows.past(480).map(({ from, to }) => [from.frames, to.frames]);
+    expect(past.slice(0, 3)).toEqual([[120, 168], [144, 192], [0, 192]]);
+    expect(past.every(([from, to]) => to >= 120 && (from >= 120 || from === 0) && to - from <= 192 && to < 480)).toBe(true);
+    expect(past.length).toBe(13 + 5 + 2); // 48 frames: ends 168 to 456; 96: 240 to 432; 192: 192 (from the start) and 384
+    // Locked at 480 (its windows read there): copies older than the longest window are dropped again.
+    expect(windows.due(480, false).map((s) => s.frames)).toEqual([432, 384, 288]);
+    feed(windows, 480, 504, accumulator);
+    expect(windows.due(504, true).map((s) => s.frames)).toEqual([456, 408, 312]);
+    expect(windows.past(504).length).toBe(0);
   });
 
   test('in words, frames counted from 1', () => {

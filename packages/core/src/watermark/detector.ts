@@ -521,7 +521,7 @@ export class WatermarkDetector {
     }
     if (boundary) {
       if (this.locked) this.readParts(false);
-      (this.parts as PartWindows).keep(this.frames, this.accumulator);
+      (this.parts as PartWindows).keep(this.frames, this.accumulator, !this.locked);
     }
   }
 
@@ -554,7 +554,12 @@ export class WatermarkDetector {
     if (this.frames !== this.framesAtLastLook || !this.verdict || orientationsPending || partsMatter()) this.look(true);
     if (this.parts && this.locked) this.readParts(true);
     if (partsMatter()) this.look(true);
-    if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) this.look(true, true);
+    if (!(this.verdict as WatermarkVerdict).found && this.turnsSearchedAt !== this.frames) {
+      this.look(true, true);
+      // Locked turned: its windows, merged by one more look where one accused someone.
+      if (this.parts && this.locked) this.readParts(true);
+      if (partsMatter()) this.look(true);
+    }
     if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
     return this.verdict as WatermarkVerdict;
   }
@@ -1007,20 +1012,37 @@ export class WatermarkDetector {
     }
   }
 
-  /** Reads the parts due (`PartWindows.due`): at a boundary, or at the end of the reading (`final`). */
+  /**
+   * Reads the parts that ended before the reading locked and were not read (`PartWindows.past`), then those due
+   * (`PartWindows.due`): at a boundary, or at the end of the reading (`final`).
+   */
   private readParts(final: boolean): void {
     const parts = this.parts as PartWindows;
-    for (const from of parts.due(this.frames, final)) this.readPart(from, parts.windowFrom(from, this.accumulator));
+    for (const { from, to } of parts.past(this.frames)) this.readPart(this.partRange(from, to), parts.windowFrom(from, to.plane));
+    for (const from of parts.due(this.frames, final)) this.readPart(this.partRange(from, null), parts.windowFrom(from, this.accumulator));
   }
 
   /**
-   * Scores the candidates on one part of the reading (its sum `plane`, from the copy `from` to now), at the best
+   * The part from the copy `from` to the copy `to` (null: now), in analysed frames and in seconds on the timeline's
+   * clock (from the first frame's time; frames at 24 per second where no time was given). A copy's time is that of
+   * the frame after it: the start of the part's first frame, or the end of its last.
+   */
+  private partRange(from: PartStart, to: PartStart | null): PartRange {
+    const endFrame = to ? to.frames : this.frames;
+    if (!Number.isFinite(this.firstTime)) return { startFrame: from.frames, endFrame, start: round3(from.frames / 24), end: round3(endFrame / 24) };
+    const start = (Number.isNaN(from.time) ? this.lastTime : from.time) - this.firstTime;
+    const end = to && !Number.isNaN(to.time) ? to.time - this.firstTime : this.secondsAnalyzed;
+    return { startFrame: from.frames, endFrame, start: round3(start), end: round3(end) };
+  }
+
+  /**
+   * Scores the candidates on one part of the reading (`part`, its sum `plane`), at the best
    * syncs of the last look and their sub-cell offsets, at the reference's position (test (i) alone: the joint test
    * is not made, the sync being locked, so nothing is doubled), with explaining away between them, counted with
    * every part read (`partTrials`). An accusation is kept in the record apart from the whole reading's, with the
    * part it was read in; the next look's verdict takes it.
    */
-  private readPart(from: PartStart, plane: Float32Array): void {
+  private readPart(part: PartRange, plane: Float32Array): void {
     this.partsRead++;
     this.generation++;
     const K = this.candidateIds.length;
@@ -1048,14 +1070,6 @@ export class WatermarkDetector {
     const s0 = syncs[0];
     const sub0 = this.lastSubs[0];
     const sync = this.syncEstimate(s0, (s0.peakIndex % CELLS) + sub0.dx, Math.floor(s0.peakIndex / CELLS) + sub0.dy, s0.z, this.log10SyncNow);
-    // Seconds on the timeline's clock (from the first frame's time); frames at 24 per second where no time was given.
-    const timed = Number.isFinite(this.firstTime);
-    const part: PartRange = {
-      startFrame: from.frames,
-      endFrame: this.frames,
-      start: round3(timed ? (Number.isNaN(from.time) ? this.lastTime : from.time) - this.firstTime : from.frames / 24),
-      end: round3(timed ? this.secondsAnalyzed : this.frames / 24),
-    };
     for (const c of judged) {
       if (!c.accused) continue;
       const id = this.candidateIds[c.index];

@@ -9,10 +9,10 @@
  * the reading: the accumulator now minus a copy of it kept PART_LENGTHS frames ago (a difference of running sums is
  * the sum over the window). Windows of each length end every half length, so any part of the input at least 1.5
  * times as long as a window holds one whole, and any part of at least PART_LENGTHS[0] frames holds three quarters of
- * one of that length. Windows are read once the whole reading is synchronised (at its syncs): those that end before
- * the look that locks are not read (an upright leak marked well enough for a short part to name anyone locks at its
- * first looks, 12 or 48 frames; a mirrored or turned one only at the final look, which then reads the windows that
- * end at the last frame).
+ * one of that length. Windows are read once the whole reading is synchronised (at its syncs); until then copies are
+ * kept back to the reading's start (at most PART_COPIES_BEFORE_LOCK), and the windows that ended before the lock are
+ * read from them once it comes (`past`): a short part at the start of a weakly marked leak, which locks only later,
+ * or anywhere in a mirrored or turned one, which locks at the final look.
  *
  * This module keeps the copies and says which windows are due; the detector reads them.
  */
@@ -21,6 +21,11 @@
 export const PART_HOP = 24;
 /** Window lengths, in analysed frames (2, 4 and 8 s at 24 fps): each is read every half its length. */
 export const PART_LENGTHS: readonly number[] = [48, 96, 192];
+/**
+ * Copies kept while the reading is not synchronised (the oldest dropped beyond): windows ending in the last 384
+ * analysed frames before the lock (16 s at 24 fps) are read once it comes. 33 MB at the 960 x 540 working size.
+ */
+export const PART_COPIES_BEFORE_LOCK = 16;
 
 /** A part of the reading: frames `startFrame` (0-based, in the order analysed) to `endFrame` (excluded). */
 export interface PartRange {
@@ -46,6 +51,10 @@ export class PartWindows {
   private readonly window: Float32Array;
   /** For each window length, the frame count the window of that length ending there was last read at. */
   private readonly readAt = PART_LENGTHS.map(() => -1);
+  /** Every window read, as `length:end frame` (so that none is read twice, past or due). */
+  private readonly read = new Set<string>();
+  /** The reading's start, as a copy of nothing (no plane: the windows from it are the copy they end at). */
+  private readonly origin: PartStart = { frames: 0, plane: new Float32Array(0), time: Number.NaN };
 
   constructor(readonly size: number) {
     this.window = new Float32Array(size);
@@ -53,8 +62,8 @@ export class PartWindows {
 
   /** Called with each frame added (`frames` counts it): the copy made just before it learns its time. */
   noteFrame(time: number): void {
-    const last = this.starts[this.starts.length - 1];
-    if (last && Number.isNaN(last.time)) last.time = time;
+    const last = this.starts[this.starts.length - 1] ?? this.origin;
+    if (Number.isNaN(last.time)) last.time = time;
   }
 
   /** Whether a copy is due after this many frames (then call `keep` once the due windows were read). */
@@ -62,10 +71,14 @@ export class PartWindows {
     return frames > 0 && frames % PART_HOP === 0;
   }
 
-  /** Keeps a copy of `accumulator` after `frames` frames, dropping those no window will start from again. */
-  keep(frames: number, accumulator: Float32Array): void {
+  /**
+   * Keeps a copy of `accumulator` after `frames` frames, dropping those no window will start from again; while the
+   * reading is not synchronised (`beforeLock`), the last PART_COPIES_BEFORE_LOCK instead (for `past`).
+   */
+  keep(frames: number, accumulator: Float32Array, beforeLock = false): void {
     const oldest = frames - PART_LENGTHS[PART_LENGTHS.length - 1];
-    while (this.starts.length > 0 && this.starts[0].frames < oldest) this.spare.push(this.starts.shift()!.plane);
+    const stale = () => (beforeLock ? this.starts.length >= PART_COPIES_BEFORE_LOCK : this.starts[0].frames < oldest);
+    while (this.starts.length > 0 && stale()) this.spare.push(this.starts.shift()!.plane);
     const plane = this.spare.pop() ?? new Float32Array(this.size);
     plane.set(accumulator);
     this.starts.push({ frames, plane, time: Number.NaN });
@@ -85,13 +98,39 @@ export class PartWindows {
       let from: PartStart | undefined;
       for (const s of this.starts) if (s.frames <= frames - length) from = s;
       if (from && !out.includes(from)) out.push(from);
+      this.read.add(`${length}:${frames}`);
     });
+    return out;
+  }
+
+  /**
+   * The windows that ended before `frames` frames (at the boundaries `due` would have given) and were not read: those
+   * that ended before the reading locked. Each as the copies it runs between, the first possibly the reading's start;
+   * only those whose copies are still kept. Oldest first.
+   */
+  past(frames: number): Array<{ from: PartStart; to: PartStart }> {
+    const out: Array<{ from: PartStart; to: PartStart }> = [];
+    for (const to of this.starts) {
+      if (to.frames >= frames) continue;
+      for (const length of PART_LENGTHS) {
+        const key = `${length}:${to.frames}`;
+        if (to.frames % (length / 2) !== 0 || to.frames < length || this.read.has(key)) continue;
+        const from = to.frames === length ? this.origin : this.starts.find((s) => s.frames === to.frames - length);
+        if (!from) continue;
+        this.read.add(key);
+        out.push({ from, to });
+      }
+    }
     return out;
   }
 
   /** The sum over the window from `from` to now: `accumulator` minus the copy, in a buffer reused by every call. */
   windowFrom(from: PartStart, accumulator: Float32Array): Float32Array {
     const out = this.window;
+    if (from === this.origin) {
+      out.set(accumulator);
+      return out;
+    }
     const start = from.plane;
     for (let i = 0; i < out.length; i++) out[i] = accumulator[i] - start[i];
     return out;
