@@ -171,6 +171,6 @@ describe('reelmark batch', () => {
     expect(byPartner('zeta-post').accused).toBe(false);
     const human = await reelmark(['extract', spliced, '--key', key, '--registry', registry]);
     expect(human.stdout).toMatch(new RegExp(`ID 3 was found in a part read on its own: ${part.start.toFixed(2)} s to 10\\.00 s of the leak \\(analysed frames ${part.startFrame + 1} to 240\\)`));
-    if (acme.part !== null) expect(human.stdout).toContain(`ID 1 is also named on the whole leak; its strongest evidence is a part read on its own: ${acme.part.start.toFixed(2)} s`);
+    if (acme.part !== null) expect(human.stdout).toContain(`ID 1 is named on the whole leak, most strongly in a part read on its own: ${acme.part.start.toFixed(2)} s`);
   });
 });
