@@ -147,11 +147,11 @@ describe('report on a marked leak', () => {
     const part = { startFrame: 12, endFrame: 36, start: 0.5, end: 1.5 };
     full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, part, accusedOnWhole: false } : c));
     expect(renderReportHtml(full)).toContain(`acme-vfx (ID 1) ${note}, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36).`);
-    // Named on the whole leak as well, with its strongest evidence on the part: said so.
+    // Named reading the leak from its start as well, with its strongest evidence on the part: said so.
     full.candidates = full.candidates.map((c: { accused: boolean }) => (c.accused ? { ...c, accusedOnWhole: true } : c));
     const both = renderReportHtml(full);
     expect(both).not.toContain(note);
-    expect(both).toContain('acme-vfx (ID 1) is named on the whole leak, and its evidence is strongest in a part of the leak read on its own, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36)');
+    expect(both).toContain('acme-vfx (ID 1) is named reading the leak from its first frame, and its evidence is strongest in a part of the leak read on its own, 0.50 s to 1.50 s of the leak (analysed frames 13 to 36)');
     // A report written before candidates carried `accusedOnWhole` gave a part only when named only there.
     full.candidates = full.candidates.map(({ accusedOnWhole: _whole, ...c }: { accusedOnWhole: unknown }) => c);
     expect(renderReportHtml(full)).toContain(`acme-vfx (ID 1) ${note}`);

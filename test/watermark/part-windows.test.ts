@@ -92,6 +92,22 @@ describe('windows of the reading', () => {
     expect(windows.past(504).length).toBe(0);
   });
 
+  test('forgetting what was read gives again the windows whose copies are kept (to read them at other syncs)', () => {
+    const windows = new PartWindows(4);
+    const accumulator = new Float32Array(4);
+    // Locked from the start: every window read as it ended; copies kept back 192 frames.
+    feed(windows, 0, 480, accumulator, (f) => windows.due(f, false));
+    expect(windows.due(480, true)).toEqual([]);
+    expect(windows.past(480)).toEqual([]);
+    windows.forget();
+    // The windows ending before 480 between kept copies (288 to 456), then those ending at 480.
+    expect(windows.past(480).map(({ from, to }) => [from.frames, to.frames])).toEqual([
+      [288, 336], [312, 360], [336, 384], [288, 384], [360, 408], [384, 432], [336, 432], [408, 456],
+    ]);
+    expect(windows.due(480, true).map((s) => s.frames)).toEqual([432, 384, 288]);
+    expect(windows.past(480)).toEqual([]);
+  });
+
   test('in words, frames counted from 1', () => {
     expect(describePart({ startFrame: 192, endFrame: 240, start: 8, end: 10 })).toBe('8.00 s to 10.00 s of the leak (analysed frames 193 to 240)');
   });

@@ -657,15 +657,19 @@ describe('accusations across looks', () => {
     expect(record.keep(weaker, recount(weaker, trialsAt(4, 50)), trialsAt(4, 50))).toBe(false);
   });
 
-  test('a decoded accusation on the whole reading is given only while the ID\'s candidate accusation on a part does not stand', () => {
+  test('a decoded accusation on the whole reading is given beside the ID\'s candidate accusation on a part while that stands', () => {
     const record = new AccusationRecord();
     const range = { startFrame: 0, endFrame: 48, start: 0, end: 2 };
     const decoded = made(7n, 'decoded', 30, [1, 2, 3, 4, 5], 1);
     record.keep(decoded, recount(decoded, trialsAt(1)), trialsAt(1));
     const inPart: Accusation = { ...made(7n, 'candidates', 9, [1, 2, 3, 4, 5], 2), part: range };
     record.keep(inPart, recount(inPart, trialsAt(2, 10)), trialsAt(2, 10));
-    expect(record.standing(3, [], trialsAt(3, 10), -9).get(7n)).toMatchObject({ accusation: inPart, onWhole: false });
-    expect(record.standing(3, [], trialsAt(3, 10 ** 12), -9).get(7n)).toMatchObject({ accusation: decoded, onWhole: false });
+    const both = record.standing(3, [], trialsAt(3, 10), -9).get(7n)!;
+    expect(both).toMatchObject({ accusation: inPart, onWhole: true, decoded: { accusation: decoded } });
+    expect(both.decoded!.log10p).toBeCloseTo(recount(decoded, trialsAt(3, 10)), 9);
+    const alone = record.standing(3, [], trialsAt(3, 10 ** 12), -9).get(7n)!;
+    expect(alone).toMatchObject({ accusation: decoded, onWhole: true });
+    expect(alone.decoded).toBeUndefined();
   });
 
   test('keeps the strongest accusation of an ID, and a candidate-mode one over a decoded one', () => {

@@ -40,7 +40,7 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
   // Evidence from a part of the leak read on its own (a splice): where; only there, or strongest there.
   for (const c of accused) {
     if (!c.part) continue;
-    if (c.accusedOnWhole) lines.push(`  ID ${c.id} is named on the whole leak, most strongly in a part read on its own: ${describePart(c.part)}`);
+    if (c.accusedOnWhole) lines.push(`  ID ${c.id} is named reading the leak from its start, and most strongly in a part read on its own: ${describePart(c.part)}`);
     else lines.push(`  ID ${c.id} was found in a part read on its own: ${describePart(c.part)}`);
   }
   const total = d.input.kind === 'image' ? 'a still image' : d.input.duration !== null ? `${d.input.duration.toFixed(2)} s` : 'unknown length';

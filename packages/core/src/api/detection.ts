@@ -115,7 +115,10 @@ export interface DetectionCandidate {
    * accused on the whole as well is given whichever of the two is stronger.
    */
   readonly part: DetectionPart | null;
-  /** Accused on the whole reading (false when named only on a part, or not accused). */
+  /**
+   * Accused on the whole reading: the leak read from its first frame, at the last look or an earlier one whose
+   * accusation stands (false when named only on a part, or not accused).
+   */
   readonly accusedOnWhole: boolean;
 }
 

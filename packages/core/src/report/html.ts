@@ -249,7 +249,7 @@ function evidenceSection(r: ReportJSON): string {
     // (`accusedOnWhole` is absent from reports written before it was added, when a part was given only so.)
     if (c.accused && c.part && c.accusedOnWhole) {
       findings.push(
-        `${nameOfId(c.id, c.partner)} is named on the whole leak, and its evidence is strongest in a part of the leak read on its own, ${describePart(c.part)} (as when its copy fills that part of a splice of two copies); the probability given is that part's, which counts every part read.`,
+        `${nameOfId(c.id, c.partner)} is named reading the leak from its first frame, and its evidence is strongest in a part of the leak read on its own, ${describePart(c.part)} (as when its copy fills that part of a splice of two copies); the probability given is that part's, which counts every part read.`,
       );
       continue;
     }

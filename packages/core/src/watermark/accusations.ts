@@ -76,10 +76,12 @@ export interface StandingAccusation {
   accusation: Accusation;
   log10p: number;
   /**
-   * Whether the ID's candidate-mode accusation on the whole reading stands (or was made at this look), whichever
-   * of its accusations is given.
+   * Whether the ID's accusation on the whole reading (the reading from its first frame to a look) stands, or was made
+   * at this look, whichever of its accusations is given.
    */
   onWhole: boolean;
+  /** The ID's decoded accusation on the whole reading when it stands but its candidate one on a part is given. */
+  decoded?: { accusation: Accusation; log10p: number };
 }
 
 /**
@@ -113,12 +115,13 @@ export class AccusationRecord {
   /**
    * The accusations made before look `look` that still stand: not withdrawn by an ID accused at this look
    * (`accusedNow`, with their symbols), and below the threshold with `trials`. With their recounted probability, and
-   * whether the ID's candidate-mode accusation on the whole reading stands (`onWhole`).
+   * whether the ID's accusation on the whole reading stands (`onWhole`).
    * Of an ID's two (on the whole reading, on a part), the stronger is given: each is a Bonferroni bound within its
    * share of the candidates' budget, so the smaller of the two is a bound for the ID over both (P(min <= a) <=
    * share x a + (1 - share) x a). A decoded one is given only when the ID's accusation on a part does not stand (a
-   * candidate-mode accusation outranks a decoded one, as within each kind). For an ID accused on the whole at this
-   * look (the look gives that one itself), only its part, for the look to compare with its own.
+   * candidate-mode accusation outranks a decoded one, as within each kind), and is then given beside it (`decoded`).
+   * For an ID accused on the whole at this look (the look gives that one itself), only its part, for the look to
+   * compare with its own.
    */
   standing(
     look: number,
@@ -138,8 +141,9 @@ export class AccusationRecord {
       const part = stands(entry.part);
       let given = part ?? whole;
       if (whole && part && whole.accusation.method === 'candidates' && whole.log10p <= part.log10p) given = whole;
-      const onWhole = entry.whole?.method === 'candidates' && (wholeNow || whole !== null);
-      if (given) out.set(given.accusation.id, { ...given, onWhole });
+      const onWhole = wholeNow || whole !== null;
+      const decoded = whole && whole !== given && whole.accusation.method === 'decoded' ? whole : undefined;
+      if (given) out.set(given.accusation.id, { ...given, onWhole, ...(decoded ? { decoded } : {}) });
     }
     return out;
   }

@@ -26,7 +26,7 @@
  * and the windows of the reading in `part-windows.ts`.
  */
 import { UsageError } from '../errors.js';
-import { AccusationRecord, type Accusation, type LookTrials } from './accusations.js';
+import { AccusationRecord, type StandingAccusation, type Accusation, type LookTrials } from './accusations.js';
 import { judgeCandidates } from './candidate-scores.js';
 import { surfaceStats, subCellOffset, TileCorrelator } from './correlator.js';
 import {
@@ -230,7 +230,8 @@ export interface CandidateScore {
   /** When the evidence is that of a part of the reading, not of the whole (a splice): which part. */
   part: PartRange | null;
   /**
-   * Accused on the whole reading (at this look or an earlier one that stands), whichever evidence is given: false
+   * Accused on the whole reading (from the first frame to this look, or to an earlier one whose accusation stands;
+   * among candidates or decoded), whichever evidence is given: false
    * when named only on a part. An ID accused both ways is given its stronger evidence, which may be a part's.
    */
   accusedOnWhole: boolean;
@@ -356,6 +357,8 @@ export class WatermarkDetector {
    * (kept in the record) since.
    */
   private partsRead = 0;
+  /** The orientation (mirrored, rotation) of the best sync windows were last read at; null: none read yet. */
+  private partsOrientation: string | null = null;
   private partsCounted = 0;
   private partAccused = false;
   /** The synchronisation's log10 probability at the last look (what a part's accusation is read at). */
@@ -1018,6 +1021,11 @@ export class WatermarkDetector {
    */
   private readParts(final: boolean): void {
     const parts = this.parts as PartWindows;
+    // Synchronised otherwise than when windows were last read (turned, where it had locked upright): those whose
+    // copies are kept are read again at the new syncs (each read counted again).
+    const orientation = `${this.best[0].mirrored}:${this.best[0].rotation}`;
+    if (this.partsOrientation !== null && orientation !== this.partsOrientation) parts.forget();
+    this.partsOrientation = orientation;
     for (const { from, to } of parts.past(this.frames)) this.readPart(this.partRange(from, to), parts.windowFrom(from, to.plane));
     for (const from of parts.due(this.frames, final)) this.readPart(this.partRange(from, null), parts.windowFrom(from, this.accumulator));
   }
@@ -1030,8 +1038,15 @@ export class WatermarkDetector {
   private partRange(from: PartStart, to: PartStart | null): PartRange {
     const endFrame = to ? to.frames : this.frames;
     if (!Number.isFinite(this.firstTime)) return { startFrame: from.frames, endFrame, start: round3(from.frames / 24), end: round3(endFrame / 24) };
-    const start = (Number.isNaN(from.time) ? this.lastTime : from.time) - this.firstTime;
-    const end = to && !Number.isNaN(to.time) ? to.time - this.firstTime : this.secondsAnalyzed;
+    // A copy whose following frame had no time (frames without timestamps): the part's length at the shortest frame
+    // interval seen (1/24 s if none) from its other end.
+    const interval = Number.isFinite(this.minInterval) ? this.minInterval : 1 / 24;
+    const length = (endFrame - from.frames) * interval;
+    const timed = (copy: PartStart | null) => (copy === null ? this.secondsAnalyzed : Number.isFinite(copy.time) ? copy.time - this.firstTime : Number.NaN);
+    let start = timed(from);
+    let end = timed(to);
+    if (Number.isNaN(end)) end = Number.isNaN(start) ? endFrame * interval : start + length;
+    if (Number.isNaN(start)) start = Math.max(0, end - length);
     return { startFrame: from.frames, endFrame, start: round3(start), end: round3(end) };
   }
 
@@ -1052,10 +1067,15 @@ export class WatermarkDetector {
     const whole = this.accumulator;
     this.accumulator = plane;
     this.correlator.setVersion(plane, ++this.fills);
+    // Which sync gave each candidate's best reading (where its accusation, if any, was read).
+    const bestSync = new Int32Array(K);
+    const before = new Float64Array(K);
     try {
       for (let s = 0; s < syncs.length; s++) {
         const { rx, ry } = this.correlateSync(syncs[s], this.lastSubs[s]);
+        before.set(best);
         this.readCandidatesAt(rx, ry, best, atSyncTiles);
+        for (let c = 0; c < K; c++) if (best[c] > before[c]) bestSync[c] = s;
       }
     } finally {
       this.accumulator = whole;
@@ -1067,14 +1087,20 @@ export class WatermarkDetector {
     const log10Threshold = Math.log10(this.accusationThreshold);
     const readings = { shifts: this.candidateShifts, atSync: atSyncTiles, joint: atSyncTiles, jointMade: new Array<boolean>(K).fill(false) };
     const judged = judgeCandidates(readings, { ...trials, atSync: trials.part }, log10Threshold, true);
-    const s0 = syncs[0];
-    const sub0 = this.lastSubs[0];
-    const sync = this.syncEstimate(s0, (s0.peakIndex % CELLS) + sub0.dx, Math.floor(s0.peakIndex / CELLS) + sub0.dy, s0.z, this.log10SyncNow);
+    // A sync's log10 probability: the best's as the last look gave it; another's from its own z, with the search's
+    // multiplicity (as `readPayload` gives a candidate read at its joint peak).
+    const syncLog10 = (s: number) => (s === 0 ? this.log10SyncNow : log10Bonferroni(syncs[s].z, this.hypothesisLooks * CELLS * CELLS));
+    const syncAt = (s: number) => {
+      const h = syncs[s];
+      const sub = this.lastSubs[s];
+      return this.syncEstimate(h, (h.peakIndex % CELLS) + sub.dx, Math.floor(h.peakIndex / CELLS) + sub.dy, h.z, syncLog10(s));
+    };
     for (const c of judged) {
       if (!c.accused) continue;
       const id = this.candidateIds[c.index];
       const symbols = this.candidateShifts[c.index].map(symbolOf);
-      const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync, log10Sync: this.log10SyncNow, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
+      const s = bestSync[c.index];
+      const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync: syncAt(s), log10Sync: syncLog10(s), hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
       if (this.accusations.keep(accusation, c.log10p, trials)) this.partAccused = true;
     }
   }
@@ -1202,15 +1228,17 @@ export class WatermarkDetector {
       this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: syncNow, ...made }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
+    // An ID's standing accusation of one kind (a decoded one may stand beside the candidate part given), if stronger.
     const fromEarlier = (id: bigint, method: Accusation['method'], log10p: number) => {
       const e = earlier.get(id);
-      return e && e.accusation.method === method && e.log10p < log10p ? e : undefined;
+      const kind = e?.accusation.method === method ? e : method === 'decoded' ? e?.decoded : undefined;
+      return kind && kind.log10p < log10p ? kind : undefined;
     };
     // Each candidate with its strongest standing accusation, and whether it is accused on the whole reading (what
     // heads the verdict) whichever is given.
     const candidatesMerged = candidates.map((c) => {
       const e = fromEarlier(c.id, 'candidates', c.log10p);
-      const onWhole = c.accused || (earlier.get(c.id)?.onWhole ?? false);
+      const onWhole = c.accused || decodedAccused.some((d) => d.id === c.id) || (earlier.get(c.id)?.onWhole ?? false);
       return e
         ? { ...c, score: e.accusation.score, log10p: e.log10p, accused: true, look: e.accusation.look, atFrames: e.accusation.atFrames, part: e.accusation.part ?? null, onWhole }
         : { ...c, onWhole };
@@ -1221,8 +1249,9 @@ export class WatermarkDetector {
       return e ? { ...d, score: e.accusation.score, log10p: e.log10p, look: e.accusation.look, atFrames: e.accusation.atFrames } : d;
     });
     for (const [id, e] of earlier) {
-      if (e.accusation.method === 'decoded' && !decoded.some((d) => d.id === id)) {
-        decoded.push({ id, score: e.accusation.score, log10p: e.log10p, look: e.accusation.look, atFrames: e.accusation.atFrames });
+      const d = e.accusation.method === 'decoded' ? e : e.decoded;
+      if (d && !decoded.some((x) => x.id === id)) {
+        decoded.push({ id, score: d.accusation.score, log10p: d.log10p, look: d.accusation.look, atFrames: d.accusation.atFrames });
       }
     }
     decoded.sort((a, b) => a.log10p - b.log10p || b.score - a.score);
@@ -1230,9 +1259,10 @@ export class WatermarkDetector {
     const accusedDecoded = decoded.filter((d) => d.log10p < log10Threshold);
     let method: WatermarkVerdict['method'] = null;
     let top: { id: bigint; score: number; log10p: number; look: number } | undefined;
-    // The strongest accused on the whole reading heads the verdict (its evidence is the timeline's; given with its
-    // strongest accusation, which may be on a part), a candidate before a decoded ID; one accused only on a part of
-    // the reading when no one is on the whole.
+    // The strongest accused on the whole reading (at some look: the reading from its first frame to that look) heads
+    // the verdict, given its strongest accusation, which may be on a part (then the verdict's probability is that
+    // part's, while the timeline keeps each look's own evidence); a candidate before a decoded ID; one accused only
+    // on a part of the reading when no one is on the whole.
     const wholeCandidate = accusedCandidates.find((c) => c.onWhole);
     if (wholeCandidate) {
       method = 'candidates';
@@ -1247,7 +1277,8 @@ export class WatermarkDetector {
     // The geometry where the top accusation was read (at an earlier look: its probability counted again too).
     let sync: SyncEstimate | null = syncNow;
     if (top !== undefined && top.look !== this.looks) {
-      const a = (earlier.get(top.id) as { accusation: Accusation }).accusation;
+      const e = earlier.get(top.id) as StandingAccusation;
+      const a = method === 'decoded' && e.accusation.method !== 'decoded' && e.decoded ? e.decoded.accusation : e.accusation;
       const log10 = Math.min(0, a.log10Sync + Math.log10(this.hypothesisLooks / a.hypothesisLooks));
       sync = { ...a.sync, falseAlarmProbability: fromLog10(log10) };
     } else if (method === 'candidates') {

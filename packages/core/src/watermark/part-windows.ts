@@ -12,7 +12,9 @@
  * one of that length. Windows are read once the whole reading is synchronised (at its syncs); until then copies are
  * kept back to the reading's start (at most PART_COPIES_BEFORE_LOCK), and the windows that ended before the lock are
  * read from them once it comes (`past`): a short part at the start of a weakly marked leak, which locks only later,
- * or anywhere in a mirrored or turned one, which locks at the final look.
+ * or in the last PART_COPIES_BEFORE_LOCK copies of a mirrored or turned one, which locks at the final look. When the
+ * reading is later synchronised otherwise (turned, where it had locked upright), the windows whose copies are still
+ * kept are read again at the new syncs (`forget`).
  *
  * This module keeps the copies and says which windows are due; the detector reads them.
  */
@@ -22,8 +24,9 @@ export const PART_HOP = 24;
 /** Window lengths, in analysed frames (2, 4 and 8 s at 24 fps): each is read every half its length. */
 export const PART_LENGTHS: readonly number[] = [48, 96, 192];
 /**
- * Copies kept while the reading is not synchronised (the oldest dropped beyond): windows ending in the last 384
- * analysed frames before the lock (16 s at 24 fps) are read once it comes. 33 MB at the 960 x 540 working size.
+ * Copies kept while the reading is not synchronised (the oldest dropped beyond): windows starting in the last 384
+ * analysed frames before the lock (16 s at 24 fps), or at the reading's start, are read once it comes. 33 MB at the
+ * 960 x 540 working size.
  */
 export const PART_COPIES_BEFORE_LOCK = 16;
 
@@ -122,6 +125,15 @@ export class PartWindows {
       }
     }
     return out;
+  }
+
+  /**
+   * Forgets which windows were read, so that those whose copies are still kept are given again (`past`, `due`): for
+   * the detector to read them at syncs of another orientation than they were read at.
+   */
+  forget(): void {
+    this.read.clear();
+    this.readAt.fill(-1);
   }
 
   /** The sum over the window from `from` to now: `accumulator` minus the copy, in a buffer reused by every call. */
