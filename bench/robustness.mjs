@@ -49,13 +49,13 @@ function clipFor(length, content) {
 
 /** Worker task: apply one attack to a delivery, then detect blind and among candidates. Returns two rows. */
 export async function attackAndDetect(task) {
-  const { content, attackName, length, delivery, second, work, truth, leakDir, keyIndex = 0 } = task;
+  const { content, attackName, length, delivery, second, third = null, work, truth, leakDir, keyIndex = 0 } = task;
   const attack = attackByName(attackName, work);
   const key = benchKeyAt(keyIndex);
   const clip = length === null && content.kind === 'image' ? null : clipFor(length, content);
   await mkdir(leakDir, { recursive: true });
   const leak = path.join(leakDir, `${content.name}.k${keyIndex}.${attack.name}.${length ?? 'still'}${attack.extension}`);
-  const made = await timed(() => ffmpeg(attack.args(delivery, leak, { width: content.width, height: content.height, clip, second })));
+  const made = await timed(() => ffmpeg(attack.args(delivery, leak, { width: content.width, height: content.height, clip, second, third })));
   const leakBytes = (await stat(leak)).size;
   const truthIds = truth.map(BigInt);
   const candidates = ISSUED_IDS;
@@ -145,14 +145,15 @@ export async function runRobustness(ctx) {
   for (const name of ctx.attacks ?? []) attackByName(name, ctx.work); // unknown names fail before any work
   const deliveriesDir = path.join(ctx.runDir, 'deliveries');
   // Deliveries: every content marked for its recipient under each bench key; video contents also for a second
-  // recipient (collusion).
+  // recipient (collusion), and a third where an attack combines three copies.
   const keys = ctx.keys ?? 1;
   const plans = contents.flatMap((content, index) => Array.from({ length: keys }, (_, k) => {
-    const { id, second } = recipientsFor(index, k);
+    const { id, second, third } = recipientsFor(index, k);
     const attacks = attacksFor(content, ctx, index);
     const lengths = attacks.flatMap((a) => lengthsOf(a, content, ctx)).map((l) => l ?? 2);
     const needed = Math.min(content.seconds ?? 10, Math.ceil((Math.max(...lengths) + 1) / 2) * 2);
-    return { content, index, k, id, second, attacks, needed, collusion: attacks.some((a) => a.collusion) };
+    const copies = Math.max(1, ...attacks.map((a) => a.copies ?? 1));
+    return { content, index, k, id, second, third, attacks, needed, collusion: attacks.some((a) => a.collusion), copies };
   }));
   // One excerpt per content and length, however many keys mark it (excerpts are cut on first use).
   const sources = new Map();
@@ -173,14 +174,19 @@ export async function runRobustness(ctx) {
             input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(), keyIndex: p.k,
           })
         : null;
-      const [a, b] = await Promise.all([first, second]);
+      const third = p.copies >= 3
+        ? pool.run('lib/common.mjs', 'makeDelivery', {
+            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.third}${ext}`), kind: p.content.kind, id: p.third.toString(), keyIndex: p.k,
+          })
+        : null;
+      const [a, b, c] = await Promise.all([first, second, third]);
       if (p.content.kind === 'video' && p.k === 0) {
         ctx.shared ??= {};
         ctx.shared.deliveries ??= {};
         ctx.shared.deliveries[p.content.name] = { path: a.output, id: p.id, seconds: p.needed };
       }
       log(`robustness: delivery ${p.content.name}${keys > 1 ? ` key ${p.k}` : ''} id ${p.id} (${a.frames} frames, PSNR ${fmt(a.psnr)} dB, ${fmt(a.wall, 1)} s)`);
-      return { first: a, second: b };
+      return { first: a, second: b, third: c };
     }),
   );
   const tasks = [];
@@ -193,9 +199,10 @@ export async function runRobustness(ctx) {
           length,
           delivery: deliveries[i].first.output,
           second: deliveries[i].second?.output ?? null,
+          third: deliveries[i].third?.output ?? null,
           work: ctx.work,
           leakDir: path.join(ctx.runDir, 'leaks'),
-          truth: (attack.collusion ? [p.id, p.second] : [p.id]).map(String),
+          truth: [p.id, p.second, p.third].slice(0, attack.collusion ? attack.copies : 1).map(String),
           keyIndex: p.k,
         });
       }

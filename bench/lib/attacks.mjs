@@ -169,6 +169,8 @@ export function attackList(work) {
     // Beyond the list: a screenshot turned 2 degrees, cropped 4% per side to hide the corners.
     screenshot(720, { rotate: 2, crop: 0.04, name: 'rotate2-jpeg-720p-q75' }),
     collusion('average-2-copies', { blend: 'average' }, () => '[0:v][1:v]blend=all_mode=average'),
+    // Beyond the list: three recipients' copies averaged frame by frame (each mark at a third of its amplitude).
+    collusion('average-3-copies', { blend: 'average', copies: 3 }, () => '[0:v][1:v][2:v]mix=inputs=3', null, 3),
     // Two recipients' copies spliced in time: the clip's first half from one, its second half from the other (a
     // leak assembled from two deliveries). Reading among candidates reads the whole leak, so both are named.
     collusion('splice-2-copies', { splice: 'time', parts: 'first half A, second half B' }, (ctx) => {
@@ -197,17 +199,22 @@ export function attackList(work) {
   ];
 }
 
-/** Two recipients' copies of the same clip combined by one filter graph ([0:v] and [1:v]), re-encoded at CRF 23. */
-function collusion(name, params, graph, target = 'both accused among candidates, no one else') {
+/**
+ * Two (or `copies`: three) recipients' copies of the same clip combined by one filter graph ([0:v], [1:v] and
+ * [2:v]), re-encoded at CRF 23. Identified when every one of them is accused among candidates, and no one else.
+ */
+function collusion(name, params, graph, target = 'both accused among candidates, no one else', copies = 2) {
   return {
     name,
     family: 'collusion',
     params: { ...params, crf: DEFAULT_CRF },
     output: 'video',
     collusion: true,
+    copies,
     target,
     args(input, output, ctx) {
-      return [...trimmed(input, ctx.clip), ...trimmed(ctx.second, ctx.clip), '-filter_complex', graph(ctx), ...x264(DEFAULT_CRF), '-y', output];
+      const others = copies === 3 ? [ctx.second, ctx.third] : [ctx.second];
+      return [...trimmed(input, ctx.clip), ...others.flatMap((o) => trimmed(o, ctx.clip)), '-filter_complex', graph(ctx), ...x264(DEFAULT_CRF), '-y', output];
     },
     extension: '.mp4',
   };
@@ -261,7 +268,7 @@ export function attackTable(work, table) {
     .replace(/-intra_matrix \S+ -chroma_intra_matrix \S+/, '-intra_matrix <IJG q75 luma table> -chroma_intra_matrix <IJG q75 chroma table>');
   const rows = [...attackList(work), ...stillAttackList()].map((a) => {
     const length = a.lengths?.[0] ?? 2;
-    const ctx = { width: 1920, height: 1080, clip: { start: Math.min(1, 10 - length), length }, second: 'delivery-B.mp4' };
+    const ctx = { width: 1920, height: 1080, clip: { start: Math.min(1, 10 - length), length }, second: 'delivery-B.mp4', third: 'delivery-C.mp4' };
     return [a.name, a.family, a.target ?? '-', `\`ffmpeg ${show(a.args('delivery.mp4', `leak${a.extension}`, ctx))}\``];
   });
   return table(['attack', 'family', 'core issue target', 'ffmpeg command (1920x1080 delivery; quick-mode clip)'], rows);

@@ -45,7 +45,7 @@ export const ISSUED_IDS = Array.from({ length: 20 }, (_, i) => (BigInt(1009 + 37
  */
 export function recipientsFor(index, k = 0) {
   const n = ISSUED_IDS.length;
-  return { id: ISSUED_IDS[(index + 3 * k) % n], second: ISSUED_IDS[(index + 7 + 3 * k) % n] };
+  return { id: ISSUED_IDS[(index + 3 * k) % n], second: ISSUED_IDS[(index + 7 + 3 * k) % n], third: ISSUED_IDS[(index + 13 + 3 * k) % n] };
 }
 
 /** Delivery encode: H.264 CRF 16 (the library's default for H.264 masters), preset veryfast to keep the bench short. */

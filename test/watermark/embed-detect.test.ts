@@ -370,6 +370,20 @@ describe('detector on synthetic footage', () => {
     expect(verdict.found).toBe(true);
   });
 
+  test('accuses all three recipients of three averaged copies in candidate mode, and no one else', () => {
+    const [second, third] = [99n, 1234n];
+    const b = markedFrames(second, 24);
+    const c = markedFrames(third, 24);
+    const averaged = markedFrames(id, 24).map((f, i) => {
+      const data = new Uint8Array(W * H);
+      for (let k = 0; k < data.length; k++) data[k] = Math.round((f.data[k] + b[i].data[k] + c[i].data[k]) / 3);
+      return { data, width: W, height: H, stride: W, bitDepth: 8 } satisfies LumaPlane;
+    });
+    const verdict = detect(averaged, { candidates: [1n, second, 5n, id, 7n, third, 1000n] });
+    expect(verdict.accused.sort()).toEqual([id, second, third].sort());
+    expect(verdict.candidates.filter((x) => x.accused).every((x) => x.falseAlarmProbability < 1e-9)).toBe(true);
+  });
+
   test('names the recipient of a short part spliced after a longer one, with the part it was read in', () => {
     // 8 s of one recipient's copy, then 2 s of another's, under noise. Read as one accumulator, the later part is
     // outweighed (the phase-only correlation gives the stronger mark the frequencies both use); read in parts of the
