@@ -429,6 +429,11 @@ describe('detector on synthetic footage', () => {
     expect(named.falseAlarmProbability).toBeLessThan(wholeB.falseAlarmProbability * 1e-50);
     expect(verdict.candidates.find((c) => c.id === id)!.accusedOnWhole).toBe(true);
     expect(verdict.candidates.filter((c) => !c.accused).every((c) => !c.accusedOnWhole && c.part === null)).toBe(true);
+    // Frames after the first 48 without a time (a caller's missing timestamps): the part's seconds are its frames at
+    // the frame interval seen, not the time of the last timed frame.
+    const untimed = new WatermarkDetector({ key, inputWidth: W, inputHeight: H, candidates });
+    spliced.forEach((frame, i) => untimed.addFrame(frame, i < 48 ? i / 24 : Number.NaN));
+    expect(untimed.result().candidates.find((c) => c.id === middle)!.part).toEqual({ startFrame: 96, endFrame: 144, start: 4, end: 6 });
   });
 
   test('reads the windows that ended before the lock: a short part first in a mirror image, which locks at the end', () => {

@@ -322,6 +322,8 @@ export class WatermarkDetector {
   private firstTime = Infinity;
   private lastTime = -Infinity;
   private minInterval = Infinity;
+  /** The frame count when the last frame with a time was added (the end of a part ending now is timed only then). */
+  private lastTimedFrame = 0;
   private best: Evaluated[] = [];
   private locked = false;
   private reduced = new Float32Array(0);
@@ -511,6 +513,7 @@ export class WatermarkDetector {
       if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);
       this.firstTime = Math.min(this.firstTime, timeSeconds);
       this.lastTime = Math.max(this.lastTime, timeSeconds);
+      this.lastTimedFrame = this.frames;
       this.parts?.noteFrame(timeSeconds);
     }
     // The parts ending here are read at the syncs found (once locked: a part of an unsynchronised reading would be
@@ -1038,11 +1041,12 @@ export class WatermarkDetector {
   private partRange(from: PartStart, to: PartStart | null): PartRange {
     const endFrame = to ? to.frames : this.frames;
     if (!Number.isFinite(this.firstTime)) return { startFrame: from.frames, endFrame, start: round3(from.frames / 24), end: round3(endFrame / 24) };
-    // A copy whose following frame had no time (frames without timestamps): the part's length at the shortest frame
-    // interval seen (1/24 s if none) from its other end.
+    // A copy whose following frame had no time, or a part ending now after frames without one (timestamps missing):
+    // the part's length at the shortest frame interval seen (1/24 s if none) from its other end, or from 0.
     const interval = Number.isFinite(this.minInterval) ? this.minInterval : 1 / 24;
     const length = (endFrame - from.frames) * interval;
-    const timed = (copy: PartStart | null) => (copy === null ? this.secondsAnalyzed : Number.isFinite(copy.time) ? copy.time - this.firstTime : Number.NaN);
+    const now = () => (this.lastTimedFrame === this.frames ? this.secondsAnalyzed : Number.NaN);
+    const timed = (copy: PartStart | null) => (copy === null ? now() : Number.isFinite(copy.time) ? copy.time - this.firstTime : Number.NaN);
     let start = timed(from);
     let end = timed(to);
     if (Number.isNaN(end)) end = Number.isNaN(start) ? endFrame * interval : start + length;
@@ -1311,7 +1315,7 @@ export class WatermarkDetector {
       method,
       accused,
       sync,
-      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames, part: c.part, accusedOnWhole: c.onWhole })),
+      candidates: candidatesMerged.map((c) => ({ id: c.id, score: c.score, falseAlarmProbability: fromLog10(c.log10p), accused: c.accused, atFrames: c.atFrames, part: c.part, accusedOnWhole: c.accused && c.onWhole })),
       decoded: decoded.map((d) => ({ id: d.id, score: d.score, falseAlarmProbability: fromLog10(d.log10p), atFrames: d.atFrames })),
       framesAnalyzed: this.frames,
       secondsAnalyzed: round3(this.secondsAnalyzed),

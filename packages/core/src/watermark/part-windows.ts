@@ -25,8 +25,8 @@ export const PART_HOP = 24;
 export const PART_LENGTHS: readonly number[] = [48, 96, 192];
 /**
  * Copies kept while the reading is not synchronised (the oldest dropped beyond): windows starting in the last 384
- * analysed frames before the lock (16 s at 24 fps), or at the reading's start, are read once it comes. 33 MB at the
- * 960 x 540 working size.
+ * analysed frames before the lock (16 s at 24 fps), or at the reading's start when the copy they end at is among
+ * those kept, are read once it comes. 33 MB at the 960 x 540 working size.
  */
 export const PART_COPIES_BEFORE_LOCK = 16;
 
