@@ -230,9 +230,9 @@ export interface CandidateScore {
   /** When the evidence is that of a part of the reading, not of the whole (a splice): which part. */
   part: PartRange | null;
   /**
-   * Accused on the whole reading (from the first frame to this look, or to an earlier one whose accusation stands;
-   * among candidates or decoded), whichever evidence is given: false
-   * when named only on a part. An ID accused both ways is given its stronger evidence, which may be a part's.
+   * Accused, and on the whole reading (from the first frame to this look, or to an earlier one whose accusation
+   * stands; among candidates or decoded), whichever evidence is given: false when named only on a part, or not
+   * accused. An ID accused both ways is given its stronger evidence, which may be a part's.
    */
   accusedOnWhole: boolean;
 }
