@@ -359,7 +359,7 @@ export class WatermarkDetector {
    * (kept in the record) since.
    */
   private partsRead = 0;
-  /** The orientation (mirrored, rotation) of the best sync windows were last read at; null: none read yet. */
+  /** The orientation (`orientationTag`) of the best sync windows were last read at; null: none read yet. */
   private partsOrientation: string | null = null;
   private partsCounted = 0;
   private partAccused = false;
@@ -1005,17 +1005,24 @@ export class WatermarkDetector {
 
   /**
    * Each candidate's payload at the reference's position (rx, ry) on the surfaces `correlateSync` left: where its
-   * tiles' sum beats `best[c]` (over the syncs read so far), that sum, and its tiles' z in `tiles[c]`.
+   * tiles' sum beats `best[c]` (over the syncs read so far), that sum, its tiles' z in `tiles[c]`, and (with
+   * `bestSync`) the index `s` of the sync read.
    */
-  private readCandidatesAt(rx: number, ry: number, best: Float64Array, tiles: readonly Float64Array[]): void {
+  private readCandidatesAt(rx: number, ry: number, best: Float64Array, tiles: readonly Float64Array[], bestSync?: Int32Array, s = 0): void {
     const values = this.tileValues;
     for (let c = 0; c < this.candidateIds.length; c++) {
       const sum = readTiles(this.surfaces, rx, ry, this.candidateShifts[c], values);
       if (sum > best[c]) {
         best[c] = sum;
         tiles[c].set(values);
+        if (bestSync) bestSync[c] = s;
       }
     }
+  }
+
+  /** A sync's own log10 probability from its reference z, with the search's multiplicity so far. */
+  private log10SyncOf(z: number): number {
+    return log10Bonferroni(z, this.hypothesisLooks * CELLS * CELLS);
   }
 
   /**
@@ -1026,7 +1033,7 @@ export class WatermarkDetector {
     const parts = this.parts as PartWindows;
     // Synchronised otherwise than when windows were last read (turned, where it had locked upright): those whose
     // copies are kept are read again at the new syncs (each read counted again).
-    const orientation = `${this.best[0].mirrored}:${this.best[0].rotation}`;
+    const orientation = orientationTag(this.best[0]);
     if (this.partsOrientation !== null && orientation !== this.partsOrientation) parts.forget();
     this.partsOrientation = orientation;
     for (const { from, to } of parts.past(this.frames)) this.readPart(this.partRange(from, to), parts.windowFrom(from, to.plane));
@@ -1073,13 +1080,10 @@ export class WatermarkDetector {
     this.correlator.setVersion(plane, ++this.fills);
     // Which sync gave each candidate's best reading (where its accusation, if any, was read).
     const bestSync = new Int32Array(K);
-    const before = new Float64Array(K);
     try {
       for (let s = 0; s < syncs.length; s++) {
         const { rx, ry } = this.correlateSync(syncs[s], this.lastSubs[s]);
-        before.set(best);
-        this.readCandidatesAt(rx, ry, best, atSyncTiles);
-        for (let c = 0; c < K; c++) if (best[c] > before[c]) bestSync[c] = s;
+        this.readCandidatesAt(rx, ry, best, atSyncTiles, bestSync, s);
       }
     } finally {
       this.accumulator = whole;
@@ -1093,7 +1097,7 @@ export class WatermarkDetector {
     const judged = judgeCandidates(readings, { ...trials, atSync: trials.part }, log10Threshold, true);
     // A sync's log10 probability: the best's as the last look gave it; another's from its own z, with the search's
     // multiplicity (as `readPayload` gives a candidate read at its joint peak).
-    const syncLog10 = (s: number) => (s === 0 ? this.log10SyncNow : log10Bonferroni(syncs[s].z, this.hypothesisLooks * CELLS * CELLS));
+    const syncLog10 = (s: number) => (s === 0 ? this.log10SyncNow : this.log10SyncOf(syncs[s].z));
     const syncAt = (s: number) => {
       const h = syncs[s];
       const sub = this.lastSubs[s];
@@ -1209,7 +1213,7 @@ export class WatermarkDetector {
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
       const where = jointSync(c);
-      return where ? log10Bonferroni(where.z, this.hypothesisLooks * CELLS * CELLS) : log10Sync;
+      return where ? this.log10SyncOf(where.z) : log10Sync;
     };
     const syncOf = (c: (typeof candidates)[number]) => {
       const where = jointSync(c);

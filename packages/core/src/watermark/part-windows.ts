@@ -52,8 +52,6 @@ export class PartWindows {
   /** Buffers of copies no longer needed, for the next ones. */
   private readonly spare: Float32Array[] = [];
   private readonly window: Float32Array;
-  /** For each window length, the frame count the window of that length ending there was last read at. */
-  private readonly readAt = PART_LENGTHS.map(() => -1);
   /** Every window read, as `length:end frame` (so that none is read twice, past or due). */
   private readonly read = new Set<string>();
   /** The reading's start, as a copy of nothing (no plane: the windows from it are the copy they end at). */
@@ -95,14 +93,14 @@ export class PartWindows {
    */
   due(frames: number, final: boolean): PartStart[] {
     const out: PartStart[] = [];
-    PART_LENGTHS.forEach((length, i) => {
-      if (this.readAt[i] === frames || (!final && frames % (length / 2) !== 0)) return;
-      this.readAt[i] = frames;
+    for (const length of PART_LENGTHS) {
+      const key = `${length}:${frames}`;
+      if (this.read.has(key) || (!final && frames % (length / 2) !== 0)) continue;
+      this.read.add(key);
       let from: PartStart | undefined;
       for (const s of this.starts) if (s.frames <= frames - length) from = s;
       if (from && !out.includes(from)) out.push(from);
-      this.read.add(`${length}:${frames}`);
-    });
+    }
     return out;
   }
 
@@ -133,7 +131,6 @@ export class PartWindows {
    */
   forget(): void {
     this.read.clear();
-    this.readAt.fill(-1);
   }
 
   /** The sum over the window from `from` to now: `accumulator` minus the copy, in a buffer reused by every call. */
