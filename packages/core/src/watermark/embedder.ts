@@ -33,11 +33,22 @@ export const FRAME_RMS_PER_STRENGTH = 0.47;
 export const MAX_STRENGTH = 14;
 
 /**
- * Each frame's expected SSIM loss (estimated per block as mark^2 / (2 sigma^2 + C2), SSIM's structure term) is
- * capped at this at the default strength, scaled with strength^2. The estimate is conservative: the measured loss is
- * about half of it.
+ * Each frame's estimated SSIM loss from the mark (`ssim-estimate.ts`) is capped at this at the default strength,
+ * scaled with strength^2. Rounding to 8 bits adds at most 0.0014 more (flat areas), and the estimate runs 1.1-1.5
+ * times the loss ffmpeg measures, so a frame held by this cap keeps SSIM above about 0.996 (the target is 0.995).
+ * At 1080p no bench clip reaches it (docs/WATERMARK.md, "Strength and per-frame caps").
  */
-export const FRAME_SSIM_LOSS = 0.0075;
+export const FRAME_SSIM_LOSS = 0.0026;
+
+/**
+ * The cap before 2026-11-24, kept beside it: the whole mark counted in SSIM's contrast term (`ssimWholeMarkPerGain2`)
+ * at this budget. That estimate is 1.5-7 times the measured loss, the most on large frames and dark grain: it held
+ * the bench's dark clip to 0.4 of the strength, under the RMS cap (SSIM 0.9986 measured). On small pictures, where
+ * the mark's cells are a few pixels and more of it varies inside SSIM's windows, it is the looser of the two (on
+ * fine noise at 540p by about 7%), and the detector's tests of small synthetic pictures were tuned with it. A frame
+ * gets the looser of the two caps, so no frame is marked more weakly than before.
+ */
+export const FRAME_SSIM_LOSS_WHOLE_MARK = 0.0075;
 
 /** Fixed-point scales of the 8-bit path: pattern * 2^6 (|value| < 512), mask gain * 2^10; product >> 16. */
 const PATTERN_SHIFT = 6;
@@ -139,9 +150,12 @@ export class WatermarkEmbedder {
     // Cap the frame's mark RMS (strength * sqrt(mean mask^2)) so that busy frames keep their PSNR.
     const cap = FRAME_RMS_PER_STRENGTH * FRAME_RMS_PER_STRENGTH;
     let amplitude = power > cap ? this.strength * Math.sqrt(cap / power) : this.strength;
-    // And its expected SSIM loss, so that mid-texture frames (where SSIM is most sensitive) stay above target.
-    const ssimBudget = FRAME_SSIM_LOSS * (this.strength / DEFAULT_STRENGTH) ** 2;
-    const ssimLimit = Math.sqrt(ssimBudget / Math.max(1e-12, mask.ssimLossPerGain2));
+    // And its estimated SSIM loss, so that frames of fine texture (where SSIM is most sensitive) stay above target.
+    const relative = (this.strength / DEFAULT_STRENGTH) ** 2;
+    const ssimLimit = Math.max(
+      Math.sqrt((FRAME_SSIM_LOSS * relative) / Math.max(1e-12, mask.ssimLossPerGain2)),
+      Math.sqrt((FRAME_SSIM_LOSS_WHOLE_MARK * relative) / Math.max(1e-12, mask.ssimWholeMarkPerGain2)),
+    );
     if (ssimLimit < amplitude) amplitude = ssimLimit;
     // In 8-bit code values; deeper planes scale it by 2^(bitDepth - 8) in their row loop.
     const gain = amplitude;

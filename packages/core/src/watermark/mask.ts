@@ -6,6 +6,8 @@
  * standard deviation), sampled on every other row and every fourth column for speed. Near black the mask is reduced further. The block map
  * is smoothed so the amplitude changes gradually; the embedder interpolates it to pixels.
  */
+import { tilePeriodFor } from './pattern.js';
+import { blockLossPerGain2, blockRoundingLoss, SSIM_C2, windowShare } from './ssim-estimate.js';
 
 /** Activity (mean |Laplacian|, 8-bit units) at which the mask is 1. */
 export const ACTIVITY_REFERENCE = 6;
@@ -20,8 +22,6 @@ export const MASK_MAX = 2.2;
  * unreadable after a 480p re-encode (payload z sum 14 -> 27-29, blind needs about 23).
  */
 export const NEAR_BLACK_SHARE = 0.7;
-/** SSIM's C2 constant for 8-bit luma: (0.03 * 255)^2. */
-const SSIM_C2 = 58.5225;
 
 /** Block size in pixels for a frame of the given height: 16 at 1080p, 8 at 540p and below, 32 at 2160p. */
 export function maskBlockSize(height: number): number {
@@ -44,6 +44,8 @@ export class BlockMask {
   private readonly scratch: Float32Array;
   /** [rows, cols] f32: luma variance (8-bit units) of each block's quietest quadrant. */
   readonly variance: Float32Array;
+  /** [rows, cols] f32: each block's mean luma (8-bit units, over its samples). */
+  readonly mean: Float32Array;
   /**
    * [cols, 3] i32: each block column's sampled span: first column x0, quadrant split xm, end x1 (exclusive). The
    * outermost pixels are left out, so that the Laplacian's neighbours are always inside the frame.
@@ -60,12 +62,23 @@ export class BlockMask {
   /** [rows, cols, 4] the number of samples in each quadrant (geometry only). */
   private readonly quadrantCounts: Int32Array;
   /**
-   * After `compute`: mean over blocks of mask^2 / (2 variance + C2), the SSIM loss per unit of squared gain (SSIM's
-   * structure term loses about noise^2 / (2 sigma^2 + C2) where noise is added).
+   * After `compute`: the mark's estimated SSIM loss per unit of squared gain, averaged over blocks
+   * (`ssim-estimate.ts`: the share of the mark inside SSIM's windows against each block's quietest quadrant, the
+   * rest against its mean).
    */
   ssimLossPerGain2 = 0;
+  /** After `compute`: the estimated SSIM loss of rounding the marked frame to whole code values (any gain). */
+  ssimRoundingLoss = 0;
+  /**
+   * After `compute`: the earlier, cruder estimate per unit of squared gain, mean over blocks of mask^2 / (2 variance
+   * + C2): the whole mark counted against the quietest quadrant's deviation (the embedder's second cap).
+   */
+  ssimWholeMarkPerGain2 = 0;
+  /** Share of the mark's variance inside an SSIM window, for this frame size's tile period (`windowShare`). */
+  readonly ssimWindowShare: number;
 
   constructor(readonly width: number, readonly height: number) {
+    this.ssimWindowShare = windowShare(tilePeriodFor(height));
     this.block = maskBlockSize(height);
     this.cols = Math.ceil(width / this.block);
     this.rows = Math.ceil(height / this.block);
@@ -73,6 +86,7 @@ export class BlockMask {
     this.values = new Float32Array(cols * rows);
     this.scratch = new Float32Array(cols * rows);
     this.variance = new Float32Array(cols * rows);
+    this.mean = new Float32Array(cols * rows);
     this.columnSpans = new Int32Array(cols * 3);
     for (let bx = 0; bx < cols; bx++) {
       const x0 = Math.max(1, bx * block);
@@ -115,7 +129,7 @@ export class BlockMask {
    * by `compute`); same return value.
    */
   fromSums(bitDepth: number, sums: Float64Array = this.quadrantSums): number {
-    const { cols, rows, values, scratch, variance, quadrantCounts: counts } = this;
+    const { cols, rows, values, scratch, variance, mean: blockMean, quadrantCounts: counts } = this;
     const toEight = 1 / (1 << (bitDepth - 8));
     const blackFloor = 16 * (1 << (bitDepth - 8));
     const blackSpan = 48 * (1 << (bitDepth - 8));
@@ -152,6 +166,7 @@ export class BlockMask {
         }
         scratch[b] = m;
         variance[b] = bestVariance;
+        blockMean[b] = count > 0 ? (sum / count) * toEight : 0;
       }
     }
     // Separable [1 2 1] / 4 smoothing, edges clamped.
@@ -166,6 +181,10 @@ export class BlockMask {
     }
     let power = 0;
     let ssim = 0;
+    let rounding = 0;
+    let wholeMark = 0;
+    const share = this.ssimWindowShare;
+    const roundingScale = toEight * toEight; // rounding to whole code values of a deeper plane, in 8-bit units
     for (let by = 0; by < rows; by++) {
       const up = (by > 0 ? by - 1 : 0) * cols;
       const mid = by * cols;
@@ -174,11 +193,15 @@ export class BlockMask {
         const v = (values[up + bx] + 2 * values[mid + bx] + values[down + bx]) * 0.25;
         scratch[mid + bx] = v;
         power += v * v;
-        ssim += (v * v) / (2 * variance[mid + bx] + SSIM_C2);
+        ssim += blockLossPerGain2(v, variance[mid + bx], blockMean[mid + bx], share);
+        rounding += blockRoundingLoss(variance[mid + bx]) * roundingScale;
+        wholeMark += (v * v) / (2 * variance[mid + bx] + SSIM_C2);
       }
     }
     values.set(scratch);
     this.ssimLossPerGain2 = ssim / (cols * rows);
+    this.ssimRoundingLoss = rounding / (cols * rows);
+    this.ssimWholeMarkPerGain2 = wholeMark / (cols * rows);
     return power / (cols * rows);
   }
 }
