@@ -17,12 +17,11 @@ export const MASK_MAX = 2.2;
 /**
  * Share of the mask kept at black (luma 16 in 8 bits), rising linearly to all of it at luma 64. Gamma-coded code
  * values near black are about as far apart to the eye as mid-tones, so black flat areas keep most of the floor:
- * their mark stays below a mid-grey flat area's (measured, quality bench: 0.55 code values RMS in the flat areas of
- * white credits on near-black, against 0.66 on the `gradient` sky). Raised from 0.4, which left such content
- * unreadable after a 480p re-encode (payload z sum 14 -> 27-29, blind needs about 23), then from 0.7 (2026-11-24):
- * the credits clip was still missed blind after the 480p chain from 2 s at some keys and clip starts (17 of 20 over
- * five keys and four starts; 20 of 20 at 0.85, median candidate score 10.8 -> 12.9, 13.6 with the SSIM cap of the same day; docs/WATERMARK.md, "Perceptual
- * mask").
+ * their mark stays below a mid-grey flat area's (quality bench: 0.63 code values RMS in the flat areas of white
+ * credits on near-black, against 0.68 on the `gradient` sky). Raised from 0.4, which left such content unreadable
+ * after a 480p re-encode (payload z sum 14 -> 27-29, blind needs about 23), then from 0.7 (2026-11-24): the credits
+ * were still missed blind after the 480p chain from 2 s at some keys and clip starts (17 of 20 over five keys and
+ * four starts; 20 of 20 at 0.85, the candidates' median score 10.8 -> 12.9; docs/WATERMARK.md, "Perceptual mask").
  */
 export const NEAR_BLACK_SHARE = 0.85;
 
