@@ -7,7 +7,10 @@
  * is smoothed so the amplitude changes gradually; the embedder interpolates it to pixels.
  */
 import { tilePeriodFor } from './pattern.js';
-import { blockLossPerGain2, blockRoundingLoss, SSIM_C2, windowShare } from './ssim-estimate.js';
+import { blockLossPerGain2, blockRoundingLoss, windowShare } from './ssim-estimate.js';
+
+/** SSIM's C2 for 8-bit luma, (0.03 * 255)^2, as the whole-mark estimate (the embedder's earlier cap) has it. */
+const SSIM_C2_WHOLE_MARK = 58.5225;
 
 /** Activity (mean |Laplacian|, 8-bit units) at which the mask is 1. */
 export const ACTIVITY_REFERENCE = 6;
@@ -46,7 +49,10 @@ export class BlockMask {
   private readonly scratch: Float32Array;
   /** [rows, cols] f32: luma variance (8-bit units) of each block's quietest quadrant. */
   readonly variance: Float32Array;
-  /** [rows, cols] f32: each block's mean luma (8-bit units, over its samples). */
+  /**
+   * [rows, cols] f32: each block's mean luma (8-bit units, over its samples); -1 for a block with no samples (a
+   * last row or column one pixel wide), which the SSIM estimate leaves out.
+   */
   readonly mean: Float32Array;
   /**
    * [cols, 3] i32: each block column's sampled span: first column x0, quadrant split xm, end x1 (exclusive). The
@@ -168,7 +174,7 @@ export class BlockMask {
         }
         scratch[b] = m;
         variance[b] = bestVariance;
-        blockMean[b] = count > 0 ? (sum / count) * toEight : 0;
+        blockMean[b] = count > 0 ? (sum / count) * toEight : -1;
       }
     }
     // Separable [1 2 1] / 4 smoothing, edges clamped.
@@ -185,6 +191,7 @@ export class BlockMask {
     let ssim = 0;
     let rounding = 0;
     let wholeMark = 0;
+    let sampled = 0;
     const share = this.ssimWindowShare;
     const roundingScale = toEight * toEight; // rounding to whole code values of a deeper plane, in 8-bit units
     for (let by = 0; by < rows; by++) {
@@ -195,14 +202,16 @@ export class BlockMask {
         const v = (values[up + bx] + 2 * values[mid + bx] + values[down + bx]) * 0.25;
         scratch[mid + bx] = v;
         power += v * v;
+        wholeMark += (v * v) / (2 * variance[mid + bx] + SSIM_C2_WHOLE_MARK);
+        if (blockMean[mid + bx] < 0) continue;
         ssim += blockLossPerGain2(v, variance[mid + bx], blockMean[mid + bx], share);
         rounding += blockRoundingLoss(variance[mid + bx]) * roundingScale;
-        wholeMark += (v * v) / (2 * variance[mid + bx] + SSIM_C2);
+        sampled++;
       }
     }
     values.set(scratch);
-    this.ssimLossPerGain2 = ssim / (cols * rows);
-    this.ssimRoundingLoss = rounding / (cols * rows);
+    this.ssimLossPerGain2 = sampled > 0 ? ssim / sampled : 0;
+    this.ssimRoundingLoss = sampled > 0 ? rounding / sampled : 0;
     this.ssimWholeMarkPerGain2 = wholeMark / (cols * rows);
     return power / (cols * rows);
   }

@@ -10,16 +10,20 @@
  * inside a window. Rounding the marked plane to 8 bits adds its own in-window noise, about 1/12 code value^2.
  *
  * Measured against ffmpeg's ssim filter on lossless marked frames (2026-11-24, docs/WATERMARK.md, "Strength and
- * per-frame caps"): the estimate, rounding included, is 1.1-1.5 times the measured loss on the five bench clips and
+ * per-frame caps"; with the paper's C1, which changes nothing at luma 16 and above): the estimate, rounding included, is 1.1-1.5 times the measured loss on the five bench clips and
  * on synthetic flat, gradient, near-black, grain and fine-noise frames at 540p, 720p, 1080p and 2160p (2.2 on a
  * flat 2160p grey). The estimate it replaces (the whole mark's variance in the contrast term, no rounding) was 1.5-7
  * times the measured loss, depending on the content and the size.
  */
 import { bandMask, CELLS } from './pattern.js';
 
-/** SSIM's constants for 8-bit luma: (0.01 * 255)^2 and (0.03 * 255)^2. */
-export const SSIM_C1 = 6.5025;
-export const SSIM_C2 = 58.5225;
+/**
+ * SSIM's constants for 8-bit luma as ffmpeg's ssim filter applies them (x264's `ssim_end1`, on sums over the 64
+ * pixels of a window): C1 = (0.01 * 255)^2 / 64 and C2 = (0.03 * 255)^2 * 63 / 64. The paper's C1 is 64 times larger;
+ * the two differ only near luma 0 (full-range black), where this one makes the luminance term far more sensitive.
+ */
+export const SSIM_C1 = (0.01 * 255) ** 2 / 64;
+export const SSIM_C2 = ((0.03 * 255) ** 2 * 63) / 64;
 /** Side of the SSIM window, in pixels (ffmpeg's and x264's 8 x 8). */
 export const SSIM_WINDOW = 8;
 /** Variance of rounding to whole code values, code values^2. */
