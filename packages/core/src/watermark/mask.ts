@@ -18,7 +18,8 @@ export const ACTIVITY_REFERENCE = 6;
 export const MASK_MIN = 0.2;
 export const MASK_MAX = 2.2;
 /**
- * Share of the mask kept at black (luma 16 in 8 bits), rising linearly to all of it at luma 64. Gamma-coded code
+ * Share of the mask kept at black (luma 16 in 8 bits), rising linearly to all of it at luma 64 (and falling to none
+ * at luma 0, under video black). Gamma-coded code
  * values near black are about as far apart to the eye as mid-tones, so black flat areas keep most of the floor:
  * their mark stays below a mid-grey flat area's (quality bench: 0.63 code values RMS in the flat areas of white
  * credits on near-black, against 0.68 on the `gradient` sky). Raised from 0.4, which left such content unreadable
@@ -168,9 +169,12 @@ export class BlockMask {
         if (count > 0) {
           m = (lap * toEight) / ACTIVITY_REFERENCE;
           m = m < MASK_MIN ? MASK_MIN : m > MASK_MAX ? MASK_MAX : m;
-          // Near black: reduce towards NEAR_BLACK_SHARE of the activity mask.
-          const dark = (sum / count - blackFloor) / blackSpan;
-          if (dark < 1) m *= dark < 0 ? NEAR_BLACK_SHARE : NEAR_BLACK_SHARE + (1 - NEAR_BLACK_SHARE) * dark;
+          // Near black: reduce towards NEAR_BLACK_SHARE of the activity mask at video black (16), and below it
+          // (full-range black, super-black) fade to nothing at 0: there the mark's lower half is clipped away, and
+          // SSIM as ffmpeg computes it (x264's small C1) reads a shift of a window's mean as a large loss.
+          const mean = sum / count;
+          const dark = (mean - blackFloor) / blackSpan;
+          if (dark < 1) m *= dark < 0 ? NEAR_BLACK_SHARE * Math.max(0, mean / blackFloor) : NEAR_BLACK_SHARE + (1 - NEAR_BLACK_SHARE) * dark;
         }
         scratch[b] = m;
         variance[b] = bestVariance;
