@@ -3,7 +3,7 @@ import { keyFromSecret, WatermarkEmbedder, type LumaPlane } from '../../packages
 import { FRAME_RMS_PER_STRENGTH, FRAME_SSIM_LOSS_WHOLE_MARK } from '../../packages/core/src/watermark/embedder.js';
 import { BlockMask } from '../../packages/core/src/watermark/mask.js';
 import { tilePeriodFor } from '../../packages/core/src/watermark/pattern.js';
-import { SSIM_C1, SSIM_C2, windowShare } from '../../packages/core/src/watermark/ssim-estimate.js';
+import { blockRoundingLoss, SSIM_C1, SSIM_C2, windowShare } from '../../packages/core/src/watermark/ssim-estimate.js';
 import { addNoise, prng } from './synthetic.js';
 
 const key = keyFromSecret(new Uint8Array(32).fill(5));
@@ -48,6 +48,18 @@ function flat(width: number, height: number, value: number): LumaPlane {
   return { data: new Uint8Array(width * height).fill(value), width, height, stride: width, bitDepth: 8 };
 }
 
+/** The estimated SSIM loss of rounding an 8-bit marked frame to whole code values, mean over the mask's sampled blocks. */
+function roundingLoss(mask: BlockMask): number {
+  let sum = 0;
+  let blocks = 0;
+  for (let b = 0; b < mask.mean.length; b++) {
+    if (mask.mean[b] < 0) continue;
+    sum += blockRoundingLoss(mask.variance[b]);
+    blocks++;
+  }
+  return sum / blocks;
+}
+
 /** Marks a copy of `plane` at the default strength; returns the measured SSIM loss and the embedder's estimate of it. */
 function markAndEstimate(plane: LumaPlane): { measured: number; estimated: number; rms: number; gain: number; mask: BlockMask; power: number } {
   const { width, height } = plane;
@@ -62,7 +74,7 @@ function markAndEstimate(plane: LumaPlane): { measured: number; estimated: numbe
   const gain2 = (rms * rms - 1 / 12) / power; // the rounding's own variance taken out
   return {
     measured: 1 - ssim(plane.data, marked.data, width, height),
-    estimated: Math.max(0, gain2) * mask.ssimLossPerGain2 + mask.ssimRoundingLoss,
+    estimated: Math.max(0, gain2) * mask.ssimLossPerGain2 + roundingLoss(mask),
     rms,
     gain: Math.sqrt(Math.max(0, gain2)),
     mask,

@@ -7,7 +7,7 @@
  * is smoothed so the amplitude changes gradually; the embedder interpolates it to pixels.
  */
 import { tilePeriodFor } from './pattern.js';
-import { blockLossPerGain2, blockRoundingLoss, windowShare } from './ssim-estimate.js';
+import { blockLossPerGain2, windowShare } from './ssim-estimate.js';
 
 /** SSIM's C2 for 8-bit luma, (0.03 * 255)^2, as the whole-mark estimate (the embedder's earlier cap) has it. */
 const SSIM_C2_WHOLE_MARK = 58.5225;
@@ -19,8 +19,8 @@ export const MASK_MIN = 0.2;
 export const MASK_MAX = 2.2;
 /**
  * Share of the mask kept at black (luma 16 in 8 bits), rising linearly to all of it at luma 64 (and falling to none
- * at luma 0, under video black). Gamma-coded code
- * values near black are about as far apart to the eye as mid-tones, so black flat areas keep most of the floor:
+ * at luma 0, under video black). Gamma-coded code values near black are about as far apart to the eye as
+ * mid-tones, so black flat areas keep most of the floor:
  * their mark stays below a mid-grey flat area's (quality bench: 0.63 code values RMS in the flat areas of white
  * credits on near-black, against 0.68 on the `gradient` sky). Raised from 0.4, which left such content unreadable
  * after a 480p re-encode (payload z sum 14 -> 27-29, blind needs about 23), then from 0.7 (2026-11-24): the credits
@@ -76,8 +76,6 @@ export class BlockMask {
    * rest against its mean).
    */
   ssimLossPerGain2 = 0;
-  /** After `compute`: the estimated SSIM loss of rounding the marked frame to whole code values (any gain). */
-  ssimRoundingLoss = 0;
   /**
    * After `compute`: the earlier, cruder estimate per unit of squared gain, mean over blocks of mask^2 / (2 variance
    * + C2): the whole mark counted against the quietest quadrant's deviation (the embedder's second cap).
@@ -166,6 +164,7 @@ export class BlockMask {
         }
         const lap = best;
         let m = MASK_MIN;
+        blockMean[b] = -1;
         if (count > 0) {
           m = (lap * toEight) / ACTIVITY_REFERENCE;
           m = m < MASK_MIN ? MASK_MIN : m > MASK_MAX ? MASK_MAX : m;
@@ -173,12 +172,12 @@ export class BlockMask {
           // (full-range black, super-black) fade to nothing at 0: there the mark's lower half is clipped away, and
           // SSIM as ffmpeg computes it (x264's small C1) reads a shift of a window's mean as a large loss.
           const mean = sum / count;
+          blockMean[b] = mean * toEight;
           const dark = (mean - blackFloor) / blackSpan;
           if (dark < 1) m *= dark < 0 ? NEAR_BLACK_SHARE * Math.max(0, mean / blackFloor) : NEAR_BLACK_SHARE + (1 - NEAR_BLACK_SHARE) * dark;
         }
         scratch[b] = m;
         variance[b] = bestVariance;
-        blockMean[b] = count > 0 ? (sum / count) * toEight : -1;
       }
     }
     // Separable [1 2 1] / 4 smoothing, edges clamped.
@@ -193,11 +192,9 @@ export class BlockMask {
     }
     let power = 0;
     let ssim = 0;
-    let rounding = 0;
     let wholeMark = 0;
     let sampled = 0;
     const share = this.ssimWindowShare;
-    const roundingScale = toEight * toEight; // rounding to whole code values of a deeper plane, in 8-bit units
     for (let by = 0; by < rows; by++) {
       const up = (by > 0 ? by - 1 : 0) * cols;
       const mid = by * cols;
@@ -209,13 +206,11 @@ export class BlockMask {
         wholeMark += (v * v) / (2 * variance[mid + bx] + SSIM_C2_WHOLE_MARK);
         if (blockMean[mid + bx] < 0) continue;
         ssim += blockLossPerGain2(v, variance[mid + bx], blockMean[mid + bx], share);
-        rounding += blockRoundingLoss(variance[mid + bx]) * roundingScale;
         sampled++;
       }
     }
     values.set(scratch);
     this.ssimLossPerGain2 = sampled > 0 ? ssim / sampled : 0;
-    this.ssimRoundingLoss = sampled > 0 ? rounding / sampled : 0;
     this.ssimWholeMarkPerGain2 = wholeMark / (cols * rows);
     return power / (cols * rows);
   }

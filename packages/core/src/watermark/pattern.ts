@@ -60,7 +60,7 @@ export interface KeySpectra {
 }
 
 /** Signed frequency of FFT index k for size n: 0..n/2-1, then -n/2..-1. */
-function signedFrequency(k: number, n: number): number {
+export function signedFrequency(k: number, n: number): number {
   return k < n / 2 ? k : k - n;
 }
 

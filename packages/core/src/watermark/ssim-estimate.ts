@@ -10,12 +10,12 @@
  * inside a window. Rounding the marked plane to 8 bits adds its own in-window noise, about 1/12 code value^2.
  *
  * Measured against ffmpeg's ssim filter on lossless marked frames (2026-11-24, docs/WATERMARK.md, "Strength and
- * per-frame caps"; with the paper's C1, which changes nothing at luma 16 and above): the estimate, rounding included, is 1.1-1.5 times the measured loss on the five bench clips and
- * on synthetic flat, gradient, near-black, grain and fine-noise frames at 540p, 720p, 1080p and 2160p (2.2 on a
- * flat 2160p grey). The estimate it replaces (the whole mark's variance in the contrast term, no rounding) was 1.5-7
+ * per-frame caps"; with the paper's C1, which changes nothing at luma 16 and above): the estimate, rounding
+ * included, is 1.1-1.5 times the measured loss on the five bench clips and on synthetic flat, gradient, near-black,
+ * grain and fine-noise frames at 540p, 720p, 1080p and 2160p (2.2 on a flat 2160p grey). The estimate it replaces (the whole mark's variance in the contrast term, no rounding) was 1.5-7
  * times the measured loss, depending on the content and the size.
  */
-import { bandMask, CELLS } from './pattern.js';
+import { bandMask, CELLS, signedFrequency } from './pattern.js';
 
 /**
  * SSIM's constants for 8-bit luma as ffmpeg's ssim filter applies them (x264's `ssim_end1`, on sums over the 64
@@ -46,15 +46,12 @@ export function windowShare(period: number): number {
   const cached = shareCache.get(period);
   if (cached !== undefined) return cached;
   const { band, count } = bandMask();
-  const half = CELLS / 2;
   let kept = 0;
   for (let fy = 0; fy < CELLS; fy++) {
-    const ky = fy < half ? fy : fy - CELLS;
-    const wy = sinc((SSIM_WINDOW * ky) / period);
+    const wy = sinc((SSIM_WINDOW * signedFrequency(fy, CELLS)) / period);
     for (let fx = 0; fx < CELLS; fx++) {
       if (!band[fy * CELLS + fx]) continue;
-      const kx = fx < half ? fx : fx - CELLS;
-      const w = sinc((SSIM_WINDOW * kx) / period) * wy;
+      const w = sinc((SSIM_WINDOW * signedFrequency(fx, CELLS)) / period) * wy;
       kept += w * w;
     }
   }
