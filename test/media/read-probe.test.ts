@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import {
   cloneFrame,
+  liveChildPids,
   parseVersionOutput,
   probe,
   readFrames,
@@ -14,7 +15,7 @@ import {
   transformVideo,
 } from '../../packages/core/src/media/index.js';
 import type { Frame } from '../../packages/core/src/media/index.js';
-import { ffmpeg, framePts, makeClip, rotatedCopy, tempDir } from '../helpers/ffmpeg.js';
+import { ffmpeg, ffprobe, framePts, makeClip, rotatedCopy, tempDir } from '../helpers/ffmpeg.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -178,6 +179,39 @@ describe('readFrames', () => {
       n++;
     }
     expect(n).toBe(5);
+  });
+
+  it('says which frames are keyframes, from a keyframes-only scan of the same span', async () => {
+    // A keyframe every 7 frames, B frames between: frames come out of the decoder in another order than they were coded.
+    const gop = await makeClip(dir, 'gop.mp4', {
+      pattern: 'mandelbrot',
+      audio: false,
+      video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '7', '-keyint_min', '7', '-sc_threshold', '0', '-bf', '2'],
+    });
+    const truth = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'frame=key_frame', '-of', 'csv=p=0', gop]))
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.trim().startsWith('1'));
+    expect(truth.filter(Boolean).length).toBe(4); // 25 frames: 0, 7, 14, 21
+    const read = async (o: Parameters<typeof readFrames>[1], at: number[] = []): Promise<Array<boolean | undefined>> => {
+      const flags: Array<boolean | undefined> = [];
+      for await (const f of readFrames(gop, { lumaOnly: true, reuseBuffers: true, ...o })) flags.push(f.keyFrame), at.push(Math.round(f.pts * 25));
+      return flags;
+    };
+    expect(await read({ markKeyframes: true })).toEqual(truth);
+    const at: number[] = [];
+    const part = await read({ markKeyframes: true, start: 0.3, duration: 0.4 }, at);
+    expect(at[0]).toBe(8); // the first frame at or after 0.3 s (0.32 s)
+    expect(part).toEqual(at.map((n) => truth[n]));
+    expect(part.filter(Boolean)).toHaveLength(1); // frame 14
+    expect(await read({ markKeyframes: true, keyframesOnly: true })).toEqual([true, true, true, true]);
+    expect((await read({})).every((k) => k === undefined)).toBe(true);
+    // Stopping early stops the scan's ffmpeg too.
+    for await (const f of readFrames(gop, { markKeyframes: true })) if (f.index === 2) break;
+    expect(liveChildPids()).toEqual([]);
+    expect(() => readFrames(gop, { markKeyframes: true, frameRate: 10 })).toThrow(/markKeyframes cannot be used with options.frameRate/);
+    for await (const f of readFrames(c.png8, { markKeyframes: true })) expect(f.keyFrame).toBe(true);
   });
 
   it('reuses a small pool of buffers only when asked', async () => {

@@ -3,6 +3,7 @@ import {
   ACCUSATION_THRESHOLD,
   createKey,
   EARLY_STOP_MARGIN,
+  KEYFRAME_WEIGHT,
   keyFromSecret,
   SUSPECT_PROBABILITY,
   WatermarkDetector,
@@ -234,6 +235,44 @@ describe('detector on synthetic footage', () => {
     expect(Math.min(verdict.sync!.offsetX, verdict.sync!.periodX - verdict.sync!.offsetX)).toBeLessThan(cell);
     expect(Math.min(verdict.sync!.offsetY, verdict.sync!.periodY - verdict.sync!.offsetY)).toBeLessThan(cell);
     expect(verdict.framesAnalyzed).toBe(12);
+  });
+
+  test('a keyframe weighs KEYFRAME_WEIGHT frames: its mark is found among frames that lost theirs', () => {
+    // What a heavy re-encode of moving content does: the keyframe carries the mark, the frames predicted from it
+    // much less (here, none), and their moving picture adds noise to the sum.
+    const embedder = new WatermarkEmbedder({ key, id, width: W, height: H, bitDepth: 8 });
+    const clean = Array.from({ length: 48 }, (_, i) => {
+      const frame = frameOf(scene, W, H, i, 6);
+      if (i === 0) embedder.embed(frame);
+      return frame;
+    });
+    const leak = clean.map((frame, i) => addNoise(frame, 5, 300 + i));
+    const read = (flagged: boolean) => {
+      const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H });
+      leak.forEach((frame, i) => detector.addFrame(frame, i / 24, flagged && i === 0));
+      return detector.result();
+    };
+    expect(KEYFRAME_WEIGHT).toBe(24);
+    const even = read(false);
+    expect(even.found).toBe(false); // one marked frame in 48, evenly weighted
+    const weighted = read(true);
+    expect(weighted.found).toBe(true);
+    expect(weighted.id).toBe(id);
+    expect(weighted.falseAlarmProbability).toBeLessThan(1e-9);
+    expect(weighted.framesAnalyzed).toBe(48);
+    // Among candidates every frame weighs the same (a part spliced in from another copy keeps its share: the CLI's
+    // splice test), and the keyframes are read at their weight in one more look when no one is accused.
+    const noisier = clean.map((frame, i) => addNoise(frame, 8, 300 + i));
+    const among = (flagged: boolean) => {
+      const detector = new WatermarkDetector({ key, inputWidth: W, inputHeight: H, candidates: [id, 5n, 6n] });
+      noisier.forEach((frame, i) => detector.addFrame(frame, i / 24, flagged && i === 0));
+      return detector.result();
+    };
+    expect(among(false).found).toBe(false);
+    const named = among(true);
+    expect(named.accused).toEqual([id]);
+    expect(named.method).toBe('candidates');
+    expect(named.falseAlarmProbability).toBeLessThan(1e-9);
   });
 
   test('reads copies made with the reference share of earlier builds (0.55 of the amplitude) as well as current ones', () => {

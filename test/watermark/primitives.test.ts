@@ -570,6 +570,39 @@ describe('whitening', () => {
     expect(ratio(72, 24)).toBeGreaterThan(0.65);
     expect(ratio(72, 24)).toBeLessThan(0.95);
   });
+
+  test("a frame's weight scales what it adds to both sums, in both paths; weight 1 is the default to the bit", () => {
+    const random = prng(13);
+    const [w, h, radius] = [100, 64, 5];
+    const data = new Uint8Array(w * h);
+    for (let i = 0; i < w * h; i++) data[i] = i % w < 48 ? random() * 255 : 120 + random() * 4;
+    const plane = { data, width: w, height: h, stride: w, bitDepth: 8 };
+    const other = { ...plane, data: data.map((v, i) => (v + i * 7) & 255) };
+    for (const simdPath of [true, false]) {
+      const once = new Whitener(w, h, radius, simdPath, true);
+      const unit = new Whitener(w, h, radius, simdPath, true);
+      const weighted = new Whitener(w, h, radius, simdPath, true);
+      once.accumulate(other);
+      once.accumulate(plane);
+      unit.accumulate(other, 1);
+      unit.accumulate(plane, 1);
+      weighted.accumulate(other);
+      weighted.accumulate(plane, 24);
+      const alone = new Whitener(w, h, radius, simdPath, true);
+      alone.accumulate(other);
+      for (let i = 0; i < w * h; i++) {
+        expect(unit.accumulator[i]).toBe(once.accumulator[i]);
+        expect(unit.evenAccumulator![i]).toBe(once.evenAccumulator![i]);
+        // weighted = other + 24 * plane's part, where plane's part = once - other.
+        const part = once.accumulator[i] - alone.accumulator[i];
+        expect(Math.abs(weighted.accumulator[i] - (alone.accumulator[i] + 24 * part))).toBeLessThan(1e-3);
+        const evenPart = once.evenAccumulator![i] - alone.evenAccumulator![i];
+        expect(Math.abs(weighted.evenAccumulator![i] - (alone.evenAccumulator![i] + 24 * evenPart))).toBeLessThan(1e-3);
+      }
+      expect(() => once.accumulate(plane, 0)).toThrow(/positive frame weight/);
+      expect(() => once.accumulate(plane, Number.NaN)).toThrow(/positive frame weight/);
+    }
+  });
 });
 
 describe('statistics', () => {

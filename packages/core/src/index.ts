@@ -62,6 +62,7 @@ export {
   EARLY_STOP_MARGIN,
   SUSPECT_PROBABILITY,
   ID_BITS,
+  KEYFRAME_WEIGHT,
   KEY_BYTES,
   MAX_ID,
   WatermarkDetector,

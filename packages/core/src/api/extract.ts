@@ -231,11 +231,13 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       ...pass,
       // The detector folds each frame into its accumulator at once, so the reader may recycle its buffers.
       reuseBuffers: true,
+      // Keyframes carry the mark afresh and weigh more in the detector's sum (KEYFRAME_WEIGHT).
+      markKeyframes: true,
       info,
       signal: checked.signal,
     });
     for await (const frame of frameStream) {
-      detector.addFrame(lumaOf(frame), frame.pts);
+      detector.addFrame(lumaOf(frame), frame.pts, frame.keyFrame === true);
       frames++;
       if (pass.keyframesOnly) keyframesRead++;
       if (Number.isNaN(firstPts)) firstPts = frame.pts;

@@ -40,6 +40,8 @@ export interface Frame {
   bitDepth: number;
   /** [Y, U, V], or [Y] for gray formats (and when read with `lumaOnly`). */
   planes: Plane[];
+  /** True when the source's codec coded this frame on its own (a keyframe); set only when read with `markKeyframes`. */
+  keyFrame?: boolean;
 }
 
 /** Makes a plane over `data` (no copy). */
@@ -167,6 +169,8 @@ export function copyFrameInto(src: Frame, dst: Frame): void {
   }
   dst.index = src.index;
   dst.pts = src.pts;
+  if (src.keyFrame !== undefined) dst.keyFrame = src.keyFrame;
+  else delete dst.keyFrame;
 }
 
 /** A deep copy of `frame` that owns its own packed buffer. */

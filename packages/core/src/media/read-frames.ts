@@ -12,6 +12,7 @@ import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { startProcess } from './ffmpeg-process.js';
 import type { MediaProcess } from './ffmpeg-process.js';
 import { FrameLayout, pixelFormatError } from './frame.js';
+import { KeyframeScan } from './keyframe-scan.js';
 import type { Frame } from './frame.js';
 import { NutDemuxer, pixelFormatOfFourcc } from './nut.js';
 import { framePixelFormat, frameFormatFor, refusalReason } from './pixel-format.js';
@@ -39,6 +40,13 @@ export interface ReadFramesOptions {
    * is read many times faster than real time. Frames keep their own timestamps.
    */
   keyframesOnly?: boolean;
+  /**
+   * Say which frames are keyframes (`frame.keyFrame`): frames the source's codec coded on their own. A keyframes-only
+   * decode of the same span runs beside the reading (cheap: nothing else is decoded) and names them by timestamp.
+   * With `keyframesOnly` every frame is one; a still image's frame is one. Not with `frameRate` (resampled frames
+   * are not the source's).
+   */
+  markKeyframes?: boolean;
   /** Deliver frames in this pixel format (one of FRAME_PIXEL_FORMATS) instead of the source's. */
   pixelFormat?: string;
   /**
@@ -90,6 +98,9 @@ function checkOptions(file: unknown, o: ReadFramesOptions): void {
     const fr = o.frameRate;
     const ok = (typeof fr === 'number' && Number.isFinite(fr) && fr > 0) || (typeof fr === 'string' && /^\d+(\.\d+)?(\/\d+)?$/.test(fr) && parseFloat(fr) > 0);
     if (!ok) throw new UsageError(`Expected a number > 0 or a rational string like '24000/1001' for options.frameRate but received ${String(fr)}`);
+  }
+  if (o.markKeyframes && o.frameRate !== undefined) {
+    throw new UsageError('options.markKeyframes cannot be used with options.frameRate: resampled frames are not the source\'s');
   }
   if (o.pixelFormat !== undefined && !framePixelFormat(o.pixelFormat)) {
     throw new UsageError(`Expected a planar pixel format (yuv420p, yuv422p10le, gray, ...) for options.pixelFormat but received '${String(o.pixelFormat)}'`);
@@ -279,6 +290,9 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
   };
 
   const producing = produce();
+  // Which frames are keyframes, when asked: every one of a keyframes-only reading or a still, else a scan's say.
+  const allKeys = options.keyframesOnly === true || info.kind !== 'video';
+  const scan = options.markKeyframes && !allKeys ? new KeyframeScan(path, { ...options, info }, decodeFrames) : null;
   let index = 0;
   let held: Uint8Array | undefined;
   try {
@@ -295,7 +309,9 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
       wakeProducer = undefined;
       w?.();
       held = item.bytes;
-      yield layout!.frameOver(item.bytes, index++, item.pts);
+      const frame = layout!.frameOver(item.bytes, index++, item.pts);
+      if (options.markKeyframes) frame.keyFrame = scan ? await scan.isKey(item.pts) : allKeys;
+      yield frame;
     }
   } finally {
     stopped = true;
@@ -307,6 +323,7 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
       await proc.kill();
     }
     await producing;
+    await scan?.close();
   }
   if (options.signal?.aborted) await proc.done; // throws AbortError
 }

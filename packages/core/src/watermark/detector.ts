@@ -68,6 +68,16 @@ export const SUSPECT_PROBABILITY = 1e-3;
 /** Frames analysed at the working resolution are at most this tall. */
 export const WORKING_HEIGHT = 540;
 /**
+ * The weight of a keyframe in the accumulator, where every other frame weighs 1: a keyframe counts as a second of
+ * 24 fps video. A re-encoder codes a keyframe on its own, with more bits (x264 gives I frames a lower quantiser),
+ * so it carries the mark afresh; its P and B frames are mostly predicted from it, and at low bitrates their own
+ * residual, where a mark fixed in the frame under moving content would be renewed, is largely quantised away. After
+ * 640x360 H.264 CRF 35 of a 10 s `texture` leak, the keyframe alone holds the whole mark's evidence of all 240
+ * frames summed evenly (z 10.1 against 11.0), and the other 239 add to it much less than they add noise. Measured
+ * over the bench's five contents and five keys (docs/WATERMARK.md, Detection step 3).
+ */
+export const KEYFRAME_WEIGHT = 24;
+/**
  * Working pictures shorter than this (leaks under 540 lines) read among candidates also keep the evenly weighted
  * accumulator (`Whitener.evenAccumulator`), whose candidates are scored when the usual one gives no verdict
  * (`result`). Measured over five bench keys (bench/README.md): the whitening without the extra weight names the
@@ -343,6 +353,12 @@ export class WatermarkDetector {
   private turnsSearchedAt = -1;
   /** Frame count at the last look at the evenly weighted accumulator (`lookEven`; -1: none yet). */
   private evenSearchedAt = -1;
+  /** Frame count at the last look at the keyframe-weighted sum (`lookKeyframes`; -1: none yet). */
+  private keyframesSearchedAt = -1;
+  /** Keyframes added so far (`addFrame`). */
+  private keyframes = 0;
+  /** Whether keyframes weigh KEYFRAME_WEIGHT in the accumulator (blind readings) or 1 (among candidates). */
+  private readonly keyframesWeighted: boolean;
   /** Whether looks decode IDs freely (false during `lookEven`, which scores the candidates only). */
   private freeDecoding = true;
   /** Period hypotheses counted over every look so far (the synchronisation search's multiplicity, with CELLS^2). */
@@ -409,7 +425,10 @@ export class WatermarkDetector {
     this.simd = options.simd ?? true;
     this.jointPeaks = this.candidateIds.length > 0 ? new JointPeaks(this.simd) : null;
     const even = this.workingHeight < EVEN_WHITENING_BELOW && this.candidateIds.length > 0;
-    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even);
+    // Blind, keyframes weigh KEYFRAME_WEIGHT in the sum; among candidates every frame weighs the same (a part
+    // spliced in from another copy keeps its share), and the keyframes are summed apart for `lookKeyframes`.
+    this.keyframesWeighted = this.candidateIds.length === 0;
+    this.whitener = new Whitener(this.workingWidth, this.workingHeight, whitenRadius(fitPeriod / CELLS), this.simd, even, !this.keyframesWeighted);
     this.accumulator = this.whitener.accumulator;
     this.correlator = new TileCorrelator(keySpectra(key), { simd: options.simd });
     this.upright = periodHypotheses(size.width, size.height, size.factor);
@@ -496,19 +515,21 @@ export class WatermarkDetector {
 
   /**
    * Adds one frame's luma, at the working size (`workingWidth` x `workingHeight`). `timeSeconds` is its
-   * presentation time in the input. Runs a look when one is due; among candidates, every 24 frames (`PART_HOP`), reads the
+   * presentation time in the input; `keyFrame` says the input's codec coded it on its own (a keyframe, which weighs
+   * KEYFRAME_WEIGHT frames in the accumulator; leave it false when the input does not say). Runs a look when one is due; among candidates, every 24 frames (`PART_HOP`), reads the
    * windows of the reading that end there (once synchronised) and keeps a copy of the accumulator for those that
    * start there (`part-windows.ts`).
    */
-  addFrame(plane: LumaPlane, timeSeconds = this.frames / 24): void {
+  addFrame(plane: LumaPlane, timeSeconds = this.frames / 24, keyFrame = false): void {
     checkPlane(plane);
     if (plane.width !== this.workingWidth || plane.height !== this.workingHeight) {
       throw new UsageError(
         `Expected a ${this.workingWidth}x${this.workingHeight} plane (the detector's working size) but received ${plane.width}x${plane.height}`,
       );
     }
-    this.whitener.accumulate(plane);
+    this.whitener.accumulate(plane, keyFrame && this.keyframesWeighted ? KEYFRAME_WEIGHT : 1, keyFrame);
     this.frames++;
+    if (keyFrame) this.keyframes++;
     if (Number.isFinite(timeSeconds)) {
       if (this.lastTime > -Infinity && timeSeconds > this.lastTime) this.minInterval = Math.min(this.minInterval, timeSeconds - this.lastTime);
       this.firstTime = Math.min(this.firstTime, timeSeconds);
@@ -567,7 +588,26 @@ export class WatermarkDetector {
       if (partsMatter()) this.look(true);
     }
     if (!(this.verdict as WatermarkVerdict).found && this.whitener.evenAccumulator && this.evenSearchedAt !== this.frames) this.lookEven();
+    // Among candidates, still no one accused: the keyframes at their weight (when some frames are keyframes and
+    // some are not: otherwise the two sums are the same up to a factor).
+    const keys = this.keyframes > 0 && this.keyframes < this.frames;
+    if (!(this.verdict as WatermarkVerdict).found && this.whitener.keyframeAccumulator && keys && this.keyframesSearchedAt !== this.frames) this.lookKeyframes();
     return this.verdict as WatermarkVerdict;
+  }
+
+  /**
+   * One more look among candidates, when nothing was accused: at the sum with every keyframe weighing
+   * KEYFRAME_WEIGHT frames (what a blind reading sums), made from the even sum and the keyframes' sum. As `lookEven`:
+   * counted like every other look, only the candidates scored (a blind reading of the same input decodes freely
+   * from this sum at every look), and when it accuses no one the verdict stays the usual accumulator's.
+   */
+  private lookKeyframes(): void {
+    this.keyframesSearchedAt = this.frames;
+    const keys = this.whitener.keyframeAccumulator as Float32Array;
+    const even = this.whitener.accumulator;
+    const weighted = new Float32Array(even.length);
+    for (let i = 0; i < even.length; i++) weighted[i] = even[i] + (KEYFRAME_WEIGHT - 1) * keys[i];
+    this.lookAt(weighted);
   }
 
   /**
@@ -584,8 +624,13 @@ export class WatermarkDetector {
    */
   private lookEven(): void {
     this.evenSearchedAt = this.frames;
+    this.lookAt(this.whitener.evenAccumulator as Float32Array);
+  }
+
+  /** One look at another sum than the usual accumulator, candidates only (`lookEven`, `lookKeyframes`). */
+  private lookAt(sum: Float32Array): void {
     const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice(), subs: this.lastSubs, log10Sync: this.log10SyncNow };
-    this.accumulator = this.whitener.evenAccumulator as Float32Array;
+    this.accumulator = sum;
     this.freeDecoding = false;
     try {
       this.look(false);

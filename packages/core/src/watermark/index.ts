@@ -7,6 +7,7 @@ export { DEFAULT_STRENGTH, MAX_STRENGTH, WatermarkEmbedder, type EmbedderOptions
 export {
   ACCUSATION_THRESHOLD,
   EARLY_STOP_MARGIN,
+  KEYFRAME_WEIGHT,
   SUSPECT_PROBABILITY,
   WatermarkDetector,
   workingSizeFor,

@@ -56,6 +56,14 @@ export class Whitener {
    * candidates on it when the usual one gives no verdict: `WatermarkDetector.lookEven`).
    */
   readonly evenAccumulator: Float32Array | null;
+  /**
+   * [height, width] f32, when asked for: the sum of the keyframes alone (as they went into `accumulator`), or null.
+   * Among candidates the detector sums every frame evenly, so that a part spliced in from another copy keeps its
+   * share, and reads the keyframes at their weight only when that names no one (`WatermarkDetector.lookKeyframes`).
+   */
+  readonly keyframeAccumulator: Float32Array | null;
+  /** Scratch for `keyframeAccumulator`: the accumulator before a keyframe. */
+  private before = new Float32Array(0);
   /** The WebAssembly SIMD kernel for 8-bit planes (null without SIMD, or when asked for the portable loop). */
   private readonly kernel: WhitenKernel | null;
   /** [height, width] f32 scratch: horizontal box means, then residuals. */
@@ -71,8 +79,9 @@ export class Whitener {
    * `simd: false` forces the portable loop for 8-bit planes too (the two agree up to float rounding); `even` adds
    * `evenAccumulator`.
    */
-  constructor(readonly width: number, readonly height: number, readonly radius: number, simd = true, even = false) {
+  constructor(readonly width: number, readonly height: number, readonly radius: number, simd = true, even = false, keyframes = false) {
     const n = width * height;
+    this.keyframeAccumulator = keyframes ? new Float32Array(n) : null;
     this.kernel = simd && EXTRA_WEIGHT_POWER === 0.5 ? WhitenKernel.create(width, height, radius, even) : null;
     this.accumulator = this.kernel ? this.kernel.accumulator : new Float32Array(n);
     this.evenAccumulator = !even ? null : this.kernel ? this.kernel.evenAccumulator : new Float32Array(n);
@@ -88,10 +97,29 @@ export class Whitener {
     return this.kernel !== null;
   }
 
-  /** Whitens `plane` (width x height) and adds the result into `accumulator`. */
-  accumulate(plane: LumaPlane): void {
+  /**
+   * Whitens `plane` (width x height) and adds the result into `accumulator` (and `evenAccumulator`) with weight
+   * `gain` (the frame's weight: blind, `WatermarkDetector.addFrame`'s keyframes count more); a keyframe is also
+   * added into `keyframeAccumulator` when there is one.
+   */
+  accumulate(plane: LumaPlane, gain = 1, keyFrame = false): void {
+    if (!(gain > 0 && Number.isFinite(gain))) throw new RangeError(`Expected a positive frame weight, received ${gain}`);
+    const keys = keyFrame ? this.keyframeAccumulator : null;
+    if (keys === null) {
+      this.add(plane, gain);
+      return;
+    }
+    // The keyframe's own whitened values are what it adds to the accumulator.
+    if (this.before.length !== keys.length) this.before = new Float32Array(keys.length);
+    const { before, accumulator } = this;
+    before.set(accumulator);
+    this.add(plane, gain);
+    for (let i = 0; i < keys.length; i++) keys[i] += accumulator[i] - before[i];
+  }
+
+  private add(plane: LumaPlane, gain: number): void {
     if (this.kernel && plane.bitDepth === 8) {
-      this.kernel.whiten(plane.data as Uint8Array, plane.stride, WHITEN_SIGMA_FLOOR, WHITEN_CLIP);
+      this.kernel.whiten(plane.data as Uint8Array, plane.stride, WHITEN_SIGMA_FLOOR, WHITEN_CLIP, gain);
       return;
     }
     // The portable path's [height, width] scratch, made on first use (8-bit planes with the kernel never need it).
@@ -172,7 +200,7 @@ export class Whitener {
         const weight = blockWeight[blockRow + bx];
         for (let x = x0; x < x1; x++) {
           let e = residual[line + x] * scale;
-          e = e > WHITEN_CLIP ? WHITEN_CLIP : e < -WHITEN_CLIP ? -WHITEN_CLIP : e;
+          e = (e > WHITEN_CLIP ? WHITEN_CLIP : e < -WHITEN_CLIP ? -WHITEN_CLIP : e) * gain;
           accumulator[line + x] += e * weight;
           if (even) even[line + x] += e;
         }

@@ -9,7 +9,7 @@ import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory } f
 
 interface WhitenExports {
   memory: WasmMemory;
-  whiten(layout: number, width: number, height: number, radius: number, floor: number, clip: number): void;
+  whiten(layout: number, width: number, height: number, radius: number, floor: number, clip: number, gain: number): void;
 }
 
 
@@ -62,7 +62,7 @@ export class WhitenKernel {
    * mean, divided by the block's residual deviation plus `floor`, clipped at +-`clip`, weighted by deviation^-0.5
    * (and into `evenAccumulator`, when there is one, without that weight).
    */
-  whiten(data: Uint8Array, stride: number, floor: number, clip: number): void {
+  whiten(data: Uint8Array, stride: number, floor: number, clip: number, gain = 1): void {
     const { width, height, paddedWidth, plane } = this;
     if (stride === paddedWidth) plane.set(data.subarray(0, paddedWidth * height));
     else for (let y = 0; y < height; y++) plane.set(data.subarray(y * stride, y * stride + width), y * paddedWidth);
@@ -70,6 +70,6 @@ export class WhitenKernel {
       // The source's own padding columns came along: the kernel expects zeros there.
       for (let y = 0; y < height; y++) plane.fill(0, y * paddedWidth + width, (y + 1) * paddedWidth);
     }
-    this.exports.whiten(0, width, height, this.radius, floor, clip);
+    this.exports.whiten(0, width, height, this.radius, floor, clip, gain);
   }
 }

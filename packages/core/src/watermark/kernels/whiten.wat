@@ -124,11 +124,13 @@
       (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
       (br $each))))
 
-  ;; acc[x] += clamp(res[x] * scale, -clip, clip) * weight for one row, x < w; scale and weight per block of 8. When
-  ;; `even` is not 0, also even[x] += clamp(res[x] * scale, -clip, clip).
+  ;; acc[x] += clamp(res[x] * scale, -clip, clip) * gain * weight for one row, x < w; scale and weight per block of 8.
+  ;; When `even` is not 0, also even[x] += clamp(res[x] * scale, -clip, clip) * gain. `gain` is the frame's weight.
   (func $accumulate (param $res i32) (param $acc i32) (param $even i32) (param $scale i32) (param $weight i32) (param $w i32) (param $clip f32)
+    (param $gain f32)
     (local $x i32) (local $end i32) (local $s v128) (local $k v128) (local $hi v128) (local $lo v128) (local $e v128)
-    (local $b i32) (local $es f32)
+    (local $b i32) (local $es f32) (local $g v128)
+    (local.set $g (f32x4.splat (local.get $gain)))
     (local.set $hi (f32x4.splat (local.get $clip)))
     (local.set $lo (f32x4.neg (local.get $hi)))
     (local.set $end (i32.and (local.get $w) (i32.const -4)))
@@ -138,7 +140,7 @@
       (local.set $s (v128.load32_splat (i32.add (local.get $scale) (local.get $b))))
       (local.set $k (v128.load32_splat (i32.add (local.get $weight) (local.get $b))))
       (local.set $e (f32x4.mul (v128.load (i32.add (local.get $res) (i32.shl (local.get $x) (i32.const 2)))) (local.get $s)))
-      (local.set $e (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $e))))
+      (local.set $e (f32x4.mul (f32x4.pmax (local.get $lo) (f32x4.pmin (local.get $hi) (local.get $e))) (local.get $g)))
       (v128.store (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))
         (f32x4.add (v128.load (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))) (f32x4.mul (local.get $e) (local.get $k))))
       (if (local.get $even)
@@ -152,7 +154,7 @@
       (local.set $b (i32.shl (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 2)))
       (local.set $es (f32.mul (f32.load (i32.add (local.get $res) (i32.shl (local.get $x) (i32.const 2))))
         (f32.load (i32.add (local.get $scale) (local.get $b)))))
-      (local.set $es (f32.max (f32.neg (local.get $clip)) (f32.min (local.get $clip) (local.get $es))))
+      (local.set $es (f32.mul (f32.max (f32.neg (local.get $clip)) (f32.min (local.get $clip) (local.get $es))) (local.get $gain)))
       (f32.store (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2)))
         (f32.add (f32.load (i32.add (local.get $acc) (i32.shl (local.get $x) (i32.const 2))))
           (f32.mul (local.get $es) (f32.load (i32.add (local.get $weight) (local.get $b))))))
@@ -162,9 +164,10 @@
       (local.set $x (i32.add (local.get $x) (i32.const 1)))
       (br $one))))
 
-  ;; whiten(layout, w, h, r, floor, clip): the whole frame. `layout` points at ten i32 byte offsets:
+  ;; whiten(layout, w, h, r, floor, clip, gain): the whole frame, added with weight `gain`. `layout` points at ten i32 byte offsets:
   ;; plane, col, invx, mean, res, energy, scale, weight, acc, even (0: no evenly weighted accumulator).
   (func (export "whiten") (param $layout i32) (param $w i32) (param $h i32) (param $r i32) (param $floor f32) (param $clip f32)
+    (param $gain f32)
     (local $plane i32) (local $col i32) (local $invx i32) (local $mean i32) (local $res i32) (local $energy i32)
     (local $scale i32) (local $weight i32) (local $acc i32) (local $even i32) (local $row i32)
     (local $pw i32) (local $y i32) (local $k i32) (local $top i32) (local $bottom i32) (local $y0 i32) (local $rows i32)
@@ -218,7 +221,7 @@
               (i32.add (local.get $res) (i32.shl (i32.mul (local.get $k) (local.get $pw)) (i32.const 2)))
               (i32.add (local.get $acc) (local.get $row))
               (select (i32.add (local.get $even) (local.get $row)) (i32.const 0) (local.get $even))
-              (local.get $scale) (local.get $weight) (local.get $w) (local.get $clip))
+              (local.get $scale) (local.get $weight) (local.get $w) (local.get $clip) (local.get $gain))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $accRow)))))
       (br $eachRow))))
