@@ -43,9 +43,10 @@ async function framesOf(source) {
   const size = workingSizeFor(info.width, info.height);
   const frames = [];
   const max = info.kind === 'image' ? 1 : FRAMES_PER_TRIAL * WINDOWS;
-  for await (const f of readFrames(source.path, { lumaOnly: true, width: size.width, height: size.height, maxFrames: max })) {
+  // Keyframes marked as the library's extraction marks them (they weigh more in a blind reading).
+  for await (const f of readFrames(source.path, { lumaOnly: true, width: size.width, height: size.height, maxFrames: max, markKeyframes: true })) {
     const y = f.planes[0];
-    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts });
+    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts, keyFrame: f.keyFrame === true });
   }
   cached = { path: source.path, frames, info };
   return cached;
@@ -76,7 +77,7 @@ export async function trials({ category, source, first, count }) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const detector = new WatermarkDetector({ key, inputWidth: info.width, inputHeight: info.height, candidates });
-    for (const f of window) detector.addFrame(f.plane, f.pts);
+    for (const f of window) detector.addFrame(f.plane, f.pts, f.keyFrame);
     const v = detector.result();
     const cpu = process.cpuUsage(c0);
     // The copy's own recipient (other-recipients) is no false accusation: free decoding rightly finds it.

@@ -12,7 +12,7 @@ import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { startProcess } from './ffmpeg-process.js';
 import type { MediaProcess } from './ffmpeg-process.js';
 import { FrameLayout, pixelFormatError } from './frame.js';
-import { KeyframeScan } from './keyframe-scan.js';
+import { INTRA_ONLY_CODECS, KeyframeScan, scannable } from './keyframe-scan.js';
 import type { Frame } from './frame.js';
 import { NutDemuxer, pixelFormatOfFourcc } from './nut.js';
 import { framePixelFormat, frameFormatFor, refusalReason } from './pixel-format.js';
@@ -42,8 +42,11 @@ export interface ReadFramesOptions {
   keyframesOnly?: boolean;
   /**
    * Say which frames are keyframes (`frame.keyFrame`): frames the source's codec coded on their own. A keyframes-only
-   * decode of the same span runs beside the reading (cheap: nothing else is decoded) and names them by timestamp.
-   * With `keyframesOnly` every frame is one; a still image's frame is one. Not with `frameRate` (resampled frames
+   * decode of the same span runs beside the reading (cheap: nothing else is decoded) and names them by timestamp,
+   * where the container times every frame (MP4, QuickTime, Matroska, WebM, MPEG-TS, FLV, MXF, NUT; elsewhere, such
+   * as AVI or a raw stream, every frame is marked false). With `keyframesOnly` every frame is one, and so is every
+   * frame of a still or of an intra-only codec (ProRes, DNxHD, Motion JPEG, FFV1, ...: no scan is made). A scan that
+   * fails leaves the frames after it marked false. Not with `frameRate` (resampled frames
    * are not the source's).
    */
   markKeyframes?: boolean;
@@ -290,9 +293,10 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
   };
 
   const producing = produce();
-  // Which frames are keyframes, when asked: every one of a keyframes-only reading or a still, else a scan's say.
-  const allKeys = options.keyframesOnly === true || info.kind !== 'video';
-  const scan = options.markKeyframes && !allKeys ? new KeyframeScan(path, { ...options, info }, decodeFrames) : null;
+  // Which frames are keyframes, when asked: every one of a keyframes-only reading, a still or an intra-only codec's
+  // video, else a scan's say where the container times every frame (none is marked elsewhere: keyframe-scan.ts).
+  const allKeys = options.keyframesOnly === true || info.kind !== 'video' || INTRA_ONLY_CODECS.has(info.video.codec);
+  const scan = options.markKeyframes && !allKeys && scannable(info) ? new KeyframeScan(path, { ...options, info }, decodeFrames) : null;
   let index = 0;
   let held: Uint8Array | undefined;
   try {
@@ -310,7 +314,7 @@ export async function* decodeFrames(path: string, options: ReadFramesOptions, pl
       w?.();
       held = item.bytes;
       const frame = layout!.frameOver(item.bytes, index++, item.pts);
-      if (options.markKeyframes) frame.keyFrame = scan ? await scan.isKey(item.pts) : allKeys;
+      if (options.markKeyframes) frame.keyFrame = allKeys || (scan !== null && (await scan.isKey(item.pts)));
       yield frame;
     }
   } finally {
