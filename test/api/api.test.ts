@@ -9,6 +9,7 @@ import {
   AbortError,
   Detection,
   InputError,
+  KEYFRAME_WEIGHT,
   UsageError,
   createKey,
   embedBatch,
@@ -159,6 +160,11 @@ describe('Detection', () => {
     expect(blind).toMatchObject({ found: true, id: 99n, stoppedEarly: true, parameters: { fullScan: false } });
     expect(blindProgress.at(-1)).toMatchObject({ certain: true, framesAnalyzed: blind.framesAnalyzed });
     expect(blind.framesAnalyzed).toBeLessThan(48);
+    // The H.264 copy's keyframes, named by the media layer: blind each counts as KEYFRAME_WEIGHT frames, among
+    // candidates as one (the weighted sum is read once more only when no one is accused).
+    expect(blind.parameters).toMatchObject({ keyframeWeight: KEYFRAME_WEIGHT, keyframesAnalyzed: 1 });
+    expect(detection.parameters).toMatchObject({ keyframeWeight: 1, keyframesAnalyzed: 1 });
+    expect(JSON.parse(JSON.stringify(blind)).parameters).toMatchObject({ keyframeWeight: 24, keyframesAnalyzed: 1 });
     expect(detection.found).toBe(true);
     expect(detection.id).toBe(99n);
     const json = JSON.parse(JSON.stringify(detection));

@@ -44,6 +44,11 @@ describe('reading for extraction', () => {
     // The investigator's report says so.
     expect(renderReportHtml(await buildReportJSON(sampled))).toContain('full scan (no early stop); every frame of the first 10 s decoded, then keyframes only');
     expect(renderReportHtml(await buildReportJSON(everything))).toContain('full scan (no early stop); every frame decoded');
+    // The keyframes (one a second) are named by the media layer, in the dense window and after it, and in a blind
+    // reading each counts as KEYFRAME_WEIGHT frames; the report says so.
+    expect(sampled.parameters).toMatchObject({ keyframeWeight: 24, keyframesAnalyzed: 13 });
+    expect(everything.parameters).toMatchObject({ keyframeWeight: 24, keyframesAnalyzed: 13 });
+    expect(renderReportHtml(await buildReportJSON(sampled))).toContain('then keyframes only; 13 keyframes analysed, each counted as 24 frames');
     // A clip no longer than the dense window is read whole either way.
     const short = await extractVideo({ input: clip, key, fullScan: true, maxSeconds: 4 });
     expect(short.framesAnalyzed).toBe(4 * 24);

@@ -86,6 +86,14 @@ export interface DetectionParameters {
   readonly earlyStopMargin: number;
   /** Early stop also waits while an unaccused candidate's probability is below this (a weaker colluder's evidence). */
   readonly suspectProbability: number;
+  /**
+   * What a keyframe weighed in the reading's sum, where other frames weigh 1: KEYFRAME_WEIGHT blind; 1 among
+   * candidates, whose keyframe-weighted sum is read once more when no one is accused. Absent from reports saved
+   * before it existed.
+   */
+  readonly keyframeWeight?: number;
+  /** How many of the frames analysed were keyframes (0 where the container does not say). Absent likewise. */
+  readonly keyframesAnalyzed?: number;
 }
 
 /** The ledger consulted by an extraction. */
@@ -210,6 +218,10 @@ export interface DetectionJSON {
     masterHeight: number;
     earlyStopMargin: number;
     suspectProbability: number;
+    /** Absent from reports saved before it existed. */
+    keyframeWeight?: number;
+    /** Absent from reports saved before it existed. */
+    keyframesAnalyzed?: number;
   };
   /** The ledger consulted (`extract --ledger`), or null. */
   ledger: { path: string; warnings: Array<{ line: number; message: string }> } | null;
@@ -404,6 +416,8 @@ export class Detection {
         masterHeight: this.parameters.masterHeight,
         earlyStopMargin: this.parameters.earlyStopMargin,
         suspectProbability: this.parameters.suspectProbability,
+        ...(this.parameters.keyframeWeight !== undefined ? { keyframeWeight: this.parameters.keyframeWeight } : {}),
+        ...(this.parameters.keyframesAnalyzed !== undefined ? { keyframesAnalyzed: this.parameters.keyframesAnalyzed } : {}),
       },
       ledger: this.ledger ? { path: this.ledger.path, warnings: this.ledger.warnings.map((w) => ({ line: w.line, message: w.message })) } : null,
       deliveries: this.deliveries === null ? null : this.deliveries.map(deliveryRecordToJSON),

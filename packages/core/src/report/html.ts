@@ -391,6 +391,15 @@ function framesRead(p: ReportJSON['parameters']): string {
   return seconds === null ? 'every frame decoded' : `every frame of the first ${seconds} s decoded, then keyframes only`;
 }
 
+/** How keyframes counted in the sum (reports written before the fields existed say nothing). */
+function keyframesWeighed(p: ReportJSON['parameters']): string {
+  const weight = p.keyframeWeight as number | undefined;
+  const count = p.keyframesAnalyzed as number | undefined;
+  if (weight === undefined || count === undefined) return '';
+  const how = weight === 1 ? 'counted as other frames (their weighted sum read once more when no one was accused)' : `each counted as ${weight} frames`;
+  return `; ${count} keyframe${count === 1 ? '' : 's'} analysed, ${how}`;
+}
+
 function reproduceSection(r: ReportJSON): string {
   const p = r.parameters;
   const candidates =
@@ -403,7 +412,7 @@ function reproduceSection(r: ReportJSON): string {
 ${row('Key id', `${mono(r.keyId)} <span class="caption">(a public fingerprint of the key; the key itself is not in this report)</span>`)}
 ${row('Candidates', escapeHtml(candidates))}
 ${row('Accusation threshold', escapeHtml(`${formatProbability(r.accusationThreshold)}; early stop ${formatProbability(p.earlyStopMargin)} × threshold, and no unaccused candidate below ${formatProbability(p.suspectProbability)}`))}
-${row('Reading', escapeHtml(`${p.maxSeconds === null ? 'no time limit' : `at most ${p.maxSeconds} s`}${p.fullScan ? ', full scan (no early stop)' : ', stops once certain'}; ${framesRead(p)}`))}
+${row('Reading', escapeHtml(`${p.maxSeconds === null ? 'no time limit' : `at most ${p.maxSeconds} s`}${p.fullScan ? ', full scan (no early stop)' : ', stops once certain'}; ${framesRead(p)}${keyframesWeighed(p)}`))}
 ${row('Master height (for the scale)', escapeHtml(`${p.masterHeight} lines`))}
 ${row('Software', escapeHtml(`${r.report.tools.reelmark}; ffmpeg ${r.report.tools.ffmpeg}; ffprobe ${r.report.tools.ffprobe}; Node.js ${r.report.tools.node}`))}
 ${row('Report written', escapeHtml(formatUtc(r.report.generatedAt)))}

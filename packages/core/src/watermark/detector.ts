@@ -513,6 +513,11 @@ export class WatermarkDetector {
     return !v.candidates.some((c) => !c.accused && c.falseAlarmProbability < SUSPECT_PROBABILITY);
   }
 
+  /** What a keyframe weighs in the accumulator: KEYFRAME_WEIGHT blind, 1 among candidates (`lookKeyframes`). */
+  get keyframeWeight(): number {
+    return this.keyframesWeighted ? KEYFRAME_WEIGHT : 1;
+  }
+
   /**
    * Adds one frame's luma, at the working size (`workingWidth` x `workingHeight`). `timeSeconds` is its
    * presentation time in the input; `keyFrame` says the input's codec coded it on its own (a keyframe, which weighs
