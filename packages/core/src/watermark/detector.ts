@@ -3,7 +3,9 @@
  *
  * Frames arrive one by one. Each is whitened and added to an accumulator at the detector's working resolution: the
  * mark sits at the same place in every frame, so it adds up coherently while moving content averages out (frame
- * rate changes and trimming do not matter). At scheduled looks (after 12 frames, then every 4x more, 2x once locked)
+ * rate changes and trimming do not matter). In a blind reading a keyframe weighs KEYFRAME_WEIGHT frames (after a
+ * heavy re-encode it carries the mark afresh, the frames predicted from it much less); among candidates every frame
+ * weighs the same, and the keyframe-weighted sum gets one more look when no one is accused. At scheduled looks (after 12 frames, then every 4x more, 2x once locked)
  * the accumulator is searched for the tile's period (scale, aspect kept or not) and origin (crop, pad) with the
  * reference tile, and the payload tiles are read at the synchronised position: free decoding of the ID (with the
  * two best peaks per tile, so that two averaged copies can both be decoded) and a soft score for every candidate ID.
@@ -568,7 +570,8 @@ export class WatermarkDetector {
    * leak turned one degree still synchronises upright with about 60% of its evidence, too little for its payload
    * (a 720p JPEG of the `texture` clip turned 1 degree: reference z 10.2 upright, no ID; turned back, identified).
    * Then, still with no one accused, a leak under 540 lines read among candidates gets one more look, at its evenly
-   * weighted accumulator (`lookEven`).
+   * weighted accumulator (`lookEven`), and then any reading among candidates one more at its keyframe-weighted sum
+   * (`lookKeyframes`), when some of its frames were keyframes and some not.
    */
   result(): WatermarkVerdict {
     if (this.frames === 0) throw new UsageError('No frames were analysed: add at least one frame before asking for a result');
