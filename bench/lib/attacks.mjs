@@ -50,11 +50,11 @@ function trimmed(input, clip) {
  * @param {object} params shown in rows
  * @param {(ctx: {width: number, height: number}) => string} filter ffmpeg -vf chain
  */
-function filtered(name, family, params, filter, { crf = DEFAULT_CRF, codec = 'libx264', target = null } = {}) {
+function filtered(name, family, params, filter, { crf = DEFAULT_CRF, codec = 'libx264', gop = null, target = null } = {}) {
   return {
     name,
     family,
-    params: { ...params, crf, codec },
+    params: { ...params, crf, codec, ...(gop ? { gop } : {}) },
     output: 'video',
     target,
     args(input, output, ctx) {
@@ -62,7 +62,8 @@ function filtered(name, family, params, filter, { crf = DEFAULT_CRF, codec = 'li
       const enc = codec === 'libx265'
         ? ['-c:v', 'libx265', '-preset', PIRATE_PRESET, '-crf', String(crf), '-pix_fmt', 'yuv420p', '-x265-params', 'log-level=error', '-an']
         : x264(crf);
-      return [...trimmed(input, ctx.clip), ...(vf ? ['-vf', vf] : []), ...enc, '-y', output];
+      // A keyframe every `gop` frames at most (x264's default is 250: one in a 10 s clip at 24 fps).
+      return [...trimmed(input, ctx.clip), ...(vf ? ['-vf', vf] : []), ...enc, ...(gop ? ['-g', String(gop)] : []), '-y', output];
     },
     extension: '.mp4',
   };
@@ -121,6 +122,9 @@ export function attackList(work) {
     filtered('scale-480p-crf28', 'resize', { height: 480 }, () => 'scale=-2:480', { crf: 28, target: 'blind, 2 s' }),
     filtered('scale-360p-crf28', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 28, target: 'blind, 2 s' }),
     { ...filtered('scale-360p-crf35', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 35, target: 'blind, 10 s' }), lengths: [10] },
+    // Beyond the list: the same with a keyframe every 2 s (48 frames), as streaming platforms encode (more
+    // keyframes, each carrying the mark afresh: the detector weighs them more, docs/WATERMARK.md).
+    { ...filtered('scale-360p-crf35-gop48', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 35, gop: 48 }), lengths: [10] },
     filtered('crop5-kept', 'crop', { perSide: 0.05, rescale: false }, () => 'crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { target: 'blind, 2 s' }),
     filtered('crop5-rescaled', 'crop', { perSide: 0.05, rescale: true }, (c) => `crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,scale=${c.width}:${c.height}`, { target: 'blind, 2 s' }),
     filtered('crop10-kept', 'crop', { perSide: 0.1, rescale: false }, () => 'crop=trunc(iw*0.8/2)*2:trunc(ih*0.8/2)*2', { target: 'blind, 2 s' }),

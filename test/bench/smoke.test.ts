@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ffmpeg, tempDir } from '../helpers/ffmpeg.js';
+import { ffmpeg, ffprobe, tempDir } from '../helpers/ffmpeg.js';
 // The bench is plain ESM JavaScript (run with node, no build step).
 // @ts-ignore -- no type declarations for the bench's .mjs modules
 import { runRobustness } from '../../bench/robustness.mjs';
@@ -19,7 +19,7 @@ import { InlinePool } from '../../bench/lib/pool.mjs';
 // @ts-ignore
 import { readRows, refreshBlock } from '../../bench/lib/rows.mjs';
 // @ts-ignore
-import { ijgTables } from '../../bench/lib/attacks.mjs';
+import { attackList, ijgTables } from '../../bench/lib/attacks.mjs';
 // @ts-ignore
 import { butteraugliBinary, butteraugliMissing, butteraugliOfEach, spreadFrames } from '../../bench/lib/butteraugli.mjs';
 
@@ -120,6 +120,21 @@ describe('bench smoke', () => {
     }
     const whole = rows.find((r: { window: unknown; detectMode: string }) => r.window === 'all' && r.detectMode === 'blind');
     expect(whole).toMatchObject({ frames: 48, ownIdentified: true, accused: [own] });
+  });
+
+  test('the keyframe-every-2-s attack gives a keyframe every 48 frames; the plain one leaves x264 its default', async () => {
+    const attacks = attackList(dir);
+    const keyframesOf = async (name: string): Promise<number[]> => {
+      const attack = attacks.find((a: { name: string }) => a.name === name);
+      const out = join(dir, `${name}.mp4`);
+      await ffmpeg(attack.args(clip, out, { width: 960, height: 540, clip: { start: 0, length: 3 } }));
+      const json = (await ffprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame', '-of', 'json', out])).toString();
+      const frames: { key_frame: number }[] = JSON.parse(json).frames;
+      expect(frames).toHaveLength(72);
+      return frames.flatMap((f, i) => (f.key_frame === 1 ? [i] : []));
+    };
+    expect(await keyframesOf('scale-360p-crf35-gop48')).toEqual([0, 48]);
+    expect(await keyframesOf('scale-360p-crf35')).toEqual([0]);
   });
 
   test('JPEG screenshots use the IJG quality-75 tables', () => {
