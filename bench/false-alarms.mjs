@@ -21,10 +21,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { MAX_ID, readFrames, WatermarkDetector, workingSizeFor, probe } from '@reelmark/core';
+import { MAX_ID, WatermarkDetector, workingSizeFor, probe } from '@reelmark/core';
 
 import { benchKey, ISSUED_IDS, recipientsFor, rowBase, trialKey } from './lib/common.mjs';
 import { sourceFor } from './lib/footage.mjs';
+import { lumaFrameCopies } from './lib/frames.mjs';
 import { ffmpeg, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -41,13 +42,8 @@ async function framesOf(source) {
   if (cached?.path === source.path) return cached;
   const info = await probe(source.path);
   const size = workingSizeFor(info.width, info.height);
-  const frames = [];
   const max = info.kind === 'image' ? 1 : FRAMES_PER_TRIAL * WINDOWS;
-  // Keyframes marked as the library's extraction marks them (they weigh more in a blind reading).
-  for await (const f of readFrames(source.path, { lumaOnly: true, width: size.width, height: size.height, maxFrames: max, markKeyframes: true })) {
-    const y = f.planes[0];
-    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts, keyFrame: f.keyFrame === true });
-  }
+  const frames = await lumaFrameCopies(source.path, { width: size.width, height: size.height, maxFrames: max });
   cached = { path: source.path, frames, info };
   return cached;
 }

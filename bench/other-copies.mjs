@@ -26,6 +26,7 @@ import { keyFromSecret, MAX_ID, readFrames, WatermarkDetector, WatermarkEmbedder
 
 import { rowBase } from './lib/common.mjs';
 import { sourceFor } from './lib/footage.mjs';
+import { lumaFrameCopies } from './lib/frames.mjs';
 import { ffmpegSetup, machine, round } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -108,17 +109,6 @@ async function encodeLeak(frames, width, height, { filter, crf }, output) {
   });
 }
 
-/** The leak's luma frames at its own size (a small leak is read at its own size). */
-async function leakFrames(file) {
-  const frames = [];
-  // Keyframes marked as the library's extraction marks them (they weigh more in a blind reading).
-  for await (const f of readFrames(file, { lumaOnly: true, markKeyframes: true })) {
-    const y = f.planes[0];
-    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts, keyFrame: f.keyFrame === true });
-  }
-  return frames;
-}
-
 /**
  * Worker task: copies `first`..`first + count - 1` of `content` under `attack` (a COPY_ATTACKS name, or any name with
  * its own `encode`: { filter, crf }); one row per reading.
@@ -137,7 +127,7 @@ export async function copyTrials({ content, source, attack, encode = COPY_ATTACK
     });
     const leak = path.join(dir, `copy${i}.${seconds}s.${attack}.mp4`);
     await encodeLeak(marked, width, height, encode, leak);
-    const leaked = await leakFrames(leak);
+    const leaked = await lumaFrameCopies(leak); // at the leak's own size (a small leak is read at its own size)
     await rm(leak, { force: true });
     const innocent = innocents(i, id, innocentCount);
     const inputWidth = leaked[0].plane.width;

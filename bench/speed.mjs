@@ -22,12 +22,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  ALL_FRAMES_SECONDS, DEFAULT_STRENGTH, embedVideo, extractVideo, readFrames, saveKey, WatermarkDetector, WatermarkEmbedder, workingSizeFor,
+  ALL_FRAMES_SECONDS, DEFAULT_STRENGTH, embedVideo, extractVideo, saveKey, WatermarkDetector, WatermarkEmbedder, workingSizeFor,
 } from '@reelmark/core';
 
 import { batchBench } from './cli-batch-bench.mjs';
 import { benchKey, DELIVERY_ENCODE, ISSUED_IDS, rowBase } from './lib/common.mjs';
 import { sourceFor } from './lib/footage.mjs';
+import { lumaFrameCopies } from './lib/frames.mjs';
 import { exists, ffmpeg, machine, median, round, run, timed } from './lib/proc.mjs';
 import { fmt, table, writeRows } from './lib/rows.mjs';
 
@@ -63,16 +64,8 @@ async function embedVsTranscode(ctx, source, out, kind, runs) {
 }
 
 /** Luma planes of the first `count` frames of a file at `width` x `height` (or native), 8-bit or 10-bit. */
-async function lumaFrames(file, count, { width, height, tenBit = false } = {}) {
-  const frames = [];
-  // Keyframes marked as extraction marks them: a blind reading weighs them more; among candidates the reading
-  // then ends with one more look at the keyframe-weighted sum when it names no one.
-  const opts = { lumaOnly: true, maxFrames: count, markKeyframes: true, ...(width ? { width, height } : {}), ...(tenBit ? { pixelFormat: 'gray10le' } : {}) };
-  for await (const f of readFrames(file, opts)) {
-    const y = f.planes[0];
-    frames.push({ plane: { data: y.data.slice(), width: y.width, height: y.height, stride: y.stride, bitDepth: f.bitDepth }, pts: f.pts, keyFrame: f.keyFrame === true });
-  }
-  return frames;
+function lumaFrames(file, count, { width, height, tenBit = false } = {}) {
+  return lumaFrameCopies(file, { maxFrames: count, ...(width ? { width, height } : {}), ...(tenBit ? { pixelFormat: 'gray10le' } : {}) });
 }
 
 /** Per-frame embed time of the core on real 1080p frames (copies made outside the timed loop). */

@@ -223,7 +223,6 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
     : [{ duration: limit, keyframesOnly: false }];
   let firstPts = Number.NaN; // containers may start their timeline anywhere (MPEG-TS often at 1.4 s or more)
   let keyframesRead = 0; // frames of the keyframes-only pass (none when the reading ended within the dense window)
-  let keyframesAnalyzed = 0; // frames the media layer marked as keyframes, in either pass
   reading: for (const pass of passes) {
     const frameStream = readFrames(checked.input, {
       lumaOnly: true,
@@ -240,7 +239,6 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
     for await (const frame of frameStream) {
       detector.addFrame(lumaOf(frame), frame.pts, frame.keyFrame === true);
       frames++;
-      if (frame.keyFrame === true) keyframesAnalyzed++;
       if (pass.keyframesOnly) keyframesRead++;
       if (Number.isNaN(firstPts)) firstPts = frame.pts;
       const certain = detector.certain;
@@ -286,7 +284,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       earlyStopMargin: EARLY_STOP_MARGIN,
       suspectProbability: SUSPECT_PROBABILITY,
       keyframeWeight: detector.keyframeWeight,
-      keyframesAnalyzed,
+      keyframesAnalyzed: detector.keyframeCount,
     },
     ledger,
   });

@@ -393,8 +393,7 @@ function framesRead(p: ReportJSON['parameters']): string {
 
 /** How keyframes counted in the sum (reports written before the fields existed say nothing). */
 function keyframesWeighed(p: ReportJSON['parameters']): string {
-  const weight = p.keyframeWeight as number | undefined;
-  const count = p.keyframesAnalyzed as number | undefined;
+  const { keyframeWeight: weight, keyframesAnalyzed: count } = p;
   if (weight === undefined || count === undefined) return '';
   const how = weight === 1 ? 'counted as other frames (their weighted sum read once more when no one was accused)' : `each counted as ${weight} frames`;
   return `; ${count} keyframe${count === 1 ? '' : 's'} analysed, ${how}`;

@@ -520,6 +520,11 @@ export class WatermarkDetector {
     return this.keyframesWeighted ? KEYFRAME_WEIGHT : 1;
   }
 
+  /** How many of the frames added so far were keyframes (`addFrame`'s `keyFrame`). */
+  get keyframeCount(): number {
+    return this.keyframes;
+  }
+
   /**
    * Adds one frame's luma, at the working size (`workingWidth` x `workingHeight`). `timeSeconds` is its
    * presentation time in the input; `keyFrame` says the input's codec coded it on its own (a keyframe, which weighs
