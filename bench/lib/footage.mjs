@@ -1,6 +1,6 @@
 /**
  * Bench footage, generated with ffmpeg's own sources so that the bench needs no downloads: 1920x1080, 24 fps,
- * 10 s clips that look like film (texture, flat gradients, a dark scene, fast motion, text), and stills taken from
+ * 10 s clips that look like film (texture, flat gradients, a dark scene, fast motion, text, shot cuts), and stills taken from
  * them. Each content is a small named object; generated files are cached in bench/work/footage/ under a hash of
  * the exact ffmpeg arguments, so that a change of recipe regenerates them.
  *
@@ -119,7 +119,17 @@ export const GENERATED = [
       );
     },
   },
+  {
+    name: 'cuts',
+    kind: 'video',
+    description: 'shot cuts, as a film has: five 2 s shots cut hard from `texture`, `motion`, `gradient`, `dark` and `texture` again',
+    // [content, start in seconds]: each shot is the same 2 s of its own clip, so the montage's time runs on.
+    shots: [['texture', 0], ['motion', 2], ['gradient', 4], ['dark', 6], ['texture', 8]],
+  },
 ];
+
+/** Length of a shot of `cuts`, seconds (the masters' keyframe interval, so each shot starts on a keyframe). */
+const SHOT_SECONDS = 2;
 
 /** Stills: one frame of a generated clip, as a PNG master (what a poster or a key-art delivery is). */
 export const STILLS = [
@@ -164,7 +174,16 @@ export async function ensureContent(content, work, log = () => {}) {
   }
   if (content.name === 'text') await writeFile(path.join(work, 'credits.txt'), CREDITS.join('\n') + '\n');
   let input;
-  if (content.still) {
+  if (content.shots) {
+    // A montage of the other clips (made first: `ensureContentTask` callers generate them before it).
+    const names = [...new Set(content.shots.map(([name]) => name))];
+    const clips = [];
+    for (const name of names) clips.push(await ensureContent(GENERATED.find((c) => c.name === name), work, log));
+    const graph = content.shots.map(([name, at], i) =>
+      `[${names.indexOf(name)}:v]trim=start=${at}:duration=${SHOT_SECONDS},setpts=PTS-STARTPTS[s${i}]`).join(';') +
+      `;${content.shots.map((_, i) => `[s${i}]`).join('')}concat=n=${content.shots.length}:v=1[v]`;
+    input = [...clips.flatMap((c) => ['-i', c.path]), '-filter_complex', graph, '-map', '[v]'];
+  } else if (content.still) {
     const still = path.join(dir, `${content.name}-still-${hashOf(content.still.args)}.png`);
     if (!(await exists(still))) {
       log(`footage: ${content.name} still`);

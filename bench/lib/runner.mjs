@@ -73,7 +73,10 @@ export async function runBench(opts) {
     // Generate what is missing, two at a time (the clips are cached across runs in bench/work/footage/).
     const todo = names.filter((n) => !resolved.has(n)).map((n) => all.find((c) => c.name === n));
     const videos = todo.filter((c) => c.kind === 'video');
-    await Promise.all(videos.map((c) => pool.run('lib/footage.mjs', 'ensureContentTask', { name: c.name, work }).then((r) => resolved.set(c.name, r))));
+    const make = (list) => Promise.all(list.map((c) => pool.run('lib/footage.mjs', 'ensureContentTask', { name: c.name, work }).then((r) => resolved.set(c.name, r))));
+    // Montages (`cuts`) after the clips they are cut from, so that no two workers write the same clip.
+    await make(videos.filter((c) => !c.shots));
+    await make(videos.filter((c) => c.shots));
     for (const c of todo.filter((x) => x.kind === 'image')) resolved.set(c.name, await ensureContent(c, work, log));
     return names.map((n) => resolved.get(n));
   };
