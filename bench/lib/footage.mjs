@@ -128,7 +128,7 @@ export const GENERATED = [
   },
 ];
 
-/** Length of a shot of `cuts`, seconds (the masters' keyframe interval, so each shot starts on a keyframe). */
+/** Length of a shot of `cuts`, seconds (its own master is encoded with a keyframe every 2 s, MASTER_ENCODE, so each shot starts on one). */
 const SHOT_SECONDS = 2;
 
 /** Stills: one frame of a generated clip, as a PNG master (what a poster or a key-art delivery is). */
