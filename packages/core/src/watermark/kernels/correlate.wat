@@ -123,8 +123,13 @@
       (br_if $stages (i32.lt_u (local.get $half) (local.get $n)))))
 
   ;; dst[x][y] = src[y][x] over the first 4 $blocks rows and columns (128 or 64) of the planes, for the first $bytes
-  ;; of them (65536: the real plane; 131072: both), in 4 x 4 blocks.
+  ;; of them (65536: the real plane; 131072: both), in 4 x 4 blocks: source block rows [0, $byEnd) and [$byStart,
+  ;; $blocks), block columns [0, $bxEnd) and [$bxStart, $blocks) ($byEnd = $byStart = $blocks: all of them). The
+  ;; transforms skip blocks that hold no pass-band row or column: `forward` the spectrum columns (fy) nothing reads
+  ;; (it keeps one group more below $groupStart, which `pairSpectrum`'s reversed partner loads can reach when the
+  ;; band's radius is 4k: 129 - 4 $groupEnd >= 4 ($groupStart - 1) always holds), `inverse` the ones that are zero.
   (func $transpose (param $src i32) (param $dst i32) (param $bytes i32) (param $blocks i32)
+    (param $byEnd i32) (param $byStart i32) (param $bxEnd i32) (param $bxStart i32)
     (local $by i32) (local $bx i32) (local $s i32) (local $d i32) (local $p i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -149,8 +154,10 @@
           (v128.store offset=1024 (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
           (v128.store offset=1536 (local.get $d) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
           (local.set $bx (i32.add (local.get $bx) (i32.const 1)))
+          (if (i32.eq (local.get $bx) (local.get $bxEnd)) (then (local.set $bx (local.get $bxStart))))
           (br_if $blocks (i32.lt_u (local.get $bx) (local.get $blocks))))
         (local.set $by (i32.add (local.get $by) (i32.const 1)))
+        (if (i32.eq (local.get $by) (local.get $byEnd)) (then (local.set $by (local.get $byStart))))
         (br_if $blockRows (i32.lt_u (local.get $by) (local.get $blocks))))
       (local.set $p (i32.add (local.get $p) (i32.const 65536)))
       (br_if $planes (i32.lt_u (local.get $p) (local.get $bytes)))))
@@ -259,7 +266,7 @@
           (br $scatter)))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))
       (br_if $groups (i32.lt_u (local.get $g) (i32.const 32))))
-    (call $transpose (i32.const 458752) (local.get $dst) (i32.const 65536) (i32.const 32)))
+    (call $transpose (i32.const 458752) (local.get $dst) (i32.const 65536) (i32.const 32) (i32.const 32) (i32.const 32) (i32.const 32) (i32.const 32)))
 
   ;; Statistics of the $n x $n f32 surface at $src (rows 512 bytes apart; $n is 128 or 64) into STATS (3712): sum
   ;; and sum of squares (f64), the maximum and the index (y $n + x) of its first occurrence.
@@ -313,11 +320,26 @@
     (i32.store (i32.const 3732) (i32.add (i32.mul (i32.shr_u (local.get $off) (i32.const 9)) (local.get $n))
       (i32.shr_u (i32.and (local.get $off) (i32.const 511)) (i32.const 2)))))
 
+  ;; $groupStart - 1, but not under $groupEnd (where the skipped range would be empty and the loop would go back).
+  (func $below (param $groupStart i32) (param $groupEnd i32) (result i32)
+    (select (i32.sub (local.get $groupStart) (i32.const 1)) (local.get $groupEnd)
+      (i32.gt_s (i32.sub (local.get $groupStart) (i32.const 1)) (local.get $groupEnd))))
+
+  ;; Zeroes rows [4 $groupEnd, 4 $groupStart) of both planes at $base: after an inverse transform's transpose, the
+  ;; rows outside the band, whose blocks it skipped (all zero in WORK, since the product spectrum is zero there).
+  (func $zeroRows (param $base i32) (param $groupEnd i32) (param $groupStart i32)
+    (local $start i32) (local $bytes i32)
+    (local.set $start (i32.add (local.get $base) (i32.shl (local.get $groupEnd) (i32.const 11))))
+    (local.set $bytes (i32.shl (i32.sub (local.get $groupStart) (local.get $groupEnd)) (i32.const 11)))
+    (memory.fill (local.get $start) (i32.const 0) (local.get $bytes))
+    (memory.fill (i32.add (local.get $start) (i32.const 65536)) (i32.const 0) (local.get $bytes)))
+
   ;; Forward 2D FFT of FOLD (natural layout, destroyed) into SPEC, transposed; only the band's fy columns are
   ;; transformed along fx.
   (func (export "forward")
     (call $colpass (i32.const 65536) (i32.const 0) (i32.const 32) (i32.const 0) (i32.const 128) (i32.const 1024))
-    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 32))
+    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 32)
+      (global.get $groupEnd) (call $below (global.get $groupStart) (global.get $groupEnd)) (i32.const 32) (i32.const 32))
     (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd) (i32.const 0) (i32.const 128) (i32.const 1024))
     (call $colpass (i32.const 196608) (global.get $groupStart) (i32.const 32) (i32.const 0) (i32.const 128) (i32.const 1024)))
 
@@ -326,7 +348,9 @@
   (func (export "inverse")
     (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd) (i32.const 512) (i32.const 128) (i32.const 1024))
     (call $colpass (i32.const 458752) (global.get $groupStart) (i32.const 32) (i32.const 512) (i32.const 128) (i32.const 1024))
-    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 32))
+    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 32)
+      (i32.const 32) (i32.const 32) (global.get $groupEnd) (global.get $groupStart))
+    (call $zeroRows (i32.const 196608) (global.get $groupEnd) (global.get $groupStart))
     (call $colpass (i32.const 196608) (i32.const 0) (i32.const 32) (i32.const 512) (i32.const 128) (i32.const 1024)))
 
   ;; v * (1 / |v|) for the complex vector (re, im), 0 where |v| is (near) zero.
@@ -570,7 +594,8 @@
   ;; `forward` for the 64 x 64 tiles `decimate` leaves in FOLD.
   (func (export "forward64")
     (call $colpass (i32.const 65536) (i32.const 0) (i32.const 16) (i32.const 0) (i32.const 64) (i32.const 4096))
-    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 16))
+    (call $transpose (i32.const 65536) (i32.const 196608) (i32.const 131072) (i32.const 16)
+      (global.get $groupEnd64) (call $below (global.get $groupStart64) (global.get $groupEnd64)) (i32.const 16) (i32.const 16))
     (call $colpass (i32.const 196608) (i32.const 0) (global.get $groupEnd64) (i32.const 0) (i32.const 64) (i32.const 4096))
     (call $colpass (i32.const 196608) (global.get $groupStart64) (i32.const 16) (i32.const 0) (i32.const 64) (i32.const 4096)))
 
@@ -578,6 +603,8 @@
   (func (export "inverse64")
     (call $colpass (i32.const 458752) (i32.const 0) (global.get $groupEnd64) (i32.const 512) (i32.const 64) (i32.const 4096))
     (call $colpass (i32.const 458752) (global.get $groupStart64) (i32.const 16) (i32.const 512) (i32.const 64) (i32.const 4096))
-    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 16))
+    (call $transpose (i32.const 458752) (i32.const 196608) (i32.const 131072) (i32.const 16)
+      (i32.const 16) (i32.const 16) (global.get $groupEnd64) (global.get $groupStart64))
+    (call $zeroRows (i32.const 196608) (global.get $groupEnd64) (global.get $groupStart64))
     (call $colpass (i32.const 196608) (i32.const 0) (i32.const 16) (i32.const 512) (i32.const 64) (i32.const 4096)))
 )
