@@ -48,7 +48,7 @@ import {
 import type { WatermarkKey } from './key.js';
 import { encodeId, ID_BITS } from './payload.js';
 import { CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
-import { periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis } from './period-hypotheses.js';
+import { nominalSync, periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis, type NominalSync } from './period-hypotheses.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni, round3, scoreForProbability } from './statistics.js';
 import { TurnKernel } from './kernels/turn-kernel.js';
@@ -325,6 +325,8 @@ export class WatermarkDetector {
   /** What the coarse sweeps of the other orientations search: every TURNED_STRIDE-th uniform period (see there). */
   private readonly turnedGrid: Hypothesis[];
   private readonly surfaces: Float64Array[];
+  /** The nominal sync (`NominalSync`), or null when its period is not one the detector can read. */
+  private readonly nominal: NominalSync | null;
   /** Scratch: one ID's payload tiles' z (`readTiles`). */
   private readonly tileValues = new Float64Array(PAYLOAD_TILES);
   private frames = 0;
@@ -441,6 +443,7 @@ export class WatermarkDetector {
     this.uniform = this.upright.filter((h) => h.periodX === h.periodY);
     this.turnedGrid = sweepPeriodsEvery(TURNED_STRIDE, this.uniform, fitPeriod);
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
+    this.nominal = nominalSync(inputWidth, inputHeight, size.width, size.height, this.masterHeight);
     this.parts = this.candidateIds.length > 0 && options.parts !== false ? new PartWindows(this.workingWidth * this.workingHeight) : null;
   }
 
@@ -948,9 +951,10 @@ export class WatermarkDetector {
    * Folds the accumulator at `sync`'s period (in its orientation) and leaves in `surfaces` the standardised
    * correlation surfaces of the reference and the payload tiles, read at the reference peak's sub-cell offset `sub`;
    * (rx, ry) is the reference peak's cell. `given`: read the payload tiles only, at that sub-cell offset (a part of
-   * the reading, at the offset the whole reading's stronger reference peak gave).
+   * the reading, at the offset the whole reading's stronger reference peak gave); with `withReference`, the reference
+   * too, at that offset (the nominal sync, whose position is known: its reference z is then the one at it).
    */
-  private correlateSync(sync: Evaluated, given?: { dx: number; dy: number }): { sub: { dx: number; dy: number }; rx: number; ry: number } {
+  private correlateSync(sync: Evaluated, given?: { dx: number; dy: number }, withReference = false): { sub: { dx: number; dy: number }; rx: number; ry: number } {
     const { workingWidth: w, workingHeight: hh } = this;
     this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
     let sub = given;
@@ -958,7 +962,7 @@ export class WatermarkDetector {
       this.correlator.correlate(0, this.surfaces[0]);
       sub = subCellOffset(this.surfaces[0], sync.peakIndex);
     }
-    for (let t = given ? 1 : 0; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx, sub.dy);
+    for (let t = given && !withReference ? 1 : 0; t <= PAYLOAD_TILES; t++) this.correlateStandardised(t, sub.dx, sub.dy);
     const rx = sync.peakIndex % CELLS;
     return { sub, rx, ry: (sync.peakIndex - rx) / CELLS };
   }
@@ -1178,14 +1182,17 @@ export class WatermarkDetector {
     // Small leaks' free decoding also reads at other payload offsets (`decodeAtOffsets`), so the trials of the IDs read
     // at the reference's offset take 1 - OFFSET_BUDGET_SHARE of the budget (whether or not a look reads them).
     const offsetSearch = this.workingHeight < OFFSET_SEARCH_BELOW;
-    const decodedTrials = (looks * Math.min(syncs.length, FREE_DECODE_SYNCS) * 2 ** ID_BITS) / (offsetSearch ? 1 - OFFSET_BUDGET_SHARE : 1);
+    // The nominal sync (`NominalSync`) is read at every look: one sync more in both tests' trials.
+    const nominal = this.nominal;
+    const nominalSyncs = nominal ? 1 : 0;
+    const decodedTrials = (looks * (Math.min(syncs.length, FREE_DECODE_SYNCS) + nominalSyncs) * 2 ** ID_BITS) / (offsetSearch ? 1 - OFFSET_BUDGET_SHARE : 1);
     // ... and those read at one of the other offsets, at final looks only (each of PAYLOAD_OFFSETS at each sync read
     // so, at every final look made, with a share of the budget), as a multiple of those.
     const offsetLook = offsetSearch && final && this.freeDecoding;
     if (offsetLook) this.offsetLooks++;
     const offsetTrials = (Math.max(1, this.offsetLooks) * Math.min(syncs.length, OFFSET_SEARCH_SYNCS) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
     const offsetFactor = offsetTrials / decodedTrials;
-    const atSyncTrials = (looks * syncs.length * Math.max(1, K)) / this.wholeShare;
+    const atSyncTrials = (looks * (syncs.length + nominalSyncs) * Math.max(1, K)) / this.wholeShare;
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
     // surfaces hold another recipient's strong peaks, and an innocent candidate could line one of its tiles up with
     // one of them away from the reference's position (measured: innocent joint scores of 6.4-6.6 on a guilty copy
@@ -1208,6 +1215,8 @@ export class WatermarkDetector {
     const joint = new Float64Array(K).fill(-Infinity);
     // [K][PAYLOAD_TILES] per-tile z of each candidate where its two scores were taken (for explaining away).
     const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
+    // The sync each candidate's test (i) reading is from (syncs.length: the nominal sync).
+    const atSyncFrom = new Int32Array(K);
     const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
     const tileValues = this.tileValues;
@@ -1227,7 +1236,7 @@ export class WatermarkDetector {
       if (s < FREE_DECODE_SYNCS && this.freeDecoding) significantDecoded = this.decodeFreely(rx, ry, s === 0, significantDecoded, neededSum, decodedById);
       if (s < jointSyncs) this.jointPeaks?.load(z);
       // (i) The payload read at the reference tile's position.
-      this.readCandidatesAt(rx, ry, atSync, atSyncTiles);
+      this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, s);
       // (ii) Joint: the position where each candidate's whole mark (reference + its payload) correlates best, scored
       // on the payload alone. Uses all the mark's power for synchronisation when the reference is weak.
       for (let c = 0; s < jointSyncs && c < K; c++) {
@@ -1245,11 +1254,27 @@ export class WatermarkDetector {
       // Last, as it overwrites the payload surfaces: the other payload offsets, while nothing is significant.
       if (offsetLook && s < OFFSET_SEARCH_SYNCS && !significantDecoded) this.decodeAtOffsets(sub, rx, ry, neededOffsetSum, offsetFound);
     }
+    // The nominal sync, at its known position and sub-cell offset: the free decoder (not as the best sync: the list
+    // decoder's pruned search and the erasure run only while nothing read so far is significant) and test (i).
+    const nominalIds = new Set<bigint>();
+    let nominalEstimate: SyncEstimate | null = null;
+    if (nominal) {
+      const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
+      const z0 = this.surfaces[0][ry * CELLS + rx];
+      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, this.log10SyncOf(z0));
+      if (this.freeDecoding) {
+        const before = new Map(decodedById);
+        this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
+        for (const [id, entry] of decodedById) if (before.get(id) !== entry) nominalIds.add(id);
+      }
+      this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length);
+    }
     // An ID read at another offset replaces its reading at the reference's where it is more significant, counted so.
     for (const [id, entry] of offsetFound) {
       const usual = decodedById.get(id);
       if (usual && log10Bonferroni(usual.sum * Z_NORM, decodedTrials) <= log10Bonferroni(entry.sum * Z_NORM, decodedTrials * offsetFactor)) continue;
       decodedById.set(id, { ...entry, trialsFactor: offsetFactor });
+      nominalIds.delete(id);
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
     const candidates = judgeCandidates({ shifts: this.candidateShifts, atSync: atSyncTiles, joint: jointTiles, jointMade: Array.from(joint, (v) => v > -Infinity) }, trials, log10Threshold)
@@ -1271,10 +1296,12 @@ export class WatermarkDetector {
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
       const where = jointSync(c);
+      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return Math.log10(nominalEstimate.falseAlarmProbability);
       return where ? this.log10SyncOf(where.z) : log10Sync;
     };
     const syncOf = (c: (typeof candidates)[number]) => {
       const where = jointSync(c);
+      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return nominalEstimate;
       if (!where) return syncNow;
       return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, syncLog10Of(c));
     };
@@ -1291,7 +1318,7 @@ export class WatermarkDetector {
       this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
-      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: syncNow, ...made }, d.log10p, trials);
+      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: nominalIds.has(d.id) && nominalEstimate ? nominalEstimate : syncNow, ...made }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
     // An ID's standing accusation of one kind (a decoded one may stand beside the candidate part given), if stronger.
@@ -1349,6 +1376,8 @@ export class WatermarkDetector {
       sync = { ...a.sync, falseAlarmProbability: fromLog10(log10) };
     } else if (method === 'candidates') {
       sync = syncOf(candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number]);
+    } else if (method === 'decoded' && nominalEstimate && nominalIds.has((top as { id: bigint }).id)) {
+      sync = nominalEstimate;
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.

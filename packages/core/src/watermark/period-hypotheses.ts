@@ -2,11 +2,12 @@
  * The tile periods the detector searches in a working picture: a log sweep of uniform scales around the height-fit
  * period, stretched aspect ratios (aspect not kept), the periods of common master heights (crops kept at their
  * size), and for pictures taller than wide, masters scaled to the picture's width (vertical re-uploads). Each is a
- * `Hypothesis`: a period and an orientation to search the accumulator in (docs/WATERMARK.md, Detection step 4).
+ * `Hypothesis`: a period and an orientation to search the accumulator in (docs/WATERMARK.md, Detection step 4). And
+ * the nominal sync, a plain rescale's, whose position is known too (`nominalSync`).
  */
 import type { TilePeriod } from './correlator.js';
 import { orientationTag, type Orientation } from './orientation.js';
-import { TILE_PERIOD_PER_HEIGHT } from './pattern.js';
+import { CELLS, TILE_PERIOD_PER_HEIGHT, tilePeriodFor } from './pattern.js';
 
 /** A tile period, searched in the accumulator as it is or turned back from an orientation (`orientation.ts`). */
 export interface Hypothesis extends TilePeriod, Orientation {}
@@ -87,4 +88,44 @@ export function periodFits(px: number, py: number, w: number, h: number): boolea
  */
 export function periodTag(h: Hypothesis, digits: number): string {
   return `${h.periodX.toFixed(digits)}x${h.periodY.toFixed(digits)}${orientationTag(h)}`;
+}
+
+/**
+ * The nominal sync: where a plain rescale of the whole master (aspect kept, no crop or pad: what most re-encoded leaks
+ * are) puts the tile, known from the picture's size alone. Every look also reads the payload there, at the known
+ * position and sub-cell offset, whatever the search found: one sync more in the candidates' and the free decoder's
+ * trials. On a heavily re-encoded leak the reference tile can be too weak for the search to find that sync (its noise
+ * maxima elsewhere outrank it) while the payload, read where the geometry says, holds the ID.
+ */
+export interface NominalSync {
+  /** Its hypothesis, with the cell where the reference peak would be (`peakIndex`: y * CELLS + x) and z 0. */
+  sync: Hypothesis & { z: number; peakIndex: number };
+  sub: { dx: number; dy: number };
+}
+
+/**
+ * The sync of a plain rescale of a master `masterHeight` tall to the input (w x h, aspect kept), in the working
+ * picture (ww x wh): the embedder's tile (its period `tilePeriodFor(masterHeight)`, its origin at the master's pixel
+ * (0, 0)) scaled as ffmpeg scales, pixel centres onto pixel centres (x' + 0.5 = (x + 0.5) s), then to the working
+ * size the same way. The fold's origin is the working picture's centre, as in `look`. Null when that period is not
+ * one `periodFits` allows.
+ */
+export function nominalSync(w: number, h: number, ww: number, wh: number, masterHeight: number): NominalSync | null {
+  const scale = h / masterHeight;
+  const period = tilePeriodFor(masterHeight) * scale;
+  const axis = (input: number, working: number) => {
+    const f = working / input;
+    const p = period * f;
+    const origin = 0.5 * scale * f - 0.5;
+    const cells = (((((origin - (working >> 1)) * CELLS) / p) % CELLS) + CELLS) % CELLS;
+    const cell = Math.round(cells);
+    return { p, cell: cell % CELLS, sub: cells - cell };
+  };
+  const x = axis(w, ww);
+  const y = axis(h, wh);
+  if (!periodFits(x.p, y.p, ww, wh)) return null;
+  return {
+    sync: { periodX: x.p, periodY: y.p, mirrored: false, rotation: 0, z: 0, peakIndex: y.cell * CELLS + x.cell },
+    sub: { dx: x.sub, dy: y.sub },
+  };
 }

@@ -1,0 +1,106 @@
+/**
+ * The nominal sync (`nominalSync`): where a plain rescale of the whole master puts the tile, read at every look
+ * whatever the search found. To test that reading alone, the search can be kept from the periods near a plain
+ * rescale's (`hide`): the leaks below are then read only where the geometry says.
+ */
+import { describe, expect, test, vi } from 'vitest';
+
+const hide = vi.hoisted(() => ({ on: false }));
+vi.mock('../../packages/core/src/watermark/period-hypotheses.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../packages/core/src/watermark/period-hypotheses.js')>();
+  const { TILE_PERIOD_PER_HEIGHT } = await import('../../packages/core/src/watermark/pattern.js');
+  return {
+    ...original,
+    periodHypotheses: (w: number, h: number, factor: number) => {
+      const fit = TILE_PERIOD_PER_HEIGHT * h;
+      const near = (p: number) => Math.abs(Math.log(p / fit)) < 0.05;
+      return original.periodHypotheses(w, h, factor).filter((p) => !hide.on || !(near(p.periodX) || near(p.periodY)));
+    },
+  };
+});
+
+import { keyFromSecret, WatermarkDetector, WatermarkEmbedder, type LumaPlane } from '../../packages/core/src/watermark/index.js';
+import { CELLS } from '../../packages/core/src/watermark/pattern.js';
+import { nominalSync } from '../../packages/core/src/watermark/period-hypotheses.js';
+import { log10Bonferroni } from '../../packages/core/src/watermark/statistics.js';
+import { addNoise, downscale, frameOf, makeScene } from './synthetic.js';
+
+const key = keyFromSecret(new Uint8Array(32).fill(21));
+const id = 987654321n;
+const innocents = [11n, 22n, 33n, 44n, 55n];
+
+/** 12 frames of a 1280 x 720 master, marked for `id` (or not), halved to 640 x 360 (area average), under noise. */
+function leak(marked: boolean): LumaPlane[] {
+  const scene = makeScene(1280, 720, 6);
+  const embedder = new WatermarkEmbedder({ key, id, width: 1280, height: 720, bitDepth: 8 });
+  return Array.from({ length: 12 }, (_, i) => {
+    const master = frameOf(scene, 1280, 720, i);
+    if (marked) embedder.embed(master);
+    return addNoise(downscale(master, 2), 30, 100 + i);
+  });
+}
+
+function read(frames: LumaPlane[], candidates?: bigint[]) {
+  const detector = new WatermarkDetector({ key, inputWidth: 640, inputHeight: 360, masterHeight: 720, ...(candidates ? { candidates } : {}) });
+  frames.forEach((frame, i) => detector.addFrame(frame, i / 24));
+  return { verdict: detector.result(), looks: detector.lookCount };
+}
+
+function withSearchHidden<T>(fn: () => T): T {
+  hide.on = true;
+  try {
+    return fn();
+  } finally {
+    hide.on = false;
+  }
+}
+
+describe('nominal sync', () => {
+  test('is where a plain rescale puts the tile, from the sizes alone', () => {
+    // 1080p master read at 640 x 360: period 256, the master's tile origin at -1/3 pixel (pixel centres onto pixel
+    // centres), the fold's origin at (320, 180): -160.17 and -90.17 cells, so cell (96, 38), a sixth of a cell back.
+    const small = nominalSync(640, 360, 640, 360, 1080);
+    expect(small?.sync.periodX).toBeCloseTo(256, 9);
+    expect(small?.sync.periodY).toBeCloseTo(256, 9);
+    expect(small?.sync.peakIndex).toBe(38 * CELLS + 96);
+    expect(small?.sub.dx).toBeCloseTo(-1 / 6, 9);
+    expect(small?.sub.dy).toBeCloseTo(-1 / 6, 9);
+    // The same master read at full size, halved to the working 960 x 540: period 384, origin at -1/4 working pixel.
+    const full = nominalSync(1920, 1080, 960, 540, 1080);
+    expect(full?.sync.periodY).toBeCloseTo(384, 9);
+    expect(full?.sync.peakIndex).toBe(38 * CELLS + 96);
+    expect(full?.sub.dx).toBeCloseTo(-1 / 12, 9);
+    // Too small a picture for the tile: none.
+    expect(nominalSync(100, 60, 100, 60, 1080)).toBeNull();
+  });
+
+  test('reads a plain rescale the search does not synchronise, blind and among candidates, counted as one sync more', () => {
+    const frames = leak(true);
+    const blind = withSearchHidden(() => read(frames));
+    expect(blind.verdict.id).toBe(id);
+    expect(blind.verdict.method).toBe('decoded');
+    // One look, three searched syncs and the nominal one decoded freely, every ID; 1 / 0.9: the offsets' share.
+    expect(blind.verdict.log10FalseAlarmProbability).toBeCloseTo(log10Bonferroni(blind.verdict.score, (blind.looks * 4 * 2 ** 48) / 0.9), 2);
+    // The geometry reported is the nominal sync's: half the 720p master, its tile origin a quarter pixel back.
+    expect(blind.verdict.sync?.scale).toBeCloseTo(0.5, 3);
+    expect(blind.verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
+    expect(blind.verdict.sync?.offsetY).toBeCloseTo(255.8, 1);
+
+    const among = withSearchHidden(() => read(frames, [...innocents, id]));
+    expect(among.verdict.accused).toEqual([id]);
+    expect(among.verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
+
+    // Searched as usual, the leak is read at the same geometry.
+    const searched = read(frames);
+    expect(searched.verdict.id).toBe(id);
+    expect(Math.abs((searched.verdict.sync?.offsetX ?? 0) - 255.8)).toBeLessThan(1);
+  });
+
+  test('accuses no one on unmarked frames read only there', () => {
+    const frames = leak(false);
+    const blind = withSearchHidden(() => read(frames));
+    expect(blind.verdict.found).toBe(false);
+    const among = withSearchHidden(() => read(frames, [...innocents, id]));
+    expect(among.verdict.accused).toEqual([]);
+  });
+});
