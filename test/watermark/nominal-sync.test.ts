@@ -85,6 +85,8 @@ describe('nominal sync', () => {
     expect(blind.verdict.sync?.scale).toBeCloseTo(0.5, 3);
     expect(blind.verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
     expect(blind.verdict.sync?.offsetY).toBeCloseTo(255.8, 1);
+    // The reference's correlation shown is centred there too (the middle of the 15 x 15 cells: the sync's z).
+    expect(blind.verdict.peak?.values[7 * 15 + 7]).toBeCloseTo(blind.verdict.sync?.z ?? NaN, 2);
 
     const among = withSearchHidden(() => read(frames, [...innocents, id]));
     expect(among.verdict.accused).toEqual([id]);

@@ -1258,9 +1258,11 @@ export class WatermarkDetector {
     // decoder's pruned search and the erasure run only while nothing read so far is significant) and test (i).
     const nominalIds = new Set<bigint>();
     let nominalEstimate: SyncEstimate | null = null;
+    let nominalPeak: WatermarkVerdict['peak'] = null;
     if (nominal) {
       const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
       const z0 = this.surfaces[0][ry * CELLS + rx];
+      nominalPeak = peakAround(this.surfaces[0], rx, ry);
       nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, this.log10SyncOf(z0));
       if (this.freeDecoding) {
         const before = new Map(decodedById);
@@ -1382,6 +1384,11 @@ export class WatermarkDetector {
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
     if (top === undefined && log10Sync >= SYNC_REPORT_LOG10) sync = null;
+    // The reference's correlation shown around the geometry reported: the nominal sync's, when it is that one.
+    if (sync && nominalEstimate && sync.periodX === nominalEstimate.periodX && sync.periodY === nominalEstimate.periodY
+      && sync.offsetX === nominalEstimate.offsetX && sync.offsetY === nominalEstimate.offsetY && !sync.mirrored && sync.rotation === 0) {
+      peak = nominalPeak;
+    }
     const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
     const shown = top ?? candidatesMerged[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
