@@ -98,6 +98,27 @@ describe('nominal sync', () => {
     expect(Math.abs((searched.verdict.sync?.offsetX ?? 0) - 255.8)).toBeLessThan(1);
   });
 
+  test('an accusation read there that stands from an earlier look keeps that geometry\'s own probability', () => {
+    // 12 marked frames, then 36 unmarked: accused at the look at 12 frames, where the evidence stands.
+    const frames = [...leak(true), ...leak(false), ...leak(false), ...leak(false)];
+    const detector = withSearchHidden(() => {
+      const d = new WatermarkDetector({ key, inputWidth: 640, inputHeight: 360, masterHeight: 720 });
+      frames.forEach((frame, i) => d.addFrame(frame, i / 24));
+      d.result();
+      return d;
+    });
+    const verdict = detector.result();
+    expect(verdict.id).toBe(id);
+    expect(verdict.decoded.find((d) => d.id === id)?.atFrames).toBe(12);
+    expect(verdict.framesAnalyzed).toBe(48);
+    expect(verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
+    // The reference's z at the nominal sync then, with every hypothesis searched since counted (not the searched
+    // best sync's probability, which is noise here).
+    const hypothesisLooks = (detector as unknown as { hypothesisLooks: number }).hypothesisLooks;
+    const log10p = Math.log10(verdict.sync?.falseAlarmProbability ?? NaN);
+    expect(log10p).toBeCloseTo(log10Bonferroni(verdict.sync?.z ?? NaN, hypothesisLooks * CELLS * CELLS), 1);
+  });
+
   test('accuses no one on unmarked frames read only there', () => {
     const frames = leak(false);
     const blind = withSearchHidden(() => read(frames));

@@ -1259,11 +1259,13 @@ export class WatermarkDetector {
     const nominalIds = new Set<bigint>();
     let nominalEstimate: SyncEstimate | null = null;
     let nominalPeak: WatermarkVerdict['peak'] = null;
+    let nominalLog10Sync = 0;
     if (nominal) {
       const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
       const z0 = this.surfaces[0][ry * CELLS + rx];
       nominalPeak = peakAround(this.surfaces[0], rx, ry);
-      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, this.log10SyncOf(z0));
+      nominalLog10Sync = this.log10SyncOf(z0);
+      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, nominalLog10Sync);
       if (this.freeDecoding) {
         const before = new Map(decodedById);
         this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
@@ -1298,7 +1300,7 @@ export class WatermarkDetector {
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
       const where = jointSync(c);
-      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return Math.log10(nominalEstimate.falseAlarmProbability);
+      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return nominalLog10Sync;
       return where ? this.log10SyncOf(where.z) : log10Sync;
     };
     const syncOf = (c: (typeof candidates)[number]) => {
@@ -1320,7 +1322,10 @@ export class WatermarkDetector {
       this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
-      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, sync: nominalIds.has(d.id) && nominalEstimate ? nominalEstimate : syncNow, ...made }, d.log10p, trials);
+      // Read at the nominal sync: that geometry, with its own probability (what a later look counts again).
+      const atNominal = nominalEstimate !== null && nominalIds.has(d.id);
+      const where = atNominal ? { sync: nominalEstimate as SyncEstimate, log10Sync: nominalLog10Sync } : { sync: syncNow, log10Sync };
+      this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, ...made, ...where }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
     // An ID's standing accusation of one kind (a decoded one may stand beside the candidate part given), if stronger.

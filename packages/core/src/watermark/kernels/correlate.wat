@@ -126,8 +126,11 @@
   ;; of them (65536: the real plane; 131072: both), in 4 x 4 blocks: source block rows [0, $byEnd) and [$byStart,
   ;; $blocks), block columns [0, $bxEnd) and [$bxStart, $blocks) ($byEnd = $byStart = $blocks: all of them). The
   ;; transforms skip blocks that hold no pass-band row or column: `forward` the spectrum columns (fy) nothing reads
-  ;; (it keeps one group more below $groupStart, which `pairSpectrum`'s reversed partner loads can reach when the
-  ;; band's radius is 4k: 129 - 4 $groupEnd >= 4 ($groupStart - 1) always holds), `inverse` the ones that are zero.
+  ;; (it keeps one group more below $groupStart, which `pairSpectrum`'s reversed partner loads of the low band's
+  ;; last group can reach for some band radii: they start at 129 - 4 $groupEnd >= 4 ($groupStart - 1)), `inverse`
+  ;; the ones that are zero. One partner load reads a column no transform ever computed, before this skip or
+  ;; since: lane 0 of group $groupStart pairs with fy = 128 - 4 $groupStart, in group $groupEnd, outside the band,
+  ;; where the key is zero, so the (finite) value it meets there, stale now, untransformed before, is multiplied by 0.
   (func $transpose (param $src i32) (param $dst i32) (param $bytes i32) (param $blocks i32)
     (param $byEnd i32) (param $byStart i32) (param $bxEnd i32) (param $bxStart i32)
     (local $by i32) (local $bx i32) (local $s i32) (local $d i32) (local $p i32)
