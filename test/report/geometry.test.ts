@@ -3,12 +3,12 @@ import type { Detection } from '../../packages/core/src/api/detection.js';
 import { geometryInWords } from '../../packages/core/src/report/model.js';
 
 /** A found detection with the given sync, as far as geometryInWords reads it. */
-function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean; rotation?: number }): Detection {
-  const { scale, offsetX, offsetY, period, mirrored = false, rotation = 0 } = sync;
+function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean; rotation?: number; nominal?: boolean }): Detection {
+  const { scale, offsetX, offsetY, period, mirrored = false, rotation = 0, nominal = false } = sync;
   return {
     found: true,
     parameters: { masterHeight: 1080 },
-    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, rotation, z: 20, falseAlarmProbability: 1e-20 },
+    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, rotation, z: 20, nominal, falseAlarmProbability: 1e-20 },
   } as unknown as Detection;
 }
 
@@ -26,6 +26,13 @@ describe('geometry in words', () => {
     expect(words).toContain('a crop of (730.8, 766) px');
     // Small tiles: the cell is under 1.5 px, and 1.5 px stays the tolerance.
     expect(geometryInWords(found({ scale: 0.2, offsetX: 1.7, offsetY: 0, period: 153.6 }))).toContain('starts at (1.7, 0) px');
+  });
+
+  test('a geometry read at the nominal sync says it is a plain rescale\'s, not one the search found', () => {
+    const words = geometryInWords(found({ scale: 1 / 3, offsetX: 255.7, offsetY: 255.7, period: 256, nominal: true }))!;
+    expect(words).toContain('starts at the picture\'s corner');
+    expect(words).toContain('the geometry of a plain rescale of the whole master');
+    expect(geometryInWords(found({ scale: 1 / 3, offsetX: 255.7, offsetY: 255.7, period: 256 }))).not.toContain('plain rescale');
   });
 
   test('a mirrored leak says so, and that the offsets are of the leak flipped back', () => {

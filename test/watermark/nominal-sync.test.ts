@@ -85,12 +85,14 @@ describe('nominal sync', () => {
     expect(blind.verdict.sync?.scale).toBeCloseTo(0.5, 3);
     expect(blind.verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
     expect(blind.verdict.sync?.offsetY).toBeCloseTo(255.8, 1);
+    expect(blind.verdict.sync?.nominal).toBe(true);
     // The reference's correlation shown is centred there too (the middle of the 15 x 15 cells: the sync's z).
     expect(blind.verdict.peak?.values[7 * 15 + 7]).toBeCloseTo(blind.verdict.sync?.z ?? NaN, 2);
 
     const among = withSearchHidden(() => read(frames, [...innocents, id]));
     expect(among.verdict.accused).toEqual([id]);
     expect(among.verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
+    expect(among.verdict.sync?.nominal).toBe(true);
 
     // Searched as usual, the leak is read at the same geometry.
     const searched = read(frames);
@@ -112,6 +114,7 @@ describe('nominal sync', () => {
     expect(verdict.decoded.find((d) => d.id === id)?.atFrames).toBe(12);
     expect(verdict.framesAnalyzed).toBe(48);
     expect(verdict.sync?.offsetX).toBeCloseTo(255.8, 1);
+    expect(verdict.sync?.nominal).toBe(true);
     // The reference's z at the nominal sync then, with every hypothesis searched since counted (not the searched
     // best sync's probability, which is noise here).
     const hypothesisLooks = (detector as unknown as { hypothesisLooks: number }).hypothesisLooks;

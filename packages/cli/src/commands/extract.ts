@@ -54,7 +54,8 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
     lines.push(
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
-        (turned ? `; the leak is ${turned} (offset of the leak ${d.sync.rotation ? 'turned' : 'flipped'} back)` : ''),
+        (turned ? `; the leak is ${turned} (offset of the leak ${d.sync.rotation ? 'turned' : 'flipped'} back)` : '') +
+        (d.sync.nominal ? '; a plain rescale of the whole master (the nominal sync)' : ''),
     );
   }
   if (!d.found && d.mode === 'decoded') {

@@ -37,6 +37,12 @@ export interface DetectionSync {
   /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
   readonly z: number;
   /**
+   * The geometry is the one a plain rescale of the whole master gives (the nominal sync, read at every look), where
+   * the accused ID's evidence was read; not one the synchronisation search found. Absent from reports saved before
+   * it existed.
+   */
+  readonly nominal?: boolean;
+  /**
    * Probability that an input without this key's mark shows a synchronisation this strong, every period, position
    * and look searched counted (a bound). The reference tile is the same in every delivery under a key, so this says
    * whether a copy marked with this key is there, not whose: `sync` is reported without an accusation only when it
@@ -174,8 +180,11 @@ export interface DetectionJSON {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   stoppedEarly: boolean;
-  /** `falseAlarmProbability`: the synchronisation's (a bound); absent from reports saved before it was recorded. */
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; falseAlarmProbability?: number } | null;
+  /**
+   * `falseAlarmProbability`: the synchronisation's (a bound); `nominal`: the geometry of a plain rescale, not one the
+   * search found (`DetectionSync.nominal`). Both absent from reports saved before they were recorded.
+   */
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; nominal?: boolean; falseAlarmProbability?: number } | null;
   /** `part`, `accusedOnWhole`: absent from reports saved before they were recorded (read `accused && !part`). */
   candidates: Array<{
     id: string;
@@ -380,6 +389,7 @@ export class Detection {
             mirrored: this.sync.mirrored,
             rotation: this.sync.rotation,
             z: r3(this.sync.z),
+            nominal: this.sync.nominal === true,
             falseAlarmProbability: this.sync.falseAlarmProbability,
           }
         : null,

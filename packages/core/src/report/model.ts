@@ -222,7 +222,10 @@ export function geometryInWords(detection: Detection): string | null {
   const turned = describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 });
   const back = s.rotation ? 'turned back about its centre' : 'flipped back';
   const orientation = turned ? ` The leak is ${turned}; the offsets above are those of the leak ${back}.` : '';
-  return `${scale} ${offset}${orientation}`;
+  const nominal = s.nominal
+    ? ' This is the geometry of a plain rescale of the whole master, where the ID was read at every look; the synchronisation search did not find it by itself.'
+    : '';
+  return `${scale} ${offset}${orientation}${nominal}`;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

@@ -225,6 +225,11 @@ export interface SyncEstimate {
   rotation: number;
   /** Reference-tile evidence (z) and its false-alarm probability after every hypothesis searched. */
   z: number;
+  /**
+   * The nominal sync's geometry (a plain rescale of the whole master, read at every look: `nominalSync`), where the
+   * evidence reported was read; false: found by the synchronisation search.
+   */
+  nominal: boolean;
   falseAlarmProbability: number;
 }
 
@@ -919,7 +924,7 @@ export class WatermarkDetector {
   }
 
   /** Sync estimate in input pixels from a hypothesis and a reference-tile position (in cells, fractional). */
-  private syncEstimate(h: Hypothesis, cellX: number, cellY: number, z: number, log10p: number): SyncEstimate {
+  private syncEstimate(h: Hypothesis, cellX: number, cellY: number, z: number, log10p: number, nominal = false): SyncEstimate {
     const half = CELLS / 2;
     const shiftX = ((((cellX + half) % CELLS) + CELLS) % CELLS) - half;
     const shiftY = ((((cellY + half) % CELLS) + CELLS) % CELLS) - half;
@@ -943,6 +948,7 @@ export class WatermarkDetector {
       mirrored: h.mirrored,
       rotation: h.rotation,
       z: round3(z),
+      nominal,
       falseAlarmProbability: fromLog10(log10p),
     };
   }
@@ -1265,7 +1271,7 @@ export class WatermarkDetector {
       const z0 = this.surfaces[0][ry * CELLS + rx];
       nominalPeak = peakAround(this.surfaces[0], rx, ry);
       nominalLog10Sync = this.log10SyncOf(z0);
-      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, nominalLog10Sync);
+      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, nominalLog10Sync, true);
       if (this.freeDecoding) {
         const before = new Map(decodedById);
         this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
