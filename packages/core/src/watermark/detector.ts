@@ -1303,15 +1303,17 @@ export class WatermarkDetector {
       const where = jointWhere[c.index];
       return c.viaJoint && where && where.sync !== 0 ? where : null;
     };
+    // Test (i) read at the nominal sync (a joint reading is at a searched sync).
+    const atNominal = (c: (typeof candidates)[number]) => !c.viaJoint && atSyncFrom[c.index] === syncs.length;
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
+      if (atNominal(c)) return nominalLog10Sync;
       const where = jointSync(c);
-      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return nominalLog10Sync;
       return where ? this.log10SyncOf(where.z) : log10Sync;
     };
     const syncOf = (c: (typeof candidates)[number]) => {
+      if (atNominal(c) && nominalEstimate) return nominalEstimate;
       const where = jointSync(c);
-      if (!where && !c.viaJoint && nominalEstimate && atSyncFrom[c.index] === syncs.length) return nominalEstimate;
       if (!where) return syncNow;
       return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, syncLog10Of(c));
     };
@@ -1396,10 +1398,7 @@ export class WatermarkDetector {
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
     if (top === undefined && log10Sync >= SYNC_REPORT_LOG10) sync = null;
     // The reference's correlation shown around the geometry reported: the nominal sync's, when it is that one.
-    if (sync && nominalEstimate && sync.periodX === nominalEstimate.periodX && sync.periodY === nominalEstimate.periodY
-      && sync.offsetX === nominalEstimate.offsetX && sync.offsetY === nominalEstimate.offsetY && !sync.mirrored && sync.rotation === 0) {
-      peak = nominalPeak;
-    }
+    if (sync?.nominal) peak = nominalPeak;
     const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
     const shown = top ?? candidatesMerged[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
