@@ -5,7 +5,7 @@
  */
 import { describe, expect, test, vi } from 'vitest';
 
-const hide = vi.hoisted(() => ({ on: false }));
+const hide = vi.hoisted(() => ({ on: false, dx: 0, dy: 0 }));
 vi.mock('../../packages/core/src/watermark/period-hypotheses.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../packages/core/src/watermark/period-hypotheses.js')>();
   const { TILE_PERIOD_PER_HEIGHT } = await import('../../packages/core/src/watermark/pattern.js');
@@ -15,6 +15,11 @@ vi.mock('../../packages/core/src/watermark/period-hypotheses.js', async (importO
       const fit = TILE_PERIOD_PER_HEIGHT * h;
       const near = (p: number) => Math.abs(Math.log(p / fit)) < 0.05;
       return original.periodHypotheses(w, h, factor).filter((p) => !hide.on || !(near(p.periodX) || near(p.periodY)));
+    },
+    // Moved by (hide.dx, hide.dy) cells: a stand-in for a payload that sits off the nominal position.
+    nominalSync: (...args: Parameters<typeof original.nominalSync>) => {
+      const nominal = original.nominalSync(...args);
+      return nominal && { ...nominal, sub: { dx: nominal.sub.dx + hide.dx, dy: nominal.sub.dy + hide.dy } };
     },
   };
 });
@@ -30,13 +35,13 @@ const id = 987654321n;
 const innocents = [11n, 22n, 33n, 44n, 55n];
 
 /** 12 frames of a 1280 x 720 master, marked for `id` (or not), halved to 640 x 360 (area average), under noise. */
-function leak(marked: boolean): LumaPlane[] {
+function leak(marked: boolean, noise = 30): LumaPlane[] {
   const scene = makeScene(1280, 720, 6);
   const embedder = new WatermarkEmbedder({ key, id, width: 1280, height: 720, bitDepth: 8 });
   return Array.from({ length: 12 }, (_, i) => {
     const master = frameOf(scene, 1280, 720, i);
     if (marked) embedder.embed(master);
-    return addNoise(downscale(master, 2), 30, 100 + i);
+    return addNoise(downscale(master, 2), noise, 100 + i);
   });
 }
 
@@ -120,6 +125,29 @@ describe('nominal sync', () => {
     const hypothesisLooks = (detector as unknown as { hypothesisLooks: number }).hypothesisLooks;
     const log10p = Math.log10(verdict.sync?.falseAlarmProbability ?? NaN);
     expect(log10p).toBeCloseTo(log10Bonferroni(verdict.sync?.z ?? NaN, hypothesisLooks * CELLS * CELLS), 1);
+  });
+
+  test("a payload half a cell from the nominal position is read at the nominal sync's other offsets, counted so", () => {
+    // Heavier noise: read where the geometry says, the payload is only just decoded.
+    const frames = leak(true, 75);
+    const usual = withSearchHidden(() => read(frames));
+    expect(usual.verdict.id).toBe(id);
+    expect(usual.verdict.log10FalseAlarmProbability).toBeCloseTo(log10Bonferroni(usual.verdict.score, (usual.looks * 4 * 2 ** 48) / 0.9), 2);
+    // The nominal position moved half a cell back on both axes: not decoded there, but half a cell on (the same
+    // surfaces, the same score), at the final look, with the offsets' trials: one final look x (three searched syncs
+    // + the nominal one) x eight offsets x 2^48, over their tenth of the budget.
+    hide.dx = -0.5;
+    hide.dy = -0.5;
+    try {
+      const moved = withSearchHidden(() => read(frames));
+      expect(moved.verdict.id).toBe(id);
+      expect(moved.verdict.score).toBe(usual.verdict.score);
+      expect(moved.verdict.log10FalseAlarmProbability).toBeCloseTo(log10Bonferroni(moved.verdict.score, (4 * 8 * 2 ** 48) / 0.1), 2);
+      expect(moved.verdict.sync?.nominal).toBe(true);
+    } finally {
+      hide.dx = 0;
+      hide.dy = 0;
+    }
   });
 
   test('accuses no one on unmarked frames read only there', () => {

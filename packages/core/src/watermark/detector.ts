@@ -104,7 +104,8 @@ const PAYLOAD_OFFSETS = HALF_CELL_SURFACES.reduce((n, [ox, oy]) => n + (ox ? 2 :
 /**
  * The share of the free decoder's false-alarm budget spent on those offsets (a weighted Bonferroni bound): IDs read
  * at the reference's offset count 1 / (1 - share) times the usual trials (looks x syncs x 2^48), IDs read at one of
- * the others (final looks x syncs x 2^48) x PAYLOAD_OFFSETS / share.
+ * the others (final looks x syncs x 2^48) x PAYLOAD_OFFSETS / share, the syncs there being OFFSET_SEARCH_SYNCS and
+ * the nominal one (around its own sub-cell offset).
  */
 const OFFSET_BUDGET_SHARE = 0.1;
 /** The syncs read at the other payload offsets (the best ones). */
@@ -1016,7 +1017,10 @@ export class WatermarkDetector {
    * read there needs. The payload is read at the reference peak's sub-cell offset, and a weak reference peak's
    * parabola puts that up to half a cell off on small leaks: 640x360 H.264 CRF 28 of the credits clip (bench key 2),
    * read blind from 2 s, decoded nothing at the reference's offset and is now identified at p 1e-13.9 at another
-   * (docs/WATERMARK.md, Detection step 5). Made at final looks only; overwrites the payload surfaces.
+   * (docs/WATERMARK.md, Detection step 5). At the nominal sync (`sub` its own offset, from the geometry), the
+   * payload of a heavily re-encoded leak can sit up to half a cell from where the geometry puts it (640x360 CRF 35,
+   * the bench's `gradient` key 1: 10.3 there, 10.9 half a cell on). Made at final looks only; overwrites the payload
+   * surfaces.
    */
   private decodeAtOffsets(sub: { dx: number; dy: number }, rx: number, ry: number, neededSum: number, found: Map<bigint, DecodedEntry>): void {
     const z = this.surfaces;
@@ -1196,7 +1200,8 @@ export class WatermarkDetector {
     // so, at every final look made, with a share of the budget), as a multiple of those.
     const offsetLook = offsetSearch && final && this.freeDecoding;
     if (offsetLook) this.offsetLooks++;
-    const offsetTrials = (Math.max(1, this.offsetLooks) * Math.min(syncs.length, OFFSET_SEARCH_SYNCS) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
+    // The nominal sync's offsets are read too (one sync more).
+    const offsetTrials = (Math.max(1, this.offsetLooks) * (Math.min(syncs.length, OFFSET_SEARCH_SYNCS) + nominalSyncs) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
     const offsetFactor = offsetTrials / decodedTrials;
     const atSyncTrials = (looks * (syncs.length + nominalSyncs) * Math.max(1, K)) / this.wholeShare;
     // The joint search is used only while the reference tile alone is not significant. When it is, the payload
@@ -1230,6 +1235,9 @@ export class WatermarkDetector {
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     const neededOffsetSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials * offsetFactor) / Z_NORM;
     const offsetFound = new Map<bigint, DecodedEntry>();
+    // Those read at the nominal sync's offsets, and the IDs whose stronger offset reading is one of them.
+    const nominalOffsetFound = new Map<bigint, DecodedEntry>();
+    const nominalOffsetIds = new Set<bigint>();
     let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
     this.lastSubs = subs; // filled below, one per sync read
@@ -1275,16 +1283,30 @@ export class WatermarkDetector {
       if (this.freeDecoding) {
         const before = new Map(decodedById);
         this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
-        for (const [id, entry] of decodedById) if (before.get(id) !== entry) nominalIds.add(id);
+        for (const [id, entry] of decodedById) {
+          if (before.get(id) === entry) continue;
+          nominalIds.add(id);
+          if (entry.sum >= neededSum) significantDecoded = true;
+        }
       }
       this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length);
+      // Last, as it overwrites the payload surfaces: its other payload offsets, as at the searched syncs.
+      if (offsetLook && !significantDecoded) this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, nominalOffsetFound);
     }
-    // An ID read at another offset replaces its reading at the reference's where it is more significant, counted so.
+    // An ID read at another offset replaces its reading at the reference's where it is more significant, counted so
+    // (at a searched sync's offsets or the nominal one's, the stronger).
+    for (const [id, entry] of nominalOffsetFound) {
+      const searched = offsetFound.get(id);
+      if (searched && searched.sum >= entry.sum) continue;
+      offsetFound.set(id, entry);
+      nominalOffsetIds.add(id);
+    }
     for (const [id, entry] of offsetFound) {
       const usual = decodedById.get(id);
       if (usual && log10Bonferroni(usual.sum * Z_NORM, decodedTrials) <= log10Bonferroni(entry.sum * Z_NORM, decodedTrials * offsetFactor)) continue;
       decodedById.set(id, { ...entry, trialsFactor: offsetFactor });
-      nominalIds.delete(id);
+      if (nominalOffsetIds.has(id)) nominalIds.add(id);
+      else nominalIds.delete(id);
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
     const candidates = judgeCandidates({ shifts: this.candidateShifts, atSync: atSyncTiles, joint: jointTiles, jointMade: Array.from(joint, (v) => v > -Infinity) }, trials, log10Threshold)
