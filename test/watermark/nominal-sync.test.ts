@@ -125,6 +125,8 @@ describe('nominal sync', () => {
     const hypothesisLooks = (detector as unknown as { hypothesisLooks: number }).hypothesisLooks;
     const log10p = Math.log10(verdict.sync?.falseAlarmProbability ?? NaN);
     expect(log10p).toBeCloseTo(log10Bonferroni(verdict.sync?.z ?? NaN, hypothesisLooks * CELLS * CELLS), 1);
+    // The reference's correlation shown is the one of that look, centred there (not the diluted one of the last).
+    expect(verdict.peak?.values[7 * 15 + 7]).toBeCloseTo(verdict.sync?.z ?? NaN, 2);
   });
 
   test("a payload half a cell from the nominal position is read at the nominal sync's other offsets, counted so", () => {

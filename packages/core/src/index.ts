@@ -81,6 +81,7 @@ export type {
   LumaPlane,
   Orientation,
   PartRange,
+  Peak,
   SyncEstimate,
   TimelinePoint,
   WatermarkKey,

@@ -8,7 +8,7 @@
  * tiles' symbols or a neighbour; the earlier accusation was then that ID's evidence (a spill variant), or the two
  * meet in a tile (two colluders: 45 x 2^-14), a rare miss, never a false accusation.
  */
-import type { SyncEstimate } from './detector.js';
+import type { Peak, SyncEstimate } from './detector.js';
 import type { PartRange } from './part-windows.js';
 import { log10Bonferroni } from './statistics.js';
 import { nearSymbol } from './symbols.js';
@@ -44,6 +44,8 @@ export interface Accusation {
   /** Where it was read, and the synchronisation's log10 probability and multiplicity (hypothesis looks) then. */
   sync: SyncEstimate;
   log10Sync: number;
+  /** The reference's correlation around `sync` at that look (the verdict's `peak`), when recorded. */
+  peak?: Peak | null;
   hypothesisLooks: number;
   /** The look (1-based) and the frame count it was made at. */
   look: number;

@@ -202,6 +202,12 @@ export interface DetectorOptions {
   simd?: boolean;
 }
 
+/** The reference tile's correlation around a position: `size` x `size` z values, row-major, the position in the middle. */
+export interface Peak {
+  size: number;
+  values: number[];
+}
+
 export interface SyncEstimate {
   /** Leak size over master size (mean of the two axes); with `scaleX`, `scaleY` per axis. */
   scale: number;
@@ -285,8 +291,11 @@ export interface WatermarkVerdict {
   framesAnalyzed: number;
   secondsAnalyzed: number;
   timeline: TimelinePoint[];
-  /** The reference tile's correlation around the peak: [size, size] z values, row-major. */
-  peak: { size: number; values: number[] } | null;
+  /**
+   * The reference tile's correlation around the geometry reported (`sync`), at the look the verdict's accusation was
+   * read at: [size, size] z values, row-major.
+   */
+  peak: Peak | null;
   accusationThreshold: number;
 }
 
@@ -394,6 +403,8 @@ export class WatermarkDetector {
   /** The trials the last look counted (`readPayload`), and the sub-cell offsets of the syncs it read (`best`'s). */
   private lastTrials: LookTrials | null = null;
   private lastSubs: Array<{ dx: number; dy: number }> = [];
+  /** The reference's correlation around each of those syncs' peaks (`Peak`), at that look. */
+  private lastPeaks: Peak[] = [];
   /** Counts the planes looks and parts search (what turned copies of them are made for: `planeOf`). */
   private generation = 0;
   /** Decodes codewords, remembering them (each decode costs eight HMACs). */
@@ -651,7 +662,7 @@ export class WatermarkDetector {
 
   /** One look at another sum than the usual accumulator, candidates only (`lookEven`, `lookKeyframes`). */
   private lookAt(sum: Float32Array): void {
-    const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice(), subs: this.lastSubs, log10Sync: this.log10SyncNow };
+    const kept = { verdict: this.verdict, best: this.best, locked: this.locked, timeline: this.timeline.slice(), subs: this.lastSubs, peaks: this.lastPeaks, log10Sync: this.log10SyncNow };
     this.accumulator = sum;
     this.freeDecoding = false;
     try {
@@ -663,6 +674,7 @@ export class WatermarkDetector {
       this.best = kept.best;
       this.locked = kept.locked;
       this.lastSubs = kept.subs;
+      this.lastPeaks = kept.peaks;
       this.log10SyncNow = kept.log10Sync;
     }
     if (!(this.verdict as WatermarkVerdict).found) {
@@ -1180,7 +1192,7 @@ export class WatermarkDetector {
       const id = this.candidateIds[c.index];
       const symbols = this.candidateShifts[c.index].map(symbolOf);
       const s = bestSync[c.index];
-      const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync: syncAt(s), log10Sync: syncLog10(s), hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
+      const accusation: Accusation = { id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: -Infinity, symbols, sync: syncAt(s), log10Sync: syncLog10(s), peak: this.lastPeaks[s] ?? null, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames, part };
       if (this.accusations.keep(accusation, c.log10p, trials)) this.partAccused = true;
     }
   }
@@ -1229,7 +1241,7 @@ export class WatermarkDetector {
     // The sync each candidate's test (i) reading is from (syncs.length: the nominal sync).
     const atSyncFrom = new Int32Array(K);
     const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
-    const jointWhere: Array<{ sync: number; x: number; y: number; z: number } | null> = new Array(K).fill(null);
+    const jointWhere: Array<{ sync: number; x: number; y: number; z: number; peak: Peak } | null> = new Array(K).fill(null);
     const tileValues = this.tileValues;
     // The sum of payload z-values a decoded ID needs to be accused (score = sum / sqrt(PAYLOAD_TILES)).
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
@@ -1238,15 +1250,16 @@ export class WatermarkDetector {
     // Those read at the nominal sync's offsets, and the IDs whose stronger offset reading is one of them.
     const nominalOffsetFound = new Map<bigint, DecodedEntry>();
     const nominalOffsetIds = new Set<bigint>();
-    let peak: WatermarkVerdict['peak'] = null;
     const subs: Array<{ dx: number; dy: number }> = [];
+    const syncPeaks: Peak[] = [];
     this.lastSubs = subs; // filled below, one per sync read
+    this.lastPeaks = syncPeaks;
     let significantDecoded = false;
     for (let s = 0; s < syncs.length; s++) {
       const { sub, rx, ry } = this.correlateSync(syncs[s]);
       subs.push(sub);
       const z = this.surfaces;
-      if (s === 0) peak = peakAround(z[0], rx, ry);
+      syncPeaks.push(peakAround(z[0], rx, ry));
       if (s < FREE_DECODE_SYNCS && this.freeDecoding) significantDecoded = this.decodeFreely(rx, ry, s === 0, significantDecoded, neededSum, decodedById);
       if (s < jointSyncs) this.jointPeaks?.load(z);
       // (i) The payload read at the reference tile's position.
@@ -1262,7 +1275,7 @@ export class WatermarkDetector {
         if (payload * Z_NORM > joint[c]) {
           joint[c] = payload * Z_NORM;
           jointTiles[c].set(tileValues);
-          jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI] };
+          jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI], peak: peakAround(z[0], bx, by) };
         }
       }
       // Last, as it overwrites the payload surfaces: the other payload offsets, while nothing is significant.
@@ -1272,7 +1285,7 @@ export class WatermarkDetector {
     // decoder's pruned search and the erasure run only while nothing read so far is significant) and test (i).
     const nominalIds = new Set<bigint>();
     let nominalEstimate: SyncEstimate | null = null;
-    let nominalPeak: WatermarkVerdict['peak'] = null;
+    let nominalPeak: Peak | null = null;
     let nominalLog10Sync = 0;
     if (nominal) {
       const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
@@ -1339,6 +1352,8 @@ export class WatermarkDetector {
       if (!where) return syncNow;
       return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, syncLog10Of(c));
     };
+    // The reference's correlation around that geometry.
+    const peakOf = (c: (typeof candidates)[number]) => (atNominal(c) && nominalPeak) || jointSync(c)?.peak || syncPeaks[0];
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
     const decodedAccused = decodedNow
@@ -1349,12 +1364,12 @@ export class WatermarkDetector {
       });
     const made = { log10Sync, hypothesisLooks: this.hypothesisLooks, look: this.looks, atFrames: this.frames };
     for (const c of accusedNow) {
-      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
+      this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), peak: peakOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
       // Read at the nominal sync: that geometry, with its own probability (what a later look counts again).
       const atNominal = nominalEstimate !== null && nominalIds.has(d.id);
-      const where = atNominal ? { sync: nominalEstimate as SyncEstimate, log10Sync: nominalLog10Sync } : { sync: syncNow, log10Sync };
+      const where = atNominal ? { sync: nominalEstimate as SyncEstimate, log10Sync: nominalLog10Sync, peak: nominalPeak } : { sync: syncNow, log10Sync, peak: syncPeaks[0] };
       this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, ...made, ...where }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
@@ -1404,23 +1419,27 @@ export class WatermarkDetector {
       method = 'candidates';
       top = accusedCandidates[0];
     }
-    // The geometry where the top accusation was read (at an earlier look: its probability counted again too).
+    // The geometry where the top accusation was read (at an earlier look: its probability counted again too), and
+    // the reference's correlation around it then.
     let sync: SyncEstimate | null = syncNow;
+    let peak: Peak | null = syncPeaks[0] ?? null;
     if (top !== undefined && top.look !== this.looks) {
       const e = earlier.get(top.id) as StandingAccusation;
       const a = method === 'decoded' && e.accusation.method !== 'decoded' && e.decoded ? e.decoded.accusation : e.accusation;
       const log10 = Math.min(0, a.log10Sync + Math.log10(this.hypothesisLooks / a.hypothesisLooks));
       sync = { ...a.sync, falseAlarmProbability: fromLog10(log10) };
+      peak = a.peak ?? peak;
     } else if (method === 'candidates') {
-      sync = syncOf(candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number]);
+      const c = candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number];
+      sync = syncOf(c);
+      peak = peakOf(c);
     } else if (method === 'decoded' && nominalEstimate && nominalIds.has((top as { id: bigint }).id)) {
       sync = nominalEstimate;
+      peak = nominalPeak;
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
     if (top === undefined && log10Sync >= SYNC_REPORT_LOG10) sync = null;
-    // The reference's correlation shown around the geometry reported: the nominal sync's, when it is that one.
-    if (sync?.nominal) peak = nominalPeak;
     const accused = [...new Set([...accusedCandidates.map((c) => c.id), ...accusedDecoded.map((d) => d.id)])];
     const shown = top ?? candidatesMerged[0] ?? decoded[0];
     const log10p = shown ? shown.log10p : 0;
@@ -1457,7 +1476,7 @@ export class WatermarkDetector {
 }
 
 /** The reference surface's 15 x 15 z values around its peak at (rx, ry), row-major (the verdict's `peak`). */
-function peakAround(reference: Float64Array, rx: number, ry: number): { size: number; values: number[] } {
+function peakAround(reference: Float64Array, rx: number, ry: number): Peak {
   const values: number[] = [];
   for (let dy = -7; dy <= 7; dy++) {
     for (let dx = -7; dx <= 7; dx++) values.push(round3(reference[((ry + dy + CELLS) % CELLS) * CELLS + ((rx + dx + CELLS) % CELLS)]));

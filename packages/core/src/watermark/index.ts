@@ -13,6 +13,7 @@ export {
   workingSizeFor,
   type CandidateScore,
   type DetectorOptions,
+  type Peak,
   type SyncEstimate,
   type TimelinePoint,
   type WatermarkVerdict,
