@@ -3,7 +3,7 @@ import { judgeCandidates, type CandidateReadings } from '../../packages/core/src
 import { log10Bonferroni } from '../../packages/core/src/watermark/statistics.js';
 import type { Shift } from '../../packages/core/src/watermark/pattern.js';
 
-const trials = { decoded: 3 * 2 ** 48, atSync: 3 * 10 * 3, joint: 10 * 128 * 128 * 3 };
+const trials = { decoded: 3 * 2 ** 48, offset: 3 * 8 * 2 ** 48 / 0.1, atSync: 3 * 10 * 3, joint: 10 * 128 * 128 * 3, part: 3 * 3 / 0.2 };
 const shift = (dx: number, dy: number): Shift => ({ dx, dy });
 
 /** Three candidates read at the reference's position only (no joint test). */

@@ -262,12 +262,16 @@ describe('payload offsets', () => {
     expect(scoreOf2(24)).toBeCloseTo(29 / Math.sqrt(5), 3);
   });
 
-  test('an accusation made at another payload offset is counted again with its factor', () => {
+  test("an accusation made at another payload offset is counted again with the offsets' trials", () => {
     const sync = { scale: 1, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0, periodX: 768, periodY: 768, mirrored: false, z: 9, falseAlarmProbability: 1e-12 };
-    const a: Accusation = { id: 7n, method: 'decoded', score: 11.5, atScore: 11.5, jointScore: -Infinity, symbols: [1, 2, 3, 4, 5], trialsFactor: 24, sync, log10Sync: -12, hypothesisLooks: 1, look: 1, atFrames: 12 };
-    const at = (looks: number) => ({ decoded: looks * trials, atSync: looks * 200, joint: looks * 10 * 128 * 128 * 20 });
-    expect(recount(a, at(2))).toBeCloseTo(log10Bonferroni(11.5, 2 * trials * 24), 9);
-    expect(recount({ ...a, trialsFactor: undefined }, at(2)) - recount(a, at(2))).toBeCloseTo(-Math.log10(24), 9);
+    // Made at the first final look, where the offsets' trials were 24 times the usual ones.
+    const a: Accusation = { id: 7n, method: 'decoded', score: 11.5, atScore: 11.5, jointScore: -Infinity, symbols: [1, 2, 3, 4, 5], trialsFactor: 24, sync, log10Sync: -12, hypothesisLooks: 1, look: 3, atFrames: 48 };
+    // The offsets' trials grow with the final looks (a second one: the mirror image, or a part read after), the
+    // usual ones with every look.
+    const at = (looks: number, finalLooks: number) => ({ decoded: looks * trials, offset: finalLooks * 3 * 24 * trials, atSync: looks * 200, joint: looks * 10 * 128 * 128 * 20, part: 1 });
+    expect(recount(a, at(3, 1))).toBeCloseTo(log10Bonferroni(11.5, 3 * 24 * trials), 9);
+    expect(recount(a, at(4, 2))).toBeCloseTo(log10Bonferroni(11.5, 2 * 3 * 24 * trials), 9);
+    expect(recount({ ...a, trialsFactor: undefined }, at(4, 2))).toBeCloseTo(log10Bonferroni(11.5, 4 * trials), 9);
   });
 });
 
@@ -625,7 +629,7 @@ describe('accusations across looks', () => {
   const made = (id: bigint, method: Accusation['method'], score: number, symbols: number[], look: number): Accusation => ({
     id, method, score, atScore: score, jointScore: -Infinity, symbols, sync, log10Sync: -12, hypothesisLooks: look, look, atFrames: 12 * look,
   });
-  const trialsAt = (looks: number, parts = 0) => ({ decoded: looks * 3 * 2 ** 48, atSync: looks * 10 * 20, joint: looks * 10 * 128 * 128 * 20, part: Math.max(1, parts) * 3 * 20 / 0.2 });
+  const trialsAt = (looks: number, parts = 0) => ({ decoded: looks * 3 * 2 ** 48, offset: 3 * 8 * 2 ** 48 / 0.1, atSync: looks * 10 * 20, joint: looks * 10 * 128 * 128 * 20, part: Math.max(1, parts) * 3 * 20 / 0.2 });
 
   test('an accusation is counted again with the trials of every look made, and stands until it no longer passes', () => {
     const record = new AccusationRecord();

@@ -20,6 +20,11 @@ export interface LookTrials {
    * the budget left by the payload's other offsets; an ID read at one of those has its own `trialsFactor`).
    */
   decoded: number;
+  /**
+   * A freely decoded ID read at another payload offset: final looks x syncs x offsets x 2^48, over the offsets' share
+   * of the budget (it grows with the final looks, not with every look).
+   */
+  offset: number;
   /** A candidate at the reference's position: looks x syncs x candidates. */
   atSync: number;
   /** A candidate at its joint peak: syncs searched jointly x positions x candidates. */
@@ -39,7 +44,10 @@ export interface Accusation {
   jointScore: number;
   /** Its tiles' symbols (dy * CELLS + dx). */
   symbols: readonly number[];
-  /** A decoded ID read at another payload offset: its trials are the look's decoded trials times this. */
+  /**
+   * A decoded ID read at another payload offset: its trials were the look's decoded trials times this; counted again,
+   * they are the later look's `offset` trials.
+   */
   trialsFactor?: number;
   /** Where it was read, and the synchronisation's log10 probability and multiplicity (hypothesis looks) then. */
   sync: SyncEstimate;
@@ -68,7 +76,7 @@ export function candidateTests(atScore: number, jointScore: number, trials: Look
 
 /** An accusation's log10 false-alarm probability, its scores counted with `trials` (as each look counts its own). */
 export function recount(a: Accusation, trials: LookTrials): number {
-  if (a.method === 'decoded') return log10Bonferroni(a.atScore, trials.decoded * (a.trialsFactor ?? 1));
+  if (a.method === 'decoded') return log10Bonferroni(a.atScore, a.trialsFactor === undefined ? trials.decoded : trials.offset);
   if (a.part) return candidateTests(a.atScore, -Infinity, { ...trials, atSync: trials.part }, true).log10p;
   return candidateTests(a.atScore, a.jointScore, trials).log10p;
 }

@@ -293,7 +293,7 @@ export interface WatermarkVerdict {
   timeline: TimelinePoint[];
   /**
    * The reference tile's correlation around the geometry reported (`sync`), at the look the verdict's accusation was
-   * read at: [size, size] z values, row-major.
+   * read at (or around the best sync's peak when no geometry is reported): [size, size] z values, row-major.
    */
   peak: Peak | null;
   accusationThreshold: number;
@@ -1229,7 +1229,7 @@ export class WatermarkDetector {
     // about 200 times more at 960 x 540).
     this.jointReads += jointSyncs;
     const jointTrials = (Math.max(1, this.jointReads) * positions * Math.max(1, K)) / this.wholeShare;
-    const trials: LookTrials = { decoded: decodedTrials, atSync: atSyncTrials, joint: jointTrials, part: this.partTrials };
+    const trials: LookTrials = { decoded: decodedTrials, offset: offsetTrials, atSync: atSyncTrials, joint: jointTrials, part: this.partTrials };
     this.lastTrials = trials;
     this.partsCounted = this.partsRead;
     this.partAccused = false;
@@ -1247,8 +1247,7 @@ export class WatermarkDetector {
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     const neededOffsetSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials * offsetFactor) / Z_NORM;
     const offsetFound = new Map<bigint, DecodedEntry>();
-    // Those read at the nominal sync's offsets, and the IDs whose stronger offset reading is one of them.
-    const nominalOffsetFound = new Map<bigint, DecodedEntry>();
+    // The IDs whose strongest reading at another offset is one of the nominal sync's.
     const nominalOffsetIds = new Set<bigint>();
     const subs: Array<{ dx: number; dy: number }> = [];
     const syncPeaks: Peak[] = [];
@@ -1303,17 +1302,17 @@ export class WatermarkDetector {
         }
       }
       this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length);
-      // Last, as it overwrites the payload surfaces: its other payload offsets, as at the searched syncs.
-      if (offsetLook && !significantDecoded) this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, nominalOffsetFound);
+      // Last, as it overwrites the payload surfaces: its other payload offsets, as at the searched syncs, unless an ID
+      // read so far is significant (one read at the nominal sync too: any ID, the erasure's included, since the
+      // offsets are then not needed to name someone).
+      if (offsetLook && !significantDecoded) {
+        const before = new Map(offsetFound);
+        this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, offsetFound);
+        for (const [id, entry] of offsetFound) if (before.get(id) !== entry) nominalOffsetIds.add(id);
+      }
     }
-    // An ID read at another offset replaces its reading at the reference's where it is more significant, counted so
-    // (at a searched sync's offsets or the nominal one's, the stronger).
-    for (const [id, entry] of nominalOffsetFound) {
-      const searched = offsetFound.get(id);
-      if (searched && searched.sum >= entry.sum) continue;
-      offsetFound.set(id, entry);
-      nominalOffsetIds.add(id);
-    }
+    // An ID read at another offset (a searched sync's or the nominal one's, the stronger) replaces its reading at the
+    // reference's where it is more significant, counted so.
     for (const [id, entry] of offsetFound) {
       const usual = decodedById.get(id);
       if (usual && log10Bonferroni(usual.sum * Z_NORM, decodedTrials) <= log10Bonferroni(entry.sum * Z_NORM, decodedTrials * offsetFactor)) continue;
