@@ -125,6 +125,9 @@ export function attackList(work) {
     // Beyond the list: the same with a keyframe every 2 s (48 frames), as streaming platforms encode (more
     // keyframes, each carrying the mark afresh: the detector weighs them more, docs/WATERMARK.md).
     { ...filtered('scale-360p-crf35-gop48', 'resize', { height: 360 }, () => 'scale=-2:360', { crf: 35, gop: 48 }), lengths: [10] },
+    // Beyond the list: a scope film's letterbox bars cut away (the middle 2.40:1 of the picture kept), then 640 px
+    // wide (640x266 from 1080p) at CRF 35, as re-encodes of scope films are made: not a plain rescale of the master.
+    { ...filtered('crop-bars-360p-crf35', 'crop', { frame: '2.40:1', width: 640 }, () => 'crop=iw:trunc(iw/2.4/2)*2,scale=640:-2', { crf: 35 }), lengths: [10] },
     filtered('crop5-kept', 'crop', { perSide: 0.05, rescale: false }, () => 'crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2', { target: 'blind, 2 s' }),
     filtered('crop5-rescaled', 'crop', { perSide: 0.05, rescale: true }, (c) => `crop=trunc(iw*0.9/2)*2:trunc(ih*0.9/2)*2,scale=${c.width}:${c.height}`, { target: 'blind, 2 s' }),
     filtered('crop10-kept', 'crop', { perSide: 0.1, rescale: false }, () => 'crop=trunc(iw*0.8/2)*2:trunc(ih*0.8/2)*2', { target: 'blind, 2 s' }),

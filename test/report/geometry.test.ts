@@ -3,12 +3,12 @@ import type { Detection } from '../../packages/core/src/api/detection.js';
 import { geometryInWords } from '../../packages/core/src/report/model.js';
 
 /** A found detection with the given sync, as far as geometryInWords reads it. */
-function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean; rotation?: number; nominal?: boolean }): Detection {
-  const { scale, offsetX, offsetY, period, mirrored = false, rotation = 0, nominal = false } = sync;
+function found(sync: { scale: number; offsetX: number; offsetY: number; period: number; mirrored?: boolean; rotation?: number; nominal?: boolean; nominalFit?: string }): Detection {
+  const { scale, offsetX, offsetY, period, mirrored = false, rotation = 0, nominal = false, nominalFit } = sync;
   return {
     found: true,
     parameters: { masterHeight: 1080 },
-    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, rotation, z: 20, nominal, falseAlarmProbability: 1e-20 },
+    sync: { scale, scaleX: scale, scaleY: scale, offsetX, offsetY, periodX: period, periodY: period, mirrored, rotation, z: 20, nominal, ...(nominalFit ? { nominalFit } : {}), falseAlarmProbability: 1e-20 },
   } as unknown as Detection;
 }
 
@@ -33,6 +33,9 @@ describe('geometry in words', () => {
     expect(words).toContain('starts at the picture\'s corner');
     expect(words).toContain('the geometry of a plain rescale of the whole master');
     expect(geometryInWords(found({ scale: 1 / 3, offsetX: 255.7, offsetY: 255.7, period: 256 }))).not.toContain('plain rescale');
+    // A centred fit names itself.
+    const fitted = geometryInWords(found({ scale: 1 / 3, offsetX: 255.7, offsetY: 208.7, period: 256, nominal: true, nominalFit: 'width' }))!;
+    expect(fitted).toContain("the geometry of the master fitted to the picture's width and centred, its height cropped or padded");
   });
 
   test('a mirrored leak says so, and that the offsets are of the leak flipped back', () => {

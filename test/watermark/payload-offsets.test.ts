@@ -21,7 +21,7 @@ vi.mock('../../packages/core/src/watermark/correlator.js', async (importOriginal
 // would read these leaks where they are: left out here, so that the offsets alone are tested.
 vi.mock('../../packages/core/src/watermark/period-hypotheses.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../packages/core/src/watermark/period-hypotheses.js')>();
-  return { ...original, nominalSync: () => null };
+  return { ...original, nominalSyncs: () => [] };
 });
 
 import { keyFromSecret, WatermarkDetector, WatermarkEmbedder, type LumaPlane } from '../../packages/core/src/watermark/index.js';

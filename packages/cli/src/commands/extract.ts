@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
-import { checkReportOutput, describeOrientation, describePart, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
+import { checkReportOutput, describeNominalFit, describeOrientation, describePart, extract, loadKey, loadRegistry, writeReport } from '@reelmark/core';
 import type { Detection } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
@@ -55,7 +55,7 @@ export function describeDetection(d: Detection, masterHeight = 1080): string[] {
       `  geometry: scale ${d.sync.scale.toFixed(3)} of a ${masterHeight}-line master, ` +
         `tile offset (${d.sync.offsetX.toFixed(1)}, ${d.sync.offsetY.toFixed(1)}) px` +
         (turned ? `; the leak is ${turned} (offset of the leak ${d.sync.rotation ? 'turned' : 'flipped'} back)` : '') +
-        (d.sync.nominal ? '; a plain rescale of the whole master (the nominal sync)' : ''),
+        (d.sync.nominal ? `; ${describeNominalFit(d.sync.nominalFit)} (a nominal sync)` : ''),
     );
   }
   if (!d.found && d.mode === 'decoded') {

@@ -2,7 +2,7 @@
  * The result of an extraction, and its JSON form, which is the CLI's `extract --json` contract: field names here are
  * stable; fields may be added.
  */
-import type { WatermarkVerdict } from '../watermark/index.js';
+import type { NominalFit, WatermarkVerdict } from '../watermark/index.js';
 import { deliveryRecordToJSON } from '../ledger.js';
 import type { DeliveryRecord, DeliveryRecordJSON, Ledger, LedgerWarning } from '../ledger.js';
 
@@ -37,11 +37,16 @@ export interface DetectionSync {
   /** Evidence of the reference (synchronisation) tile, in standard deviations of the null. */
   readonly z: number;
   /**
-   * The geometry is the one a plain rescale of the whole master gives (the nominal sync, read at every look), where
-   * the accused ID's evidence was read; not one the synchronisation search found. Absent from reports saved before
-   * it existed.
+   * The geometry is one the picture's size gives (a nominal sync, read at every look), where the accused ID's
+   * evidence was read; not one the synchronisation search found. Absent from reports saved before it existed.
    */
   readonly nominal?: boolean;
+  /**
+   * Which nominal geometry, when `nominal`: `rescale` (a plain rescale of the whole master), `width` or `height` (the
+   * master, 16:9, fitted to the picture's width or height and centred: the other axis cropped or padded). Absent
+   * otherwise, and from reports saved before the fits existed (then a plain rescale).
+   */
+  readonly nominalFit?: NominalFit;
   /**
    * Probability that an input without this key's mark shows a synchronisation this strong, every period, position
    * and look searched counted (a bound). The reference tile is the same in every delivery under a key, so this says
@@ -181,10 +186,10 @@ export interface DetectionJSON {
   secondsAnalyzed: number;
   stoppedEarly: boolean;
   /**
-   * `falseAlarmProbability`: the synchronisation's (a bound); `nominal`: the geometry of a plain rescale, not one the
-   * search found (`DetectionSync.nominal`). Both absent from reports saved before they were recorded.
+   * `falseAlarmProbability`: the synchronisation's (a bound); `nominal`, `nominalFit`: a geometry the picture's size
+   * gives, not one the search found (`DetectionSync.nominal`). Absent from reports saved before they were recorded.
    */
-  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; nominal?: boolean; falseAlarmProbability?: number } | null;
+  sync: { scale: number; scaleX: number; scaleY: number; offsetX: number; offsetY: number; periodX: number; periodY: number; mirrored: boolean; rotation: number; z: number; nominal?: boolean; nominalFit?: NominalFit; falseAlarmProbability?: number } | null;
   /** `part`, `accusedOnWhole`: absent from reports saved before they were recorded (read `accused && !part`). */
   candidates: Array<{
     id: string;
@@ -390,6 +395,7 @@ export class Detection {
             rotation: this.sync.rotation,
             z: r3(this.sync.z),
             nominal: this.sync.nominal === true,
+            ...(this.sync.nominalFit ? { nominalFit: this.sync.nominalFit } : {}),
             falseAlarmProbability: this.sync.falseAlarmProbability,
           }
         : null,

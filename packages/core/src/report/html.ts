@@ -9,6 +9,7 @@ import type { CandidateBar, EvidencePoint } from './charts.js';
 import { resolve } from 'node:path';
 import { describeOrientation } from '../watermark/orientation.js';
 import { describePart } from '../watermark/part-windows.js';
+import { describeNominalFit } from '../watermark/period-hypotheses.js';
 import { evidenceOf, markWithoutId, nameOfId } from './model.js';
 import type { ReportJSON } from './model.js';
 import type { Thumbnail } from './thumbnail.js';
@@ -379,7 +380,7 @@ ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
 ${row('Orientation', escapeHtml(describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 }) ?? 'as the master'))}
 ${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}${r.found ? '' : `, false-alarm probability at most ${formatProbability(s.falseAlarmProbability as number)}`}`))}
-${row('Found by', escapeHtml(s.nominal ? 'reading where a plain rescale of the whole master puts the mark (the nominal sync)' : 'the synchronisation search'))}
+${row('Found by', escapeHtml(s.nominal ? `reading where ${describeNominalFit(s.nominalFit)} puts the mark (a nominal sync)` : 'the synchronisation search'))}
 </table>
 </section>`;
 }

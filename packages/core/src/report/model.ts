@@ -8,6 +8,7 @@ import type { Detection, DetectionJSON } from '../api/detection.js';
 import type { DeliveryRecord } from '../ledger.js';
 import { resolveFfmpeg } from '../media/index.js';
 import { describeOrientation } from '../watermark/orientation.js';
+import { describeNominalFit } from '../watermark/period-hypotheses.js';
 import { CELLS } from '../watermark/pattern.js';
 import { formatLog10Probability, formatUtc, powerBelow, shellCommand } from './text.js';
 
@@ -223,7 +224,7 @@ export function geometryInWords(detection: Detection): string | null {
   const back = s.rotation ? 'turned back about its centre' : 'flipped back';
   const orientation = turned ? ` The leak is ${turned}; the offsets above are those of the leak ${back}.` : '';
   const nominal = s.nominal
-    ? ' This is the geometry of a plain rescale of the whole master, where the ID was read at every look; the synchronisation search did not find it by itself.'
+    ? ` This is the geometry of ${describeNominalFit(s.nominalFit)}, where the ID was read at every look; the synchronisation search did not find it by itself.`
     : '';
   return `${scale} ${offset}${orientation}${nominal}`;
 }

@@ -48,7 +48,7 @@ import {
 import type { WatermarkKey } from './key.js';
 import { encodeId, ID_BITS } from './payload.js';
 import { CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
-import { nominalSync, periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis, type NominalSync } from './period-hypotheses.js';
+import { nominalSyncs, periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis, type NominalFit, type NominalSync } from './period-hypotheses.js';
 import { checkPlane, type LumaPlane } from './plane.js';
 import { fromLog10, log10Bonferroni, round3, scoreForProbability } from './statistics.js';
 import { TurnKernel } from './kernels/turn-kernel.js';
@@ -105,7 +105,7 @@ const PAYLOAD_OFFSETS = HALF_CELL_SURFACES.reduce((n, [ox, oy]) => n + (ox ? 2 :
  * The share of the free decoder's false-alarm budget spent on those offsets (a weighted Bonferroni bound): IDs read
  * at the reference's offset count 1 / (1 - share) times the usual trials (looks x syncs x 2^48), IDs read at one of
  * the others (final looks x syncs x 2^48) x PAYLOAD_OFFSETS / share, the syncs there being OFFSET_SEARCH_SYNCS and
- * the nominal one (around its own sub-cell offset).
+ * the nominal ones (each around its own sub-cell offset).
  */
 const OFFSET_BUDGET_SHARE = 0.1;
 /** The syncs read at the other payload offsets (the best ones). */
@@ -233,10 +233,15 @@ export interface SyncEstimate {
   /** Reference-tile evidence (z) and its false-alarm probability after every hypothesis searched. */
   z: number;
   /**
-   * The nominal sync's geometry (a plain rescale of the whole master, read at every look: `nominalSync`), where the
-   * evidence reported was read; false: found by the synchronisation search.
+   * A nominal sync's geometry (read at every look: `nominalSyncs`), where the evidence reported was read; false: found
+   * by the synchronisation search.
    */
   nominal: boolean;
+  /**
+   * Which, when `nominal`: `rescale`, a plain rescale of the whole master; `width` or `height`, the master (16:9)
+   * fitted to the picture's width or height and centred (the other axis cropped or padded).
+   */
+  nominalFit?: NominalFit;
   falseAlarmProbability: number;
 }
 
@@ -340,8 +345,8 @@ export class WatermarkDetector {
   /** What the coarse sweeps of the other orientations search: every TURNED_STRIDE-th uniform period (see there). */
   private readonly turnedGrid: Hypothesis[];
   private readonly surfaces: Float64Array[];
-  /** The nominal sync (`NominalSync`), or null when its period is not one the detector can read. */
-  private readonly nominal: NominalSync | null;
+  /** The nominal syncs (`NominalSync`): none when their period is not one the detector can read. */
+  private readonly nominals: NominalSync[];
   /** Scratch: one ID's payload tiles' z (`readTiles`). */
   private readonly tileValues = new Float64Array(PAYLOAD_TILES);
   private frames = 0;
@@ -460,7 +465,7 @@ export class WatermarkDetector {
     this.uniform = this.upright.filter((h) => h.periodX === h.periodY);
     this.turnedGrid = sweepPeriodsEvery(TURNED_STRIDE, this.uniform, fitPeriod);
     this.surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => new Float64Array(CELLS * CELLS));
-    this.nominal = nominalSync(inputWidth, inputHeight, size.width, size.height, this.masterHeight);
+    this.nominals = nominalSyncs(inputWidth, inputHeight, size.width, size.height, this.masterHeight);
     this.parts = this.candidateIds.length > 0 && options.parts !== false ? new PartWindows(this.workingWidth * this.workingHeight) : null;
   }
 
@@ -937,7 +942,7 @@ export class WatermarkDetector {
   }
 
   /** Sync estimate in input pixels from a hypothesis and a reference-tile position (in cells, fractional). */
-  private syncEstimate(h: Hypothesis, cellX: number, cellY: number, z: number, log10p: number, nominal = false): SyncEstimate {
+  private syncEstimate(h: Hypothesis, cellX: number, cellY: number, z: number, log10p: number, nominalFit?: NominalFit): SyncEstimate {
     const half = CELLS / 2;
     const shiftX = ((((cellX + half) % CELLS) + CELLS) % CELLS) - half;
     const shiftY = ((((cellY + half) % CELLS) + CELLS) % CELLS) - half;
@@ -961,7 +966,8 @@ export class WatermarkDetector {
       mirrored: h.mirrored,
       rotation: h.rotation,
       z: round3(z),
-      nominal,
+      nominal: nominalFit !== undefined,
+      ...(nominalFit ? { nominalFit } : {}),
       falseAlarmProbability: fromLog10(log10p),
     };
   }
@@ -1204,15 +1210,15 @@ export class WatermarkDetector {
     // Small leaks' free decoding also reads at other payload offsets (`decodeAtOffsets`), so the trials of the IDs read
     // at the reference's offset take 1 - OFFSET_BUDGET_SHARE of the budget (whether or not a look reads them).
     const offsetSearch = this.workingHeight < OFFSET_SEARCH_BELOW;
-    // The nominal sync (`NominalSync`) is read at every look: one sync more in both tests' trials.
-    const nominal = this.nominal;
-    const nominalSyncs = nominal ? 1 : 0;
+    // The nominal syncs (`NominalSync`) are read at every look: one sync more each in both tests' trials.
+    const nominals = this.nominals;
+    const nominalSyncs = nominals.length;
     const decodedTrials = (looks * (Math.min(syncs.length, FREE_DECODE_SYNCS) + nominalSyncs) * 2 ** ID_BITS) / (offsetSearch ? 1 - OFFSET_BUDGET_SHARE : 1);
     // ... and those read at one of the other offsets, at final looks only (each of PAYLOAD_OFFSETS at each sync read
     // so, at every final look made, with a share of the budget), as a multiple of those.
     const offsetLook = offsetSearch && final && this.freeDecoding;
     if (offsetLook) this.offsetLooks++;
-    // The nominal sync's offsets are read too (one sync more).
+    // The nominal syncs' offsets are read too (one sync more each).
     const offsetTrials = (Math.max(1, this.offsetLooks) * (Math.min(syncs.length, OFFSET_SEARCH_SYNCS) + nominalSyncs) * 2 ** ID_BITS * PAYLOAD_OFFSETS) / OFFSET_BUDGET_SHARE;
     const offsetFactor = offsetTrials / decodedTrials;
     const atSyncTrials = (looks * (syncs.length + nominalSyncs) * Math.max(1, K)) / this.wholeShare;
@@ -1238,7 +1244,7 @@ export class WatermarkDetector {
     const joint = new Float64Array(K).fill(-Infinity);
     // [K][PAYLOAD_TILES] per-tile z of each candidate where its two scores were taken (for explaining away).
     const atSyncTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
-    // The sync each candidate's test (i) reading is from (syncs.length: the nominal sync).
+    // The sync each candidate's test (i) reading is from (syncs.length + i: nominal sync i).
     const atSyncFrom = new Int32Array(K);
     const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
     const jointWhere: Array<{ sync: number; x: number; y: number; z: number; peak: Peak } | null> = new Array(K).fill(null);
@@ -1247,8 +1253,8 @@ export class WatermarkDetector {
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
     const neededOffsetSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials * offsetFactor) / Z_NORM;
     const offsetFound = new Map<bigint, DecodedEntry>();
-    // The IDs whose strongest reading at another offset is one of the nominal sync's.
-    const nominalOffsetIds = new Set<bigint>();
+    // The IDs whose strongest reading at another offset is one of a nominal sync's: which.
+    const nominalOffsetIds = new Map<bigint, number>();
     const subs: Array<{ dx: number; dy: number }> = [];
     const syncPeaks: Peak[] = [];
     this.lastSubs = subs; // filled below, one per sync read
@@ -1280,44 +1286,48 @@ export class WatermarkDetector {
       // Last, as it overwrites the payload surfaces: the other payload offsets, while nothing is significant.
       if (offsetLook && s < OFFSET_SEARCH_SYNCS && !significantDecoded) this.decodeAtOffsets(sub, rx, ry, neededOffsetSum, offsetFound);
     }
-    // The nominal sync, at its known position and sub-cell offset: the free decoder (not as the best sync: the list
-    // decoder's pruned search and the erasure run only while nothing read so far is significant) and test (i).
-    const nominalIds = new Set<bigint>();
-    let nominalEstimate: SyncEstimate | null = null;
-    let nominalPeak: Peak | null = null;
-    let nominalLog10Sync = 0;
-    if (nominal) {
+    // The nominal syncs, each at its known position and sub-cell offset: the free decoder (not as the best sync: the
+    // list decoder's pruned search and the erasure run only while nothing read so far is significant) and test (i).
+    // `nominalIds`: the decoded IDs read best at one, which.
+    const nominalIds = new Map<bigint, number>();
+    const nominalReads: Array<{ estimate: SyncEstimate; peak: Peak; log10Sync: number }> = [];
+    for (let i = 0; i < nominals.length; i++) {
+      const nominal = nominals[i];
       const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
       const z0 = this.surfaces[0][ry * CELLS + rx];
-      nominalPeak = peakAround(this.surfaces[0], rx, ry);
-      nominalLog10Sync = this.log10SyncOf(z0);
-      nominalEstimate = this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, nominalLog10Sync, true);
+      const log10SyncThere = this.log10SyncOf(z0);
+      nominalReads.push({
+        estimate: this.syncEstimate(nominal.sync, rx + nominal.sub.dx, ry + nominal.sub.dy, z0, log10SyncThere, nominal.fit),
+        peak: peakAround(this.surfaces[0], rx, ry),
+        log10Sync: log10SyncThere,
+      });
       if (this.freeDecoding) {
         const before = new Map(decodedById);
         this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
         for (const [id, entry] of decodedById) {
           if (before.get(id) === entry) continue;
-          nominalIds.add(id);
+          nominalIds.set(id, i);
           if (entry.sum >= neededSum) significantDecoded = true;
         }
       }
-      this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length);
+      this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length + i);
       // Last, as it overwrites the payload surfaces: its other payload offsets, as at the searched syncs, unless an ID
-      // read so far is significant (one read at the nominal sync too: any ID, the erasure's included, since the
+      // read so far is significant (one read at a nominal sync too: any ID, the erasure's included, since the
       // offsets are then not needed to name someone).
       if (offsetLook && !significantDecoded) {
         const before = new Map(offsetFound);
         this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, offsetFound);
-        for (const [id, entry] of offsetFound) if (before.get(id) !== entry) nominalOffsetIds.add(id);
+        for (const [id, entry] of offsetFound) if (before.get(id) !== entry) nominalOffsetIds.set(id, i);
       }
     }
-    // An ID read at another offset (a searched sync's or the nominal one's, the stronger) replaces its reading at the
+    // An ID read at another offset (a searched sync's or a nominal one's, the strongest) replaces its reading at the
     // reference's where it is more significant, counted so.
     for (const [id, entry] of offsetFound) {
       const usual = decodedById.get(id);
       if (usual && log10Bonferroni(usual.sum * Z_NORM, decodedTrials) <= log10Bonferroni(entry.sum * Z_NORM, decodedTrials * offsetFactor)) continue;
       decodedById.set(id, { ...entry, trialsFactor: offsetFactor });
-      if (nominalOffsetIds.has(id)) nominalIds.add(id);
+      const i = nominalOffsetIds.get(id);
+      if (i !== undefined) nominalIds.set(id, i);
       else nominalIds.delete(id);
     }
     const log10Threshold = Math.log10(this.accusationThreshold);
@@ -1337,22 +1347,29 @@ export class WatermarkDetector {
       const where = jointWhere[c.index];
       return c.viaJoint && where && where.sync !== 0 ? where : null;
     };
-    // Test (i) read at the nominal sync (a joint reading is at a searched sync).
-    const atNominal = (c: (typeof candidates)[number]) => !c.viaJoint && atSyncFrom[c.index] === syncs.length;
+    // Test (i) read at a nominal sync (a joint reading is at a searched sync): its reading there, if so.
+    const atNominal = (c: (typeof candidates)[number]) => (c.viaJoint ? undefined : nominalReads[atSyncFrom[c.index] - syncs.length]);
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
-      if (atNominal(c)) return nominalLog10Sync;
+      const nominal = atNominal(c);
+      if (nominal) return nominal.log10Sync;
       const where = jointSync(c);
       return where ? this.log10SyncOf(where.z) : log10Sync;
     };
     const syncOf = (c: (typeof candidates)[number]) => {
-      if (atNominal(c) && nominalEstimate) return nominalEstimate;
+      const nominal = atNominal(c);
+      if (nominal) return nominal.estimate;
       const where = jointSync(c);
       if (!where) return syncNow;
       return this.syncEstimate(syncs[where.sync], where.x + subs[where.sync].dx, where.y + subs[where.sync].dy, where.z, syncLog10Of(c));
     };
     // The reference's correlation around that geometry.
-    const peakOf = (c: (typeof candidates)[number]) => (atNominal(c) && nominalPeak) || jointSync(c)?.peak || syncPeaks[0];
+    const peakOf = (c: (typeof candidates)[number]) => atNominal(c)?.peak ?? jointSync(c)?.peak ?? syncPeaks[0];
+    // A decoded ID read best at a nominal sync: that reading.
+    const decodedNominal = (id: bigint) => {
+      const i = nominalIds.get(id);
+      return i === undefined ? undefined : nominalReads[i];
+    };
     // Accusations stand across looks (`AccusationRecord`): this look's are kept, and earlier ones stand unless an
     // ID accused now holds one of their tiles.
     const decodedAccused = decodedNow
@@ -1366,9 +1383,9 @@ export class WatermarkDetector {
       this.accusations.keep({ id: c.id, method: 'candidates', score: c.score, atScore: c.atScore, jointScore: c.jointScore, symbols: c.symbols, sync: syncOf(c), peak: peakOf(c), ...made, log10Sync: syncLog10Of(c) }, c.log10p, trials);
     }
     for (const d of decodedAccused) {
-      // Read at the nominal sync: that geometry, with its own probability (what a later look counts again).
-      const atNominal = nominalEstimate !== null && nominalIds.has(d.id);
-      const where = atNominal ? { sync: nominalEstimate as SyncEstimate, log10Sync: nominalLog10Sync, peak: nominalPeak } : { sync: syncNow, log10Sync, peak: syncPeaks[0] };
+      // Read at a nominal sync: that geometry, with its own probability (what a later look counts again).
+      const nominal = decodedNominal(d.id);
+      const where = nominal ? { sync: nominal.estimate, log10Sync: nominal.log10Sync, peak: nominal.peak } : { sync: syncNow, log10Sync, peak: syncPeaks[0] };
       this.accusations.keep({ id: d.id, method: 'decoded', score: d.score, atScore: d.score, jointScore: -Infinity, symbols: d.symbols, trialsFactor: d.trialsFactor, ...made, ...where }, d.log10p, trials);
     }
     const earlier = this.accusations.standing(this.looks, [...accusedNow, ...decodedAccused], trials, log10Threshold);
@@ -1432,9 +1449,10 @@ export class WatermarkDetector {
       const c = candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number];
       sync = syncOf(c);
       peak = peakOf(c);
-    } else if (method === 'decoded' && nominalEstimate && nominalIds.has((top as { id: bigint }).id)) {
-      sync = nominalEstimate;
-      peak = nominalPeak;
+    } else if (method === 'decoded' && decodedNominal((top as { id: bigint }).id)) {
+      const nominal = decodedNominal((top as { id: bigint }).id) as (typeof nominalReads)[number];
+      sync = nominal.estimate;
+      peak = nominal.peak;
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.

@@ -3,7 +3,7 @@
  * period, stretched aspect ratios (aspect not kept), the periods of common master heights (crops kept at their
  * size), and for pictures taller than wide, masters scaled to the picture's width (vertical re-uploads). Each is a
  * `Hypothesis`: a period and an orientation to search the accumulator in (docs/WATERMARK.md, Detection step 4). And
- * the nominal sync, a plain rescale's, whose position is known too (`nominalSync`).
+ * the nominal syncs, a plain rescale's or a centred fit's, whose position is known too (`nominalSyncs`).
  */
 import type { TilePeriod } from './correlator.js';
 import { orientationTag, type Orientation } from './orientation.js';
@@ -91,41 +91,80 @@ export function periodTag(h: Hypothesis, digits: number): string {
 }
 
 /**
- * The nominal sync: where a plain rescale of the whole master (aspect kept, no crop or pad: what most re-encoded leaks
- * are) puts the tile, known from the picture's size alone. Every look also reads the payload there, at the known
- * position and sub-cell offset, whatever the search found: one sync more in the candidates' and the free decoder's
- * trials. On a heavily re-encoded leak the reference tile can be too weak for the search to find that sync (its noise
- * maxima elsewhere outrank it) while the payload, read where the geometry says, holds the ID.
+ * The nominal syncs: where the master's tile lands when the leak is the whole master rescaled, known from the
+ * picture's size alone. Every look also reads the payload there, at the known position and sub-cell offset, whatever
+ * the search found: one sync more each in the candidates' and the free decoder's trials. On a heavily re-encoded leak
+ * the reference tile can be too weak for the search to find that sync (its noise maxima elsewhere outrank it) while
+ * the payload, read where the geometry says, holds the ID.
+ * - `rescale`: a picture of the master's aspect (16:9 within NOMINAL_ASPECT_TOLERANCE) is a plain rescale of it,
+ *   what most re-encoded leaks are;
+ * - otherwise the master (16:9) fitted to the picture's `width` and centred (its height cropped, as when a scope
+ *   film's letterbox bars are cut away, or padded), or fitted to its `height` and centred (a 4:3 or 9:16 centre cut,
+ *   or a pillarbox).
  */
 export interface NominalSync {
   /** Its hypothesis, with the cell where the reference peak would be (`peakIndex`: y * CELLS + x) and z 0. */
   sync: Hypothesis & { z: number; peakIndex: number };
   sub: { dx: number; dy: number };
+  fit: NominalFit;
 }
 
+export type NominalFit = 'rescale' | 'width' | 'height';
+
 /**
- * The sync of a plain rescale of a master `masterHeight` tall to the input (w x h, aspect kept), in the working
- * picture (ww x wh): the embedder's tile (its period `tilePeriodFor(masterHeight)`, its origin at the master's pixel
- * (0, 0)) scaled as ffmpeg scales, pixel centres onto pixel centres (x' + 0.5 = (x + 0.5) s), then to the working
- * size the same way. The fold's origin is the working picture's centre, as in `look`. Null when that period is not
- * one `periodFits` allows.
+ * A nominal sync's geometry in words ("a plain rescale of the whole master", ...), for reports and the CLI; a
+ * nominal geometry recorded before the fits existed (`fit` absent) was a plain rescale.
  */
-export function nominalSync(w: number, h: number, ww: number, wh: number, masterHeight: number): NominalSync | null {
-  const scale = h / masterHeight;
-  const period = tilePeriodFor(masterHeight) * scale;
-  const axis = (input: number, working: number) => {
-    const f = working / input;
-    const p = period * f;
-    const origin = 0.5 * scale * f - 0.5;
-    const cells = (((((origin - (working >> 1)) * CELLS) / p) % CELLS) + CELLS) % CELLS;
-    const cell = Math.round(cells);
-    return { p, cell: cell % CELLS, sub: cells - cell };
-  };
-  const x = axis(w, ww);
-  const y = axis(h, wh);
-  if (!periodFits(x.p, y.p, ww, wh)) return null;
-  return {
-    sync: { periodX: x.p, periodY: y.p, mirrored: false, rotation: 0, z: 0, peakIndex: y.cell * CELLS + x.cell },
-    sub: { dx: x.sub, dy: y.sub },
-  };
+export function describeNominalFit(fit: NominalFit | undefined): string {
+  if (fit === 'width') return "the master fitted to the picture's width and centred, its height cropped or padded";
+  if (fit === 'height') return "the master fitted to the picture's height and centred, its width cropped or padded";
+  return 'a plain rescale of the whole master';
+}
+
+/** The master's aspect the nominal syncs assume (width over height: 16:9). */
+export const NOMINAL_MASTER_ASPECT = 16 / 9;
+/** How far (relative) a picture's aspect may be from the master's and still be read as a plain rescale of it. */
+export const NOMINAL_ASPECT_TOLERANCE = 0.01;
+
+/**
+ * The nominal syncs of an input (w x h) read in the working picture (ww x wh), for a master `masterHeight` tall: the
+ * embedder's tile (its period `tilePeriodFor(masterHeight)`, its origin at the master's pixel (0, 0)) scaled as
+ * ffmpeg scales, pixel centres onto pixel centres (x' + 0.5 = (x + 0.5) s), moved so that the master's centre falls
+ * on the picture's (for the fits; a plain rescale is anchored at the corner, where the two agree), then scaled to the
+ * working size the same way. The fold's origin is the working picture's centre, as in `look`. Only those whose period
+ * `periodFits` allows.
+ */
+export function nominalSyncs(w: number, h: number, ww: number, wh: number, masterHeight: number): NominalSync[] {
+  const masterWidth = masterHeight * NOMINAL_MASTER_ASPECT;
+  const plain = Math.abs(w / h / NOMINAL_MASTER_ASPECT - 1) <= NOMINAL_ASPECT_TOLERANCE;
+  const fits: Array<{ fit: NominalFit; scale: number }> = plain
+    ? [{ fit: 'rescale', scale: h / masterHeight }]
+    : [
+        { fit: 'width', scale: w / masterWidth },
+        { fit: 'height', scale: h / masterHeight },
+      ];
+  const out: NominalSync[] = [];
+  for (const { fit, scale } of fits) {
+    const period = tilePeriodFor(masterHeight) * scale;
+    const axis = (input: number, working: number, master: number) => {
+      const f = working / input;
+      const p = period * f;
+      // The master's centre onto the picture's: (input - master s) / 2 input pixels (0 for the axis fitted).
+      const shift = fit === 'rescale' ? 0 : (input - master * scale) / 2;
+      // In input pixels 0.5 s - 0.5 + shift; in working pixels, pixel centres onto pixel centres again.
+      const origin = (0.5 * scale + shift) * f - 0.5;
+      const cells = (((((origin - (working >> 1)) * CELLS) / p) % CELLS) + CELLS) % CELLS;
+      const cell = Math.round(cells);
+      return { p, cell: cell % CELLS, sub: cells - cell };
+    };
+    const x = axis(w, ww, masterWidth);
+    const y = axis(h, wh, masterHeight);
+    if (!periodFits(x.p, y.p, ww, wh)) continue;
+    out.push({
+      sync: { periodX: x.p, periodY: y.p, mirrored: false, rotation: 0, z: 0, peakIndex: y.cell * CELLS + x.cell },
+      sub: { dx: x.sub, dy: y.sub },
+      fit,
+    });
+  }
+  return out;
 }
