@@ -98,8 +98,14 @@ describe('nominal sync', () => {
     // A scope film's bars cut away (1920 x 800 of the 1080p master, rows 140-939) and scaled to 640 x 266: fitted to
     // the width, s = 1/3, period 256 on both axes; the master's row 0 at (0.5 - 141) / 3 - 0.5 = -47.33 (centred:
     // the crop is taken as 141 rows, (1080 - 266 x 3) / 2), its column 0 at -1/3 as in a plain rescale.
-    const [width, height, ...more] = nominalSyncs(640, 266, 640, 266, 1080);
+    // (First the plain rescale, kept for a master of the picture's own aspect: 0.246 of it, anchored at the corner.)
+    const [rescale, width, height, ...more] = nominalSyncs(640, 266, 640, 266, 1080);
     expect(more).toEqual([]);
+    expect(rescale.fit).toBe('rescale');
+    expect(rescale.sync.periodY).toBeCloseTo((768 * 266) / 1080, 9);
+    const s = 266 / 1080;
+    const rescaleCellX = (((((0.5 * s - 0.5 - 320) * CELLS) / (768 * s)) % CELLS) + CELLS) % CELLS;
+    expect((rescale.sync.peakIndex % CELLS) + rescale.sub.dx).toBeCloseTo(rescaleCellX, 9);
     expect(width.fit).toBe('width');
     expect(width.sync.periodX).toBeCloseTo(256, 9);
     expect(width.sync.periodY).toBeCloseTo(256, 9);
@@ -109,8 +115,9 @@ describe('nominal sync', () => {
     // Fitted to the height instead (a pillarbox of that picture): s = 266 / 1080, the master centred across.
     expect(height.fit).toBe('height');
     expect(height.sync.periodY).toBeCloseTo((768 * 266) / 1080, 9);
-    // A 4:3 picture: both fits as well, each its own period.
+    // A 4:3 picture: the rescale and both fits as well, each its own period.
     expect(nominalSyncs(640, 480, 640, 480, 1080).map((n) => [n.fit, Math.round(n.sync.periodX)])).toEqual([
+      ['rescale', Math.round((768 * 480) / 1080)],
       ['width', 256],
       ['height', Math.round((768 * 480) / 1080)],
     ]);
@@ -142,14 +149,14 @@ describe('nominal sync', () => {
     expect(Math.abs((searched.verdict.sync?.offsetX ?? 0) - 255.8)).toBeLessThan(1);
   });
 
-  test('reads a picture whose bars were cut away at the master fitted to its width, counted as two syncs more', () => {
+  test('reads a picture whose bars were cut away at the master fitted to its width, counted as two syncs more than a 16:9 one', () => {
     const frames = barsCut();
     hide.period = 256;
     try {
       const blind = withSearchHidden(() => read(frames));
       expect(blind.verdict.id).toBe(id);
-      // Not 16:9: the two fits are read (the width's and the height's), each one sync more.
-      expect(blind.verdict.log10FalseAlarmProbability).toBeCloseTo(log10Bonferroni(blind.verdict.score, (blind.looks * 5 * 2 ** 48) / 0.9), 2);
+      // Not 16:9: the rescale and the two fits are read (the width's and the height's), each one sync more.
+      expect(blind.verdict.log10FalseAlarmProbability).toBeCloseTo(log10Bonferroni(blind.verdict.score, (blind.looks * 6 * 2 ** 48) / 0.9), 2);
       expect(blind.verdict.sync?.nominal).toBe(true);
       expect(blind.verdict.sync?.nominalFit).toBe('width');
       // Half the master; its tile's origin at row (0.5 - 94) / 2 - 0.5 = -47.25, so 256 - 47.25 modulo the period.
@@ -159,6 +166,33 @@ describe('nominal sync', () => {
       const among = withSearchHidden(() => read(frames, [...innocents, id]));
       expect(among.verdict.accused).toEqual([id]);
       expect(among.verdict.sync?.nominalFit).toBe('width');
+    } finally {
+      hide.period = 0;
+    }
+  });
+
+  test('reads a 4:3 centre cut at the master fitted to its height', () => {
+    // Columns 160-1119 of the 720p master (960 x 720), halved: 480 x 360. A plain rescale's geometry has the same
+    // period but is 40 cells off across; the height fit, centred, is exact.
+    const scene = makeScene(1280, 720, 6);
+    const embedder = new WatermarkEmbedder({ key, id, width: 1280, height: 720, bitDepth: 8 });
+    const frames = Array.from({ length: 12 }, (_, i) => {
+      const master = frameOf(scene, 1280, 720, i);
+      embedder.embed(master);
+      const data = new Uint8Array(960 * 720);
+      for (let y = 0; y < 720; y++) data.set(master.data.subarray(y * 1280 + 160, y * 1280 + 1120), y * 960);
+      return addNoise(downscale({ data, width: 960, height: 720, stride: 960, bitDepth: 8 }, 2), 30, 100 + i);
+    });
+    hide.period = 256;
+    try {
+      for (const candidates of [undefined, [...innocents, id]]) {
+        const { verdict } = withSearchHidden(() => read(frames, candidates));
+        expect(verdict.accused).toEqual([id]);
+        expect(verdict.sync?.nominalFit).toBe('height');
+        // The master's column 0 at (0.5 - 160) / 2 - 0.5 = -80.25, so 256 - 80.25 modulo the period.
+        expect(verdict.sync?.offsetX).toBeCloseTo(175.8, 1);
+        expect(verdict.sync?.offsetY).toBeCloseTo(255.8, 1);
+      }
     } finally {
       hide.period = 0;
     }

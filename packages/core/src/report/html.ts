@@ -380,7 +380,7 @@ ${row('Grid offset (crop, pad)', escapeHtml(`${round(s.offsetX, 1)} px, ${round(
 ${row('Tile period in the leak', escapeHtml(`${round(s.periodX, 1)} × ${round(s.periodY, 1)} px`))}
 ${row('Orientation', escapeHtml(describeOrientation({ mirrored: s.mirrored, rotation: s.rotation ?? 0 }) ?? 'as the master'))}
 ${row('Synchronisation evidence', escapeHtml(`z ${round(s.z, 2)}${r.found ? '' : `, false-alarm probability at most ${formatProbability(s.falseAlarmProbability as number)}`}`))}
-${row('Found by', escapeHtml(s.nominal ? `reading where ${describeNominalFit(s.nominalFit)} puts the mark (a nominal sync)` : 'the synchronisation search'))}
+${row('Found by', escapeHtml(s.nominal ? `reading where the picture's size puts the mark (a nominal sync: ${describeNominalFit(s.nominalFit)})` : 'the synchronisation search'))}
 </table>
 </section>`;
 }

@@ -1348,7 +1348,7 @@ export class WatermarkDetector {
       return c.viaJoint && where && where.sync !== 0 ? where : null;
     };
     // Test (i) read at a nominal sync (a joint reading is at a searched sync): its reading there, if so.
-    const atNominal = (c: (typeof candidates)[number]) => (c.viaJoint ? undefined : nominalReads[atSyncFrom[c.index] - syncs.length]);
+    const atNominal = (c: (typeof candidates)[number]) => (c.viaJoint || atSyncFrom[c.index] < syncs.length ? undefined : nominalReads[atSyncFrom[c.index] - syncs.length]);
     // Its synchronisation's log10 probability: that position's own evidence, with the search's multiplicity (`look`).
     const syncLog10Of = (c: (typeof candidates)[number]) => {
       const nominal = atNominal(c);

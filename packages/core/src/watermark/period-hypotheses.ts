@@ -96,11 +96,12 @@ export function periodTag(h: Hypothesis, digits: number): string {
  * the search found: one sync more each in the candidates' and the free decoder's trials. On a heavily re-encoded leak
  * the reference tile can be too weak for the search to find that sync (its noise maxima elsewhere outrank it) while
  * the payload, read where the geometry says, holds the ID.
- * - `rescale`: a picture of the master's aspect (16:9 within NOMINAL_ASPECT_TOLERANCE) is a plain rescale of it,
- *   what most re-encoded leaks are;
- * - otherwise the master (16:9) fitted to the picture's `width` and centred (its height cropped, as when a scope
- *   film's letterbox bars are cut away, or padded), or fitted to its `height` and centred (a 4:3 or 9:16 centre cut,
- *   or a pillarbox).
+ * - `rescale`: a plain rescale of the whole master, what most re-encoded leaks are (the master's tile scaled by the
+ *   picture's height over the master's, anchored at the corner: right whatever the master's aspect, if the picture
+ *   has it);
+ * - and for a picture whose aspect is not 16:9 (beyond NOMINAL_ASPECT_TOLERANCE), a 16:9 master fitted to the
+ *   picture's `width` and centred (its height cropped, as when a scope film's letterbox bars are cut away, or
+ *   padded), and fitted to its `height` and centred (a 4:3 or 9:16 centre cut, or a pillarbox).
  */
 export interface NominalSync {
   /** Its hypothesis, with the cell where the reference peak would be (`peakIndex`: y * CELLS + x) and z 0. */
@@ -130,19 +131,15 @@ export const NOMINAL_ASPECT_TOLERANCE = 0.01;
  * The nominal syncs of an input (w x h) read in the working picture (ww x wh), for a master `masterHeight` tall: the
  * embedder's tile (its period `tilePeriodFor(masterHeight)`, its origin at the master's pixel (0, 0)) scaled as
  * ffmpeg scales, pixel centres onto pixel centres (x' + 0.5 = (x + 0.5) s), moved so that the master's centre falls
- * on the picture's (for the fits; a plain rescale is anchored at the corner, where the two agree), then scaled to the
+ * on the picture's (for the fits; a plain rescale is anchored at the corner), then scaled to the
  * working size the same way. The fold's origin is the working picture's centre, as in `look`. Only those whose period
  * `periodFits` allows.
  */
 export function nominalSyncs(w: number, h: number, ww: number, wh: number, masterHeight: number): NominalSync[] {
   const masterWidth = masterHeight * NOMINAL_MASTER_ASPECT;
-  const plain = Math.abs(w / h / NOMINAL_MASTER_ASPECT - 1) <= NOMINAL_ASPECT_TOLERANCE;
-  const fits: Array<{ fit: NominalFit; scale: number }> = plain
-    ? [{ fit: 'rescale', scale: h / masterHeight }]
-    : [
-        { fit: 'width', scale: w / masterWidth },
-        { fit: 'height', scale: h / masterHeight },
-      ];
+  const sixteenNine = Math.abs(w / h / NOMINAL_MASTER_ASPECT - 1) <= NOMINAL_ASPECT_TOLERANCE;
+  const fits: Array<{ fit: NominalFit; scale: number }> = [{ fit: 'rescale', scale: h / masterHeight }];
+  if (!sixteenNine) fits.push({ fit: 'width', scale: w / masterWidth }, { fit: 'height', scale: h / masterHeight });
   const out: NominalSync[] = [];
   for (const { fit, scale } of fits) {
     const period = tilePeriodFor(masterHeight) * scale;
