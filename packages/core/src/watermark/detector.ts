@@ -978,10 +978,11 @@ export class WatermarkDetector {
    * (rx, ry) is the reference peak's cell. `given`: read the payload tiles only, at that sub-cell offset (a part of
    * the reading, at the offset the whole reading's stronger reference peak gave); with `withReference`, the reference
    * too, at that offset (the nominal sync, whose position is known: its reference z is then the one at it).
+   * `folded`: the correlator already holds this sync's fold (another nominal sync of the same period, just read).
    */
-  private correlateSync(sync: Evaluated, given?: { dx: number; dy: number }, withReference = false): { sub: { dx: number; dy: number }; rx: number; ry: number } {
+  private correlateSync(sync: Evaluated, given?: { dx: number; dy: number }, withReference = false, folded = false): { sub: { dx: number; dy: number }; rx: number; ry: number } {
     const { workingWidth: w, workingHeight: hh } = this;
-    this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
+    if (!folded) this.correlator.foldAndTransform(this.planeOf(sync), w, hh, sync.periodX, sync.periodY, w >> 1, hh >> 1);
     let sub = given;
     if (!sub) {
       this.correlator.correlate(0, this.surfaces[0]);
@@ -1293,7 +1294,11 @@ export class WatermarkDetector {
     const nominalReads: Array<{ estimate: SyncEstimate; peak: Peak; log10Sync: number }> = [];
     for (let i = 0; i < nominals.length; i++) {
       const nominal = nominals[i];
-      const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true);
+      // The height fit has the plain rescale's period: the fold the correlator holds (the surfaces read since do not
+      // change it) is read again at its own sub-cell offset.
+      const previous = nominals[i - 1]?.sync;
+      const folded = previous !== undefined && previous.periodX === nominal.sync.periodX && previous.periodY === nominal.sync.periodY;
+      const { rx, ry } = this.correlateSync(nominal.sync, nominal.sub, true, folded);
       const z0 = this.surfaces[0][ry * CELLS + rx];
       const log10SyncThere = this.log10SyncOf(z0);
       nominalReads.push({
