@@ -1248,7 +1248,8 @@ export class WatermarkDetector {
     // The sync each candidate's test (i) reading is from (syncs.length + i: nominal sync i).
     const atSyncFrom = new Int32Array(K);
     const jointTiles = Array.from({ length: K }, () => new Float64Array(PAYLOAD_TILES));
-    const jointWhere: Array<{ sync: number; x: number; y: number; z: number; peak: Peak } | null> = new Array(K).fill(null);
+    // (`peak` only at the syncs after the first: at the first the reference's own peak is reported, `jointSync`.)
+    const jointWhere: Array<{ sync: number; x: number; y: number; z: number; peak: Peak | null } | null> = new Array(K).fill(null);
     const tileValues = this.tileValues;
     // The sum of payload z-values a decoded ID needs to be accused (score = sum / sqrt(PAYLOAD_TILES)).
     const neededSum = scoreForProbability(Math.log10(this.accusationThreshold), decodedTrials) / Z_NORM;
@@ -1281,7 +1282,7 @@ export class WatermarkDetector {
         if (payload * Z_NORM > joint[c]) {
           joint[c] = payload * Z_NORM;
           jointTiles[c].set(tileValues);
-          jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI], peak: peakAround(z[0], bx, by) };
+          jointWhere[c] = { sync: s, x: bx, y: by, z: z[0][bestI], peak: s === 0 ? null : peakAround(z[0], bx, by) };
         }
       }
       // Last, as it overwrites the payload surfaces: the other payload offsets, while nothing is significant.
@@ -1307,12 +1308,9 @@ export class WatermarkDetector {
         log10Sync: log10SyncThere,
       });
       if (this.freeDecoding) {
-        const before = new Map(decodedById);
-        this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById);
-        for (const [id, entry] of decodedById) {
-          if (before.get(id) === entry) continue;
+        for (const id of changedBy(decodedById, () => this.decodeFreely(rx, ry, false, significantDecoded, neededSum, decodedById))) {
           nominalIds.set(id, i);
-          if (entry.sum >= neededSum) significantDecoded = true;
+          if ((decodedById.get(id) as DecodedEntry).sum >= neededSum) significantDecoded = true;
         }
       }
       this.readCandidatesAt(rx, ry, atSync, atSyncTiles, atSyncFrom, syncs.length + i);
@@ -1320,9 +1318,7 @@ export class WatermarkDetector {
       // read so far is significant (one read at a nominal sync too: any ID, the erasure's included, since the
       // offsets are then not needed to name someone).
       if (offsetLook && !significantDecoded) {
-        const before = new Map(offsetFound);
-        this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, offsetFound);
-        for (const [id, entry] of offsetFound) if (before.get(id) !== entry) nominalOffsetIds.set(id, i);
+        for (const id of changedBy(offsetFound, () => this.decodeAtOffsets(nominal.sub, rx, ry, neededOffsetSum, offsetFound))) nominalOffsetIds.set(id, i);
       }
     }
     // An ID read at another offset (a searched sync's or a nominal one's, the strongest) replaces its reading at the
@@ -1454,10 +1450,12 @@ export class WatermarkDetector {
       const c = candidates.find((c) => c.id === (top as { id: bigint }).id) as (typeof candidates)[number];
       sync = syncOf(c);
       peak = peakOf(c);
-    } else if (method === 'decoded' && decodedNominal((top as { id: bigint }).id)) {
-      const nominal = decodedNominal((top as { id: bigint }).id) as (typeof nominalReads)[number];
-      sync = nominal.estimate;
-      peak = nominal.peak;
+    } else if (method === 'decoded') {
+      const nominal = decodedNominal((top as { id: bigint }).id);
+      if (nominal) {
+        sync = nominal.estimate;
+        peak = nominal.peak;
+      }
     }
     // Geometry is reported only when it means something: an ID was accused, or the reference tile alone is
     // significant (a mark of this key is present even if no ID could be read). Otherwise it is the best of noise.
@@ -1495,6 +1493,15 @@ export class WatermarkDetector {
       accusationThreshold: this.accusationThreshold,
     };
   }
+}
+
+/** Runs `read`, which adds entries to `found` or replaces them, and returns the IDs whose entry it changed. */
+function changedBy<V>(found: Map<bigint, V>, read: () => void): bigint[] {
+  const before = new Map(found);
+  read();
+  const changed: bigint[] = [];
+  for (const [id, entry] of found) if (before.get(id) !== entry) changed.push(id);
+  return changed;
 }
 
 /** The reference surface's 15 x 15 z values around its peak at (rx, ry), row-major (the verdict's `peak`). */
