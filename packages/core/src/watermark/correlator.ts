@@ -1,10 +1,12 @@
 /**
- * Folding and phase-only correlation: the detector's inner machinery.
+ * Folding and correlation: the detector's inner machinery.
  *
  * A frame (or the sum of many whitened frames) carries the tile repeated with an unknown period (scale) and an
  * unknown origin (crop, pad). Under a period hypothesis, every pixel is added into the tile cell it would fall in
- * ("folding"), which stacks all repetitions coherently; the folded CELLS x CELLS tile is then phase-correlated with
- * each key tile. The translation becomes the position of the correlation peak, and the peak's height over the
+ * ("folding"), which stacks all repetitions coherently; the folded CELLS x CELLS tile's spectrum, divided by its
+ * local level (local-spectrum.ts), is then correlated with each key tile. The sweep's folds, which only rank
+ * period hypotheses, are phase-correlated (each coefficient over its own magnitude: `referencePair`,
+ * `coarsePairStats`). The translation becomes the position of the correlation peak, and the peak's height over the
  * surface's spread is the evidence.
  *
  * Where the runtime has WebAssembly SIMD, folding, transforms, per-bin products and the surfaces' statistics run in
@@ -14,6 +16,7 @@
 import { coarseReference, COARSE_CELLS, decimateTile } from './coarse-tile.js';
 import { fft2d } from './fft.js';
 import { CorrelateKernel } from './kernels/correlate-kernel.js';
+import { LocalSpectrum } from './local-spectrum.js';
 import { CELLS, type KeySpectra } from './pattern.js';
 import { surfaceStats, type SurfaceStats } from './surface-stats.js';
 
@@ -28,7 +31,7 @@ export interface TilePeriod {
 const N2 = CELLS * CELLS;
 
 export class TileCorrelator {
-  /** [CELLS^2] the folded tile (real part) and, after `transform`, its phase-only spectrum. */
+  /** [CELLS^2] the folded tile (real part and, after the transform, its spectrum); its spectrum over its local level. */
   private readonly foldRe = new Float64Array(N2);
   private readonly foldIm = new Float64Array(N2);
   private readonly specRe = new Float64Array(N2);
@@ -46,12 +49,15 @@ export class TileCorrelator {
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
+  /** The portable path's spectral normalisation (the kernel has its own). */
+  private readonly local: LocalSpectrum;
   /** The SIMD kernel, or null (the portable path). */
   private readonly kernel: CorrelateKernel | null;
 
   /** `simd: false` forces the portable TypeScript path (the default uses WebAssembly SIMD where available). */
   constructor(private readonly spectra: KeySpectra, options: { simd?: boolean } = {}) {
     this.kernel = (options.simd ?? true) ? CorrelateKernel.create(spectra) : null;
+    this.local = new LocalSpectrum(spectra.band);
   }
 
   /**
@@ -69,7 +75,7 @@ export class TileCorrelator {
 
   /**
    * Folds `plane` ([height, width] f32) under the period hypothesis (periodX, periodY) in pixels, with the fold's
-   * origin at (originX, originY), then takes the phase-only spectrum of the folded tile.
+   * origin at (originX, originY), then takes the folded tile's spectrum over its local level (local-spectrum.ts).
    */
   foldAndTransform(plane: Float32Array, width: number, height: number, periodX: number, periodY: number, originX: number, originY: number): void {
     const { foldRe, foldIm, kernel } = this;
@@ -83,25 +89,7 @@ export class TileCorrelator {
     this.fold(plane, width, height, periodX, periodY, originX, originY, foldRe);
     foldIm.fill(0);
     fft2d(foldRe, foldIm, CELLS);
-    const { band } = this.spectra;
-    const { specRe, specIm } = this;
-    for (let i = 0; i < N2; i++) {
-      if (!band[i]) {
-        specRe[i] = 0;
-        specIm[i] = 0;
-        continue;
-      }
-      const re = foldRe[i];
-      const im = foldIm[i];
-      const mag = Math.sqrt(re * re + im * im);
-      if (mag > 1e-12) {
-        specRe[i] = re / mag;
-        specIm[i] = im / mag;
-      } else {
-        specRe[i] = 0;
-        specIm[i] = 0;
-      }
-    }
+    this.local.normalise(foldRe, foldIm, this.specRe, this.specIm);
   }
 
   /**

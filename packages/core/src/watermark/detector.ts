@@ -11,7 +11,7 @@
  * two best peaks per tile, so that two averaged copies can both be decoded) and a soft score for every candidate ID.
  *
  * Null model and false-alarm probability. Under "this content carries no mark of this key at this position", a
- * phase-only correlation surface value is standard normal (checked on many null trials by the bench). Every
+ * correlation surface value, over the surface's spread, is standard normal (checked on many null trials by the bench). Every
  * probability is Bonferroni-corrected for everything searched: the period hypotheses each look could search (also
  * the mirror image's at the final look, and the half turns' and small rotations' when one of them is taken) x CELLS^2
  * positions for synchronisation;

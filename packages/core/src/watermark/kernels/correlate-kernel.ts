@@ -1,6 +1,7 @@
 /**
- * The WebAssembly SIMD correlation kernel (correlate.wat): the FFTs, phase-only normalisation and key products of
- * `TileCorrelator`, in f32x4 inside the kernel's own memory. f32 is ample for these surfaces: they match the f64
+ * The WebAssembly SIMD correlation kernel (correlate.wat): the FFTs, the sweep's phase-only normalisation and key
+ * products of `TileCorrelator`, in f32x4 inside the kernel's own memory (a single fold's spectrum is divided by its
+ * local level in TypeScript over that memory, local-spectrum.ts). f32 is ample for these surfaces: they match the f64
  * TypeScript path to about 1e-6 of their spread (z values to about 1e-5), with the same peaks. The TypeScript path
  * remains the fallback where WebAssembly SIMD is unavailable.
  *
@@ -11,6 +12,7 @@
 import { CELLS, type KeySpectra } from '../pattern.js';
 import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
 import { coarseReference, COARSE_CELLS } from '../coarse-tile.js';
+import { LocalSpectrum } from '../local-spectrum.js';
 import { correlateWasm } from './correlate-wasm.js';
 import { align16, compiledModule, ensureMemory, instantiate, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
@@ -20,7 +22,6 @@ interface CorrelateExports {
   forward(): void;
   inverse(): void;
   pairSpectrum(key: number): void;
-  phaseSpectrum(): void;
   correlate(key: number): void;
   fold(plane: number, width: number, height: number, rowBin: number, colBin: number, rows: number, dst: number): void;
   stats(src: number, n: number): void;
@@ -42,6 +43,7 @@ const STATS = 3712;
 const BITREV64 = 4096;
 const FOLD = 65536;
 const SPEC = 196608;
+const PHASE = 327680;
 const KEYS = 589824;
 const KEY64 = 1441792;
 /** Start of the frame-size dependent region: plane to fold, its bins and the fold's row sums. */
@@ -57,6 +59,12 @@ export class CorrelateKernel {
   private rampX!: Float32Array;
   private rampY!: Float32Array;
   /** The `stats` export's results: sum, sum of squares (f64); maximum (f32); its index (i32). */
+  /** The spectrum `forward` leaves (SPEC) and the normalised one `correlate` reads (PHASE), transposed. */
+  private specRe!: Float32Array;
+  private specIm!: Float32Array;
+  private phaseRe!: Float32Array;
+  private phaseIm!: Float32Array;
+  private readonly local: LocalSpectrum;
   private statsF64!: Float64Array;
   private statsF32!: Float32Array;
   private statsI32!: Int32Array;
@@ -101,6 +109,7 @@ export class CorrelateKernel {
     }
     new Float32Array(buffer, KEYS, spectra.re.length * 2 * N2).set(kernelKeys(spectra));
     this.setUpCoarse(buffer, spectra);
+    this.local = new LocalSpectrum(spectra.band);
     // The band's extent along each axis: rows / columns beyond it hold no in-band coefficient and are skipped.
     let limit = 0;
     for (let i = 0; i < N2; i++) {
@@ -121,6 +130,10 @@ export class CorrelateKernel {
     const { buffer } = this.exports.memory;
     this.surfaceRe = new Float32Array(buffer, SPEC, N2);
     this.surfaceIm = new Float32Array(buffer, SPEC + PLANE_BYTES, N2);
+    this.specRe = this.surfaceRe;
+    this.specIm = this.surfaceIm;
+    this.phaseRe = new Float32Array(buffer, PHASE, N2);
+    this.phaseIm = new Float32Array(buffer, PHASE + PLANE_BYTES, N2);
     this.rampX = new Float32Array(buffer, RAMP_X, 2 * CELLS);
     this.rampY = new Float32Array(buffer, RAMP_Y, 2 * CELLS);
     this.statsF64 = new Float64Array(buffer, STATS, 2);
@@ -232,11 +245,14 @@ export class CorrelateKernel {
     this.exports.inverse();
   }
 
-  /** Takes the phase-only spectrum of the real fold in the tile, kept for the following `correlate` calls. */
+  /**
+   * Takes the spectrum of the real fold in the tile over its local level (local-spectrum.ts), kept for the
+   * following `correlate` calls.
+   */
   transform(): void {
     new Float32Array(this.exports.memory.buffer, FOLD + PLANE_BYTES, N2).fill(0);
     this.exports.forward();
-    this.exports.phaseSpectrum();
+    this.local.normalise(this.specRe, this.specIm, this.phaseRe, this.phaseIm);
   }
 
   /** Correlates the kept spectrum with key tile `tile`, a sub-cell shift (subX, subY) removed; into `surfaceRe`. */

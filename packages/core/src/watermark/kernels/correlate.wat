@@ -20,7 +20,8 @@
   ;;   4096  bit reversal of 0..63, i32 [64]
   ;;  65536  FOLD: the folded tile(s), natural [y][x] layout (A in re, B in im for a pair)
   ;; 196608  SPEC: a transposed spectrum, then the inverse transform's output (the surfaces, natural layout)
-  ;; 327680  PHASE: the phase-only spectrum of the last single fold, transposed
+  ;; 327680  PHASE: the spectrum of the last single fold over its local level, transposed (written by
+  ;;           correlate-kernel.ts: local-spectrum.ts)
   ;; 458752  WORK: the product spectrum handed to the inverse transform, transposed
   ;; 589824  KEYS: the key tiles' spectra, transposed and scaled by 1 / 128^2, 128 KiB each
   ;; 1441792  KEY64: the reference tile's spectrum for the 64 x 64 coarse tiles (`decimate`), transposed, re in 64
@@ -481,26 +482,6 @@
       (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
       (if (i32.eq (local.get $fx) (global.get $rowEnd64)) (then (local.set $fx (global.get $rowStart64))))
       (br_if $rows (i32.lt_u (local.get $fx) (i32.const 64)))))
-
-  ;; PHASE = SPEC / |SPEC| over the band, after `forward` of one real fold.
-  (func (export "phaseSpectrum")
-    (local $fx i32) (local $q i32) (local $a i32) (local $re v128) (local $im v128) (local $n v128)
-    (local.set $fx (i32.const 0))
-    (loop $rows
-      (local.set $q (i32.const 0))
-      (loop $groups
-        (local.set $a (i32.add (i32.const 196608) (i32.add (i32.shl (local.get $fx) (i32.const 9)) (i32.shl (local.get $q) (i32.const 4)))))
-        (local.set $re (v128.load (local.get $a)))
-        (local.set $im (v128.load offset=65536 (local.get $a)))
-        (local.set $n (call $invMagnitude (local.get $re) (local.get $im)))
-        (v128.store offset=131072 (local.get $a) (f32x4.mul (local.get $re) (local.get $n)))
-        (v128.store offset=196608 (local.get $a) (f32x4.mul (local.get $im) (local.get $n)))
-        (local.set $q (i32.add (local.get $q) (i32.const 1)))
-        (if (i32.eq (local.get $q) (global.get $groupEnd)) (then (local.set $q (global.get $groupStart))))
-        (br_if $groups (i32.lt_u (local.get $q) (i32.const 32))))
-      (local.set $fx (i32.add (local.get $fx) (i32.const 1)))
-      (if (i32.eq (local.get $fx) (global.get $rowEnd)) (then (local.set $fx (global.get $rowStart))))
-      (br_if $rows (i32.lt_u (local.get $fx) (i32.const 128)))))
 
   ;; WORK = PHASE * conj(key at $key) * rampX[fx] * rampY[fy] over the band, zero elsewhere, ready for `inverse`.
   (func (export "correlate") (param $key i32)

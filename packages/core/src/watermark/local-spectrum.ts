@@ -1,0 +1,129 @@
+/**
+ * The folded tile's spectrum divided by its local noise level: what the correlation multiplies with each key tile.
+ *
+ * In a leak the mark is far below the picture and the codec's noise, so each in-band coefficient of the fold is
+ * mostly noise, whose level varies over the spectrum (a picture's residual is stronger at some frequencies and
+ * orientations than others). Dividing each coefficient by that level before correlating is the matched filter's
+ * whitening. Phase-only correlation divides each coefficient by its own magnitude instead: robust, but the
+ * magnitude of one noisy coefficient is a poor estimate of its level, and where the mark is weak it loses about
+ * 11% of the evidence (the efficiency of a phase against its amplitude for a weak signal in Gaussian noise,
+ * sqrt(pi) / 2). Here the level is the RMS magnitude of the in-band coefficients in a (2r + 1)^2 window around each
+ * one (r = `LOCAL_SPECTRUM_RADIUS`), and the ratio is clipped at `LOCAL_SPECTRUM_CLIP`, so that one frequency the
+ * picture holds strongly (a stripe, a grid) still counts no more than a few (docs/WATERMARK.md, Detection step 2,
+ * "Local spectral level").
+ *
+ * The band is symmetric in fx and fy, so the same code serves a spectrum held [fy][fx] (the portable path) or
+ * transposed [fx][fy] (the SIMD kernel).
+ */
+import { CELLS } from './pattern.js';
+
+/** Half-width of the window the local level is measured over, in spectrum cells (a 5 x 5 window). */
+export const LOCAL_SPECTRUM_RADIUS = 2;
+
+/** Largest normalised magnitude a coefficient keeps. */
+export const LOCAL_SPECTRUM_CLIP = 2.5;
+
+const N2 = CELLS * CELLS;
+const MASK = CELLS - 1;
+
+export class LocalSpectrum {
+  /** [CELLS^2] each in-band coefficient's power, 0 elsewhere. */
+  private readonly power = new Float64Array(N2);
+  /** [CELLS^2] the power summed along the second axis over the window. */
+  private readonly rowSums = new Float64Array(N2);
+  /** [CELLS^2] 1 / (in-band coefficients in each in-band coefficient's window), 0 outside the band. */
+  private readonly invCount = new Float64Array(N2);
+  /** Indices (along either axis) within the band's reach, and within it plus the window's radius. */
+  private readonly inner: Int32Array;
+  private readonly outer: Int32Array;
+  /** One row of window sums (over both axes), per `inner` index. */
+  private readonly level: Float64Array;
+
+  constructor(private readonly band: Uint8Array) {
+    const r = LOCAL_SPECTRUM_RADIUS;
+    let reach = 0;
+    for (let a = 0; a < CELLS; a++) {
+      for (let b = 0; b < CELLS; b++) {
+        if (band[a * CELLS + b]) reach = Math.max(reach, signedDistance(a), signedDistance(b));
+      }
+    }
+    this.inner = indicesWithin(reach);
+    this.outer = indicesWithin(reach + r);
+    this.level = new Float64Array(this.inner.length);
+    for (const a of this.inner) {
+      for (const b of this.inner) {
+        if (!band[a * CELLS + b]) continue;
+        let n = 0;
+        for (let da = -r; da <= r; da++) {
+          for (let db = -r; db <= r; db++) n += band[((a + da) & MASK) * CELLS + ((b + db) & MASK)];
+        }
+        this.invCount[a * CELLS + b] = 1 / n;
+      }
+    }
+  }
+
+  /**
+   * Writes the spectrum (re, im) divided by its local RMS magnitude into (outRe, outIm) over the band, clipped at
+   * `LOCAL_SPECTRUM_CLIP`; zero at the other coefficients within the band's reach (those further out are not
+   * written). Only in-band coefficients of the input are read. The output may not alias the input.
+   */
+  normalise(re: ArrayLike<number>, im: ArrayLike<number>, outRe: Float32Array | Float64Array, outIm: Float32Array | Float64Array): void {
+    const { band, power, rowSums, invCount, inner, outer } = this;
+    const r = LOCAL_SPECTRUM_RADIUS;
+    const nInner = inner.length;
+    const nOuter = outer.length;
+    for (let j = 0; j < nOuter; j++) {
+      const row = outer[j] * CELLS;
+      for (let k = 0; k < nOuter; k++) {
+        const i = row + outer[k];
+        power[i] = band[i] ? re[i] * re[i] + im[i] * im[i] : 0;
+      }
+    }
+    // Window sums along the second axis for every row a window can reach, then along the first for the band.
+    for (let j = 0; j < nOuter; j++) {
+      const row = outer[j] * CELLS;
+      for (let k = 0; k < nInner; k++) {
+        const b = inner[k];
+        let s = 0;
+        for (let d = -r; d <= r; d++) s += power[row + ((b + d) & MASK)];
+        rowSums[row + b] = s;
+      }
+    }
+    const clip = LOCAL_SPECTRUM_CLIP;
+    const clip2 = clip * clip;
+    const level = this.level;
+    for (let j = 0; j < nInner; j++) {
+      const a = inner[j];
+      const row = a * CELLS;
+      level.fill(0);
+      for (let d = -r; d <= r; d++) {
+        const other = ((a + d) & MASK) * CELLS;
+        for (let k = 0; k < nInner; k++) level[k] += rowSums[other + inner[k]];
+      }
+      for (let k = 0; k < nInner; k++) {
+        const i = row + inner[k];
+        if (!band[i]) {
+          outRe[i] = 0;
+          outIm[i] = 0;
+          continue;
+        }
+        const level2 = level[k] * invCount[i];
+        const p = power[i];
+        // 1 / level, or clip / |X| where |X| / level would pass the clip; 0 for a coefficient of no power.
+        const scale = p > clip2 * level2 ? clip / Math.sqrt(p) : level2 > 1e-24 ? 1 / Math.sqrt(level2) : 0;
+        outRe[i] = re[i] * scale;
+        outIm[i] = im[i] * scale;
+      }
+    }
+  }
+}
+
+function signedDistance(k: number): number {
+  return Math.abs(k < CELLS / 2 ? k : k - CELLS);
+}
+
+function indicesWithin(reach: number): Int32Array {
+  const out: number[] = [];
+  for (let k = 0; k < CELLS; k++) if (signedDistance(k) <= reach) out.push(k);
+  return Int32Array.from(out);
+}
