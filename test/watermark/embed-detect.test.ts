@@ -445,8 +445,8 @@ describe('detector on synthetic footage', () => {
     expect(named.accusedOnWhole).toBe(false);
     const longer = verdict.candidates.find((c) => c.id === id)!;
     expect(longer.accusedOnWhole).toBe(true);
-    // Given the whole reading's evidence, or a part's within its 192 frames where stronger.
-    if (longer.part !== null) expect(longer.part.endFrame).toBeLessThanOrEqual(192);
+    // Given the whole reading's evidence, or a part's within its 216 frames where stronger.
+    if (longer.part !== null) expect(longer.part.endFrame).toBeLessThanOrEqual(216);
   });
 
   test('gives a recipient accused on the whole reading its stronger evidence from a part, with where', () => {

@@ -3,7 +3,7 @@
  * mark's evidence than the phase-only spectrum it replaced.
  */
 import { describe, expect, test } from 'vitest';
-import { LOCAL_SPECTRUM_CLIP, LocalSpectrum } from '../../packages/core/src/watermark/local-spectrum.js';
+import { LOCAL_SPECTRUM_CLIP, LOCAL_SPECTRUM_RADIUS, LocalSpectrum } from '../../packages/core/src/watermark/local-spectrum.js';
 import { bandMask, CELLS } from '../../packages/core/src/watermark/pattern.js';
 import { prng } from './synthetic.js';
 
@@ -39,7 +39,7 @@ describe('local spectral level', () => {
     let inside = 0;
     for (let i = 0; i < N2; i++) {
       if (!band[i]) {
-        // Written as zero where the band reaches along both axes (what the correlation multiplies), else untouched.
+        // Written as zero where the band reaches along both axes, else untouched.
         if (!Number.isNaN(outRe[i])) expect([outRe[i], outIm[i]]).toEqual([0, 0]);
         continue;
       }
@@ -53,6 +53,64 @@ describe('local spectral level', () => {
       expect(Math.atan2(outIm[i], outRe[i])).toBeCloseTo(Math.atan2(im[i], re[i]), 10);
     }
     expect(inside).toBeGreaterThan(1000);
+  });
+
+  test('is the RMS magnitude of the in-band coefficients in the 5 x 5 window, itself included, clipped at 2.5', () => {
+    // Against a direct computation on a spectrum whose level varies strongly from one coefficient to the next.
+    expect(LOCAL_SPECTRUM_RADIUS).toBe(2);
+    expect(LOCAL_SPECTRUM_CLIP).toBe(2.5);
+    const random = prng(7);
+    const re = new Float64Array(N2);
+    const im = new Float64Array(N2);
+    for (let i = 0; i < N2; i++) {
+      const level = band[i] ? Math.exp(3 * random()) : 1e6;
+      re[i] = level * gaussian(random);
+      im[i] = level * gaussian(random);
+    }
+    const outRe = new Float64Array(N2);
+    const outIm = new Float64Array(N2);
+    new LocalSpectrum(band).normalise(re, im, outRe, outIm);
+    let clipped = 0;
+    for (let i = 0; i < N2; i++) {
+      if (!band[i]) continue;
+      const y = Math.floor(i / CELLS);
+      const x = i % CELLS;
+      let power = 0;
+      let n = 0;
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) {
+          const j = ((y + dy + CELLS) % CELLS) * CELLS + ((x + dx + CELLS) % CELLS);
+          if (!band[j]) continue;
+          power += re[j] * re[j] + im[j] * im[j];
+          n++;
+        }
+      }
+      const magnitude = Math.hypot(re[i], im[i]);
+      const scale = Math.min(1 / Math.sqrt(power / n), 2.5 / magnitude);
+      if (2.5 / magnitude < 1 / Math.sqrt(power / n)) clipped++;
+      expect(outRe[i]).toBeCloseTo(re[i] * scale, 9);
+      expect(outIm[i]).toBeCloseTo(im[i] * scale, 9);
+    }
+    expect(clipped).toBeGreaterThan(10);
+  });
+
+  test('zeroes the columns a reader of four-column groups also reads (the SIMD kernel), in every row the band reaches', () => {
+    const re = new Float64Array(N2).fill(1);
+    const im = new Float64Array(N2);
+    const outRe = new Float64Array(N2).fill(NaN);
+    const outIm = new Float64Array(N2).fill(NaN);
+    new LocalSpectrum(band, 4).normalise(re, im, outRe, outIm);
+    const reach = Math.max(...Array.from(band.keys()).filter((i) => band[i]).map((i) => Math.abs(i % CELLS < 64 ? i % CELLS : (i % CELLS) - CELLS)));
+    const groupEnd = 4 * Math.ceil((reach + 1) / 4);
+    const groupStart = 4 * Math.floor((CELLS - reach) / 4);
+    for (let row = 0; row < CELLS; row++) {
+      if (Math.min(row, CELLS - row) > reach) continue;
+      for (let column = 0; column < CELLS; column++) {
+        if (column >= groupEnd && column < groupStart) continue;
+        expect(Number.isFinite(outRe[row * CELLS + column]) && Number.isFinite(outIm[row * CELLS + column])).toBe(true);
+      }
+    }
+    expect(groupEnd - 1).toBeGreaterThan(reach); // the groups do reach past the band here
   });
 
   test('clips a coefficient far above its neighbours', () => {

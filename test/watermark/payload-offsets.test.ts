@@ -81,7 +81,7 @@ describe('payload offsets (small leaks, free decoding)', () => {
       } else {
         // Or still decoded half a cell off at the reference's offset, which then counts the usual trials (measured
         // with noise of +-45: one of the eight, score 13.56 against 13.61, with the phase-only spectra of before
-        // 2026-11-25; since, +-45 leaves five of the eight decodable there, so the noise is +-65: none, score 12.3).
+        // 2026-11-25; since, +-45 leaves six of the eight decodable there, so the noise is +-65: none, score 12.3).
         expect(p).toBeCloseTo(log10Bonferroni(moved.verdict.score, (moved.looks * 3 * 2 ** 48) / 0.9), 2);
       }
     }

@@ -49,15 +49,14 @@ export class TileCorrelator {
   private colBin = new Int32Array(0);
   private rowBin = new Int32Array(0);
 
-  /** The portable path's spectral normalisation (the kernel has its own). */
-  private readonly local: LocalSpectrum;
+  /** The portable path's spectral normalisation (the kernel has its own); made when first needed. */
+  private local: LocalSpectrum | null = null;
   /** The SIMD kernel, or null (the portable path). */
   private readonly kernel: CorrelateKernel | null;
 
   /** `simd: false` forces the portable TypeScript path (the default uses WebAssembly SIMD where available). */
   constructor(private readonly spectra: KeySpectra, options: { simd?: boolean } = {}) {
     this.kernel = (options.simd ?? true) ? CorrelateKernel.create(spectra) : null;
-    this.local = new LocalSpectrum(spectra.band);
   }
 
   /**
@@ -89,6 +88,7 @@ export class TileCorrelator {
     this.fold(plane, width, height, periodX, periodY, originX, originY, foldRe);
     foldIm.fill(0);
     fft2d(foldRe, foldIm, CELLS);
+    this.local ??= new LocalSpectrum(this.spectra.band);
     this.local.normalise(foldRe, foldIm, this.specRe, this.specIm);
   }
 
@@ -312,7 +312,7 @@ export class TileCorrelator {
   }
 
   /**
-   * Phase correlation of the current folded tile with key tile `tile` (0 = reference), writing the real surface
+   * Correlation of the current folded tile's normalised spectrum with key tile `tile` (0 = reference), writing the real surface
    * into `out` ([CELLS^2] f64). A fractional shift (subX, subY) in cells is removed first (applied as a phase ramp),
    * so that a peak found at a sub-cell position can be read at an integer one.
    */

@@ -10,7 +10,7 @@
  * sqrt(pi) / 2). Here the level is the RMS magnitude of the in-band coefficients in a (2r + 1)^2 window around each
  * one (r = `LOCAL_SPECTRUM_RADIUS`), and the ratio is clipped at `LOCAL_SPECTRUM_CLIP`, so that one frequency the
  * picture holds strongly (a stripe, a grid) still counts no more than a few (docs/WATERMARK.md, Detection step 2,
- * "Local spectral level").
+ * "The fold's spectrum over its local level").
  *
  * The band is symmetric in fx and fy, so the same code serves a spectrum held [fy][fx] (the portable path) or
  * transposed [fx][fy] (the SIMD kernel).
@@ -38,8 +38,15 @@ export class LocalSpectrum {
   private readonly outer: Int32Array;
   /** One row of window sums (over both axes), per `inner` index. */
   private readonly level: Float64Array;
+  /** Indices along the second axis beyond `inner` that a reader of `columnGroup`-wide groups also reads: zeroed. */
+  private readonly padding: Int32Array;
 
-  constructor(private readonly band: Uint8Array) {
+  /**
+   * `columnGroup`: the reader of the output takes the second axis in groups of this many (the SIMD kernel's
+   * products, four columns per vector); the columns those groups hold beyond the band's reach are written as zero
+   * in every row within it, so that nothing stale is multiplied.
+   */
+  constructor(private readonly band: Uint8Array, columnGroup = 1) {
     const r = LOCAL_SPECTRUM_RADIUS;
     let reach = 0;
     for (let a = 0; a < CELLS; a++) {
@@ -50,6 +57,12 @@ export class LocalSpectrum {
     this.inner = indicesWithin(reach);
     this.outer = indicesWithin(reach + r);
     this.level = new Float64Array(this.inner.length);
+    const inGroup = new Set<number>();
+    for (const b of this.inner) {
+      const start = b - (b % columnGroup);
+      for (let c = start; c < start + columnGroup; c++) inGroup.add(c);
+    }
+    this.padding = Int32Array.from([...inGroup].filter((c) => !this.inner.includes(c)).sort((a, b) => a - b));
     for (const a of this.inner) {
       for (const b of this.inner) {
         if (!band[a * CELLS + b]) continue;
@@ -64,11 +77,12 @@ export class LocalSpectrum {
 
   /**
    * Writes the spectrum (re, im) divided by its local RMS magnitude into (outRe, outIm) over the band, clipped at
-   * `LOCAL_SPECTRUM_CLIP`; zero at the other coefficients within the band's reach (those further out are not
-   * written). Only in-band coefficients of the input are read. The output may not alias the input.
+   * `LOCAL_SPECTRUM_CLIP`; zero at the other coefficients within the band's reach along both axes, and in the
+   * column groups' padding (further out nothing is written). Only in-band coefficients of the input are read. The
+   * output may not alias the input.
    */
   normalise(re: ArrayLike<number>, im: ArrayLike<number>, outRe: Float32Array | Float64Array, outIm: Float32Array | Float64Array): void {
-    const { band, power, rowSums, invCount, inner, outer } = this;
+    const { band, power, rowSums, invCount, inner, outer, padding } = this;
     const r = LOCAL_SPECTRUM_RADIUS;
     const nInner = inner.length;
     const nOuter = outer.length;
@@ -99,6 +113,10 @@ export class LocalSpectrum {
       for (let d = -r; d <= r; d++) {
         const other = ((a + d) & MASK) * CELLS;
         for (let k = 0; k < nInner; k++) level[k] += rowSums[other + inner[k]];
+      }
+      for (let k = 0; k < padding.length; k++) {
+        outRe[row + padding[k]] = 0;
+        outIm[row + padding[k]] = 0;
       }
       for (let k = 0; k < nInner; k++) {
         const i = row + inner[k];

@@ -3,9 +3,11 @@
  *
  * The detector adds every frame into one accumulator. When a leak is spliced from two recipients' copies, one after
  * the other, a short part from B after a long one from A is read at every look against all the frames read: A's
- * frames add only noise to B's evidence (measured with the phase-only correlation of before 2026-11-25, which also
- * gave B less than its share: 2 s of B after 8 s of A at 1080p CRF 23 scored 4.1 where B's part read alone scored
- * 24.4; docs/WATERMARK.md, "Splices"). So the detector also scores the candidates on windows of
+ * frames dilute B's evidence, and A's mark (the same payload patterns at other shifts) raises the level B's is
+ * measured against at the frequencies both use. Measured with the phase-only correlation of before 2026-11-25: 2 s
+ * of B after 8 s of A at 1080p CRF 23 scored 4.1 where B's part read alone scored 24.4; since, on the unit test's
+ * synthetic splice, 7.2 where B's window reads 27 (dilution alone would leave about 12; docs/WATERMARK.md,
+ * "Splices"). So the detector also scores the candidates on windows of
  * the reading: the accumulator now minus a copy of it kept PART_LENGTHS frames ago (a difference of running sums is
  * the sum over the window). Windows of each length end every half length, so any part of the input at least 1.5
  * times as long as a window holds one whole, and any part of at least PART_LENGTHS[0] frames holds three quarters of

@@ -2,8 +2,8 @@
  * Keyed watermark patterns.
  *
  * Every pattern is a periodic tile of CELLS x CELLS cells with a flat-magnitude, random-phase spectrum restricted to
- * a mid-frequency band (between BAND_LOW and BAND_HIGH of the cell Nyquist frequency). Phase-only spectra make the
- * detector's phase correlation a sharp, white-noise-like peak; the band keeps the mark away from the DC and
+ * a mid-frequency band (between BAND_LOW and BAND_HIGH of the cell Nyquist frequency). Flat-magnitude spectra make
+ * the detector's correlation a sharp, white-noise-like peak; the band keeps the mark away from the DC and
  * low frequencies that brightness, contrast and content dominate, and away from the fine detail that downscaling
  * and compression remove.
  *

@@ -58,13 +58,13 @@ export class CorrelateKernel {
   private readonly exports: CorrelateExports;
   private rampX!: Float32Array;
   private rampY!: Float32Array;
-  /** The `stats` export's results: sum, sum of squares (f64); maximum (f32); its index (i32). */
   /** The spectrum `forward` leaves (SPEC) and the normalised one `correlate` reads (PHASE), transposed. */
   private specRe!: Float32Array;
   private specIm!: Float32Array;
   private phaseRe!: Float32Array;
   private phaseIm!: Float32Array;
   private readonly local: LocalSpectrum;
+  /** The `stats` export's results: sum, sum of squares (f64); maximum (f32); its index (i32). */
   private statsF64!: Float64Array;
   private statsF32!: Float32Array;
   private statsI32!: Int32Array;
@@ -109,7 +109,8 @@ export class CorrelateKernel {
     }
     new Float32Array(buffer, KEYS, spectra.re.length * 2 * N2).set(kernelKeys(spectra));
     this.setUpCoarse(buffer, spectra);
-    this.local = new LocalSpectrum(spectra.band);
+    // `correlate` reads PHASE's columns (fy, transposed) four at a time.
+    this.local = new LocalSpectrum(spectra.band, 4);
     // The band's extent along each axis: rows / columns beyond it hold no in-band coefficient and are skipped.
     let limit = 0;
     for (let i = 0; i < N2; i++) {
