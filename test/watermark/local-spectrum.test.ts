@@ -4,21 +4,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { LOCAL_SPECTRUM_CLIP, LOCAL_SPECTRUM_RADIUS, LocalSpectrum } from '../../packages/core/src/watermark/local-spectrum.js';
-import { bandMask, CELLS } from '../../packages/core/src/watermark/pattern.js';
-import { prng } from './synthetic.js';
+import { bandMask, bandReach, CELLS, signedFrequency } from '../../packages/core/src/watermark/pattern.js';
+import { gaussian, prng } from './synthetic.js';
 
 const N2 = CELLS * CELLS;
 const { band } = bandMask();
 
-/** A standard normal sample from two uniforms (Box-Muller). */
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-/** Signed frequency radius of coefficient i, in cells. */
+/** Radial frequency of coefficient i, in cells. */
 function radius(i: number): number {
-  const s = (k: number) => (k < CELLS / 2 ? k : k - CELLS);
-  return Math.hypot(s(i % CELLS), s(Math.floor(i / CELLS)));
+  return Math.hypot(signedFrequency(i % CELLS, CELLS), signedFrequency(Math.floor(i / CELLS), CELLS));
 }
 
 describe('local spectral level', () => {
@@ -100,7 +94,7 @@ describe('local spectral level', () => {
     const outRe = new Float64Array(N2).fill(NaN);
     const outIm = new Float64Array(N2).fill(NaN);
     new LocalSpectrum(band, 4).normalise(re, im, outRe, outIm);
-    const reach = Math.max(...Array.from(band.keys()).filter((i) => band[i]).map((i) => Math.abs(i % CELLS < 64 ? i % CELLS : (i % CELLS) - CELLS)));
+    const reach = bandReach(band);
     const groupEnd = 4 * Math.ceil((reach + 1) / 4);
     const groupStart = 4 * Math.floor((CELLS - reach) / 4);
     for (let row = 0; row < CELLS; row++) {
@@ -181,7 +175,7 @@ describe('local spectral level', () => {
       const im = new Float64Array(N2);
       for (let i = 0; i < N2; i++) {
         if (!band[i]) continue;
-        const fx = i % CELLS < CELLS / 2 ? i % CELLS : (i % CELLS) - CELLS;
+        const fx = signedFrequency(i % CELLS, CELLS);
         const level = (1 + (4 * radius(i)) / 26) * (1.5 + fx / 52);
         re[i] = 0.6 * key.re[i] + level * gaussian(random);
         im[i] = 0.6 * key.im[i] + level * gaussian(random);

@@ -13,7 +13,7 @@ import { AccusationRecord, recount, type Accusation } from '../../packages/core/
 import { Whitener, whitenRadius } from '../../packages/core/src/watermark/whiten.js';
 import { jointPeak, JointPeaks } from '../../packages/core/src/watermark/joint-peak.js';
 import { PAYLOAD_WEIGHT, REF_WEIGHT } from '../../packages/core/src/watermark/pattern.js';
-import { prng } from './synthetic.js';
+import { gaussian, prng } from './synthetic.js';
 
 const keyA = keyFromSecret(new Uint8Array(32).fill(1));
 const keyB = keyFromSecret(new Uint8Array(32).fill(2));
@@ -357,7 +357,7 @@ describe('erasure decoding', () => {
   const [rx, ry] = [40, 100];
   const surfacesWith = (values: number[], seed: number) => {
     const random = prng(seed);
-    const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const gauss = () => gaussian(random);
     const surfaces = Array.from({ length: PAYLOAD_TILES + 1 }, () => Float64Array.from({ length: CELLS * CELLS }, () => 0.8 * gauss()));
     surfaces[0][ry * CELLS + rx] = 7.5;
     encodeId(key, id).forEach((shift, t) => {

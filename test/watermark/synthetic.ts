@@ -16,6 +16,11 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** A standard normal sample from two uniforms of `random` (Box-Muller). */
+export function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
 /** A value-noise field of `size` x `size` cells, bilinearly interpolated. */
 function valueNoise(random: () => number, size: number): (u: number, v: number) => number {
   const grid = new Float32Array((size + 1) * (size + 1)).map(() => random());

@@ -15,7 +15,7 @@
  * The band is symmetric in fx and fy, so the same code serves a spectrum held [fy][fx] (the portable path) or
  * transposed [fx][fy] (the SIMD kernel).
  */
-import { CELLS } from './pattern.js';
+import { bandReach, CELLS, signedFrequency } from './pattern.js';
 
 /** Half-width of the window the local level is measured over, in spectrum cells (a 5 x 5 window). */
 export const LOCAL_SPECTRUM_RADIUS = 2;
@@ -48,12 +48,7 @@ export class LocalSpectrum {
    */
   constructor(private readonly band: Uint8Array, columnGroup = 1) {
     const r = LOCAL_SPECTRUM_RADIUS;
-    let reach = 0;
-    for (let a = 0; a < CELLS; a++) {
-      for (let b = 0; b < CELLS; b++) {
-        if (band[a * CELLS + b]) reach = Math.max(reach, signedDistance(a), signedDistance(b));
-      }
-    }
+    const reach = bandReach(band);
     this.inner = indicesWithin(reach);
     this.outer = indicesWithin(reach + r);
     this.level = new Float64Array(this.inner.length);
@@ -136,12 +131,8 @@ export class LocalSpectrum {
   }
 }
 
-function signedDistance(k: number): number {
-  return Math.abs(k < CELLS / 2 ? k : k - CELLS);
-}
-
 function indicesWithin(reach: number): Int32Array {
   const out: number[] = [];
-  for (let k = 0; k < CELLS; k++) if (signedDistance(k) <= reach) out.push(k);
+  for (let k = 0; k < CELLS; k++) if (Math.abs(signedFrequency(k, CELLS)) <= reach) out.push(k);
   return Int32Array.from(out);
 }

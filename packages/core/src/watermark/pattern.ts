@@ -64,6 +64,17 @@ export function signedFrequency(k: number, n: number): number {
   return k < n / 2 ? k : k - n;
 }
 
+/** The largest |signed frequency|, along either axis, of an in-band coefficient of `band` ([CELLS^2]). */
+export function bandReach(band: Uint8Array): number {
+  let reach = 0;
+  for (let i = 0; i < CELLS * CELLS; i++) {
+    if (!band[i]) continue;
+    const fx = i % CELLS;
+    reach = Math.max(reach, Math.abs(signedFrequency(fx, CELLS)), Math.abs(signedFrequency((i - fx) / CELLS, CELLS)));
+  }
+  return reach;
+}
+
 let bandCache: { band: Uint8Array; count: number } | undefined;
 
 /** The in-band mask over the CELLS x CELLS spectrum (Nyquist row and column excluded). */

@@ -9,7 +9,7 @@
  * transform) and the coarse reference (coarse-tile.ts), a copy of the plane being folded, and the resulting surfaces,
  * read through `surfaceRe` / `surfaceIm`.
  */
-import { CELLS, type KeySpectra } from '../pattern.js';
+import { bandReach, CELLS, type KeySpectra } from '../pattern.js';
 import { statsFromSums, type SurfaceStats } from '../surface-stats.js';
 import { coarseReference, COARSE_CELLS } from '../coarse-tile.js';
 import { LocalSpectrum } from '../local-spectrum.js';
@@ -58,9 +58,7 @@ export class CorrelateKernel {
   private readonly exports: CorrelateExports;
   private rampX!: Float32Array;
   private rampY!: Float32Array;
-  /** The spectrum `forward` leaves (SPEC) and the normalised one `correlate` reads (PHASE), transposed. */
-  private specRe!: Float32Array;
-  private specIm!: Float32Array;
+  /** The normalised spectrum `correlate` reads (PHASE), transposed (`forward` leaves the spectrum in `surfaceRe/Im`). */
   private phaseRe!: Float32Array;
   private phaseIm!: Float32Array;
   private readonly local: LocalSpectrum;
@@ -112,13 +110,7 @@ export class CorrelateKernel {
     // `correlate` reads PHASE's columns (fy, transposed) four at a time.
     this.local = new LocalSpectrum(spectra.band, 4);
     // The band's extent along each axis: rows / columns beyond it hold no in-band coefficient and are skipped.
-    let limit = 0;
-    for (let i = 0; i < N2; i++) {
-      if (!spectra.band[i]) continue;
-      const fx = i % CELLS;
-      const fy = (i - fx) / CELLS;
-      limit = Math.max(limit, Math.min(fx, CELLS - fx), Math.min(fy, CELLS - fy));
-    }
+    const limit = bandReach(spectra.band);
     const rowEnd = limit + 1;
     const rowStart = CELLS - limit;
     if (rowEnd >= rowStart) this.exports.setBand(CELLS, CELLS, CELLS / 4, CELLS / 4);
@@ -131,8 +123,6 @@ export class CorrelateKernel {
     const { buffer } = this.exports.memory;
     this.surfaceRe = new Float32Array(buffer, SPEC, N2);
     this.surfaceIm = new Float32Array(buffer, SPEC + PLANE_BYTES, N2);
-    this.specRe = this.surfaceRe;
-    this.specIm = this.surfaceIm;
     this.phaseRe = new Float32Array(buffer, PHASE, N2);
     this.phaseIm = new Float32Array(buffer, PHASE + PLANE_BYTES, N2);
     this.rampX = new Float32Array(buffer, RAMP_X, 2 * CELLS);
@@ -253,7 +243,7 @@ export class CorrelateKernel {
   transform(): void {
     new Float32Array(this.exports.memory.buffer, FOLD + PLANE_BYTES, N2).fill(0);
     this.exports.forward();
-    this.local.normalise(this.specRe, this.specIm, this.phaseRe, this.phaseIm);
+    this.local.normalise(this.surfaceRe, this.surfaceIm, this.phaseRe, this.phaseIm);
   }
 
   /** Correlates the kept spectrum with key tile `tile`, a sub-cell shift (subX, subY) removed; into `surfaceRe`. */
