@@ -2,7 +2,7 @@
  * The video/still API called directly: options validated up front with "Expected X for name but received Y",
  * kind checks, AbortSignal (before and during), progress callbacks, and the Detection JSON contract.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +20,7 @@ import {
   readFrames,
 } from '@reelmark/core';
 import type { EmbedProgress, ExtractProgress } from '@reelmark/core';
-import { makeClip, makeStill, removeDir, tempDir } from '../cli/helpers.js';
+import { ffmpeg, makeClip, makeStill, removeDir, tempDir } from '../cli/helpers.js';
 
 let dir: string;
 let clip: string;
@@ -45,8 +45,14 @@ describe('option validation', () => {
     ['a number ID', () => embedVideo({ ...base(), id: 5 as never }), /Expected a bigint ID from 0 to 281474976710655 for options.id but received number 5/],
     ['an ID out of range', () => embedVideo({ ...base(), id: 1n << 48n }), /for options.id but received bigint 281474976710656n/],
     ['a fake key', () => embedVideo({ ...base(), key: { secret: new Uint8Array(3), id: 'x' } }), /Expected a WatermarkKey .* for options.key but received object/],
-    ['a negative strength', () => embedVideo({ ...base(), strength: -1 }), /Expected a positive number for options.strength but received number -1/],
-    ['a strength beyond the embedder range', () => embedVideo({ ...base(), strength: 1000 }), /strength .*1000/],
+    ['a negative strength', () => embedVideo({ ...base(), strength: -1 }), /Expected a number > 0 and <= 14 for options.strength but received number -1/],
+    ['a strength beyond the embedder range', () => embedVideo({ ...base(), strength: 1000 }), /Expected a number > 0 and <= 14 for options.strength but received number 1000/],
+    ['a strength beyond the range, before a missing input', () => embedVideo({ ...base(), input: join(dir, 'none.mp4'), strength: 20 }), /for options.strength but received number 20/],
+    ['a misspelt option', () => embedVideo({ ...base(), strenght: 3 } as never), /Unknown option options.strenght \(did you mean options.strength\?\); known: input, output, key/],
+    ['an option of another call', () => embedVideo({ ...base(), maxSeconds: 3 } as never), /Unknown option options.maxSeconds; known:/],
+    ['a misspelt extract option', () => extractVideo({ input: clip, key, fullscan: true } as never), /Unknown option options.fullscan \(did you mean options.fullScan\?\)/],
+    ['a misspelt recipient field', () => embedBatch({ input: clip, key, outDir: dir, recipients: [{ id: 1n, nmae: 'a' } as never] }), /Unknown option options.recipients\[0\].nmae \(did you mean options.recipients\[0\].name\?\)/],
+    ['an embed-only option in a batch', () => embedBatch({ input: clip, key, outDir: dir, recipients: [{ id: 1n }], id: 2n } as never), /Unknown option options.id/],
     ['a fractional crf', () => embedVideo({ ...base(), crf: 20.5 }), /Expected an integer between 0 and 63 for options.crf but received number 20.5/],
     ['a bad signal', () => embedVideo({ ...base(), signal: 'stop' as never }), /Expected an AbortSignal for options.signal but received string 'stop'/],
     ['empty candidates', () => extractVideo({ input: clip, key, candidates: [] }), /Expected a non-empty array of bigint IDs for options.candidates but received array of length 0/],
@@ -72,6 +78,24 @@ describe('option validation', () => {
     await expect(embedImage({ input: clip, output: join(dir, 'x.mp4'), key, id: 1n })).rejects.toThrow(/is a video; use embedVideo/);
     await expect(extractImage({ input: clip, key })).rejects.toThrow(/is a video; use extractVideo/);
     await expect(extractVideo({ input: still, key })).rejects.toThrow(/is a still image; use extractImage/);
+  });
+});
+
+describe('a master cut short', () => {
+  it('a faststart MP4 whose data stops at 85% (short by a sixth: more than the earlier slack of 0.5 s allowed) is refused, not delivered short', async () => {
+    // The header (moov in front) promises 48 frames; about 40 decode before the data stops, ffmpeg exits 0.
+    const faststart = join(dir, 'faststart.mp4');
+    await ffmpeg(['-i', clip, '-c', 'copy', '-movflags', '+faststart', faststart]);
+    const cut = join(dir, 'cut85.mp4');
+    await writeFile(cut, (await readFile(faststart)).subarray(0, Math.floor((await stat(faststart)).size * 0.85)));
+    const before = await readdir(dir);
+    const error = await embedVideo({ input: cut, output: join(dir, 'cut85.marked.mp4'), key, id: 1n, preset: 'ultrafast' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/cut85\.mp4: truncated or damaged: only [\d.]+ s of its 2\.00 s of video could be decoded \(\d+ of 48 frames\); nothing written/);
+    expect(await readdir(dir)).toEqual(before);
   });
 });
 

@@ -8,7 +8,7 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LedgerError, UsageError, appendDeliveries, currentOperator, defaultLedgerPath, loadLedger } from '@reelmark/core';
+import { LedgerError, UsageError, appendDeliveries, assertLedgerWritable, currentOperator, defaultLedgerPath, loadLedger } from '@reelmark/core';
 import type { DeliveryRecord } from '@reelmark/core';
 import { ROOT, tempDir } from '../cli/helpers.js';
 
@@ -151,6 +151,29 @@ describe('ledger file', () => {
     expect(ledger.warnings.map((w) => w.line)).toEqual([2, 4, 5]);
     expect(ledger.warnings[1].message).toMatch(/version 9 is newer than this reelmark reads/);
     expect(ledger.warnings[2].message).toMatch(/not a reelmark delivery record/);
+  });
+
+  it('tells a ledger from another file: by its first line for appending, by any line for reading', async () => {
+    const newer = join(dir, 'newer.jsonl');
+    await writeFile(newer, '{"format":"reelmark-delivery","version":9}\n');
+    await expect(assertLedgerWritable(newer)).resolves.toBeUndefined();
+    expect((await loadLedger(newer)).warnings.map((w) => w.line)).toEqual([1]);
+    // A crash during the very first append leaves a first line cut short: still a ledger.
+    const cut = join(dir, 'cut-first.jsonl');
+    await writeFile(cut, '{"format":"reelmark-delivery","version":1,"ti');
+    await expect(assertLedgerWritable(cut)).resolves.toBeUndefined();
+    await writeFile(join(dir, 'empty.jsonl'), '');
+    await expect(assertLedgerWritable(join(dir, 'empty.jsonl'))).resolves.toBeUndefined();
+    const other = join(dir, 'partners.json');
+    await writeFile(other, '{\n  "format": "reelmark-partners",\n  "partners": []\n}\n');
+    await expect(assertLedgerWritable(other)).rejects.toThrow(/partners\.json: not a delivery ledger/);
+    await expect(loadLedger(other)).rejects.toMatchObject({ code: 'ERR_LEDGER_NOT_LEDGER' });
+    // A ledger with records and a foreign line appended by hand is still read, the line reported.
+    const mixed = join(dir, 'mixed.jsonl');
+    await appendDeliveries(mixed, [record(1n)]);
+    await appendFile(mixed, 'ssh-rsa AAAA\n');
+    expect((await loadLedger(mixed)).warnings.map((w) => w.line)).toEqual([2]);
+    await expect(assertLedgerWritable(mixed, [join(dir, 'master.mov'), join(dir, '.', 'mixed.jsonl')])).rejects.toThrow(/a file this delivery reads or writes/);
   });
 
   it('refuses an invalid record up front and writes nothing; a missing ledger is a LedgerError', async () => {

@@ -4,7 +4,7 @@
  * reported on stderr with its line number.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerError, createKey, embedImage, extractImage, keyFromSecret, loadLedger } from '@reelmark/core';
@@ -134,6 +134,49 @@ describe('delivery records through the CLI', () => {
     const list = await reelmark(['ledger', 'list', '--ledger', 'nowhere.jsonl'], { cwd: dir, env });
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/nowhere\.jsonl: delivery ledger not found/);
+  });
+});
+
+describe('a ledger path that names another file', () => {
+  it('never appends to a key file, a registry, the master or the output (exit 2, nothing changed or written)', async () => {
+    const keyBefore = await readFile(join(dir, 'studio.key'));
+    const registryBefore = await readFile(join(dir, 'partners.json'));
+    const masterBefore = await sha256(still);
+    const cases: Array<[string[], RegExp]> = [
+      [['-o', 'l1.png', '--ledger', 'studio.key'], /studio\.key: not a delivery ledger \(its first line is not a reelmark-delivery record\); refusing to append to it/],
+      [['-o', 'l2.png', '--ledger', 'partners.json'], /partners\.json: not a delivery ledger/],
+      [['-o', 'l3.png', '--ledger', 'poster.png'], /poster\.png: cannot record deliveries in poster\.png, a file this delivery reads or writes/],
+      [['-o', 'l4.png', '--ledger', './l4.png'], /l4\.png: cannot record deliveries in .*l4\.png, a file this delivery reads or writes/],
+    ];
+    for (const [args, message] of cases) {
+      const before = await listDir(dir);
+      const result = await reelmark(['embed', 'poster.png', '--key', 'studio.key', '--id', '5', ...args], { cwd: dir, env });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(await listDir(dir)).toEqual(before);
+    }
+    const batch = await reelmark(['batch', 'poster.png', '--key', 'studio.key', '--ids', '7,8', '--out-dir', '.', '--ledger', 'poster.id8.png'], { cwd: dir, env });
+    expect(batch.code, batch.stderr).toBe(2);
+    expect(batch.stderr).toMatch(/poster\.id8\.png: cannot record deliveries in/);
+    expect(await readFile(join(dir, 'studio.key'))).toEqual(keyBefore);
+    expect(await readFile(join(dir, 'partners.json'))).toEqual(registryBefore);
+    expect(await sha256(still)).toBe(masterBefore);
+  });
+
+  it('extract refuses a file that is not a ledger, and a report over a file it reads, even with --overwrite', async () => {
+    const notLedger = await reelmark(['extract', 'poster.png', '--key', 'studio.key', '--ledger', 'partners.json'], { cwd: dir, env });
+    expect(notLedger.code).toBe(2);
+    expect(notLedger.stderr).toMatch(/partners\.json: not a delivery ledger: no line of it is a reelmark-delivery record \(line 1: /);
+    // A report must end in .json or .html, so what it could replace is a registry, or a key or ledger so named.
+    await copyFile(join(dir, 'studio.key'), join(dir, 'studio-key.json'));
+    for (const [flag, file] of [['--registry', 'partners.json'], ['--key', 'studio-key.json']]) {
+      const args = ['extract', 'poster.png', '--report', file, '--overwrite', ...(flag === '--key' ? [flag, file] : ['--key', 'studio.key', flag, file])];
+      const before = await readFile(join(dir, file));
+      const result = await reelmark(args, { cwd: dir, env });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`${file.replace('.', '\\.')}: is ${file.replace('.', '\\.')}, which this analysis reads; refusing to write the report over it`));
+      expect(await readFile(join(dir, file))).toEqual(before);
+    }
   });
 });
 

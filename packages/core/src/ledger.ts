@@ -26,6 +26,7 @@ import { createReadStream } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ReelmarkError } from './errors.js';
+import { sameFileAmong } from './same-file.js';
 import { DEFAULT_REGISTRY_PATH } from './registry.js';
 import { assertNonEmptyString, assertObject, invalid } from './validate.js';
 import { MAX_ID } from './watermark/payload.js';
@@ -281,7 +282,8 @@ export interface LoadLedgerOptions {
 /**
  * Read a ledger, streaming it line by line. A line that is not a valid record (cut short by a crash, edited by
  * hand, of a newer version) is skipped and reported in `warnings` with its line number; blank lines are ignored.
- * @throws LedgerError when the file is missing (unless `allowMissing`), not a regular file, or unreadable.
+ * @throws LedgerError when the file is missing (unless `allowMissing`), not a regular file, unreadable, or not a
+ *   ledger at all (it has lines, and none of them names the ledger format: a registry or key file given by mistake).
  * @example
  * const ledger = await loadLedger('deliveries.jsonl');
  * for (const w of ledger.warningLines()) console.warn(w);
@@ -305,10 +307,13 @@ export async function loadLedger(path: string, options: LoadLedgerOptions = {}):
   const records: DeliveryRecord[] = [];
   const warnings: LedgerWarning[] = [];
   let lineNumber = 0;
+  // Lines that name the ledger's format, readable or not (a newer version's records still make a ledger).
+  let ledgerLines = 0;
   const take = (bytes: Buffer, complete: boolean) => {
     lineNumber++;
     const text = bytes.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
+    if (text.includes(`"${LEDGER_FORMAT}"`)) ledgerLines++;
     try {
       records.push(parseDeliveryLine(text));
       if (!complete) warnings.push({ line: lineNumber, message: 'last record has no end of line (the file was cut or edited); record read' });
@@ -339,15 +344,24 @@ export async function loadLedger(path: string, options: LoadLedgerOptions = {}):
     const code = (error as NodeJS.ErrnoException).code;
     throw new LedgerError(`${path}: cannot read delivery ledger (${code ?? (error as Error).message})`, path, 'ERR_LEDGER_UNREADABLE', { cause: error });
   }
+  if (ledgerLines === 0 && warnings.length > 0) {
+    throw new LedgerError(
+      `${path}: not a delivery ledger: no line of it is a ${LEDGER_FORMAT} record (line ${warnings[0].line}: ${warnings[0].message})`,
+      path,
+      'ERR_LEDGER_NOT_LEDGER',
+    );
+  }
   return new Ledger(path, records, warnings);
 }
 
 /**
- * Check, before any work, that records could be appended to `path`: its folder exists and, if the file exists, it
- * is a writable regular file. Creates nothing.
+ * Check, before any work, that records could be appended to `path`: its folder exists; if the file exists, it is
+ * a writable regular file that is empty or begins with a delivery record (so that a mistyped `--ledger` never
+ * appends to a key file, a registry or a master); and it is none of `files` (the call's master and outputs).
+ * Creates nothing.
  * @throws LedgerError naming the problem.
  */
-export async function assertLedgerWritable(path: string): Promise<void> {
+export async function assertLedgerWritable(path: string, files: ReadonlyArray<string> = []): Promise<void> {
   assertNonEmptyString(path, 'path');
   const folder = dirname(path);
   try {
@@ -357,10 +371,17 @@ export async function assertLedgerWritable(path: string): Promise<void> {
     if (error instanceof LedgerError) throw error;
     throw new LedgerError(`${path}: cannot record deliveries: folder ${folder} does not exist`, path, 'ERR_LEDGER_UNWRITABLE');
   }
+  const clash = await sameFileAmong(path, files);
+  if (clash !== undefined) {
+    throw new LedgerError(`${path}: cannot record deliveries in ${clash}, a file this delivery reads or writes; the ledger must be a file of its own`, path, 'ERR_LEDGER_UNWRITABLE');
+  }
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new LedgerError(`${path}: delivery ledger is not a regular file`, path, 'ERR_LEDGER_UNWRITABLE');
     await access(path, constants.W_OK);
+    if (info.size > 0 && !(await beginsWithRecord(path))) {
+      throw new LedgerError(`${path}: not a delivery ledger (its first line is not a ${LEDGER_FORMAT} record); refusing to append to it`, path, 'ERR_LEDGER_NOT_LEDGER');
+    }
   } catch (error) {
     if (error instanceof LedgerError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -371,6 +392,35 @@ export async function assertLedgerWritable(path: string): Promise<void> {
       return;
     }
     throw new LedgerError(`${path}: cannot record deliveries (${code ?? (error as Error).message})`, path, 'ERR_LEDGER_UNWRITABLE');
+  }
+}
+
+/** How much of a file is read to find its first line (a record is well under 2 KiB). */
+const FIRST_LINE_BYTES = 1 << 16;
+
+/**
+ * Whether the file's first non-blank line is a delivery record. A first line cut short (a crash during the very
+ * first append) still counts when it begins as every record this library writes begins.
+ */
+async function beginsWithRecord(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  let text: string;
+  try {
+    const buffer = Buffer.alloc(FIRST_LINE_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, FIRST_LINE_BYTES, 0);
+    text = buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  const line = text.split('\n').find((l) => l.trim() !== '');
+  if (line === undefined) return true;
+  const trimmed = line.trim();
+  if (trimmed.startsWith(`{"format":"${LEDGER_FORMAT}"`)) return true;
+  try {
+    const value = JSON.parse(trimmed) as unknown;
+    return value !== null && typeof value === 'object' && (value as { format?: unknown }).format === LEDGER_FORMAT;
+  } catch {
+    return false;
   }
 }
 

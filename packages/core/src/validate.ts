@@ -30,6 +30,29 @@ export function assertObject(value: unknown, name: string): asserts value is Rec
   if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid(name, 'an options object', value);
 }
 
+/**
+ * Refuse an option the call does not know (a misspelt `strenght` would otherwise be dropped in silence and its
+ * default used). Keys whose value is undefined are ignored.
+ */
+export function assertKnownOptions(value: Record<string, unknown>, known: readonly string[], name: string): void {
+  for (const key of Object.keys(value)) {
+    if (value[key] === undefined || known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    throw new UsageError(`Unknown option ${name}.${key}${near ? ` (did you mean ${name}.${near}?)` : ''}; known: ${known.join(', ')}`);
+  }
+}
+
+/** Levenshtein distance of two short strings (option names). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
+}
+
 export function assertNonEmptyString(value: unknown, name: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) invalid(name, 'a non-empty string', value);
 }

@@ -143,7 +143,10 @@ export const extractCommand = defineCommand({
     const masterHeight = numberFlag(args['master-height'], '--master-height', 16, 65536, true);
     if (args.overwrite === true && args.report === undefined) throw new CliUsageError('--overwrite is only used with --report');
     // Before the analysis, so that it does not end on "file exists".
-    if (args.report !== undefined) await checkReportOutput({ output: args.report, overwrite: args.overwrite === true });
+    if (args.report !== undefined) {
+      const reads = [args.input, args.key, args.registry, args.ledger];
+      await checkReportOutput({ output: args.report, overwrite: args.overwrite === true, reads });
+    }
     const key = await loadKey(args.key);
     const registry = args.registry === undefined ? undefined : await loadRegistry(args.registry);
     const progress = createProgress(context, 'extract', args.json, 'seconds');

@@ -7,10 +7,10 @@ import { UsageError } from '../errors.js';
 import { probe, transformVideoToMany } from '../media/index.js';
 import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
-import { assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
+import { assertKnownOptions, assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
 import { assertId, assertReadableSize, throwIfAborted } from './common.js';
 import { DeliveryRecorder } from './deliveries.js';
-import { FrameMarker, assertWholeInput, checkEmbedOptions, embedResult, expectedFrames, progressReporter } from './embed.js';
+import { EMBED_OPTIONS, FrameMarker, assertWholeInput, checkEmbedOptions, embedResult, expectedFrames, progressReporter } from './embed.js';
 import type { EmbedOptions, EmbedProgress, EmbedResult } from './embed.js';
 
 /** One recipient of a batch. */
@@ -56,6 +56,9 @@ export function batchOutputPath(input: string, outDir: string, name: string): st
   return join(outDir, `${basename(input, ext)}.${name}${ext}`);
 }
 
+/** The options embedBatch takes (`BatchOptions`). */
+const BATCH_OPTIONS: readonly string[] = [...EMBED_OPTIONS.filter((k) => k !== 'output' && k !== 'id' && k !== 'partner'), 'recipients', 'outDir'];
+
 /**
  * Mark one master for many recipients with a single decode.
  * All outputs are checked before anything is decoded; if any output fails (or the work is aborted) every output of
@@ -71,6 +74,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   const started = performance.now();
   assertObject(options, 'options');
   const o = options as unknown as Record<string, unknown>;
+  assertKnownOptions(o, BATCH_OPTIONS, 'options');
   const outDir = optionalString(o.outDir, 'options.outDir');
   if (!Array.isArray(o.recipients) || o.recipients.length === 0) invalid('options.recipients', 'a non-empty array of recipients', o.recipients);
   const ids = new Set<bigint>();
@@ -80,6 +84,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
     const where = `options.recipients[${i}]`;
     assertObject(entry, where);
     const r = entry as Record<string, unknown>;
+    assertKnownOptions(r, ['id', 'name', 'output', 'partner'], where);
     assertId(r.id, `${where}.id`);
     const name = r.name === undefined ? `id${r.id}` : r.name;
     if (typeof name !== 'string' || !PARTNER_NAME_PATTERN.test(name)) invalid(`${where}.name`, 'a name of letters, digits, ".", "_" or "-"', r.name);
@@ -115,7 +120,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   const markers = checked.map((c) => new FrameMarker(c.key, c.id, c.strength, info));
   const report = progressReporter(common.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const encodeOptions = { codec: common.codec, crf: common.crf, preset: common.preset, overwrite: common.overwrite };
-  const recorder = await DeliveryRecorder.start(common, common.input, common.signal);
+  const recorder = await DeliveryRecorder.start(common, common.input, checked.map((c) => c.output), common.signal);
   let written;
   let records;
   try {

@@ -54,10 +54,13 @@ export class DeliveryRecorder {
     this.#masterHash.catch(() => undefined);
   }
 
-  /** A recorder when `settings.ledger` is set, else null. @throws LedgerError when the ledger cannot be written. */
-  static async start(settings: LedgerSettings, input: string, signal: AbortSignal | undefined): Promise<DeliveryRecorder | null> {
+  /**
+   * A recorder when `settings.ledger` is set, else null. @throws LedgerError when the ledger cannot be written, or
+   * is the master or one of the `outputs`.
+   */
+  static async start(settings: LedgerSettings, input: string, outputs: readonly string[], signal: AbortSignal | undefined): Promise<DeliveryRecorder | null> {
     if (settings.ledger === undefined) return null;
-    await assertLedgerWritable(settings.ledger);
+    await assertLedgerWritable(settings.ledger, [input, ...outputs]);
     return new DeliveryRecorder(settings.ledger, settings, input, signal);
   }
 

@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { probe, transformVideo } from '../media/index.js';
 import type { Frame, MediaInfo } from '../media/index.js';
 import {
+  assertKnownOptions,
   assertNonEmptyString,
   assertObject,
   optionalBoolean,
@@ -14,7 +15,7 @@ import {
   optionalSignal,
   optionalString,
 } from '../validate.js';
-import { DEFAULT_STRENGTH, WatermarkEmbedder } from '../watermark/index.js';
+import { DEFAULT_STRENGTH, MAX_STRENGTH, WatermarkEmbedder } from '../watermark/index.js';
 import type { LumaPlane, WatermarkKey } from '../watermark/index.js';
 import type { DeliveryRecord } from '../ledger.js';
 import { assertId, assertKey, assertReadableSize, throwIfAborted } from './common.js';
@@ -129,10 +130,16 @@ export interface CheckedEmbedOptions extends Required<Pick<EmbedOptions, 'input'
   onProgress: ((progress: EmbedProgress) => void) | undefined;
 }
 
+/** The options embedVideo, embedImage and embed take (`EmbedOptions`). @internal */
+export const EMBED_OPTIONS: readonly string[] = [
+  'input', 'output', 'key', 'id', 'partner', 'strength', 'codec', 'crf', 'preset', 'overwrite', 'signal', 'onProgress', 'ledger', 'operator', 'title',
+];
+
 /** Check an options object up front: every problem is reported before a file is touched. @internal */
-export function checkEmbedOptions(options: unknown, name = 'options'): CheckedEmbedOptions {
+export function checkEmbedOptions(options: unknown, name = 'options', known: readonly string[] = EMBED_OPTIONS): CheckedEmbedOptions {
   assertObject(options, name);
   const o = options as Record<string, unknown>;
+  assertKnownOptions(o, known, name);
   assertNonEmptyString(o.input, `${name}.input`);
   assertNonEmptyString(o.output, `${name}.output`);
   assertKey(o.key, `${name}.key`);
@@ -142,8 +149,7 @@ export function checkEmbedOptions(options: unknown, name = 'options'): CheckedEm
     output: o.output,
     key: o.key,
     id: o.id,
-    // The embedder checks the upper bound of its own scale.
-    strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, Number.MAX_VALUE) ?? DEFAULT_STRENGTH,
+    strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, MAX_STRENGTH) ?? DEFAULT_STRENGTH,
     codec: optionalString(o.codec, `${name}.codec`),
     crf: optionalNumber(o.crf, `${name}.crf`, 0, 63, true),
     preset: optionalString(o.preset, `${name}.preset`),
@@ -216,19 +222,32 @@ export class FrameMarker {
 
 /**
  * A damaged or truncated master can decode only partly while ffmpeg still exits 0; a delivery that silently stops
- * early is worse than none. When the frames marked cover clearly less of the timeline than the video stream's
- * duration says (short by more than 0.5 s and 5%), the outputs are removed and an InputError is thrown. @internal
+ * early is worse than none. The outputs are removed and an InputError is thrown when the frames marked clearly fall
+ * short of what the master's header promises:
+ * - their timeline against the video stream's own duration, short by more than 0.5% of it, three frame intervals
+ *   and 0.25 s (whichever is largest: a variable frame rate's last frame, edit lists);
+ * - their number against the stream's frame count, where the header gives it, short by the same share;
+ * - where only the container's duration is known (it may include audio running past the picture), short by more
+ *   than 5% and 0.5 s. @internal
  */
 export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, frames: number, outputs: readonly string[]): Promise<void> {
   if (info.kind !== 'video' || frames === 0) return;
-  const expected = info.video.duration ?? info.duration;
-  if (!(typeof expected === 'number' && expected > 0)) return;
+  const streamDuration = info.video.duration;
+  const expected = streamDuration ?? info.duration;
   const interval = info.fps > 0 ? 1 / info.fps : 0;
   const covered = marker.lastPts - marker.firstPts + interval;
-  if (covered >= expected - Math.max(0.5, 0.05 * expected)) return;
+  let short = false;
+  if (typeof expected === 'number' && expected > 0) {
+    const slack = streamDuration !== undefined ? Math.max(0.25, 3 * interval, 0.005 * expected) : Math.max(0.5, 0.05 * expected);
+    short = covered < expected - slack;
+  }
+  const count = info.video.frameCount;
+  if (count !== undefined && count > 0 && frames < count - Math.max(3, 0.005 * count)) short = true;
+  if (!short) return;
   await Promise.all(outputs.map((output) => rm(output, { force: true })));
+  const of = typeof expected === 'number' && expected > 0 ? `only ${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video` : 'only part of its video';
   throw new InputError(
-    `${info.path}: truncated or damaged: only ${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video could be decoded (${frames} frames); nothing written`,
+    `${info.path}: truncated or damaged: ${of} could be decoded (${frames}${count !== undefined ? ` of ${count}` : ''} frames); nothing written`,
     info.path,
   );
 }
@@ -315,7 +334,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
   assertReadableSize(checked.input, info.width, info.height, 'mark');
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
-  const recorder = await DeliveryRecorder.start(checked, checked.input, checked.signal);
+  const recorder = await DeliveryRecorder.start(checked, checked.input, [checked.output], checked.signal);
   try {
     const done = await transformVideo(checked.input, checked.output, (frame: Frame) => marker.mark(frame), {
       codec: checked.codec,

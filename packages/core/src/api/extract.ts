@@ -7,7 +7,7 @@ import { probe, readFrames } from '../media/index.js';
 import type { MediaInfo } from '../media/index.js';
 import { PartnerRegistry } from '../registry.js';
 import type { Partner } from '../registry.js';
-import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
+import { assertKnownOptions, assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../validate.js';
 import { ACCUSATION_THRESHOLD, EARLY_STOP_MARGIN, SUSPECT_PROBABILITY, WatermarkDetector } from '../watermark/index.js';
 import { DEFAULT_MASTER_HEIGHT } from '../watermark/detector.js';
 import { Ledger, loadLedger } from '../ledger.js';
@@ -102,9 +102,15 @@ interface CheckedExtractOptions {
   candidatesFromLedger: boolean;
 }
 
+/** The options extractVideo, extractImage and extract take (`ExtractOptions`). */
+const EXTRACT_OPTIONS: readonly string[] = [
+  'input', 'key', 'candidates', 'partners', 'maxSeconds', 'fullScan', 'allFrames', 'masterHeight', 'accusationThreshold', 'signal', 'onProgress', 'ledger',
+];
+
 function checkExtractOptions(options: unknown): CheckedExtractOptions {
   assertObject(options, 'options');
   const o = options as Record<string, unknown>;
+  assertKnownOptions(o, EXTRACT_OPTIONS, 'options');
   assertNonEmptyString(o.input, 'options.input');
   assertKey(o.key, 'options.key');
   let partners: readonly Partner[] | undefined;

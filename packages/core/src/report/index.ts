@@ -9,6 +9,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { Detection } from '../api/detection.js';
 import { OutputError, UsageError } from '../errors.js';
+import { sameFileAmong } from '../same-file.js';
 import { assertNonEmptyString, assertObject, invalid, optionalBoolean, optionalSignal } from '../validate.js';
 import { renderReportHtml } from './html.js';
 import { buildReportJSON } from './model.js';
@@ -56,18 +57,24 @@ export function reportFormatOf(output: string): ReportFormat {
 }
 
 /**
- * Check a report destination before any analysis: a known extension, an existing folder, and no file there unless
+ * Check a report destination before any analysis: a known extension, an existing folder, none of the files the
+ * analysis `reads` (the leak, key, registry, ledger: never replaced, even with `overwrite`), and no file there unless
  * `overwrite`. Call it first so that an hour of analysis does not end on "file exists".
- * @throws UsageError (extension), OutputError (folder missing, file exists, not a file).
+ * @throws UsageError (extension), OutputError (folder missing, one of `reads`, file exists, not a file).
  */
-export async function checkReportOutput(options: { output: string; overwrite?: boolean }): Promise<ReportFormat> {
+export async function checkReportOutput(options: { output: string; overwrite?: boolean; reads?: ReadonlyArray<string | undefined> }): Promise<ReportFormat> {
   assertObject(options, 'options');
   assertNonEmptyString(options.output, 'options.output');
   const overwrite = optionalBoolean(options.overwrite, 'options.overwrite') ?? false;
+  if (options.reads !== undefined && !Array.isArray(options.reads)) invalid('options.reads', 'an array of paths', options.reads);
   const format = reportFormatOf(options.output);
   const folder = dirname(resolve(options.output));
   const folderInfo = await stat(folder).catch(() => null);
   if (!folderInfo?.isDirectory()) throw new OutputError(`${options.output}: folder ${folder} does not exist`, options.output, 'ERR_OUTPUT_DIR');
+  const clash = await sameFileAmong(options.output, options.reads ?? []);
+  if (clash !== undefined) {
+    throw new OutputError(`${options.output}: is ${clash}, which this analysis reads; refusing to write the report over it`, options.output, 'ERR_OUTPUT_IS_INPUT');
+  }
   const existing = await stat(options.output).catch(() => null);
   if (existing) {
     if (!existing.isFile()) throw new OutputError(`${options.output}: exists and is not a file`, options.output);
