@@ -724,3 +724,38 @@ describe('accusations across looks', () => {
     expect(record.get(7n)).toBe(stronger);
   });
 });
+
+describe('argument checks of the frame-level classes', () => {
+  const key = createKey();
+  const plane = (over: Record<string, unknown> = {}) => ({ data: new Uint8Array(64 * 48), width: 64, height: 48, stride: 64, bitDepth: 8, ...over });
+  test('an inconsistent plane is a UsageError naming the problem', async () => {
+    const { WatermarkEmbedder } = await import('../../packages/core/src/watermark/index.js');
+    const embedder = new WatermarkEmbedder({ key, id: 1n, width: 64, height: 48, bitDepth: 8 });
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ stride: 32 }, /Expected a stride of at least 64/],
+      [{ data: new Uint8Array(100) }, /holds 100 samples, fewer than 64x48/],
+      [{ data: new Uint16Array(64 * 48) }, /Expected Uint8Array data for a 8-bit/],
+    ];
+    for (const [over, message] of cases) {
+      expect(() => embedder.embed(plane(over) as never)).toThrow(UsageError);
+      expect(() => embedder.embed(plane(over) as never)).toThrow(message);
+    }
+  });
+  test('keys, candidates and the master height are checked when a detector or embedder is made', async () => {
+    const { WatermarkDetector, WatermarkEmbedder } = await import('../../packages/core/src/watermark/index.js');
+    const base = { key, inputWidth: 640, inputHeight: 360 };
+    const detectorCases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ key: { secret: new Uint8Array(5), id: 'x' } }, /Expected key to be a WatermarkKey/],
+      [{ key: {} }, /Expected key to be a WatermarkKey/],
+      [{ candidates: [1, 2] }, /Expected candidates to be an array of bigint IDs/],
+      [{ candidates: [MAX_ID + 1n] }, /Expected candidates to be an array of bigint IDs/],
+      [{ masterHeight: 0 }, /Expected masterHeight to be an integer from 16 to 65536 but received 0/],
+      [{ masterHeight: 'abc' }, /Expected masterHeight .* but received abc/],
+    ];
+    for (const [over, message] of detectorCases) {
+      expect(() => new WatermarkDetector({ ...base, ...over } as never)).toThrow(UsageError);
+      expect(() => new WatermarkDetector({ ...base, ...over } as never)).toThrow(message);
+    }
+    expect(() => new WatermarkEmbedder({ key: {} as never, id: 1n, width: 64, height: 48, bitDepth: 8 })).toThrow(/Expected key to be a WatermarkKey/);
+  });
+});

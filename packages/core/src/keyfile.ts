@@ -28,8 +28,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * Write `key` to a new key file at `path` (mode 0600). The file appears whole or not at all.
- * @throws OutputError (code `ERR_OUTPUT_EXISTS`) if `path` exists: a key file is never overwritten, since losing a
- *   secret makes every delivery marked with it unattributable. KeyError if the folder is missing or unwritable.
+ * @throws OutputError: code `ERR_OUTPUT_EXISTS` if `path` exists (a key file is never overwritten, since losing a
+ *   secret makes every delivery marked with it unattributable), `ERR_OUTPUT_DIR` if its folder does not exist, and
+ *   the plain `ERR_OUTPUT` code when it cannot be written (the system's reason in the message).
  * @example
  * const key = createKey();
  * await saveKey(key, 'studio.key');

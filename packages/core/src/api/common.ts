@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { AbortError, InputError } from '../errors.js';
 import { invalid } from '../validate.js';
-import type { WatermarkKey } from '../watermark/key.js';
+import { isWatermarkKey, type WatermarkKey } from '../watermark/key.js';
 import { MAX_ID } from '../watermark/payload.js';
 import { WatermarkDetector } from '../watermark/detector.js';
 
@@ -17,10 +17,7 @@ const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.me
 export const VERSION_STRING = `reelmark ${manifest.version}`;
 
 export function assertKey(value: unknown, name: string): asserts value is WatermarkKey {
-  const key = value as WatermarkKey | null;
-  if (key === null || typeof key !== 'object' || !(key.secret instanceof Uint8Array) || key.secret.length !== 32 || typeof key.id !== 'string') {
-    invalid(name, 'a WatermarkKey (from createKey or loadKey)', value);
-  }
+  if (!isWatermarkKey(value)) invalid(name, 'a WatermarkKey (from createKey or loadKey)', value);
 }
 
 export function assertId(value: unknown, name: string): asserts value is bigint {

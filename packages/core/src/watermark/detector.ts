@@ -45,8 +45,8 @@ import {
   type DecodedEntry,
   type Recalled,
 } from './free-decoding.js';
-import type { WatermarkKey } from './key.js';
-import { encodeId, ID_BITS } from './payload.js';
+import { isWatermarkKey, type WatermarkKey } from './key.js';
+import { encodeId, ID_BITS, MAX_ID } from './payload.js';
 import { CELLS, keySpectra, PAYLOAD_TILES, TILE_PERIOD_PER_HEIGHT, tilePeriodFor, type Shift } from './pattern.js';
 import { nominalSyncs, periodFits, periodHypotheses, periodTag, sweepPeriodsEvery, SWEEP_MAX, SWEEP_MIN, SWEEP_STEP, type Hypothesis, type NominalFit, type NominalSync } from './period-hypotheses.js';
 import { checkPlane, type LumaPlane } from './plane.js';
@@ -309,7 +309,10 @@ interface Evaluated extends Hypothesis {
   peakIndex: number;
 }
 
-/** Working size for an input: at most WORKING_HEIGHT tall, aspect kept, even dimensions. */
+/**
+ * Working size for an input: the input's own size up to 1.1 x WORKING_HEIGHT lines (594; odd sizes kept), else
+ * WORKING_HEIGHT lines tall with the aspect kept and an even width. `addFrame` takes frames of exactly this size.
+ */
 export function workingSizeFor(width: number, height: number): { width: number; height: number; factor: number } {
   if (height <= WORKING_HEIGHT * 1.1) return { width, height, factor: 1 };
   const factor = WORKING_HEIGHT / height;
@@ -429,7 +432,7 @@ export class WatermarkDetector {
 
   constructor(options: DetectorOptions) {
     const { key, inputWidth, inputHeight } = options;
-    if (!key || !(key.secret instanceof Uint8Array)) throw new UsageError('Expected key to be a WatermarkKey');
+    if (!isWatermarkKey(key)) throw new UsageError('Expected key to be a WatermarkKey (from createKey, keyFromSecret or loadKey)');
     if (!Number.isInteger(inputWidth) || !Number.isInteger(inputHeight) || inputWidth < 16 || inputHeight < 16) {
       throw new UsageError(`Expected an input of at least 16x16 pixels but received ${inputWidth}x${inputHeight}`);
     }
@@ -437,10 +440,18 @@ export class WatermarkDetector {
     if (!(threshold > 0 && threshold < 1)) {
       throw new UsageError(`Expected accusationThreshold in (0, 1) but received ${String(options.accusationThreshold)}`);
     }
+    const masterHeight = options.masterHeight ?? DEFAULT_MASTER_HEIGHT;
+    if (!(Number.isInteger(masterHeight) && masterHeight >= 16 && masterHeight <= 65536)) {
+      throw new UsageError(`Expected masterHeight to be an integer from 16 to 65536 but received ${String(options.masterHeight)}`);
+    }
+    const candidates = options.candidates ?? [];
+    if (!Array.isArray(candidates) || candidates.some((id) => typeof id !== 'bigint' || id < 0n || id > MAX_ID)) {
+      throw new UsageError(`Expected candidates to be an array of bigint IDs from 0 to ${MAX_ID}`);
+    }
     this.key = key;
     this.accusationThreshold = threshold;
-    this.masterHeight = options.masterHeight ?? DEFAULT_MASTER_HEIGHT;
-    this.candidateIds = [...new Set(options.candidates ?? [])];
+    this.masterHeight = masterHeight;
+    this.candidateIds = [...new Set(candidates)];
     this.candidateShifts = this.candidateIds.map((id) => encodeId(key, id));
     this.codewords = new CodewordDecoder(key);
     const size = workingSizeFor(inputWidth, inputHeight);

@@ -8,7 +8,7 @@
  * has WebAssembly SIMD these run in a kernel that holds a copy of the frame (deeper planes: all but the mask's sums).
  */
 import { UsageError } from '../errors.js';
-import type { WatermarkKey } from './key.js';
+import { isWatermarkKey, type WatermarkKey } from './key.js';
 import { EmbedKernel } from './kernels/embed-kernel.js';
 import { BlockMask } from './mask.js';
 import { MaskLayout } from './mask-layout.js';
@@ -92,6 +92,7 @@ export class WatermarkEmbedder {
 
   constructor(options: EmbedderOptions) {
     const { key, id, width, height, bitDepth } = options;
+    if (!isWatermarkKey(key)) throw new UsageError('Expected key to be a WatermarkKey (from createKey, keyFromSecret or loadKey)');
     if (typeof id !== 'bigint' || id < 0n || id > MAX_ID) {
       throw new UsageError(`Expected id to be a bigint from 0 to ${MAX_ID} but received ${String(id)}`);
     }

@@ -31,6 +31,12 @@ export function keyFromSecret(secret: Uint8Array): WatermarkKey {
   return Object.freeze({ secret: copy, id: keyIdOf(copy) });
 }
 
+/** Whether `value` is a key as createKey, keyFromSecret and loadKey make it: 32 secret bytes and a key id string. */
+export function isWatermarkKey(value: unknown): value is WatermarkKey {
+  const key = value as WatermarkKey | null;
+  return key !== null && typeof key === 'object' && key.secret instanceof Uint8Array && key.secret.length === KEY_BYTES && typeof key.id === 'string';
+}
+
 function keyIdOf(secret: Uint8Array): string {
   return createHash('sha256').update('reelmark/key-id/v1\0').update(secret).digest('hex').slice(0, 16);
 }
