@@ -286,7 +286,10 @@ export interface WatermarkVerdict {
   score: number;
   /** How the ID was obtained: scored against the candidate list, or decoded freely. */
   method: 'candidates' | 'decoded' | null;
-  /** Every ID accused (two or more when copies were combined). */
+  /**
+   * Every ID accused. Among candidates, two or more when copies were combined; blind, a second ID is decoded only
+   * where its own evidence suffices (two averaged copies read blind may name only one of them: give the candidates).
+   */
   accused: bigint[];
   /** The geometry found: null unless an ID was accused or the reference tile alone is significant (p < 1e-3). */
   sync: SyncEstimate | null;
