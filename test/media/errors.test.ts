@@ -39,7 +39,10 @@ afterAll(async () => {
 
 /** Files in the test folder that are not inputs: outputs or leftover temporaries. */
 async function strayFiles(): Promise<string[]> {
-  const inputs = new Set(['in.mkv', 'alpha.mkv', 'long.mkv', 'audio.m4a', 'notmedia.mp4', 'empty.mp4', 'exists.mkv', 'link.mkv']);
+  const inputs = new Set([
+    'in.mkv', 'alpha.mkv', 'long.mkv', 'audio.m4a', 'notmedia.mp4', 'empty.mp4', 'exists.mkv', 'link.mkv',
+    'prores.mov', 'subrip.mkv', 'movtext.mov', 'subs.srt', 'fake.png', 'a-file',
+  ]);
   return (await readdir(dir)).filter((f) => !inputs.has(f));
 }
 
@@ -78,6 +81,17 @@ describe('input errors name the file', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toBe(`${audioOnly}: no video stream (the file has only audio streams)`);
     await expect(transformVideo(audioOnly, path.join(dir, 'o3.mkv'), noop)).rejects.toThrow('no video stream');
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('a text file named .png: not a media file (ffprobe says png of 0x0)', async () => {
+    const fake = path.join(dir, 'fake.png');
+    await writeFile(fake, 'this is not an image\n');
+    const err = await probe(fake).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(`${fake}: not a media file that ffmpeg can read (no png picture found in it)`);
+    expect((err as InputError).path).toBe(fake);
+    await expect(transformVideo(fake, path.join(dir, 'o5.png'), noop)).rejects.toBeInstanceOf(InputError);
     expect(await strayFiles()).toEqual([]);
   });
 
@@ -133,6 +147,115 @@ describe('output errors', () => {
   it('refuses an output in a missing folder', async () => {
     const out = path.join(dir, 'missing', 'o.mkv');
     await expect(transformVideo(clip, out, noop)).rejects.toMatchObject({ code: 'ERR_OUTPUT_DIR', message: `${out}: the folder ${path.dirname(out)} does not exist` });
+  });
+
+  it('says a file in the place of the folder is not a folder', async () => {
+    const file = path.join(dir, 'a-file');
+    await writeFile(file, 'not a folder');
+    const out = path.join(file, 'o.mkv');
+    await expect(transformVideo(clip, out, noop)).rejects.toMatchObject({ code: 'ERR_OUTPUT_DIR', message: `${out}: ${file} is not a folder` });
+    expect(await strayFiles()).toEqual([]);
+  });
+});
+
+describe('output formats are checked before anything is decoded', () => {
+  let prores: string;
+  let subrip: string;
+  let movText: string;
+  beforeAll(async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    const srt = path.join(dir, 'subs.srt');
+    await writeFile(srt, '1\n00:00:00,000 --> 00:00:00,300\nhello\n');
+    prores = await makeClip(dir, 'prores.mov', { duration: 0.2, video: ['-c:v', 'prores_ks', '-profile:v', '3', '-pix_fmt', 'yuv422p10le'], audio: ['-c:a', 'pcm_s24le'] });
+    subrip = path.join(dir, 'subrip.mkv');
+    movText = path.join(dir, 'movtext.mov');
+    await Promise.all([
+      ffmpeg(['-i', clip, '-i', srt, '-map', '0', '-map', '1', '-c', 'copy', '-c:s', 'srt', '-y', subrip]),
+      ffmpeg(['-i', clip, '-i', srt, '-map', '0', '-map', '1', '-c', 'copy', '-c:s', 'mov_text', '-y', movText]),
+    ]);
+  });
+
+  /** The error of a transform whose hook counts its calls: a refusal up front never calls it. */
+  async function refusal(input: string, output: string, options: Parameters<typeof transformVideo>[3] = {}): Promise<Error> {
+    let calls = 0;
+    const err = await transformVideo(input, output, () => void calls++, options).catch((e: unknown) => e);
+    expect(calls).toBe(0);
+    expect(await strayFiles()).toEqual([]);
+    expect(liveChildPids()).toEqual([]);
+    return err as Error;
+  }
+
+  it('refuses a ProRes master with PCM audio in .mp4, naming the file, both streams and what holds them', async () => {
+    const out = path.join(dir, 'acme.mp4');
+    const err = await refusal(prores, out);
+    expect(err).toBeInstanceOf(OutputError);
+    expect((err as OutputError).code).toBe('ERR_OUTPUT_FORMAT');
+    expect((err as OutputError).path).toBe(out);
+    expect(err.message).toBe(
+      `${out}: .mp4 files cannot hold prores video (encoder prores_ks, the default for a prores source) and the source's ` +
+        `pcm_s24le audio (stream 1, copied unchanged); write .mov or .mkv instead`,
+    );
+    // With an encoder .mp4 holds, the copied PCM audio is still in the way.
+    const x264 = await refusal(prores, path.join(dir, 'x264.mp4'), { codec: 'libx264' });
+    expect(x264.message).toBe(`${path.join(dir, 'x264.mp4')}: .mp4 files cannot hold the source's pcm_s24le audio (stream 1, copied unchanged); write .mov or .mkv instead`);
+    // Only the video in the way: another encoder is suggested too.
+    const ffv1 = await refusal(clip, path.join(dir, 'ffv1.mp4'));
+    expect(ffv1.message).toMatch(/\.mp4 files cannot hold ffv1 video \(encoder ffv1, the default for a ffv1 source\); write \.mov or \.mkv instead, or choose an encoder that \.mp4 holds with options\.codec \(e\.g\. libx264\)$/);
+  });
+
+  it('refuses subtitles a container cannot carry', async () => {
+    const toMp4 = await refusal(subrip, path.join(dir, 'subs.mp4'), { codec: 'libx264' });
+    expect(toMp4.message).toBe(`${path.join(dir, 'subs.mp4')}: .mp4 files cannot hold the source's subrip subtitle (stream 2, copied unchanged); write .mkv instead`);
+    const toMkv = await refusal(movText, path.join(dir, 'subs.mkv'));
+    expect(toMkv.message).toBe(`${path.join(dir, 'subs.mkv')}: .mkv files cannot hold the source's mov_text subtitle (stream 2, copied unchanged); write .mov instead`);
+  });
+
+  it('refuses an extension it does not write, listing those it does', async () => {
+    const listing = 'use .mov, .mkv, .mp4 or .m4v for video, .png, .jpg, .jpeg, .tif, .tiff or .bmp for a still image';
+    for (const name of ['x.mxf', 'u.xyz', 'noext']) {
+      const out = path.join(dir, name);
+      const err = await refusal(prores, out);
+      expect(err).toBeInstanceOf(OutputError);
+      expect((err as OutputError).code).toBe('ERR_OUTPUT_FORMAT');
+      expect(err.message).toBe(`${out}: ${name === 'noext' ? 'has no extension to tell its format' : `reelmark does not write ${path.extname(name)} files`}; ${listing}`);
+    }
+  });
+
+  it('refuses a video into a still image, and a still with another encoder than its extension', async () => {
+    const still = path.join(dir, 'still.png');
+    expect((await refusal(clip, still)).message).toBe(`${still}: a still image takes one frame, and ${clip} is a video; use .mov, .mkv, .mp4 or .m4v`);
+    const jpg = path.join(dir, 'still.jpg');
+    expect((await refusal(clip, jpg, { codec: 'png' })).message).toBe(`${jpg}: a .jpg image is written with the 'mjpeg' encoder, not 'png'`);
+  });
+
+  it('refuses preset and crf for encoders that would ignore them', async () => {
+    const out = path.join(dir, 'p.mov');
+    const preset = await refusal(prores, out, { preset: 'slow' });
+    expect(preset).toBeInstanceOf(UsageError);
+    expect(preset.message).toBe(`options.preset applies to libx264, libx265, not to 'prores_ks' (the default for a prores source; choose another with options.codec)`);
+    expect((await refusal(clip, path.join(dir, 'p.mkv'), { codec: 'ffv1', preset: 'fast' })).message).toBe(`options.preset applies to libx264, libx265, not to 'ffv1'`);
+    expect((await refusal(prores, out, { crf: 20 })).message).toMatch(/^options\.crf applies to libx264, .* not to 'prores_ks'/);
+  });
+
+  it('checks every target of transformVideoToMany, naming it, before any output is started', async () => {
+    const outs = [path.join(dir, 'many-a.mov'), path.join(dir, 'many-b.mp4')];
+    let calls = 0;
+    const err = await transformVideoToMany(prores, outs.map((output) => ({ output, fn: () => void calls++ })), {}).catch((e: unknown) => e);
+    expect(calls).toBe(0);
+    expect((err as OutputError).code).toBe('ERR_OUTPUT_FORMAT');
+    expect((err as Error).message).toMatch(/many-b\.mp4: \.mp4 files cannot hold prores video/);
+    const preset = await transformVideoToMany(prores, [{ output: outs[0], fn: noop, options: { preset: 'slow' } }]).catch((e: unknown) => e);
+    expect((preset as Error).message).toMatch(/^targets\[0\]\.options\.preset applies to/);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('still writes what fits: the ProRes master with its PCM audio into .mov', async () => {
+    const out = path.join(dir, 'fits.mov');
+    const result = await transformVideo(prores, out, noop);
+    expect(result).toMatchObject({ codec: 'prores_ks', frames: 5 });
+    expect((await probe(out)).audio.map((a) => a.codec)).toEqual(['pcm_s24le']);
+    const { rm } = await import('node:fs/promises');
+    await rm(out);
   });
 });
 
@@ -227,7 +350,7 @@ describe('usage errors say what was expected', () => {
     const { resolveFfmpeg } = await import('../../packages/core/src/media/index.js');
     const err = await resolveFfmpeg({ ffmpegPath: fake }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('FfmpegNotFoundError');
-    expect((err as Error).message).toContain(`${fake} (option): exists but is not executable`);
+    expect((err as Error).message).toContain(`The ffmpegPath option points at ${fake}, which exists but is not executable.`);
     expect((err as Error).message).toContain(`chmod u+x '${fake}'`);
   });
 });

@@ -87,12 +87,28 @@ describe('resolveFfmpeg', () => {
     try {
       const viaEnv = await resolveFfmpeg();
       expect(viaEnv.ffmpeg).toMatchObject({ path: copy, source: 'env', release: '4.1' });
-      process.env.FFMPEG_PATH = path.join(dir, 'bin', 'missing-ffmpeg');
-      await expect(resolveFfmpeg()).rejects.toThrow(/missing-ffmpeg \(env\): does not exist[\s\S]*FFMPEG_PATH/);
     } finally {
       delete process.env.FFMPEG_PATH;
       clearFfmpegCache();
     }
+  });
+
+  it('names a FFMPEG_PATH or FFPROBE_PATH that points at nothing usable, and says to fix or unset it', async () => {
+    const missing = path.join(dir, 'bin', 'missing-ffmpeg');
+    process.env.FFMPEG_PATH = missing;
+    const err = (await resolveFfmpeg().catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('FfmpegNotFoundError');
+    expect(err.message).toBe(
+      `FFMPEG_PATH points at ${missing}, which does not exist.\nPossible fixes:\n` +
+        '  set FFMPEG_PATH to the path of an ffmpeg executable, or unset it (unset FFMPEG_PATH) to let reelmark find ffmpeg itself',
+    );
+    delete process.env.FFMPEG_PATH;
+    // Not ffprobe at all: a program that prints nothing.
+    process.env.FFPROBE_PATH = '/bin/true';
+    clearFfmpegCache();
+    const probeErr = (await resolveFfmpeg().catch((e: unknown) => e)) as Error;
+    expect(probeErr.message).toMatch(/^FFPROBE_PATH points at \/bin\/true, which does not look like ffprobe: ''\.\nPossible fixes:\n  set FFPROBE_PATH to the path of an ffprobe executable, or unset it/);
+    expect(probeErr.message).not.toMatch(/installer|PATH: no/);
   });
 
   it('derives releases from version strings', () => {

@@ -164,7 +164,7 @@ describe('report on a marked leak', () => {
     const before = await readFile(at('leak-report.html'), 'utf8');
     const refused = await run([...leakArgs(), '--report', 'leak-report.html']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('reelmark: leak-report.html: file exists (use --overwrite / overwrite: true to replace it)\n');
+    expect(refused.stderr).toBe('reelmark: leak-report.html: file exists (pass --overwrite to replace it)\n');
     expect(refused.stdout).toBe('');
     expect(await readFile(at('leak-report.html'), 'utf8')).toBe(before);
     // Checked before anything else: with a missing input, the existing report is still what is reported.

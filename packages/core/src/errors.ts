@@ -41,7 +41,11 @@ export class UnsupportedPixelFormatError extends InputError {
   }
 }
 
-/** The output path is not acceptable: it exists (without `overwrite`), equals the input, or its folder is missing. */
+/**
+ * The output path is not acceptable: it exists (without `overwrite`), equals the input, its folder is missing, or its
+ * extension names a format that reelmark does not write or that cannot hold what would be written
+ * (`ERR_OUTPUT_FORMAT`).
+ */
 export class OutputError extends ReelmarkError {
   readonly path: string;
   constructor(message: string, path: string, code = 'ERR_OUTPUT') {

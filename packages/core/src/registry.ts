@@ -11,6 +11,7 @@
  * calls cannot hand out the same ID or lose each other's entry.
  */
 import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { RegistryError } from './errors.js';
@@ -257,6 +258,10 @@ async function acquireLock(lockPath: string, registryPath: string, timeoutMs: nu
       return () => unlink(lockPath).catch(() => undefined);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        const folder = dirname(resolve(registryPath));
+        throw new RegistryError(`${registryPath}: cannot write partner registry: folder ${folder} does not exist`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
+      }
       if (code !== 'EEXIST') {
         throw new RegistryError(`${registryPath}: cannot write partner registry (${code ?? (error as Error).message})`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
       }

@@ -42,8 +42,8 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
  * Checks a destination and reserves a temporary path beside it.
  *
  * @throws {OutputError} `ERR_OUTPUT_IS_INPUT` when it is one of the inputs (always refused, even with overwrite),
- *   `ERR_OUTPUT_EXISTS` when it exists and `overwrite` is false, `ERR_OUTPUT_DIR` when its folder is missing or
- *   not writable.
+ *   `ERR_OUTPUT_EXISTS` when it exists and `overwrite` is false, `ERR_OUTPUT_DIR` when its folder is missing, not
+ *   a folder, or not writable.
  */
 export async function prepareOutput(output: string, options: PrepareOutputOptions): Promise<PendingOutput> {
   if (typeof output !== 'string' || output === '') {
@@ -52,9 +52,8 @@ export async function prepareOutput(output: string, options: PrepareOutputOption
   const abs = path.resolve(output);
   const dir = path.dirname(abs);
   const dirStat = await statOrUndefined(dir);
-  if (!dirStat || !dirStat.isDirectory()) {
-    throw new OutputError(`${abs}: the folder ${dir} does not exist`, abs, 'ERR_OUTPUT_DIR');
-  }
+  if (!dirStat) throw new OutputError(`${abs}: the folder ${dir} does not exist`, abs, 'ERR_OUTPUT_DIR');
+  if (!dirStat.isDirectory()) throw new OutputError(`${abs}: ${dir} is not a folder`, abs, 'ERR_OUTPUT_DIR');
   try {
     await access(dir, fsConstants.W_OK);
   } catch {

@@ -12,13 +12,16 @@
  * - FFV1 and other lossless sources (rawvideo, huffyuv, utvideo, png, v210, ...): ffv1 level 3 (lossless);
  * - anything else, or no source: libx264 CRF 16 in the frames' chroma layout (8 or 10 bit).
  * `crf`, `bitrate`, `preset` and `pixelFormat` override the defaults; `extraOutputArgs` go last, before the file.
+ *
+ * The output's extension picks its container (see {@link CONTAINERS}); {@link checkOutputFormat} refuses, before any
+ * work, an extension reelmark does not write and a container that cannot hold the video codec or a copied stream.
  */
 import path from 'node:path';
 
-import { UsageError } from '../errors.js';
+import { OutputError, UsageError } from '../errors.js';
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { framePixelFormat } from './pixel-format.js';
-import type { MediaInfo } from './probe.js';
+import type { MediaInfo, StreamInfo, VideoStreamInfo } from './probe.js';
 
 /** Encoder settings accepted by writeFrames, transformVideo and transformVideoToMany targets. */
 export interface EncodeOptions {
@@ -78,8 +81,128 @@ const ENCODER_FORMATS: Record<string, readonly string[]> = {
   bmp: ['bgr24', 'gray', 'pal8'],
 };
 
+/**
+ * Which codecs a container holds: `only` lists those that fit, `not` those that do not; an empty rule takes any.
+ * A name ending in `*` is a prefix (`pcm_*`).
+ */
+interface CodecRule {
+  only?: readonly string[];
+  not?: readonly string[];
+}
+
+/** What one video container holds: the encoded video's codec, and the codecs of the streams copied from the source. */
+interface ContainerRule {
+  video: CodecRule;
+  audio: CodecRule;
+  subtitle: CodecRule;
+  data: CodecRule;
+  attachment: CodecRule;
+}
+
+const ANY: CodecRule = {};
+const NONE: CodecRule = { only: [] };
+
+/**
+ * The video containers reelmark writes, by extension (QuickTime, Matroska, MP4, iPod M4V), in the order they are
+ * suggested. Measured with ffmpeg 4.1
+ * (the oldest supported, and the bundled one) by stream-copying each codec in; a newer ffmpeg may hold more (PCM,
+ * FLAC or Opus in MP4) but is not relied on. .m4v is ffmpeg's iPod muxer, narrower than .mp4. QuickTime timecode
+ * (`tmcd`) is not copied but rebuilt from the timecode tag, so it is not a data stream here. Data streams (GoPro
+ * telemetry, KLV, ...) fit none of them.
+ */
+const CONTAINERS: Record<string, ContainerRule> = {
+  '.mov': {
+    video: { only: ['h264', 'hevc', 'prores', 'ffv1', 'dnxhd', 'mjpeg', 'png', 'mpeg4', 'mpeg2video', 'rawvideo', 'utvideo', 'huffyuv', 'ffvhuff'] },
+    audio: { not: ['flac', 'opus'] },
+    subtitle: { only: ['mov_text'] },
+    data: NONE,
+    attachment: NONE,
+  },
+  '.mkv': { video: ANY, audio: ANY, subtitle: { not: ['mov_text'] }, data: NONE, attachment: ANY },
+  '.mp4': {
+    video: { only: ['h264', 'hevc', 'mpeg4', 'mpeg2video', 'mjpeg', 'png', 'vp9', 'av1'] },
+    audio: { only: ['aac', 'ac3', 'eac3', 'mp3', 'mp2', 'vorbis'] },
+    subtitle: { only: ['mov_text'] },
+    data: NONE,
+    attachment: NONE,
+  },
+  '.m4v': {
+    video: { only: ['h264', 'mpeg4'] },
+    audio: { only: ['aac', 'alac', 'ac3'] },
+    subtitle: { only: ['mov_text'] },
+    data: NONE,
+    attachment: NONE,
+  },
+};
+
+/** The codec each known encoder writes; hardware encoders are named `<codec>_<api>` (h264_nvenc, hevc_vaapi). */
+const ENCODER_CODECS: Record<string, string> = {
+  libx264: 'h264',
+  libx264rgb: 'h264',
+  libx265: 'hevc',
+  prores_ks: 'prores',
+  prores_aw: 'prores',
+  prores: 'prores',
+  ffv1: 'ffv1',
+  dnxhd: 'dnxhd',
+  mjpeg: 'mjpeg',
+  png: 'png',
+  tiff: 'tiff',
+  bmp: 'bmp',
+  mpeg4: 'mpeg4',
+  libxvid: 'mpeg4',
+  mpeg2video: 'mpeg2video',
+  rawvideo: 'rawvideo',
+  utvideo: 'utvideo',
+  huffyuv: 'huffyuv',
+  ffvhuff: 'ffvhuff',
+  libvpx: 'vp8',
+  'libvpx-vp9': 'vp9',
+  'libaom-av1': 'av1',
+  libsvtav1: 'av1',
+};
+
+/** The codec `encoder` writes, or undefined for an encoder reelmark does not know (then ffmpeg is left to judge). */
+function codecOfEncoder(encoder: string): string | undefined {
+  return ENCODER_CODECS[encoder] ?? /^(h264|hevc|av1|vp9|mjpeg|mpeg2)_/.exec(encoder)?.[1]?.replace(/^mpeg2$/, 'mpeg2video');
+}
+
+function fits(rule: CodecRule, codec: string): boolean {
+  const matches = (names: readonly string[]) => names.some((n) => (n.endsWith('*') ? codec.startsWith(n.slice(0, -1)) : codec === n));
+  if (rule.only && !matches(rule.only)) return false;
+  if (rule.not && matches(rule.not)) return false;
+  return true;
+}
+
+/** `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/** The extensions reelmark writes, for messages. */
+function supportedExtensions(): string {
+  return `${orList(Object.keys(CONTAINERS))} for video, ${orList(Object.keys(IMAGE_ENCODERS))} for a still image`;
+}
+
+/**
+ * The source's streams that ride along into a video output, copied packet for packet: audio, subtitles, data,
+ * attachments (from Matroska sources) and cover art. Not other video (unmarked pictures must not leak) and not
+ * QuickTime timecode tracks (the muxer rebuilds them from the timecode tag).
+ */
+export function copiedStreams(source: MediaInfo): StreamInfo[] {
+  return source.streams.filter((s) => {
+    if (s.index === source.video.index) return false;
+    if (s.type === 'video') return (s as VideoStreamInfo).attachedPicture;
+    if (s.codecTag === 'tmcd') return false;
+    if (s.type === 'attachment') return /matroska/.test(source.container);
+    return ['audio', 'subtitle', 'data'].includes(s.type);
+  });
+}
+
 const LOSSLESS_SOURCES = new Set(['ffv1', 'rawvideo', 'huffyuv', 'ffvhuff', 'utvideo', 'png', 'v210', 'v410', 'r210', 'qtrle', 'magicyuv', 'tiff']);
 const CRF_ENCODERS = new Set(['libx264', 'libx265', 'libvpx-vp9', 'libaom-av1', 'libsvtav1']);
+/** The encoders that take `preset` (the others would ignore it silently). */
+const PRESET_ENCODERS = new Set(['libx264', 'libx265']);
 const PRORES_PROFILES: Record<string, number> = { Proxy: 0, LT: 1, Standard: 2, HQ: 3, '4444': 4, '4444 XQ': 5, '4444XQ': 5 };
 
 /** True when `output` names a still image file. */
@@ -117,6 +240,85 @@ export function checkEncodeOptions(o: EncodeOptions, name = 'options'): void {
   }
 }
 
+/** The default encoder for `ext` (see the codec rule at the top). */
+function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: FfmpegSetup): string {
+  if (ext in IMAGE_ENCODERS) return IMAGE_ENCODERS[ext];
+  const family = source?.video.codec;
+  if (family === 'prores' && setup.encoders.prores_ks) return 'prores_ks';
+  if (family === 'hevc' && setup.encoders.libx265) return 'libx265';
+  if (family !== undefined && LOSSLESS_SOURCES.has(family) && setup.encoders.ffv1) return 'ffv1';
+  if (setup.encoders.libx264) return 'libx264';
+  return 'ffv1';
+}
+
+/**
+ * Checks, before any work, that `output` can be written, and returns its encoder: the extension names a format
+ * reelmark writes, the ffmpeg in use has the encoder, `crf` and `preset` apply to it, and the container holds the
+ * encoded video and every stream copied from `source` (a still image output takes one frame and its own encoder).
+ * `name` is how messages name the options (`options`, `targets[2].options`).
+ *
+ * @throws {OutputError} `ERR_OUTPUT_FORMAT`: an unknown extension, or a container that cannot hold the video or a
+ *   copied stream (the message says which, and which extensions would).
+ * @throws {UsageError} the encoder is missing, or `crf`/`preset` do not apply to it.
+ */
+export function checkOutputFormat(args: { output: string; source: MediaInfo | undefined; options: EncodeOptions; setup: FfmpegSetup; name?: string }): string {
+  const { output, source, options, setup, name = 'options' } = args;
+  const abs = path.resolve(output);
+  const ext = path.extname(abs).toLowerCase();
+  const image = ext in IMAGE_ENCODERS;
+  const container = CONTAINERS[ext];
+  if (!image && !container) {
+    const what = ext === '' ? 'has no extension to tell its format' : `reelmark does not write ${ext} files`;
+    throw new OutputError(`${abs}: ${what}; use ${supportedExtensions()}`, abs, 'ERR_OUTPUT_FORMAT');
+  }
+  const encoder = options.codec ?? defaultEncoder(ext, source, setup);
+  const chosen = options.codec === undefined && !image && source ? ` (the default for a ${source.video.codec} source; choose another with ${name}.codec)` : '';
+  if (!setup.encoders[encoder]) {
+    throw new UsageError(`The ffmpeg in use (${setup.ffmpeg.path}, ${setup.ffmpeg.version}) has no '${encoder}' encoder`);
+  }
+  if (options.crf !== undefined && !CRF_ENCODERS.has(encoder)) {
+    throw new UsageError(`${name}.crf applies to ${[...CRF_ENCODERS].join(', ')}, not to '${encoder}'${chosen}`);
+  }
+  if (options.preset !== undefined && !PRESET_ENCODERS.has(encoder)) {
+    throw new UsageError(`${name}.preset applies to ${[...PRESET_ENCODERS].join(', ')}, not to '${encoder}'${chosen}`);
+  }
+
+  if (image) {
+    if (encoder !== IMAGE_ENCODERS[ext]) {
+      throw new OutputError(`${abs}: a ${ext} image is written with the '${IMAGE_ENCODERS[ext]}' encoder, not '${encoder}'`, abs, 'ERR_OUTPUT_FORMAT');
+    }
+    if (source && source.kind === 'video' && source.frameCount !== 1) {
+      throw new OutputError(`${abs}: a still image takes one frame, and ${source.path} is a video; use ${orList(Object.keys(CONTAINERS))}`, abs, 'ERR_OUTPUT_FORMAT');
+    }
+    return encoder;
+  }
+
+  const videoCodec = codecOfEncoder(encoder);
+  const copied = source ? copiedStreams(source) : [];
+  const holdsAll = (rule: ContainerRule) =>
+    (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(rule[s.type as keyof ContainerRule], s.codec || s.codecTag));
+  if (holdsAll(container)) return encoder;
+
+  const problems: string[] = [];
+  const videoFits = videoCodec === undefined || fits(container.video, videoCodec);
+  if (!videoFits) problems.push(`${videoCodec} video (encoder ${encoder}${chosen ? `, the default for a ${source?.video.codec} source` : ''})`);
+  for (const s of copied) {
+    if (fits(container[s.type as keyof ContainerRule], s.codec || s.codecTag)) continue;
+    const kind = s.type === 'video' ? 'cover art' : s.type === 'data' ? 'data stream' : s.type;
+    problems.push(`the source's ${s.codec || s.codecTag || 'unknown'} ${kind} (stream ${s.index}, copied unchanged)`);
+  }
+  const others = Object.keys(CONTAINERS).filter((e) => e !== ext && holdsAll(CONTAINERS[e]));
+  const advice: string[] = [];
+  if (others.length > 0) advice.push(`write ${orList(others)} instead`);
+  if (!videoFits && problems.length === 1) {
+    const fitting = Object.keys(ENCODER_CODECS).find((e) => setup.encoders[e] && fits(container.video, ENCODER_CODECS[e]) && CRF_ENCODERS.has(e));
+    if (fitting) advice.push(`choose an encoder that ${ext} holds with ${name}.codec (e.g. ${fitting})`);
+  }
+  if (advice.length === 0) advice.push(`no format reelmark writes holds ${problems.length === 1 ? 'it' : 'them all'}; remove ${problems.length === 1 ? 'that stream' : 'those streams'} from the source first`);
+  const list = problems.length === 1 ? problems[0] : `${problems.slice(0, -1).join(', ')} and ${problems[problems.length - 1]}`;
+  throw new OutputError(`${abs}: ${ext} files cannot hold ${list}; ${advice.join(', or ')}`, abs, 'ERR_OUTPUT_FORMAT');
+}
+
 /** Decides the encoder and its settings for `output`. */
 export function planEncode(args: {
   output: string;
@@ -132,22 +334,7 @@ export function planEncode(args: {
   const image = ext in IMAGE_ENCODERS;
   const sourceFormat = source?.pixelFormat;
   const codecArgs: string[] = [];
-  let codec = options.codec;
-
-  if (!codec) {
-    if (image) codec = IMAGE_ENCODERS[ext];
-    else {
-      const family = source?.video.codec;
-      if (family === 'prores' && setup.encoders.prores_ks) codec = 'prores_ks';
-      else if (family === 'hevc' && setup.encoders.libx265) codec = 'libx265';
-      else if (family !== undefined && LOSSLESS_SOURCES.has(family) && setup.encoders.ffv1) codec = 'ffv1';
-      else if (setup.encoders.libx264) codec = 'libx264';
-      else codec = 'ffv1';
-    }
-  }
-  if (!setup.encoders[codec]) {
-    throw new UsageError(`The ffmpeg in use (${setup.ffmpeg.path}, ${setup.ffmpeg.version}) has no '${codec}' encoder`);
-  }
+  const codec = checkOutputFormat({ output, source, options, setup });
 
   const accepted = ENCODER_FORMATS[codec];
   let pixelFormat = options.pixelFormat;
@@ -161,9 +348,6 @@ export function planEncode(args: {
 
   codecArgs.push('-c:v', codec, '-pix_fmt', pixelFormat);
   const rate = options.bitrate !== undefined ? ['-b:v', String(options.bitrate)] : undefined;
-  if (options.crf !== undefined && !CRF_ENCODERS.has(codec)) {
-    throw new UsageError(`options.crf applies to ${[...CRF_ENCODERS].join(', ')}, not to '${codec}'`);
-  }
   switch (codec) {
     case 'libx264':
     case 'libx265': {

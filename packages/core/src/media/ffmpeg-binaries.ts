@@ -198,9 +198,10 @@ async function pick(kind: 'ffmpeg' | 'ffprobe', explicit: string | undefined): P
     const problem = await unusable(abs);
     if (!problem) return { path: abs, source: c.source };
     if (c.source === 'PATH' && problem.reason === 'does not exist') continue; // PATH dirs without it are noise
+    // An explicit choice is never silently replaced, and the search below it is not what went wrong.
+    if (c.source === 'option' || c.source === 'env') throw explicitUnusable(kind, c.source, abs, problem.reason, problem.fix);
     tried.push(`  - ${abs} (${c.source}): ${problem.reason}`);
     if (problem.fix) fixes.push(`  ${problem.fix}`);
-    if (c.source === 'option' || c.source === 'env') break; // an explicit choice is never silently replaced
   }
   if (!tried.some((t) => t.includes('(PATH)'))) tried.push(`  - PATH: no '${kind}' found`);
   const envName = kind === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH';
@@ -215,13 +216,39 @@ async function pick(kind: 'ffmpeg' | 'ffprobe', explicit: string | undefined): P
   );
 }
 
+/**
+ * The error for an explicit path (the `ffmpegPath`/`ffprobePath` option, or FFMPEG_PATH/FFPROBE_PATH) that cannot
+ * be used: it names the setting and says to fix it or drop it, rather than listing a search that never ran.
+ */
+function explicitUnusable(kind: 'ffmpeg' | 'ffprobe', source: 'option' | 'env', file: string, reason: string, fix?: string): FfmpegNotFoundError {
+  const option = `${kind}Path`;
+  const envName = kind === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH';
+  const setting = source === 'env' ? envName : `The ${option} option`;
+  const fixes = fix ? [`  ${fix}`] : [];
+  fixes.push(
+    source === 'env'
+      ? `  set ${envName} to the path of an ${kind} executable, or unset it (unset ${envName}) to let reelmark find ${kind} itself`
+      : `  pass the path of an ${kind} executable as ${option}, or leave ${option} out to let reelmark find ${kind} itself`,
+  );
+  return new FfmpegNotFoundError(`${setting} points at ${file}, which ${reason}.\nPossible fixes:\n${fixes.join('\n')}`);
+}
+
 async function describe(kind: 'ffmpeg' | 'ffprobe', picked: { path: string; source: BinarySource }): Promise<BinaryInfo> {
-  const { stdout } = await runProcess(picked.path, ['-hide_banner', '-version'], {
-    label: `${kind} (${picked.path} -version)`,
-  }).catch(async () => runProcess(picked.path, ['-version'], { label: `${kind} (${picked.path} -version)` }));
-  const text = stdout.toString('utf8');
+  const explicit = picked.source === 'option' || picked.source === 'env' ? picked.source : undefined;
+  let text: string;
+  try {
+    const { stdout } = await runProcess(picked.path, ['-hide_banner', '-version'], {
+      label: `${kind} (${picked.path} -version)`,
+    }).catch(async () => runProcess(picked.path, ['-version'], { label: `${kind} (${picked.path} -version)` }));
+    text = stdout.toString('utf8');
+  } catch (err) {
+    if (!explicit) throw err;
+    throw explicitUnusable(kind, explicit, picked.path, `does not run as ${kind} (${(err as Error).message.split('\n')[0]})`);
+  }
   if (!new RegExp(`${kind} version`).test(text)) {
-    throw new FfmpegNotFoundError(`${picked.path} (${picked.source}) does not look like ${kind}: '${text.split('\n')[0]}'`);
+    const said = `does not look like ${kind}: '${text.split('\n')[0]}'`;
+    if (explicit) throw explicitUnusable(kind, explicit, picked.path, said);
+    throw new FfmpegNotFoundError(`${picked.path} (${picked.source}) ${said}`);
   }
   return { path: picked.path, source: picked.source, ...parseVersionOutput(text) };
 }

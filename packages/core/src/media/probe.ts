@@ -203,6 +203,10 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
     throw new InputError(`${abs}: no video stream (the file has ${what})`, abs);
   }
   const container = str(format.format_name) ?? 'unknown';
+  // A text file named .png probes as a png stream of 0x0: ffprobe found the name, not a picture.
+  if (!(video.width > 0 && video.height > 0)) {
+    throw new InputError(`${abs}: not a media file that ffmpeg can read (no ${video.codec || 'video'} picture found in it)`, abs);
+  }
   const isImage =
     /(^|,)image2(,|$)|_pipe$/.test(container) ||
     (IMAGE_CODECS.has(video.codec) && (video.frameCount === undefined || video.frameCount <= 1) && !/mov|matroska|avi|mxf/.test(container));

@@ -8,7 +8,7 @@
 import { AbortError, InputError, OutputError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
-import { checkEncodeOptions } from './encode-plan.js';
+import { checkEncodeOptions, checkOutputFormat } from './encode-plan.js';
 import type { EncodeOptions } from './encode-plan.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
 import { copyFrameInto, FrameLayout } from './frame.js';
@@ -97,14 +97,19 @@ export async function transformVideo(input: string, output: string, fn: FrameFn,
   checkCommon(input, options, 'options');
   if (typeof fn !== 'function') throw new UsageError(`Expected a function for fn but received ${typeof fn}`);
   checkEncodeOptions(options);
-  const [result] = await runTransform(input, [{ output, fn, options }], {
-    overwrite: options.overwrite,
-    framePixelFormat: options.framePixelFormat,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    ffmpegPath: options.ffmpegPath,
-    ffprobePath: options.ffprobePath,
-  });
+  const [result] = await runTransform(
+    input,
+    [{ output, fn, options }],
+    {
+      overwrite: options.overwrite,
+      framePixelFormat: options.framePixelFormat,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      ffmpegPath: options.ffmpegPath,
+      ffprobePath: options.ffprobePath,
+    },
+    () => 'options',
+  );
   return result;
 }
 
@@ -137,12 +142,20 @@ interface Slot {
   writing: Promise<void> | undefined;
 }
 
-async function runTransform(input: string, targets: TransformTarget[], options: TransformManyOptions): Promise<TransformResult[]> {
+/** `optionsName(i)`: how messages name target i's encoder options. */
+async function runTransform(
+  input: string,
+  targets: TransformTarget[],
+  options: TransformManyOptions,
+  optionsName: (i: number) => string = (i) => `targets[${i}].options`,
+): Promise<TransformResult[]> {
   const started = performance.now();
   const { signal } = options;
   if (signal?.aborted) throw new AbortError();
   const paths = { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath };
   const [setup, info] = await Promise.all([resolveFfmpeg(paths), probe(input, { ...paths, signal })]);
+  // Every output's format, before anything is decoded: a container mismatch must not surface after an hour's work.
+  targets.forEach((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
 
   const pendings: PendingOutput[] = [];
   const encoders: Array<Encoder | undefined> = targets.map(() => undefined);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { AbortError, FfmpegError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
-import { checkEncodeOptions, planEncode } from './encode-plan.js';
+import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode } from './encode-plan.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
 import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
@@ -194,18 +194,8 @@ export function buildEncoderJob(args: {
   if (copy) a.push('-noautorotate', '-i', fileUrl(source.path));
   a.push('-map', '0:v:0');
 
-  const mapped: number[] = [];
-  if (copy) {
-    for (const s of source.streams) {
-      if (s.index === source.video.index) continue;
-      if (s.type === 'video' && !(s as { attachedPicture?: boolean }).attachedPicture) continue; // unmarked video must not leak
-      if (s.codecTag === 'tmcd') continue; // rebuilt by the muxer from the timecode tag
-      if (s.type === 'attachment' && !/matroska/.test(source.container)) continue;
-      if (!['audio', 'subtitle', 'data', 'attachment', 'video'].includes(s.type)) continue;
-      a.push('-map', `1:${s.index}`);
-      mapped.push(s.index);
-    }
-  }
+  const mapped: number[] = copy ? copiedStreams(source).map((s) => s.index) : [];
+  for (const index of mapped) a.push('-map', `1:${index}`);
   const ext = path.extname(pending.path).toLowerCase();
   const filters: string[] = [];
   if (/^yuvj/.test(first.pixelFormat)) filters.push('scale=in_range=pc'); // the pipe can only say "yuv420p"
@@ -431,7 +421,8 @@ export function expectedFrameCount(info: MediaInfo | undefined): number | undefi
  *
  * The output appears only when complete; on failure or abort no file is left and ffmpeg is stopped.
  *
- * @throws {OutputError} the output exists (without `overwrite`), is the source, or its folder is missing.
+ * @throws {OutputError} the output exists (without `overwrite`), is the source, or its folder is missing; its
+ *   extension is not a format reelmark writes, or its container cannot hold the video or a stream of the source.
  * @throws {FfmpegError} ffmpeg failed (with its last stderr lines).
  * @throws {AbortError} `signal` was aborted.
  * @example
@@ -447,6 +438,7 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
   if (signal?.aborted) throw new AbortError();
   const setup = await resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath });
   const source = options.sourceInfo ?? (options.source ? await probe(options.source, { signal, ...pathsOf(options) }) : undefined);
+  checkOutputFormat({ output, source, options, setup });
   const pending = await prepareOutput(output, { inputs: source ? [source.path] : [], overwrite: options.overwrite === true });
   const report = progressReporter(options.onProgress, options.totalFrames ?? expectedFrameCount(source));
 

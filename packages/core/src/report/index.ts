@@ -78,7 +78,7 @@ export async function checkReportOutput(options: { output: string; overwrite?: b
   const existing = await stat(options.output).catch(() => null);
   if (existing) {
     if (!existing.isFile()) throw new OutputError(`${options.output}: exists and is not a file`, options.output);
-    if (!overwrite) throw new OutputError(`${options.output}: file exists (use --overwrite / overwrite: true to replace it)`, options.output, 'ERR_OUTPUT_EXISTS');
+    if (!overwrite) throw new OutputError(`${options.output}: file exists (pass overwrite: true to replace it)`, options.output, 'ERR_OUTPUT_EXISTS');
   }
   return format;
 }
@@ -122,7 +122,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     await writeFileAtomic(options.output, text, 0o644, options.overwrite ? 'replace' : 'create');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new OutputError(`${options.output}: file exists (use --overwrite / overwrite: true to replace it)`, options.output, 'ERR_OUTPUT_EXISTS');
+    if (code === 'EEXIST') throw new OutputError(`${options.output}: file exists (pass overwrite: true to replace it)`, options.output, 'ERR_OUTPUT_EXISTS');
     throw new OutputError(`${options.output}: cannot write report (${code ?? (error as Error).message})`, options.output);
   }
   return { path: resolve(options.output), format, bytes: Buffer.byteLength(text), report };
