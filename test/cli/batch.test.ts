@@ -90,17 +90,45 @@ describe('reelmark batch', () => {
     expect(await listDir(subset)).toEqual(['master.omega.mp4']);
   });
 
-  it('embed --partner takes the ID from the registry; an unknown partner is an input error', async () => {
+  it('embed --partner takes the ID and the name from the registry; an unknown partner is an input error', async () => {
     const output = join(dir, 'zeta.mp4');
-    const result = await reelmark(['embed', master, '-o', output, '--key', key, '--partner', 'zeta-post', '-r', registry, '--preset', 'ultrafast', '--json']);
+    // Names match regardless of case; what is printed is the registry's name, as the ledger records it.
+    const ledger = join(dir, 'zeta.jsonl');
+    const result = await reelmark(['embed', master, '-o', output, '--key', key, '--partner', 'ZETA-Post', '-r', registry, '--preset', 'ultrafast', '--json', '--ledger', ledger]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ id: '2', partner: 'zeta-post', output });
+    expect(JSON.parse(await readFile(ledger, 'utf8'))).toMatchObject({ id: '2', partner: 'zeta-post' });
     const found = await reelmark(['extract', output, '--key', key, '-r', registry, '--json']);
     expect(JSON.parse(found.stdout)).toMatchObject({ found: true, id: '2', partner: 'zeta-post' });
     const ghost = await reelmark(['embed', master, '-o', join(dir, 'ghost.mp4'), '--key', key, '--partner', 'ghost', '-r', registry]);
     expect(ghost.code).toBe(2);
     expect(ghost.stderr.trim()).toBe(`reelmark: ${registry}: no partner named 'ghost' (see 'reelmark partner list')`);
     expect(await listDir(dir)).not.toContain('ghost.mp4');
+  });
+
+  it('creates a missing --out-dir whose parent exists, and removes it again when the batch fails', async () => {
+    const fresh = join(dir, 'fresh');
+    const made = await reelmark(['batch', master, '--key', key, '--ids', '7', '--out-dir', `${fresh}/`, '--preset', 'ultrafast']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(await listDir(fresh)).toEqual(['master.id7.mp4']);
+    // The batch fails (no such master): the folder it made goes too; a folder that was there stays.
+    const kept = join(dir, 'kept');
+    await mkdir(kept);
+    for (const outDir of [join(dir, 'failed'), kept]) {
+      const failed = await reelmark(['batch', join(dir, 'no-master.mp4'), '--key', key, '--ids', '7', '--out-dir', outDir]);
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toMatch(/no-master\.mp4: no such file/);
+    }
+    expect(await listDir(dir)).not.toContain('failed');
+    expect(await listDir(kept)).toEqual([]);
+    // Only one level: a folder whose parent is missing is a typo more often than a plan.
+    const orphan = join(dir, 'no-parent', 'out');
+    const refused = await reelmark(['batch', master, '--key', key, '--ids', '7', '--out-dir', orphan]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`the folder ${orphan} does not exist`);
+    expect(await listDir(dir)).not.toContain('no-parent');
+    const help = await reelmark(['batch', '--help']);
+    expect(help.stdout).toMatch(/created if missing when its parent exists/);
   });
 
   it('names both partners when two of their copies are averaged (collusion), and no one else', async () => {

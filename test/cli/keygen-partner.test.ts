@@ -90,9 +90,9 @@ describe('reelmark partner', () => {
     const cases: Array<[string[], RegExp]> = [
       [['partner', 'add', 'ACME', '-r', registry], /already exists/],
       [['partner', 'add', 'other', '--id', '1', '-r', registry], /ID 1 already belongs to partner 'acme'/],
-      [['partner', 'add', '../evil', '-r', registry], /Expected a partner name/],
-      [['partner', 'add', 'big', '--id', '281474976710656', '-r', registry], /Expected an ID/],
-      [['partner', 'add', 'neg', '--id', '-1', '-r', registry], /Expected an ID/],
+      [['partner', 'add', '../evil', '-r', registry], /Expected a partner name .* for NAME but received string '\.\.\/evil'\n$/],
+      [['partner', 'add', 'big', '--id', '281474976710656', '-r', registry], /Expected an ID .* for --id but received '281474976710656'\n$/],
+      [['partner', 'add', 'neg', '--id', '-1', '-r', registry], /Expected an ID .* for --id but received '-1'\n$/],
     ];
     for (const [args, message] of cases) {
       const result = await reelmark(args);
@@ -118,6 +118,15 @@ describe('reelmark partner', () => {
     const missing = await reelmark(['partner', 'list', '-r', join(dir, 'none.json')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('partner registry not found');
+    const noFolder = join(dir, 'no-dir', 'p.json');
+    const add = await reelmark(['partner', 'add', 'foo', '--registry', noFolder]);
+    expect(add.code).toBe(2);
+    expect(add.stderr).toBe(`reelmark: ${noFolder}: cannot write partner registry: folder ${join(dir, 'no-dir')} does not exist\n`);
+  });
+
+  it('documents how an ID is chosen once the highest possible one is taken', async () => {
+    const help = await reelmark(['partner', 'add', '--help']);
+    expect(help.stdout).toContain('the lowest free one once the highest possible ID is taken');
   });
 
   it('gives every concurrent writer its own ID and loses no entry', async () => {
@@ -149,8 +158,10 @@ describe('usage errors', () => {
     [['extract', 'a.mp4', '--key', 'k.key', '--candidates', '1,,2'], /comma-separated IDs/],
     [['batch', 'a.mp4', '--key', 'k.key', '--out-dir', '.'], /--ids N,N,... or --registry FILE/],
     [['batch', 'a.mp4', '--key', 'k.key', '--ids', '3,3', '--out-dir', '.'], /ID 3 appears twice in --ids/],
+    [['batch', 'a.mp4', '--key', 'k.key', '-r', 'p.json', '--partners', 'acme,ACME', '--out-dir', '.'], /'ACME' appears twice in --partners/],
     [['partner'], /missing command/],
-    [['partner', 'remove', 'x'], /unknown command 'remove'/],
+    // The group's usage, not the root's.
+    [['partner', 'remove', 'x'], /^reelmark partner: unknown command 'remove' \(commands: add, list\)\nusage: reelmark partner <add\|list> /],
   ];
   it.each(usage)('reelmark %j exits 2 with a usage message', async (args, message) => {
     const result = await reelmark(args, { cwd: dir });
@@ -194,6 +205,14 @@ describe('reelmark doctor', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^ffmpeg\s+\S+/m);
     expect(human.stdout).toMatch(/libx264 yes/);
+  });
+
+  it('names a FFMPEG_PATH that points at nothing and says to fix or unset it (exit 1)', async () => {
+    const result = await reelmark(['doctor'], { env: { FFMPEG_PATH: '/nonexistent/ffmpeg' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^reelmark: FFMPEG_PATH points at \/nonexistent\/ffmpeg, which does not exist\.\n/);
+    expect(result.stderr).toContain('unset FFMPEG_PATH');
+    expect(result.stderr).not.toMatch(/installer|PATH: no/);
   });
 
   it('stays quiet when its reader goes away (stdout piped into a command that exits at once)', async () => {

@@ -49,8 +49,11 @@ export const rootCommand = {
 
 type AnyCommand = CommandDef<ArgsDef>;
 
-/** Walk sub-commands: the command that will run, its full name, and the argv left for it. */
-function resolve(argv: readonly string[]): { command: AnyCommand; name: string; rest: string[] } {
+/**
+ * Walk sub-commands: the command that will run, its full name, and the argv left for it. An unknown sub-command
+ * stops the walk at its group (`reelmark partner`), so that the group's usage is the one shown.
+ */
+function resolve(argv: readonly string[]): { command: AnyCommand; name: string; rest: string[]; unknown?: string } {
   let command = rootCommand as AnyCommand;
   let name = 'reelmark';
   let rest = [...argv];
@@ -60,7 +63,7 @@ function resolve(argv: readonly string[]): { command: AnyCommand; name: string; 
     const next = rest[0];
     if (next === undefined || next.startsWith('-')) return { command, name, rest };
     const sub = subs[next];
-    if (!sub) throw new CliUsageError(`unknown command '${next}' (commands: ${Object.keys(subs).join(', ')})`);
+    if (!sub) return { command, name, rest, unknown: `unknown command '${next}' (commands: ${Object.keys(subs).join(', ')})` };
     command = sub;
     name = `${name} ${next}`;
     rest = rest.slice(1);
@@ -112,7 +115,8 @@ const HELP_NOTES: Record<string, string> = {
     'OUTPUTS',
     '',
     '  <out-dir>/<input stem>.<partner><ext> with --registry, <out-dir>/<input stem>.id<N><ext> with --ids.',
-    '  If any output fails or the batch is interrupted, no output of the batch is left.',
+    '  A missing <out-dir> is created when its parent folder exists.',
+    '  If any output fails or the batch is interrupted, no output of the batch is left (nor a folder it created).',
     '',
     LEDGER_NOTE,
   ].join('\n'),
@@ -179,11 +183,52 @@ function usageLine(command: AnyCommand, name: string): string {
   return `usage: ${usageOf(command, name)}`;
 }
 
+const ENCODE_FLAGS: Record<string, string> = {
+  strength: '--strength',
+  codec: '--codec',
+  crf: '--crf',
+  preset: '--preset',
+  overwrite: '--overwrite',
+  ledger: '--ledger',
+  operator: '--operator',
+  title: '--title',
+};
+
+/**
+ * The library's option names that are a flag (or argument) of a command, as that command spells them. The core's
+ * messages name options ("for options.preset", "pass overwrite: true"), which library users pass; CLI users see the
+ * flag instead. Names not listed here are left as they are.
+ */
+const OPTION_FLAGS: Record<string, Record<string, string>> = {
+  'reelmark embed': { ...ENCODE_FLAGS, output: '--output', id: '--id', partner: '--partner' },
+  'reelmark batch': { ...ENCODE_FLAGS, outDir: '--out-dir' },
+  'reelmark extract': {
+    candidates: '--candidates',
+    partners: '--registry',
+    maxSeconds: '--max-seconds',
+    masterHeight: '--master-height',
+    ledger: '--ledger',
+    output: '--report',
+    overwrite: '--overwrite',
+  },
+  'reelmark partner add': { name: 'NAME' },
+};
+
+/** A core message in the words of `command`'s flags (see OPTION_FLAGS). */
+function inFlagTerms(message: string, command: string): string {
+  const flags = OPTION_FLAGS[command];
+  if (!flags) return message;
+  return message
+    .replace(/\b(?:targets\[\d+\]\.)?options\.([A-Za-z]+)\b/g, (text, option: string) => flags[option] ?? text)
+    .replace(/\boverwrite: true\b/g, (text) => flags.overwrite ?? text)
+    .replace(/\bfor ([a-z][A-Za-z]*) but received\b/g, (text, option: string) => (flags[option] ? `for ${flags[option]} but received` : text));
+}
+
 /** Only the first line of a message: one clear line on stderr, details behind REELMARK_DEBUG. */
 const firstLine = (message: string) => message.split('\n', 1)[0];
 
-/** Map an error to its exit code and print it; stacks only with REELMARK_DEBUG=1. */
-function report(error: unknown, context: CliContext): number {
+/** Map an error of `command` to its exit code and print it; stacks only with REELMARK_DEBUG=1. */
+function report(error: unknown, context: CliContext, command: string): number {
   const debug = context.env.REELMARK_DEBUG === '1';
   if (error instanceof AbortError || (error instanceof Error && error.name === 'AbortError')) {
     writeLine(context.stderr, 'reelmark: interrupted; no output was left behind');
@@ -197,7 +242,8 @@ function report(error: unknown, context: CliContext): number {
     error instanceof RegistryError ||
     error instanceof LedgerError
   ) {
-    writeLine(context.stderr, `reelmark: ${debug ? (error.stack ?? error.message) : firstLine(error.message)}`);
+    const message = inFlagTerms(firstLine(error.message), command);
+    writeLine(context.stderr, `reelmark: ${debug ? `${message}\n${error.stack ?? ''}` : message}`);
     return EXIT.USAGE;
   }
   if (error instanceof FfmpegNotFoundError) {
@@ -227,6 +273,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     const resolved = resolve(argv);
     ({ command, name } = resolved);
     const { rest } = resolved;
+    if (resolved.unknown !== undefined) throw new CliUsageError(resolved.unknown);
     if (wantsHelp(rest)) {
       context.stdout.write(helpText(command, name));
       return EXIT.OK;
@@ -253,6 +300,6 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       writeLine(context.stderr, 'reelmark: interrupted; no output was left behind');
       return EXIT.INTERRUPTED;
     }
-    return report(error, context);
+    return report(error, context, name);
   }
 }

@@ -1,3 +1,4 @@
+import { mkdir, rmdir } from 'node:fs/promises';
 import { defineCommand } from 'citty';
 import { currentOperator, embedBatch, loadKey, loadRegistry } from '@reelmark/core';
 import type { BatchRecipient } from '@reelmark/core';
@@ -7,7 +8,21 @@ import type { CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { encodeArgs, encodeOptions, formatPsnr } from './embed.js';
 import { ledgerPathFor, recordArgs } from './ledger.js';
-import { idListFlag } from './shared.js';
+import { idListFlag, nameListFlag } from './shared.js';
+
+/**
+ * Creates the --out-dir folder when it is missing and its parent exists (a pipeline names a fresh folder per run).
+ * Resolves to true when it made it. Anything else (it exists, as a folder or not; no parent; no permission) is left
+ * for the core to report with the output paths.
+ */
+async function createOutDir(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `reelmark batch IN --key K --ids 1,2,3 | --registry FILE --out-dir DIR`: one decode, one output per recipient. */
 export const batchCommand = defineCommand({
@@ -21,7 +36,13 @@ export const batchCommand = defineCommand({
     ids: { type: 'string', valueHint: 'N,N,...', description: 'Recipient IDs; outputs are named <stem>.id<N><ext>' },
     registry: { type: 'string', alias: 'r', valueHint: 'FILE', description: 'Mark for the partners in this registry; outputs are named <stem>.<partner><ext>' },
     partners: { type: 'string', valueHint: 'NAME,NAME,...', description: 'With --registry: only these partners (default: all)' },
-    'out-dir': { type: 'string', alias: 'd', required: true, valueHint: 'DIR', description: 'Existing folder for the outputs' },
+    'out-dir': {
+      type: 'string',
+      alias: 'd',
+      required: true,
+      valueHint: 'DIR',
+      description: 'Folder for the outputs; created if missing when its parent exists (and removed again if the batch fails)',
+    },
     ...encodeArgs,
     ...recordArgs,
   },
@@ -33,16 +54,19 @@ export const batchCommand = defineCommand({
     if (args.partners !== undefined && args.registry === undefined) throw new CliUsageError('--partners is only used with --registry');
     const encode = encodeOptions(args);
     const ids = idListFlag(args.ids, '--ids');
+    const partnerNames = args.partners === undefined ? undefined : nameListFlag(args.partners, '--partners');
     const key = await loadKey(args.key);
     let recipients: BatchRecipient[];
     if (ids) {
       recipients = ids.map((id) => ({ id }));
     } else {
       const registry = await loadRegistry(args.registry!);
-      const chosen = args.partners === undefined ? registry.partners : args.partners.split(',').map((name) => registry.require(name.trim()));
+      const chosen = partnerNames === undefined ? registry.partners : partnerNames.map((name) => registry.require(name));
       if (chosen.length === 0) throw new CliUsageError(`${args.registry} has no partners (add some with 'reelmark partner add NAME')`);
       recipients = chosen.map((p) => ({ id: p.id, name: p.name, partner: p.name }));
     }
+    const outDir = args['out-dir'];
+    const created = await createOutDir(outDir);
     const progress = createProgress(context, `batch x${recipients.length}`, args.json);
     let result;
     try {
@@ -50,7 +74,7 @@ export const batchCommand = defineCommand({
         input: args.input,
         key,
         recipients,
-        outDir: args['out-dir'],
+        outDir,
         ...encode,
         ledger: ledgerPathFor(args.ledger, args.registry, context.env),
         operator: args.operator ?? currentOperator(context.env),
@@ -58,6 +82,10 @@ export const batchCommand = defineCommand({
         signal: context.signal,
         onProgress: (p) => progress.update({ done: p.framesDone, total: p.framesTotal }),
       });
+    } catch (error) {
+      // A failed batch leaves no output, so a folder it made is empty again (rmdir removes nothing else).
+      if (created) await rmdir(outDir).catch(() => undefined);
+      throw error;
     } finally {
       progress.stop();
     }

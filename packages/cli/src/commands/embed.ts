@@ -1,11 +1,11 @@
 import { defineCommand } from 'citty';
-import { DEFAULT_REGISTRY_PATH, DEFAULT_STRENGTH, currentOperator, embed, loadKey, loadRegistry, parseId } from '@reelmark/core';
+import { DEFAULT_REGISTRY_PATH, DEFAULT_STRENGTH, currentOperator, embed, loadKey, loadRegistry } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { createProgress } from '../progress.js';
 import { ledgerPathFor, recordArgs } from './ledger.js';
-import { numberFlag } from './shared.js';
+import { idFlag, numberFlag } from './shared.js';
 
 /** Flags shared by `embed` and `batch`: the encoder and the mark's strength. */
 export const encodeArgs = {
@@ -57,7 +57,7 @@ export const embedCommand = defineCommand({
     const encode = encodeOptions(args);
     const key = await loadKey(args.key);
     const partner = args.partner === undefined ? undefined : (await loadRegistry(args.registry ?? DEFAULT_REGISTRY_PATH)).require(args.partner);
-    const id = partner ? partner.id : parseId(args.id!);
+    const id = partner ? partner.id : idFlag(args.id!, '--id');
     const progress = createProgress(context, 'embed', args.json);
     let result;
     try {
@@ -78,12 +78,13 @@ export const embedCommand = defineCommand({
       progress.stop();
     }
     if (args.json) {
-      writeLine(context.stdout, JSON.stringify({ ...result.toJSON(), partner: args.partner ?? null }));
+      // The registry's spelling of the name, as the ledger records it (--partner matches regardless of case).
+      writeLine(context.stdout, JSON.stringify({ ...result.toJSON(), partner: partner?.name ?? null }));
     } else {
       writeLine(
         context.stdout,
         `wrote ${result.output}: ${result.frames} ${result.kind === 'image' ? 'image' : 'frames'}, ID ${result.id}` +
-          `${args.partner ? ` (${args.partner})` : ''}, key ${result.keyId}, PSNR ${formatPsnr(result.psnr)}, ${result.seconds.toFixed(1)} s; ` +
+          `${partner ? ` (${partner.name})` : ''}, key ${result.keyId}, PSNR ${formatPsnr(result.psnr)}, ${result.seconds.toFixed(1)} s; ` +
           `recorded in ${result.ledger}`,
       );
     }

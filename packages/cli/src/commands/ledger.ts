@@ -1,9 +1,10 @@
 import { defineCommand } from 'citty';
-import { DEFAULT_LEDGER_NAME, DEFAULT_REGISTRY_PATH, defaultLedgerPath, deliveryRecordToJSON, loadLedger, parseId } from '@reelmark/core';
+import { DEFAULT_LEDGER_NAME, DEFAULT_REGISTRY_PATH, defaultLedgerPath, deliveryRecordToJSON, loadLedger } from '@reelmark/core';
 import type { DeliveryRecord, Ledger } from '@reelmark/core';
 import { CliUsageError } from '../argv.js';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
+import { idFlag } from './shared.js';
 
 /** Where deliveries are recorded unless `--ledger` says otherwise: `$REELMARK_LEDGER`, else beside the registry. */
 export function ledgerPathFor(flag: string | undefined, registry: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -74,7 +75,7 @@ const findCommand = defineCommand({
   },
   async run({ args, data }) {
     const context = data as CliContext;
-    const id = parseId(args.id);
+    const id = idFlag(args.id, '--id');
     const keyId = args['key-id'];
     if (keyId !== undefined && !/^[0-9a-f]+$/i.test(keyId)) throw new CliUsageError(`expected a hexadecimal key id for --key-id but received '${keyId}'`);
     const ledger = await loadLedger(ledgerPathFor(args.ledger, undefined, context.env));

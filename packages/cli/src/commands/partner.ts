@@ -1,7 +1,8 @@
 import { defineCommand } from 'citty';
-import { DEFAULT_REGISTRY_PATH, addPartner, loadRegistry, parseId } from '@reelmark/core';
+import { DEFAULT_REGISTRY_PATH, addPartner, loadRegistry } from '@reelmark/core';
 import { EXIT, writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
+import { idFlag } from './shared.js';
 
 const registryArg = {
   type: 'string',
@@ -12,7 +13,10 @@ const registryArg = {
 } as const;
 
 const addCommand = defineCommand({
-  meta: { name: 'add', description: 'Add a partner; the ID is the next free one unless --id is given' },
+  meta: {
+    name: 'add',
+    description: 'Add a partner; unless --id is given, the ID is one more than the highest in use (from 1), or the lowest free one once the highest possible ID is taken',
+  },
   args: {
     name: { type: 'positional', required: true, description: 'Partner name: letters, digits, ".", "_", "-" (names batch outputs)' },
     id: { type: 'string', valueHint: 'N', description: 'Use this ID (decimal, 0 .. 2^48-1) instead of the next free one' },
@@ -21,7 +25,7 @@ const addCommand = defineCommand({
   },
   async run({ args, data }) {
     const context = data as CliContext;
-    const id = args.id === undefined ? undefined : parseId(args.id);
+    const id = args.id === undefined ? undefined : idFlag(args.id, '--id');
     const partner = await addPartner(args.registry, { name: args.name, id });
     if (args.json) writeLine(context.stdout, JSON.stringify({ name: partner.name, id: partner.id.toString(), added: partner.added }));
     else writeLine(context.stdout, `added partner ${partner.name} with ID ${partner.id} to ${args.registry}`);
