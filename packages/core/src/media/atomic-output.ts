@@ -4,11 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, link, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { access, link, rename, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 
 import { OutputError, UsageError } from '../errors.js';
+import { sameFileAmong } from '../same-file.js';
 
 /** A destination checked and ready to be written through a temporary file. */
 export interface PendingOutput {
@@ -61,15 +62,9 @@ export async function prepareOutput(output: string, options: PrepareOutputOption
   }
 
   const outStat = await statOrUndefined(abs);
-  const realOut = outStat ? await realpath(abs) : path.join(await realpath(dir), path.basename(abs));
-  for (const input of options.inputs) {
-    const inAbs = path.resolve(input);
-    const inStat = await statOrUndefined(inAbs);
-    const realIn = inStat ? await realpath(inAbs) : inAbs;
-    const sameFile = outStat && inStat && outStat.dev === inStat.dev && outStat.ino === inStat.ino;
-    if (realIn === realOut || sameFile) {
-      throw new OutputError(`${abs}: is the input file ${inAbs}; refusing to write over the input`, abs, 'ERR_OUTPUT_IS_INPUT');
-    }
+  const input = await sameFileAmong(abs, options.inputs);
+  if (input !== undefined) {
+    throw new OutputError(`${abs}: is the input file ${path.resolve(input)}; refusing to write over the input`, abs, 'ERR_OUTPUT_IS_INPUT');
   }
   if (outStat?.isDirectory()) throw new OutputError(`${abs}: is a directory`, abs, 'ERR_OUTPUT_EXISTS');
   if (outStat && !options.overwrite) {
