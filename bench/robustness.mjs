@@ -167,16 +167,16 @@ export async function runRobustness(ctx) {
       const ext = p.content.kind === 'image' ? '.png' : '.mp4';
       const source = await sourceOf(p.content, p.needed);
       const first = pool.run('lib/common.mjs', 'makeDelivery', {
-        input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(), keyIndex: p.k,
+        input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.id}${ext}`), kind: p.content.kind, id: p.id.toString(), keyIndex: p.k, strength: ctx.strength,
       });
       const second = p.collusion
         ? pool.run('lib/common.mjs', 'makeDelivery', {
-            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(), keyIndex: p.k,
+            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.second}${ext}`), kind: p.content.kind, id: p.second.toString(), keyIndex: p.k, strength: ctx.strength,
           })
         : null;
       const third = p.copies >= 3
         ? pool.run('lib/common.mjs', 'makeDelivery', {
-            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.third}${ext}`), kind: p.content.kind, id: p.third.toString(), keyIndex: p.k,
+            input: source, output: path.join(deliveriesDir, `${p.content.name}.k${p.k}.id${p.third}${ext}`), kind: p.content.kind, id: p.third.toString(), keyIndex: p.k, strength: ctx.strength,
           })
         : null;
       const [a, b, c] = await Promise.all([first, second, third]);
@@ -266,7 +266,7 @@ function renderMarkdown(rows, summary, deliveryRows, ctx) {
   const lengths = [...new Set(rows.map((r) => r.lengthSeconds))];
   const keys = ctx.keys ?? 1;
   const keyNote = keys > 1 ? `${keys} bench keys, each content marked once per key for its own recipient (rates count every key)` : 'key: the bench key';
-  const header = `Mode \`${ctx.mode}\`, run ${ctx.runId}; contents: ${contents.join(', ')}; ${keyNote}; candidate mode scores the ${ISSUED_IDS.length} issued IDs.`;
+  const header = `Mode \`${ctx.mode}\`, run ${ctx.runId}; contents: ${contents.join(', ')}; ${keyNote}; candidate mode scores the ${ISSUED_IDS.length} issued IDs${ctx.strength !== undefined ? `; marked at strength ${ctx.strength} (not the default)` : ''}.`;
   const rate = (x) => `${x.ok}/${x.n}`;
   const summaryTable = table(
     ['attack', 'clip', 'target (core issue)', 'blind identified', 'candidates identified', 'min blind z', 'worst blind log10 p', 'median detect s', 'wrong accusations', 'target'],

@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PARTS = ['robustness', 'false-alarms', 'other-copies', 'quality', 'speed', 'tradeoff'];
 const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full] [--content DIR] [--jobs N]
-       [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--trials N] [--innocents N] [--vmaf-model FILE] [--out DIR]
-       [--no-readme]
+       [--attacks a,b] [--contents a,b] [--lengths s,s] [--keys N] [--strength S] [--trials N] [--innocents N] [--vmaf-model FILE]
+       [--out DIR] [--no-readme]
   --quick       the quick matrix (default; 7.3 minutes measured on a shared 2-core machine)
   --full        every content x attack x 2/5/10 s, 10,000 null trials, 3 timing runs (hours)
   --content DIR run the matrix on the clips and images in DIR instead of the generated footage
@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full]
                 10 for 360p CRF 35); other-copies: copies of these lengths (default 2)
   --keys N      robustness: mark each content under N bench keys, each for its own recipient (default 1): a rate
                 instead of one draw per content for attacks near the line
+  --strength S  robustness: mark the deliveries at this strength instead of the library's default (with --out: a
+                what-if run, e.g. how much more mark a content needs)
   --trials N    null trials for false-alarms (default 200 quick, 10000 full); other-copies: copies (default 12
                 quick, 600 full)
   --innocents N other-copies: innocent candidate IDs per copy (default 20; a delivery ledger can list thousands)
@@ -36,7 +38,7 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')}|all] [--quick|--full]
   --no-readme   do not refresh the tables in bench/README.md`;
 
 function parseArgs(argv) {
-  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, lengths: null, keys: null, trials: null, innocents: null, readme: true, vmafModel: null, resultsDir: null };
+  const o = { part: 'all', mode: 'quick', content: null, jobs: null, attacks: null, contents: null, lengths: null, keys: null, strength: null, trials: null, innocents: null, readme: true, vmafModel: null, resultsDir: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -52,6 +54,7 @@ function parseArgs(argv) {
     else if (a === '--contents') o.contents = value().split(',');
     else if (a === '--lengths') o.lengths = value().split(',').map(Number);
     else if (a === '--keys') o.keys = Number(value());
+    else if (a === '--strength') o.strength = Number(value());
     else if (a === '--trials') o.trials = Number(value());
     else if (a === '--innocents') o.innocents = Number(value());
     else if (a === '--vmaf-model') o.vmafModel = path.resolve(value());
@@ -66,6 +69,8 @@ function parseArgs(argv) {
   if (o.jobs !== null && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw new Error(`Expected a whole number >= 1 for --jobs but received ${o.jobs}`);
   if (o.lengths !== null && !o.lengths.every((l) => Number.isFinite(l) && l > 0)) throw new Error(`Expected clip lengths in seconds (e.g. 2,10) after --lengths but received ${o.lengths.join(',')}`);
   if (o.keys !== null && !(Number.isInteger(o.keys) && o.keys >= 1)) throw new Error(`Expected a whole number >= 1 for --keys but received ${o.keys}`);
+  if (o.strength !== null && !(o.strength > 0 && o.strength <= 14)) throw new Error(`Expected a strength in (0, 14] after --strength but received ${o.strength}`);
+  if (o.strength !== null && o.resultsDir === null) throw new Error('--strength needs --out: the committed tables are at the default strength');
   if (o.trials !== null && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new Error(`Expected a whole number >= 1 for --trials but received ${o.trials}`);
   if (o.innocents !== null && !(Number.isInteger(o.innocents) && o.innocents >= 1)) throw new Error(`Expected a whole number >= 1 for --innocents but received ${o.innocents}`);
   return o;

@@ -92,7 +92,7 @@ export async function runBench(opts) {
       const [file, fn] = PART_MODULES[part];
       const mod = await import(new URL(file, import.meta.url).href);
       const ctx = {
-        mode: opts.mode, runId, work, runDir, resultsDir, pool, contents, log, parts, attacks: opts.attacks, lengths: opts.lengths, keys: opts.keys ?? 1, trials: opts.trials, innocents: opts.innocents,
+        mode: opts.mode, runId, work, runDir, resultsDir, pool, contents, log, parts, attacks: opts.attacks, lengths: opts.lengths, keys: opts.keys ?? 1, strength: opts.strength ?? undefined, trials: opts.trials, innocents: opts.innocents,
         vmafModel: opts.vmafModel, user: Boolean(user), setup, shared,
       };
       const result = await mod[fn](ctx);
