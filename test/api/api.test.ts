@@ -94,8 +94,33 @@ describe('a master cut short', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/cut85\.mp4: truncated or damaged: only [\d.]+ s of its 2\.00 s of video could be decoded \(\d+ of 48 frames\); nothing written/);
+    expect((error as Error).message).toMatch(/cut85\.mp4: truncated or damaged: only [\d.]+ s of its 2\.00 s of video \(\d+ of its 48 frames\) could be decoded; nothing written/);
     expect(await readdir(dir)).toEqual(before);
+  });
+});
+
+describe('a whole master is not called truncated', () => {
+  it('a cut made with -c copy (an edit list hides half the samples the header counts) is marked', async () => {
+    const long = join(dir, 'long4.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '100', long]);
+    const cut = join(dir, 'cut-copy.mp4');
+    await ffmpeg(['-ss', '2', '-i', long, '-c', 'copy', cut]);
+    const result = await embedVideo({ input: cut, output: join(dir, 'cut-copy.marked.mp4'), key, id: 1n, preset: 'ultrafast' });
+    expect(result.frames).toBe(50);
+  });
+
+  it('judges by every measure the header gives: short on all of them, or not truncated', async () => {
+    const { assertWholeInput } = await import('../../packages/core/src/api/embed.js');
+    const info = (duration: number | undefined, frameCount: number | undefined) =>
+      ({ kind: 'video', path: 'm.mp4', fps: 25, duration, video: { duration, frameCount } }) as never;
+    const marker = (lastPts: number) => ({ firstPts: 0, lastPts }) as never;
+    // A variable frame rate's last frame held 0.45 s: the timeline looks short, every frame is there.
+    await expect(assertWholeInput(info(1.45, 25), marker(0.96), 25, [])).resolves.toBeUndefined();
+    // An edit list: the timeline is whole, the count includes hidden samples.
+    await expect(assertWholeInput(info(2, 100), marker(1.96), 50, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info(2, 48), marker(1.63), 40, [])).rejects.toThrow(/m\.mp4: truncated or damaged: only 1\.67 s of its 2\.00 s of video \(40 of its 48 frames\) could be decoded/);
+    await expect(assertWholeInput(info(2, undefined), marker(1.63), 40, [])).rejects.toThrow(/only 1\.67 s of its 2\.00 s of video could be decoded/);
+    await expect(assertWholeInput(info(undefined, 48), marker(1.63), 40, [])).rejects.toThrow(/only 40 of its 48 frames could be decoded/);
   });
 });
 

@@ -222,13 +222,14 @@ export class FrameMarker {
 
 /**
  * A damaged or truncated master can decode only partly while ffmpeg still exits 0; a delivery that silently stops
- * early is worse than none. The outputs are removed and an InputError is thrown when the frames marked clearly fall
- * short of what the master's header promises:
- * - their timeline against the video stream's own duration, short by more than 0.5% of it, three frame intervals
- *   and 0.25 s (whichever is largest: a variable frame rate's last frame, edit lists);
- * - their number against the stream's frame count, where the header gives it, short by the same share;
- * - where only the container's duration is known (it may include audio running past the picture), short by more
- *   than 5% and 0.5 s. @internal
+ * early is worse than none. The header promises a timeline and, mostly, a frame count, and each alone can mislead
+ * on a whole file: an edit list (a cut made with `-c copy`, a trim in a phone's editor) hides samples the count
+ * includes, and a variable frame rate's last frame can be held longer than one nominal interval. So the outputs are
+ * removed and an InputError is thrown only when every measure the header gives falls short:
+ * - the timeline of the frames marked against the video stream's own duration, short by more than 0.5% of it,
+ *   three frame intervals and 0.25 s (whichever is largest), or against the container's duration (which may
+ *   include audio running past the picture) by more than 5% and 0.5 s;
+ * - their number against the stream's frame count, short by more than 0.5% and three frames. @internal
  */
 export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, frames: number, outputs: readonly string[]): Promise<void> {
   if (info.kind !== 'video' || frames === 0) return;
@@ -236,20 +237,21 @@ export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, fra
   const expected = streamDuration ?? info.duration;
   const interval = info.fps > 0 ? 1 / info.fps : 0;
   const covered = marker.lastPts - marker.firstPts + interval;
-  let short = false;
+  const shortfalls: string[] = [];
+  let measures = 0;
   if (typeof expected === 'number' && expected > 0) {
+    measures++;
     const slack = streamDuration !== undefined ? Math.max(0.25, 3 * interval, 0.005 * expected) : Math.max(0.5, 0.05 * expected);
-    short = covered < expected - slack;
+    if (covered < expected - slack) shortfalls.push(`${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video`);
   }
   const count = info.video.frameCount;
-  if (count !== undefined && count > 0 && frames < count - Math.max(3, 0.005 * count)) short = true;
-  if (!short) return;
+  if (count !== undefined && count > 0) {
+    measures++;
+    if (frames < count - Math.max(3, 0.005 * count)) shortfalls.push(`${frames} of its ${count} frames`);
+  }
+  if (measures === 0 || shortfalls.length < measures) return;
   await Promise.all(outputs.map((output) => rm(output, { force: true })));
-  const of = typeof expected === 'number' && expected > 0 ? `only ${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video` : 'only part of its video';
-  throw new InputError(
-    `${info.path}: truncated or damaged: ${of} could be decoded (${frames}${count !== undefined ? ` of ${count}` : ''} frames); nothing written`,
-    info.path,
-  );
+  throw new InputError(`${info.path}: truncated or damaged: only ${shortfalls.join(' (')}${shortfalls.length > 1 ? ')' : ''} could be decoded; nothing written`, info.path);
 }
 
 /** Progress adapter from the media layer's reports. @internal */
