@@ -249,6 +249,41 @@ describe('output formats are checked before anything is decoded', () => {
     expect(await strayFiles()).toEqual([]);
   });
 
+  it('passes what fits though the table has no rule for it: chapters, cover art, CEA-608 captions in .mov', async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    // Chapters: an MP4 carries them as a data track tagged `text`, which the muxer writes again from the chapters.
+    const meta = path.join(dir, 'chapters.txt');
+    await writeFile(meta, ';FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=100\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=100\nEND=200\ntitle=Two\n');
+    const chaptered = path.join(dir, 'chaptered.mp4');
+    await ffmpeg(['-i', clip, '-i', meta, '-map', '0:v', '-map_chapters', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', chaptered]);
+    expect((await probe(chaptered)).streams.some((st) => st.type === 'data' && st.codecTag === 'text')).toBe(true);
+    const out = path.join(dir, 'chaptered.out.mp4');
+    await transformVideo(chaptered, out, noop, { preset: 'ultrafast' });
+    const { ffprobe } = await import('../helpers/ffmpeg.js');
+    const chapters = JSON.parse((await ffprobe(['-v', 'error', '-show_chapters', '-of', 'json', out])).toString()).chapters;
+    expect(chapters.map((c: { tags: { title: string } }) => c.tags.title)).toEqual(['One', 'Two']);
+    // Cover art in .m4v (checked against the table: the picture is not re-encoded).
+    const { checkOutputFormat } = await import('../../packages/core/src/media/encode-plan.js');
+    const { resolveFfmpeg } = await import('../../packages/core/src/media/index.js');
+    const setup = await resolveFfmpeg();
+    const base = await probe(chaptered);
+    const withStream = (extra: object) => ({ ...base, streams: [...base.streams.filter((st) => st.type !== 'data'), { ...base.streams[0], ...extra }] }) as never;
+    const cover = withStream({ index: 7, type: 'video', codec: 'mjpeg', codecTag: '', attachedPicture: true });
+    expect(checkOutputFormat({ output: path.join(dir, 'c.m4v'), source: cover, options: {}, setup })).toBe('libx264');
+    // DTS audio, which .mp4 holds.
+    expect(checkOutputFormat({ output: path.join(dir, 'c.mp4'), source: withStream({ index: 7, type: 'audio', codec: 'dts', codecTag: '' }), options: {}, setup })).toBe('libx264');
+    // CEA-608 captions: a QuickTime c608 track, which .mov holds and .mkv does not.
+    const captions = withStream({ index: 7, type: 'subtitle', codec: 'eia_608', codecTag: 'c608' });
+    expect(checkOutputFormat({ output: path.join(dir, 'c.mov'), source: captions, options: {}, setup })).toBe('libx264');
+    expect(() => checkOutputFormat({ output: path.join(dir, 'c.mkv'), source: captions, options: {}, setup })).toThrow(/\.mkv files cannot hold the source's eia_608 subtitle \(stream 7, copied unchanged\); write \.mov instead/);
+  });
+
+  it('leaves the copied streams to ffmpeg when extraOutputArgs are given (they may re-encode them)', async () => {
+    const out = path.join(dir, 'pcm-to-aac.mp4');
+    await transformVideo(prores, out, noop, { codec: 'libx264', preset: 'ultrafast', extraOutputArgs: ['-c:a', 'aac'] });
+    expect((await probe(out)).audio.map((a) => a.codec)).toEqual(['aac']);
+  });
+
   it('still writes what fits: the ProRes master with its PCM audio into .mov', async () => {
     const out = path.join(dir, 'fits.mov');
     const result = await transformVideo(prores, out, noop);

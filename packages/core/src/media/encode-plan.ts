@@ -97,6 +97,8 @@ interface ContainerRule {
   subtitle: CodecRule;
   data: CodecRule;
   attachment: CodecRule;
+  /** Cover art (an attached picture), copied as it is. */
+  cover: CodecRule;
 }
 
 const ANY: CodecRule = {};
@@ -107,24 +109,28 @@ const NONE: CodecRule = { only: [] };
  * suggested. Measured with ffmpeg 4.1
  * (the oldest supported, and the bundled one) by stream-copying each codec in; a newer ffmpeg may hold more (PCM,
  * FLAC or Opus in MP4) but is not relied on. .m4v is ffmpeg's iPod muxer, narrower than .mp4. QuickTime timecode
- * (`tmcd`) is not copied but rebuilt from the timecode tag, so it is not a data stream here. Data streams (GoPro
- * telemetry, KLV, ...) fit none of them.
+ * (`tmcd`) is not copied but rebuilt from the timecode tag, and chapter tracks are written from the chapters, so
+ * neither is a data stream here. Other data streams (GoPro telemetry, KLV, ...) fit none of them with ffmpeg 4.1.
+ * Whoever needs what a newer ffmpeg allows passes `extraOutputArgs` (the copied streams are then not judged).
  */
 const CONTAINERS: Record<string, ContainerRule> = {
   '.mov': {
     video: { only: ['h264', 'hevc', 'prores', 'ffv1', 'dnxhd', 'mjpeg', 'png', 'mpeg4', 'mpeg2video', 'rawvideo', 'utvideo', 'huffyuv', 'ffvhuff'] },
     audio: { not: ['flac', 'opus'] },
-    subtitle: { only: ['mov_text'] },
+    // eia_608: CEA-608 captions (QuickTime c608 tracks), which broadcast masters carry.
+    subtitle: { only: ['mov_text', 'eia_608'] },
     data: NONE,
     attachment: NONE,
+    cover: { only: ['mjpeg', 'png'] },
   },
-  '.mkv': { video: ANY, audio: ANY, subtitle: { not: ['mov_text'] }, data: NONE, attachment: ANY },
+  '.mkv': { video: ANY, audio: ANY, subtitle: { not: ['mov_text', 'eia_608'] }, data: NONE, attachment: ANY, cover: ANY },
   '.mp4': {
     video: { only: ['h264', 'hevc', 'mpeg4', 'mpeg2video', 'mjpeg', 'png', 'vp9', 'av1'] },
-    audio: { only: ['aac', 'ac3', 'eac3', 'mp3', 'mp2', 'vorbis'] },
+    audio: { only: ['aac', 'ac3', 'eac3', 'mp3', 'mp2', 'vorbis', 'dts'] },
     subtitle: { only: ['mov_text'] },
     data: NONE,
     attachment: NONE,
+    cover: { only: ['mjpeg', 'png'] },
   },
   '.m4v': {
     video: { only: ['h264', 'mpeg4'] },
@@ -132,6 +138,7 @@ const CONTAINERS: Record<string, ContainerRule> = {
     subtitle: { only: ['mov_text'] },
     data: NONE,
     attachment: NONE,
+    cover: { only: ['mjpeg', 'png'] },
   },
 };
 
@@ -186,14 +193,16 @@ function supportedExtensions(): string {
 
 /**
  * The source's streams that ride along into a video output, copied packet for packet: audio, subtitles, data,
- * attachments (from Matroska sources) and cover art. Not other video (unmarked pictures must not leak) and not
- * QuickTime timecode tracks (the muxer rebuilds them from the timecode tag).
+ * attachments (from Matroska sources) and cover art. Not other video (unmarked pictures must not leak), not
+ * QuickTime timecode tracks (the muxer rebuilds them from the timecode tag) and not QuickTime chapter tracks (a
+ * data stream tagged `text`: the chapters are copied as chapters, `-map_chapters`, and the muxer writes its own).
  */
 export function copiedStreams(source: MediaInfo): StreamInfo[] {
   return source.streams.filter((s) => {
     if (s.index === source.video.index) return false;
     if (s.type === 'video') return (s as VideoStreamInfo).attachedPicture;
     if (s.codecTag === 'tmcd') return false;
+    if (s.type === 'data' && s.codecTag === 'text') return false;
     if (s.type === 'attachment') return /matroska/.test(source.container);
     return ['audio', 'subtitle', 'data'].includes(s.type);
   });
@@ -255,6 +264,7 @@ function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: Ffmpe
  * Checks, before any work, that `output` can be written, and returns its encoder: the extension names a format
  * reelmark writes, the ffmpeg in use has the encoder, `crf` and `preset` apply to it, and the container holds the
  * encoded video and every stream copied from `source` (a still image output takes one frame and its own encoder).
+ * With `extraOutputArgs` the copied streams are left to ffmpeg (the arguments may re-encode or drop them).
  * `name` is how messages name the options (`options`, `targets[2].options`).
  *
  * @throws {OutputError} `ERR_OUTPUT_FORMAT`: an unknown extension, or a container that cannot hold the video or a
@@ -294,16 +304,18 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
   }
 
   const videoCodec = codecOfEncoder(encoder);
-  const copied = source ? copiedStreams(source) : [];
+  // With extraOutputArgs the caller may re-encode or drop copied streams (`-c:a aac`, `-map -0:d`): ffmpeg judges.
+  const copied = source && !(options.extraOutputArgs && options.extraOutputArgs.length > 0) ? copiedStreams(source) : [];
+  const ruleOf = (rule: ContainerRule, s: StreamInfo) => (s.type === 'video' ? rule.cover : rule[s.type as Exclude<keyof ContainerRule, 'cover'>]);
   const holdsAll = (rule: ContainerRule) =>
-    (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(rule[s.type as keyof ContainerRule], s.codec || s.codecTag));
+    (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(ruleOf(rule, s), s.codec || s.codecTag));
   if (holdsAll(container)) return encoder;
 
   const problems: string[] = [];
   const videoFits = videoCodec === undefined || fits(container.video, videoCodec);
   if (!videoFits) problems.push(`${videoCodec} video (encoder ${encoder}${chosen ? `, the default for a ${source?.video.codec} source` : ''})`);
   for (const s of copied) {
-    if (fits(container[s.type as keyof ContainerRule], s.codec || s.codecTag)) continue;
+    if (fits(ruleOf(container, s), s.codec || s.codecTag)) continue;
     const kind = s.type === 'video' ? 'cover art' : s.type === 'data' ? 'data stream' : s.type;
     problems.push(`the source's ${s.codec || s.codecTag || 'unknown'} ${kind} (stream ${s.index}, copied unchanged)`);
   }
