@@ -400,10 +400,18 @@ const FIRST_LINE_BYTES = 1 << 16;
 
 /**
  * Whether the file's first non-blank line is a delivery record. A first line cut short (a crash during the very
- * first append) still counts when it begins as every record this library writes begins.
+ * first append) still counts when it begins as every record this library writes begins; so does a file this user
+ * may append to but not read.
  */
 async function beginsWithRecord(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    // An append-only ledger (writable, not readable by this user) cannot be checked, and is appended to as before.
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return true;
+    throw error;
+  }
   let text: string;
   try {
     const buffer = Buffer.alloc(FIRST_LINE_BYTES);

@@ -260,7 +260,8 @@ async function acquireLock(lockPath: string, registryPath: string, timeoutMs: nu
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         const folder = dirname(resolve(registryPath));
-        throw new RegistryError(`${registryPath}: cannot write partner registry: folder ${folder} does not exist`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
+        const problem = code === 'ENOTDIR' ? `${folder} is not a folder` : `folder ${folder} does not exist`;
+        throw new RegistryError(`${registryPath}: cannot write partner registry: ${problem}`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
       }
       if (code !== 'EEXIST') {
         throw new RegistryError(`${registryPath}: cannot write partner registry (${code ?? (error as Error).message})`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
