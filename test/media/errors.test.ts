@@ -276,12 +276,16 @@ describe('output formats are checked before anything is decoded', () => {
     const captions = withStream({ index: 7, type: 'subtitle', codec: 'eia_608', codecTag: 'c608' });
     expect(checkOutputFormat({ output: path.join(dir, 'c.mov'), source: captions, options: {}, setup })).toBe('libx264');
     expect(() => checkOutputFormat({ output: path.join(dir, 'c.mkv'), source: captions, options: {}, setup })).toThrow(/\.mkv files cannot hold the source's eia_608 subtitle \(stream 7, copied unchanged\); write \.mov instead/);
+    const { rm } = await import('node:fs/promises');
+    await Promise.all([meta, chaptered, out].map((f) => rm(f)));
   });
 
   it('leaves the copied streams to ffmpeg when extraOutputArgs are given (they may re-encode them)', async () => {
     const out = path.join(dir, 'pcm-to-aac.mp4');
     await transformVideo(prores, out, noop, { codec: 'libx264', preset: 'ultrafast', extraOutputArgs: ['-c:a', 'aac'] });
     expect((await probe(out)).audio.map((a) => a.codec)).toEqual(['aac']);
+    const { rm } = await import('node:fs/promises');
+    await rm(out);
   });
 
   it('still writes what fits: the ProRes master with its PCM audio into .mov', async () => {
