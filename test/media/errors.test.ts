@@ -272,6 +272,11 @@ describe('output formats are checked before anything is decoded', () => {
     expect(checkOutputFormat({ output: path.join(dir, 'c.m4v'), source: cover, options: {}, setup })).toBe('libx264');
     // DTS audio, which .mp4 holds.
     expect(checkOutputFormat({ output: path.join(dir, 'c.mp4'), source: withStream({ index: 7, type: 'audio', codec: 'dts', codecTag: '' }), options: {}, setup })).toBe('libx264');
+    // Opus in .mp4: ffmpeg 4.1 refuses it (experimental), 5.1 writes it.
+    const opus = withStream({ index: 7, type: 'audio', codec: 'opus', codecTag: '' });
+    const at = (release: string) => ({ ...setup, ffmpeg: { ...setup.ffmpeg, release } });
+    expect(() => checkOutputFormat({ output: path.join(dir, 'c.mp4'), source: opus, options: {}, setup: at('4.1') })).toThrow(/cannot hold the source's opus audio \(stream 7, copied unchanged\); write \.mkv instead/);
+    expect(checkOutputFormat({ output: path.join(dir, 'c.mp4'), source: opus, options: {}, setup: at('5.1') })).toBe('libx264');
     // CEA-608 captions: a QuickTime c608 track, which .mov holds and .mkv does not.
     const captions = withStream({ index: 7, type: 'subtitle', codec: 'eia_608', codecTag: 'c608' });
     expect(checkOutputFormat({ output: path.join(dir, 'c.mov'), source: captions, options: {}, setup })).toBe('libx264');

@@ -142,6 +142,17 @@ const CONTAINERS: Record<string, ContainerRule> = {
   },
 };
 
+/**
+ * What `ext` holds with the ffmpeg in use: the table, plus Opus audio in .mp4 from ffmpeg 5 on (4.1 calls it
+ * experimental and refuses it; 5.1 writes it). Only what was measured is added.
+ */
+function containerRule(ext: string, setup: FfmpegSetup): ContainerRule | undefined {
+  const rule = CONTAINERS[ext];
+  const major = Number((setup.ffmpeg.release ?? '0').split('.')[0]);
+  if (rule && ext === '.mp4' && major >= 5) return { ...rule, audio: { only: [...(rule.audio.only ?? []), 'opus'] } };
+  return rule;
+}
+
 /** The codec each known encoder writes; hardware encoders are named `<codec>_<api>` (h264_nvenc, hevc_vaapi). */
 const ENCODER_CODECS: Record<string, string> = {
   libx264: 'h264',
@@ -276,7 +287,7 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
   const abs = path.resolve(output);
   const ext = path.extname(abs).toLowerCase();
   const image = ext in IMAGE_ENCODERS;
-  const container = CONTAINERS[ext];
+  const container = containerRule(ext, setup);
   if (!image && !container) {
     const what = ext === '' ? 'has no extension to tell its format' : `reelmark does not write ${ext} files`;
     throw new OutputError(`${abs}: ${what}; use ${supportedExtensions()}`, abs, 'ERR_OUTPUT_FORMAT');
@@ -303,6 +314,7 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
     return encoder;
   }
 
+  if (container === undefined) throw new Error('unreachable: an extension that is neither an image nor a container was refused above');
   const videoCodec = codecOfEncoder(encoder);
   // With extraOutputArgs the caller may re-encode or drop copied streams (`-c:a aac`, `-map -0:d`): ffmpeg judges.
   const copied = source && !(options.extraOutputArgs && options.extraOutputArgs.length > 0) ? copiedStreams(source) : [];
@@ -319,7 +331,7 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
     const kind = s.type === 'video' ? 'cover art' : s.type === 'data' ? 'data stream' : s.type;
     problems.push(`the source's ${s.codec || s.codecTag || 'unknown'} ${kind} (stream ${s.index}, copied unchanged)`);
   }
-  const others = Object.keys(CONTAINERS).filter((e) => e !== ext && holdsAll(CONTAINERS[e]));
+  const others = Object.keys(CONTAINERS).filter((e) => e !== ext && holdsAll(containerRule(e, setup)!));
   const advice: string[] = [];
   if (others.length > 0) advice.push(`write ${orList(others)} instead`);
   if (!videoFits && problems.length === 1) {
