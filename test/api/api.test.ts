@@ -94,8 +94,20 @@ describe('a master cut short', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/cut85\.mp4: truncated or damaged: only [\d.]+ s of its 2\.00 s of video \(\d+ of its 48 frames\) could be decoded; nothing written/);
+    expect((error as Error).message).toMatch(/cut85\.mp4: truncated or damaged: only \d+ of the 48 frames its header promises could be decoded; nothing written/);
     expect(await readdir(dir)).toEqual(before);
+  });
+
+  it('a master whose middle is damaged (its timeline whole) is refused too', async () => {
+    const source = join(dir, 'gop10.mp4');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-movflags', '+faststart', source]);
+    const bytes = await readFile(source);
+    bytes.fill(0, Math.floor(bytes.length * 0.35), Math.floor(bytes.length * 0.65));
+    const holed = join(dir, 'holed.mp4');
+    await writeFile(holed, bytes);
+    const error = await embedVideo({ input: holed, output: join(dir, 'holed.marked.mp4'), key, id: 1n, preset: 'ultrafast' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/holed\.mp4: truncated or damaged: only \d+ of the 50 frames its header promises could be decoded/);
   });
 });
 
@@ -109,18 +121,30 @@ describe('a whole master is not called truncated', () => {
     expect(result.frames).toBe(50);
   });
 
-  it('judges by every measure the header gives: short on all of them, or not truncated', async () => {
+  it("an MKV whose audio runs past its picture is whole (the video stream's DURATION tag is read)", async () => {
+    const mkv = join(dir, 'long-audio.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', '-f', 'lavfi', '-i', 'sine=duration=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', mkv]);
+    const result = await embedVideo({ input: mkv, output: join(dir, 'long-audio.marked.mkv'), key, id: 1n, preset: 'ultrafast' });
+    expect(result.frames).toBe(50);
+  });
+
+  it('holds the frames decoded against the fewer of the header\'s count and its duration times its rate', async () => {
     const { assertWholeInput } = await import('../../packages/core/src/api/embed.js');
-    const info = (duration: number | undefined, frameCount: number | undefined) =>
-      ({ kind: 'video', path: 'm.mp4', fps: 25, duration, video: { duration, frameCount } }) as never;
+    const info = (duration: number | undefined, frameCount: number | undefined, container?: number) =>
+      ({ kind: 'video', path: 'm.mp4', fps: 25, duration: container ?? duration, video: { duration, frameCount, avgFrameRate: '25/1' } }) as never;
     const marker = (lastPts: number) => ({ firstPts: 0, lastPts }) as never;
-    // A variable frame rate's last frame held 0.45 s: the timeline looks short, every frame is there.
-    await expect(assertWholeInput(info(1.45, 25), marker(0.96), 25, [])).resolves.toBeUndefined();
-    // An edit list: the timeline is whole, the count includes hidden samples.
+    // A variable frame rate's last frame held 0.45 s (ffprobe's average rate is then 25 / 1.45 s).
+    const held = { kind: 'video', path: 'm.mp4', fps: 25, duration: 1.45, video: { duration: 1.45, frameCount: 25, avgFrameRate: '500/29' } } as never;
+    await expect(assertWholeInput(held, marker(0.96), 25, [])).resolves.toBeUndefined();
+    // An edit list: the count includes 50 hidden samples, the duration does not.
     await expect(assertWholeInput(info(2, 100), marker(1.96), 50, [])).resolves.toBeUndefined();
-    await expect(assertWholeInput(info(2, 48), marker(1.63), 40, [])).rejects.toThrow(/m\.mp4: truncated or damaged: only 1\.67 s of its 2\.00 s of video \(40 of its 48 frames\) could be decoded/);
-    await expect(assertWholeInput(info(2, undefined), marker(1.63), 40, [])).rejects.toThrow(/only 1\.67 s of its 2\.00 s of video could be decoded/);
-    await expect(assertWholeInput(info(undefined, 48), marker(1.63), 40, [])).rejects.toThrow(/only 40 of its 48 frames could be decoded/);
+    // Cut short, or frames lost in the middle (the timeline whole): refused.
+    await expect(assertWholeInput(info(2, 48), marker(1.63), 40, [])).rejects.toThrow(/m\.mp4: truncated or damaged: only 40 of the 48 frames its header promises could be decoded; nothing written/);
+    await expect(assertWholeInput(info(2, 50), marker(1.96), 31, [])).rejects.toThrow(/only 31 of the 50 frames/);
+    await expect(assertWholeInput(info(2, undefined), marker(1.63), 40, [])).rejects.toThrow(/only 40 of the 50 frames/);
+    // Neither count nor stream duration: the timeline against the container's duration, with room for audio.
+    await expect(assertWholeInput(info(undefined, undefined, 2), marker(1.63), 40, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info(undefined, undefined, 2), marker(1.23), 30, [])).rejects.toThrow(/only 1\.27 s of its 2\.00 s could be decoded/);
   });
 });
 

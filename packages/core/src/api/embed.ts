@@ -3,7 +3,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { probe, transformVideo } from '../media/index.js';
+import { probe, rationalValue, transformVideo } from '../media/index.js';
 import type { Frame, MediaInfo } from '../media/index.js';
 import {
   assertKnownOptions,
@@ -222,36 +222,32 @@ export class FrameMarker {
 
 /**
  * A damaged or truncated master can decode only partly while ffmpeg still exits 0; a delivery that silently stops
- * early is worse than none. The header promises a timeline and, mostly, a frame count, and each alone can mislead
- * on a whole file: an edit list (a cut made with `-c copy`, a trim in a phone's editor) hides samples the count
- * includes, and a variable frame rate's last frame can be held longer than one nominal interval. So the outputs are
- * removed and an InputError is thrown only when every measure the header gives falls short:
- * - the timeline of the frames marked against the video stream's own duration, short by more than 0.5% of it,
- *   three frame intervals and 0.25 s (whichever is largest), or against the container's duration (which may
- *   include audio running past the picture) by more than 5% and 0.5 s;
- * - their number against the stream's frame count, short by more than 0.5% and three frames. @internal
+ * early, or skips a damaged stretch, is worse than none. The outputs are removed and an InputError is thrown when
+ * fewer frames decode than the header promises, by more than 0.5% and three frames. What it promises is the smaller
+ * of its frame count and its video's duration times its average frame rate: an edit list (a cut made with
+ * `-c copy`, a trim in a phone's editor) hides samples the count still includes, and a variable frame rate's
+ * last frame may be held longer than an interval. Where the header gives neither, the frames' timeline is held
+ * against the container's duration (which may include audio running past the picture), short by more than 5% and
+ * 0.5 s. @internal
  */
 export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, frames: number, outputs: readonly string[]): Promise<void> {
   if (info.kind !== 'video' || frames === 0) return;
+  const promised: number[] = [];
+  if (info.video.frameCount !== undefined && info.video.frameCount > 0) promised.push(info.video.frameCount);
+  const rate = rationalValue(info.video.avgFrameRate) || info.fps;
   const streamDuration = info.video.duration;
-  const expected = streamDuration ?? info.duration;
-  const interval = info.fps > 0 ? 1 / info.fps : 0;
-  const covered = marker.lastPts - marker.firstPts + interval;
-  const shortfalls: string[] = [];
-  let measures = 0;
-  if (typeof expected === 'number' && expected > 0) {
-    measures++;
-    const slack = streamDuration !== undefined ? Math.max(0.25, 3 * interval, 0.005 * expected) : Math.max(0.5, 0.05 * expected);
-    if (covered < expected - slack) shortfalls.push(`${covered.toFixed(2)} s of its ${expected.toFixed(2)} s of video`);
+  if (streamDuration !== undefined && streamDuration > 0 && rate > 0) promised.push(Math.round(streamDuration * rate));
+  let shortfall: string | null = null;
+  if (promised.length > 0) {
+    const expected = Math.min(...promised);
+    if (frames < expected - Math.max(3, 0.005 * expected)) shortfall = `${frames} of the ${expected} frames its header promises`;
+  } else if (typeof info.duration === 'number' && info.duration > 0) {
+    const covered = marker.lastPts - marker.firstPts + (info.fps > 0 ? 1 / info.fps : 0);
+    if (covered < info.duration - Math.max(0.5, 0.05 * info.duration)) shortfall = `${covered.toFixed(2)} s of its ${info.duration.toFixed(2)} s`;
   }
-  const count = info.video.frameCount;
-  if (count !== undefined && count > 0) {
-    measures++;
-    if (frames < count - Math.max(3, 0.005 * count)) shortfalls.push(`${frames} of its ${count} frames`);
-  }
-  if (measures === 0 || shortfalls.length < measures) return;
+  if (shortfall === null) return;
   await Promise.all(outputs.map((output) => rm(output, { force: true })));
-  throw new InputError(`${info.path}: truncated or damaged: only ${shortfalls.join(' (')}${shortfalls.length > 1 ? ')' : ''} could be decoded; nothing written`, info.path);
+  throw new InputError(`${info.path}: truncated or damaged: only ${shortfall} could be decoded; nothing written`, info.path);
 }
 
 /** Progress adapter from the media layer's reports. @internal */

@@ -33,6 +33,7 @@ export interface StreamInfo {
   /** Stream time base as a rational string, e.g. `1/48000`. */
   timeBase: string;
   startTime?: number;
+  /** Seconds, when known: the stream's own, or Matroska's per-stream `DURATION` tag (ffmpeg and mkvmerge write it). */
   duration?: number;
   bitRate?: number;
   language?: string;
@@ -253,7 +254,7 @@ function toStream(s: Json, counted: boolean): StreamInfo {
     codecTag: str(s.codec_tag_string) ?? '',
     timeBase: str(s.time_base) ?? '1/1',
     startTime: num(s.start_time),
-    duration: num(s.duration),
+    duration: num(s.duration) ?? tagDuration(t.DURATION ?? t.duration),
     bitRate: num(s.bit_rate),
     language: t.language,
     tags: t,
@@ -346,6 +347,14 @@ function num(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '' || v === 'N/A') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** Seconds from a Matroska `DURATION` tag, `HH:MM:SS.fraction`; undefined for anything else. */
+function tagDuration(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$/.exec(value.trim());
+  if (!m) return undefined;
+  const seconds = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return seconds > 0 ? seconds : undefined;
 }
 
 function tags(v: unknown): Record<string, string> {
