@@ -111,7 +111,8 @@ const NONE: CodecRule = { only: [] };
  * FLAC or Opus in MP4) but is not relied on. .m4v is ffmpeg's iPod muxer, narrower than .mp4. QuickTime timecode
  * (`tmcd`) is not copied but rebuilt from the timecode tag, and chapter tracks are written from the chapters, so
  * neither is a data stream here. Other data streams (GoPro telemetry, KLV, ...) fit none of them with ffmpeg 4.1.
- * Whoever needs what a newer ffmpeg allows passes `extraOutputArgs` (the copied streams are then not judged).
+ * Whoever needs what a newer ffmpeg allows passes `extraOutputArgs` that choose the streams' codecs (the copied
+ * streams are then not judged).
  */
 const CONTAINERS: Record<string, ContainerRule> = {
   '.mov': {
@@ -121,7 +122,8 @@ const CONTAINERS: Record<string, ContainerRule> = {
     subtitle: { only: ['mov_text', 'eia_608'] },
     data: NONE,
     attachment: NONE,
-    cover: { only: ['mjpeg', 'png'] },
+    // The mov muxer drops an attached picture without a word (4.1); .mp4 and .m4v keep it.
+    cover: NONE,
   },
   '.mkv': { video: ANY, audio: ANY, subtitle: { not: ['mov_text', 'eia_608'] }, data: NONE, attachment: ANY, cover: ANY },
   '.mp4': {
@@ -190,6 +192,11 @@ function fits(rule: CodecRule, codec: string): boolean {
   if (rule.only && !matches(rule.only)) return false;
   if (rule.not && matches(rule.not)) return false;
   return true;
+}
+
+/** Whether extra output arguments choose codecs for, or drop, the copied streams (input 1 is the source). */
+function touchesStreams(args: readonly string[] | undefined): boolean {
+  return (args ?? []).some((a) => /^-(c|codec)(:|$)|^-(acodec|scodec|dcodec|map|an|sn|dn)$/.test(a));
 }
 
 /** `a, b or c`. */
@@ -275,7 +282,8 @@ function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: Ffmpe
  * Checks, before any work, that `output` can be written, and returns its encoder: the extension names a format
  * reelmark writes, the ffmpeg in use has the encoder, `crf` and `preset` apply to it, and the container holds the
  * encoded video and every stream copied from `source` (a still image output takes one frame and its own encoder).
- * With `extraOutputArgs` the copied streams are left to ffmpeg (the arguments may re-encode or drop them).
+ * When `extraOutputArgs` choose codecs or streams (`-c`, `-codec`, `-acodec`, `-scodec`, `-dcodec`, `-map`, `-an`,
+ * `-sn`, `-dn`), the copied streams are left to ffmpeg.
  * `name` is how messages name the options (`options`, `targets[2].options`).
  *
  * @throws {OutputError} `ERR_OUTPUT_FORMAT`: an unknown extension, or a container that cannot hold the video or a
@@ -316,8 +324,9 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
 
   if (container === undefined) throw new Error('unreachable: an extension that is neither an image nor a container was refused above');
   const videoCodec = codecOfEncoder(encoder);
-  // With extraOutputArgs the caller may re-encode or drop copied streams (`-c:a aac`, `-map -0:d`): ffmpeg judges.
-  const copied = source && !(options.extraOutputArgs && options.extraOutputArgs.length > 0) ? copiedStreams(source) : [];
+  // Extra arguments that re-encode or drop streams (`-c:a aac`, `-map -1:d`, `-sn`) take the copied streams out of
+  // the table's hands: ffmpeg judges them.
+  const copied = source && !touchesStreams(options.extraOutputArgs) ? copiedStreams(source) : [];
   const ruleOf = (rule: ContainerRule, s: StreamInfo) => (s.type === 'video' ? rule.cover : rule[s.type as Exclude<keyof ContainerRule, 'cover'>]);
   const holdsAll = (rule: ContainerRule) =>
     (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(ruleOf(rule, s), s.codec || s.codecTag));
