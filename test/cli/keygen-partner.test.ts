@@ -122,10 +122,13 @@ describe('reelmark partner', () => {
     const add = await reelmark(['partner', 'add', 'foo', '--registry', noFolder]);
     expect(add.code).toBe(2);
     expect(add.stderr).toBe(`reelmark: ${noFolder}: cannot write partner registry: folder ${join(dir, 'no-dir')} does not exist\n`);
-    const underFile = join(corrupt, 'p.json');
+    const underFile = join(corrupt, 'sub', 'p.json');
     const add2 = await reelmark(['partner', 'add', 'foo', '--registry', underFile]);
     expect(add2.code).toBe(2);
-    expect(add2.stderr).toBe(`reelmark: ${underFile}: cannot write partner registry: ${corrupt} is not a folder\n`);
+    expect(add2.stderr).toBe(`reelmark: ${underFile}: cannot write partner registry: ${corrupt} is a file, not a folder\n`);
+    const list2 = await reelmark(['partner', 'list', '--registry', underFile]);
+    expect(list2.code).toBe(2);
+    expect(list2.stderr).toBe(`reelmark: ${underFile}: partner registry not found: ${corrupt} is a file, not a folder\n`);
   });
 
   it('documents how an ID is chosen once the highest possible one is taken', async () => {

@@ -378,7 +378,10 @@ export async function assertLedgerWritable(path: string, files: ReadonlyArray<st
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new LedgerError(`${path}: delivery ledger is not a regular file`, path, 'ERR_LEDGER_UNWRITABLE');
-    await access(path, constants.W_OK);
+    // Appending reads the last byte first (a line cut short by a crash is ended before the next record).
+    await access(path, constants.R_OK | constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new LedgerError(`${path}: cannot record deliveries: the ledger must be readable and writable by this user (${error.code ?? error.message})`, path, 'ERR_LEDGER_UNWRITABLE');
+    });
     if (info.size > 0 && !(await beginsWithRecord(path))) {
       throw new LedgerError(`${path}: not a delivery ledger (its first line is not a ${LEDGER_FORMAT} record); refusing to append to it`, path, 'ERR_LEDGER_NOT_LEDGER');
     }
@@ -400,18 +403,10 @@ const FIRST_LINE_BYTES = 1 << 16;
 
 /**
  * Whether the file's first non-blank line is a delivery record. A first line cut short (a crash during the very
- * first append) still counts when it begins as every record this library writes begins; so does a file this user
- * may append to but not read.
+ * first append) still counts when it begins as every record this library writes begins.
  */
 async function beginsWithRecord(path: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    // An append-only ledger (writable, not readable by this user) cannot be checked, and is appended to as before.
-    if ((error as NodeJS.ErrnoException).code === 'EACCES') return true;
-    throw error;
-  }
+  const handle = await open(path, 'r');
   let text: string;
   try {
     const buffer = Buffer.alloc(FIRST_LINE_BYTES);

@@ -149,6 +149,9 @@ export async function loadRegistry(path: string, options: LoadRegistryOptions = 
       if (options.allowMissing) return new PartnerRegistry(path, []);
       throw new RegistryError(`${path}: partner registry not found (create it with 'reelmark partner add NAME')`, path, 'ERR_REGISTRY_MISSING');
     }
+    if (code === 'ENOTDIR') {
+      throw new RegistryError(`${path}: partner registry not found: ${await fileOnPath(path)} is a file, not a folder`, path, 'ERR_REGISTRY_MISSING');
+    }
     throw new RegistryError(`${path}: cannot read partner registry (${code ?? (error as Error).message})`, path, 'ERR_REGISTRY_UNREADABLE');
   }
   return parseRegistry(text, path);
@@ -247,6 +250,16 @@ export async function addPartner(path: string, options: AddPartnerOptions): Prom
   }
 }
 
+/** The file among `path`'s folders (the nearest existing ancestor, when it is not a folder: the cause of ENOTDIR). */
+async function fileOnPath(path: string): Promise<string> {
+  let folder = dirname(resolve(path));
+  for (;;) {
+    const info = await stat(folder).catch(() => null);
+    if (info !== null || dirname(folder) === folder) return folder;
+    folder = dirname(folder);
+  }
+}
+
 /** Take an exclusive lock file; resolves to the function that releases it. */
 async function acquireLock(lockPath: string, registryPath: string, timeoutMs: number): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
@@ -260,7 +273,7 @@ async function acquireLock(lockPath: string, registryPath: string, timeoutMs: nu
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         const folder = dirname(resolve(registryPath));
-        const problem = code === 'ENOTDIR' ? `${folder} is not a folder` : `folder ${folder} does not exist`;
+        const problem = code === 'ENOTDIR' ? `${await fileOnPath(registryPath)} is a file, not a folder` : `folder ${folder} does not exist`;
         throw new RegistryError(`${registryPath}: cannot write partner registry: ${problem}`, registryPath, 'ERR_REGISTRY_UNWRITABLE');
       }
       if (code !== 'EEXIST') {
