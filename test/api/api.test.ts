@@ -128,23 +128,38 @@ describe('a whole master is not called truncated', () => {
     expect(result.frames).toBe(50);
   });
 
-  it('holds the frames decoded against the fewer of the header\'s count and its duration times its rate', async () => {
+  it('holds the frames against the header by what each kind of header can promise', async () => {
     const { assertWholeInput } = await import('../../packages/core/src/api/embed.js');
-    const info = (duration: number | undefined, frameCount: number | undefined, container?: number) =>
-      ({ kind: 'video', path: 'm.mp4', fps: 25, duration: container ?? duration, video: { duration, frameCount, avgFrameRate: '25/1' } }) as never;
+    const info = (o: { duration?: number; frameCount?: number; container?: number; avg?: string }) =>
+      ({
+        kind: 'video',
+        path: 'm.mp4',
+        fps: 25,
+        duration: o.container ?? o.duration,
+        video: { duration: o.duration, frameCount: o.frameCount, frameRate: '25/1', avgFrameRate: o.avg ?? '25/1' },
+      }) as never;
     const marker = (lastPts: number) => ({ firstPts: 0, lastPts }) as never;
-    // A variable frame rate's last frame held 0.45 s (ffprobe's average rate is then 25 / 1.45 s).
-    const held = { kind: 'video', path: 'm.mp4', fps: 25, duration: 1.45, video: { duration: 1.45, frameCount: 25, avgFrameRate: '500/29' } } as never;
-    await expect(assertWholeInput(held, marker(0.96), 25, [])).resolves.toBeUndefined();
-    // An edit list: the count includes 50 hidden samples, the duration does not.
-    await expect(assertWholeInput(info(2, 100), marker(1.96), 50, [])).resolves.toBeUndefined();
-    // Cut short, or frames lost in the middle (the timeline whole): refused.
-    await expect(assertWholeInput(info(2, 48), marker(1.63), 40, [])).rejects.toThrow(/m\.mp4: truncated or damaged: only 40 of the 48 frames its header promises could be decoded; nothing written/);
-    await expect(assertWholeInput(info(2, 50), marker(1.96), 31, [])).rejects.toThrow(/only 31 of the 50 frames/);
-    await expect(assertWholeInput(info(2, undefined), marker(1.63), 40, [])).rejects.toThrow(/only 40 of the 50 frames/);
+    // Constant rate: an edit list's count includes 50 hidden samples, the duration does not.
+    await expect(assertWholeInput(info({ duration: 2, frameCount: 100 }), marker(1.96), 50, [])).resolves.toBeUndefined();
+    // Constant rate, cut short or frames lost in the middle (the timeline whole): refused.
+    await expect(assertWholeInput(info({ duration: 2, frameCount: 48 }), marker(1.63), 40, [])).rejects.toThrow(
+      /m\.mp4: truncated or damaged: only 40 of the 48 frames its header promises could be decoded; nothing written/,
+    );
+    await expect(assertWholeInput(info({ duration: 2, frameCount: 50 }), marker(1.96), 31, [])).rejects.toThrow(/only 31 of the 50 frames/);
+    // Variable rate: a held last frame (the timeline short, every frame there), and a -c copy cut of a long GOP (the
+    // count includes hidden frames, the timeline whole) pass; short both ways is refused.
+    await expect(assertWholeInput(info({ duration: 1.45, frameCount: 25, avg: '500/29' }), marker(0.96), 25, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info({ duration: 3.93, frameCount: 100, avg: '1500/89' }), marker(3.9), 40, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info({ duration: 3.93, frameCount: 66, avg: '1500/89' }), marker(2.0), 30, [])).rejects.toThrow(
+      /only 2\.04 s of its 3\.93 s of video \(30 of 66 frames\) could be decoded/,
+    );
+    // No count (Matroska as ffmpeg writes it): the timeline against the video's own duration.
+    await expect(assertWholeInput(info({ duration: 2.97, avg: '30/1' }), marker(2.93), 60, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info({ duration: 1.45 }), marker(0.98), 25, [])).resolves.toBeUndefined(); // held last frame
+    await expect(assertWholeInput(info({ duration: 2 }), marker(1.08), 28, [])).rejects.toThrow(/only 1\.12 s of its 2\.00 s of video could be decoded/);
     // Neither count nor stream duration: the timeline against the container's duration, with room for audio.
-    await expect(assertWholeInput(info(undefined, undefined, 2), marker(1.63), 40, [])).resolves.toBeUndefined();
-    await expect(assertWholeInput(info(undefined, undefined, 2), marker(1.23), 30, [])).rejects.toThrow(/only 1\.27 s of its 2\.00 s could be decoded/);
+    await expect(assertWholeInput(info({ container: 2 }), marker(1.63), 40, [])).resolves.toBeUndefined();
+    await expect(assertWholeInput(info({ container: 2 }), marker(1.23), 30, [])).rejects.toThrow(/only 1\.27 s of its 2\.00 s could be decoded/);
   });
 });
 

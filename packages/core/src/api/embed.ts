@@ -223,26 +223,35 @@ export class FrameMarker {
 /**
  * A damaged or truncated master can decode only partly while ffmpeg still exits 0; a delivery that silently stops
  * early, or skips a damaged stretch, is worse than none. The outputs are removed and an InputError is thrown when
- * fewer frames decode than the header promises, by more than 0.5% and three frames. What it promises is the smaller
- * of its frame count and its video's duration times its average frame rate: an edit list (a cut made with
- * `-c copy`, a trim in a phone's editor) hides samples the count still includes, and a variable frame rate's
- * last frame may be held longer than an interval. Where the header gives neither, the frames' timeline is held
- * against the container's duration (which may include audio running past the picture), short by more than 5% and
- * 0.5 s. @internal
+ * the frames fall short of what the master's header promises. No single figure of the header can be trusted alone:
+ * an edit list (a cut made with `-c copy`, a trim in a phone's editor) hides samples its frame count includes, a
+ * variable frame rate makes its duration times a rate meaningless, and a held last frame lengthens its duration.
+ * - Constant rate and a frame count: fewer frames than the smaller of the count and the video's duration times its
+ *   rate, by more than 0.5% and three frames (frames lost in the middle count too).
+ * - Otherwise, the frames' timeline against the video stream's own duration, short by more than 0.5%, three frame
+ *   intervals and 0.5 s (a held last frame), and, where the header counts frames, their number short as well.
+ * - With no stream duration, the timeline against the container's (which may include audio running past the
+ *   picture), short by more than 5% and 0.5 s. @internal
  */
 export async function assertWholeInput(info: MediaInfo, marker: FrameMarker, frames: number, outputs: readonly string[]): Promise<void> {
   if (info.kind !== 'video' || frames === 0) return;
-  const promised: number[] = [];
-  if (info.video.frameCount !== undefined && info.video.frameCount > 0) promised.push(info.video.frameCount);
-  const rate = rationalValue(info.video.avgFrameRate) || info.fps;
-  const streamDuration = info.video.duration;
-  if (streamDuration !== undefined && streamDuration > 0 && rate > 0) promised.push(Math.round(streamDuration * rate));
+  const count = info.video.frameCount !== undefined && info.video.frameCount > 0 ? info.video.frameCount : undefined;
+  const streamDuration = info.video.duration !== undefined && info.video.duration > 0 ? info.video.duration : undefined;
+  const rate = rationalValue(info.video.frameRate);
+  const constant = rate > 0 && rate === rationalValue(info.video.avgFrameRate);
+  const interval = info.fps > 0 ? 1 / info.fps : 0;
+  const covered = marker.lastPts - marker.firstPts + interval;
+  const fewer = (expected: number) => frames < expected - Math.max(3, 0.005 * expected);
   let shortfall: string | null = null;
-  if (promised.length > 0) {
-    const expected = Math.min(...promised);
-    if (frames < expected - Math.max(3, 0.005 * expected)) shortfall = `${frames} of the ${expected} frames its header promises`;
+  if (constant && count !== undefined) {
+    const expected = streamDuration !== undefined ? Math.min(count, Math.round(streamDuration * rate)) : count;
+    if (fewer(expected)) shortfall = `${frames} of the ${expected} frames its header promises`;
+  } else if (streamDuration !== undefined) {
+    const timelineShort = covered < streamDuration - Math.max(0.5, 3 * interval, 0.005 * streamDuration);
+    if (timelineShort && (count === undefined || fewer(count))) {
+      shortfall = `${covered.toFixed(2)} s of its ${streamDuration.toFixed(2)} s of video${count !== undefined ? ` (${frames} of ${count} frames)` : ''}`;
+    }
   } else if (typeof info.duration === 'number' && info.duration > 0) {
-    const covered = marker.lastPts - marker.firstPts + (info.fps > 0 ? 1 / info.fps : 0);
     if (covered < info.duration - Math.max(0.5, 0.05 * info.duration)) shortfall = `${covered.toFixed(2)} s of its ${info.duration.toFixed(2)} s`;
   }
   if (shortfall === null) return;

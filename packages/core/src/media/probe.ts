@@ -33,7 +33,10 @@ export interface StreamInfo {
   /** Stream time base as a rational string, e.g. `1/48000`. */
   timeBase: string;
   startTime?: number;
-  /** Seconds, when known: the stream's own, or Matroska's per-stream `DURATION` tag (ffmpeg and mkvmerge write it). */
+  /**
+   * Seconds, when known: the stream's own, or from Matroska's per-stream `DURATION` tag (ffmpeg and mkvmerge write
+   * it; less the stream's start time).
+   */
   duration?: number;
   bitRate?: number;
   language?: string;
@@ -196,7 +199,8 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
   if (rawStreams.length === 0 && !format.format_name) {
     throw new InputError(`${abs}: not a media file that ffmpeg can read`, abs);
   }
-  const streams: StreamInfo[] = rawStreams.map((s) => toStream(s, counted));
+  const matroska = /matroska|webm/.test(str(format.format_name) ?? '');
+  const streams: StreamInfo[] = rawStreams.map((s) => toStream(s, counted, matroska));
   const videos = streams.filter((s): s is VideoStreamInfo => s.type === 'video');
   const video = videos.find((v) => !v.attachedPicture) ?? undefined;
   if (!video) {
@@ -245,16 +249,22 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
   };
 }
 
-function toStream(s: Json, counted: boolean): StreamInfo {
+function toStream(s: Json, counted: boolean, matroska: boolean): StreamInfo {
   const t = tags(s.tags);
+  // Matroska's DURATION tag (ffmpeg writes the stream's end time, mkvmerge its length: less its start, it never
+  // promises more than the stream holds). Other containers may carry a stale copy of it (a remux to NUT), so only
+  // there.
+  const start = num(s.start_time);
+  const tagged = matroska ? tagDuration(t.DURATION ?? t.duration) : undefined;
+  const fromTag = tagged !== undefined ? tagged - Math.max(0, start ?? 0) : undefined;
   const base: StreamInfo = {
     index: Number(s.index),
     type: str(s.codec_type) ?? 'data',
     codec: str(s.codec_name) ?? '',
     codecTag: str(s.codec_tag_string) ?? '',
     timeBase: str(s.time_base) ?? '1/1',
-    startTime: num(s.start_time),
-    duration: num(s.duration) ?? tagDuration(t.DURATION ?? t.duration),
+    startTime: start,
+    duration: num(s.duration) ?? (fromTag !== undefined && fromTag > 0 ? fromTag : undefined),
     bitRate: num(s.bit_rate),
     language: t.language,
     tags: t,
