@@ -270,7 +270,8 @@ describe('output formats are checked before anything is decoded', () => {
     const withStream = (extra: object) => ({ ...base, streams: [...base.streams.filter((st) => st.type !== 'data'), { ...base.streams[0], ...extra }] }) as never;
     const cover = withStream({ index: 7, type: 'video', codec: 'mjpeg', codecTag: '', attachedPicture: true });
     expect(checkOutputFormat({ output: path.join(dir, 'c.m4v'), source: cover, options: {}, setup })).toBe('libx264');
-    // .mov would drop it without a word: refused, .mp4 suggested.
+    // .mov would drop it without a word: refused, .mp4 suggested, even when extra arguments choose codecs.
+    expect(() => checkOutputFormat({ output: path.join(dir, 'c.mov'), source: cover, options: { extraOutputArgs: ['-c:a', 'aac', '-c:v:0', 'libx264'] }, setup })).toThrow(/cover art/);
     expect(() => checkOutputFormat({ output: path.join(dir, 'c.mov'), source: cover, options: {}, setup })).toThrow(/\.mov files cannot hold the source's mjpeg cover art \(stream 7, copied unchanged\); write \.mkv, \.mp4 or \.m4v instead/);
     // DTS audio, which .mp4 holds.
     expect(checkOutputFormat({ output: path.join(dir, 'c.mp4'), source: withStream({ index: 7, type: 'audio', codec: 'dts', codecTag: '' }), options: {}, setup })).toBe('libx264');
@@ -290,6 +291,9 @@ describe('output formats are checked before anything is decoded', () => {
   it('leaves the copied streams to ffmpeg when extraOutputArgs choose their codecs, and judges them otherwise', async () => {
     const faststart = await refusal(prores, path.join(dir, 'fs.mp4'), { codec: 'libx264', extraOutputArgs: ['-movflags', '+faststart'] });
     expect(faststart.message).toMatch(/fs\.mp4: \.mp4 files cannot hold the source's pcm_s24le audio/);
+    // Choosing the subtitles' codec leaves the audio judged.
+    const subs = await refusal(prores, path.join(dir, 'subs-only.mp4'), { codec: 'libx264', extraOutputArgs: ['-c:s', 'mov_text'] });
+    expect(subs.message).toMatch(/cannot hold the source's pcm_s24le audio/);
     const out = path.join(dir, 'pcm-to-aac.mp4');
     await transformVideo(prores, out, noop, { codec: 'libx264', preset: 'ultrafast', extraOutputArgs: ['-c:a', 'aac'] });
     expect((await probe(out)).audio.map((a) => a.codec)).toEqual(['aac']);

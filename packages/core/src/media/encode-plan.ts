@@ -194,9 +194,29 @@ function fits(rule: CodecRule, codec: string): boolean {
   return true;
 }
 
-/** Whether extra output arguments choose codecs for, or drop, the copied streams (input 1 is the source). */
-function touchesStreams(args: readonly string[] | undefined): boolean {
-  return (args ?? []).some((a) => /^-(c|codec)(:|$)|^-(acodec|scodec|dcodec|map|an|sn|dn)$/.test(a));
+/**
+ * The kinds of copied stream whose codec extra output arguments choose, or which they drop, so that ffmpeg judges
+ * them instead of the table: `-c:a`/`-acodec`/`-an` (and `-strict`, which lets 4.1 put Opus or FLAC in .mp4) audio,
+ * `-c:s`/`-scodec`/`-sn` subtitles, `-c:d`/`-dcodec`/`-dn` data, `-c:t` attachments; a bare `-c`/`-codec`, one
+ * by stream index, or `-map` every kind. Never cover art: .mov drops it without a word.
+ */
+function streamsChosenBy(args: readonly string[] | undefined): Set<string> {
+  const kinds = new Set<string>();
+  const all = ['audio', 'subtitle', 'data', 'attachment'];
+  const byLetter: Record<string, string> = { a: 'audio', s: 'subtitle', d: 'data', t: 'attachment' };
+  for (const a of args ?? []) {
+    const codec = /^-(?:c|codec)(?::([a-z]))?(?::|$)/.exec(a);
+    if (codec) {
+      if (codec[1] === undefined) all.forEach((k) => kinds.add(k));
+      else if (byLetter[codec[1]]) kinds.add(byLetter[codec[1]]);
+      continue;
+    }
+    if (a === '-map') all.forEach((k) => kinds.add(k));
+    const named = /^-(a|s|d)(?:codec|n)$/.exec(a);
+    if (named) kinds.add(byLetter[named[1]]);
+    if (a === '-strict') kinds.add('audio');
+  }
+  return kinds;
 }
 
 /** `a, b or c`. */
@@ -282,8 +302,7 @@ function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: Ffmpe
  * Checks, before any work, that `output` can be written, and returns its encoder: the extension names a format
  * reelmark writes, the ffmpeg in use has the encoder, `crf` and `preset` apply to it, and the container holds the
  * encoded video and every stream copied from `source` (a still image output takes one frame and its own encoder).
- * When `extraOutputArgs` choose codecs or streams (`-c`, `-codec`, `-acodec`, `-scodec`, `-dcodec`, `-map`, `-an`,
- * `-sn`, `-dn`), the copied streams are left to ffmpeg.
+ * Copied streams whose codec `extraOutputArgs` choose, or which they drop, are left to ffmpeg (`streamsChosenBy`).
  * `name` is how messages name the options (`options`, `targets[2].options`).
  *
  * @throws {OutputError} `ERR_OUTPUT_FORMAT`: an unknown extension, or a container that cannot hold the video or a
@@ -324,9 +343,10 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
 
   if (container === undefined) throw new Error('unreachable: an extension that is neither an image nor a container was refused above');
   const videoCodec = codecOfEncoder(encoder);
-  // Extra arguments that re-encode or drop streams (`-c:a aac`, `-map -1:d`, `-sn`) take the copied streams out of
-  // the table's hands: ffmpeg judges them.
-  const copied = source && !touchesStreams(options.extraOutputArgs) ? copiedStreams(source) : [];
+  // Extra arguments that re-encode or drop streams (`-c:a aac`, `-map -1:d`, `-sn`) take those streams out of the
+  // table's hands: ffmpeg judges them.
+  const leftToFfmpeg = streamsChosenBy(options.extraOutputArgs);
+  const copied = source ? copiedStreams(source).filter((st) => !leftToFfmpeg.has(st.type)) : [];
   const ruleOf = (rule: ContainerRule, s: StreamInfo) => (s.type === 'video' ? rule.cover : rule[s.type as Exclude<keyof ContainerRule, 'cover'>]);
   const holdsAll = (rule: ContainerRule) =>
     (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(ruleOf(rule, s), s.codec || s.codecTag));
