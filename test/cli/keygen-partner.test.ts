@@ -129,6 +129,9 @@ describe('reelmark partner', () => {
     const list2 = await reelmark(['partner', 'list', '--registry', underFile]);
     expect(list2.code).toBe(2);
     expect(list2.stderr).toBe(`reelmark: ${underFile}: partner registry not found: ${corrupt} is a file, not a folder\n`);
+    const slash = `${corrupt}/`;
+    const add3 = await reelmark(['partner', 'add', 'foo', '--registry', slash]);
+    expect(add3.stderr).toBe(`reelmark: ${slash}: cannot write partner registry: ${corrupt} is a file, not a folder\n`);
   });
 
   it('documents how an ID is chosen once the highest possible one is taken', async () => {

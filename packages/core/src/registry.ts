@@ -250,13 +250,15 @@ export async function addPartner(path: string, options: AddPartnerOptions): Prom
   }
 }
 
-/** The file among `path`'s folders (the nearest existing ancestor, when it is not a folder: the cause of ENOTDIR). */
+/**
+ * What ENOTDIR on `path` means, for a message: the nearest existing entry along it (the path itself first, as in
+ * `partners.json/`) is a file where a folder is needed.
+ */
 async function fileOnPath(path: string): Promise<string> {
-  let folder = dirname(resolve(path));
-  for (;;) {
-    const info = await stat(folder).catch(() => null);
-    if (info !== null || dirname(folder) === folder) return folder;
-    folder = dirname(folder);
+  for (let entry = resolve(path); ; entry = dirname(entry)) {
+    const info = await stat(entry).catch(() => null);
+    if (info !== null) return info.isDirectory() ? `part of ${path}` : entry;
+    if (dirname(entry) === entry) return `part of ${path}`;
   }
 }
 
