@@ -148,9 +148,7 @@ function chooseTiming(first: Frame, source: MediaInfo | undefined, options: Writ
   const exactTb = parseRational(options.timeBase ?? (source && source.kind === 'video' ? source.video.timeBase : '1/90000'));
   const exact: PipeTiming = { mode: 'exact', num: exactTb.den, den: exactTb.num, tolerance: 0 };
   if (options.timing === 'exact') return exact;
-  // Matroska's average rate is its default frame duration, not a measure of the frames: it cannot vouch for a grid.
-  const sourceIsCfr =
-    source !== undefined && source.kind === 'video' && !/matroska|webm/.test(source.container) && sameRational(source.video.frameRate, source.video.avgFrameRate);
+  const sourceIsCfr = source !== undefined && source.kind === 'video' && sameRational(source.video.frameRate, source.video.avgFrameRate);
   const rateText = options.frameRate ?? (sourceIsCfr ? source.frameRate : undefined);
   if (!rateText) {
     if (options.timing === 'cfr') throw new UsageError(`options.timing 'cfr' needs options.frameRate (the source has no constant rate)`);
