@@ -294,6 +294,14 @@ describe('output formats are checked before anything is decoded', () => {
     // Choosing the subtitles' codec leaves the audio judged.
     const subs = await refusal(prores, path.join(dir, 'subs-only.mp4'), { codec: 'libx264', extraOutputArgs: ['-c:s', 'mov_text'] });
     expect(subs.message).toMatch(/cannot hold the source's pcm_s24le audio/);
+    // Dropping the audio lifts nothing (the streams are mapped and numbered before ffmpeg drops one).
+    expect((await refusal(prores, path.join(dir, 'an.mp4'), { codec: 'libx264', extraOutputArgs: ['-an'] })).message).toMatch(/pcm_s24le audio/);
+    // A codec for every stream would replace the video encoder (-c copy wrote raw video): refused.
+    for (const bare of [['-c', 'copy'], ['-codec', 'copy'], ['-c:0', 'copy']]) {
+      const err = await refusal(prores, path.join(dir, 'bare.mov'), { extraOutputArgs: bare });
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toMatch(/^options\.extraOutputArgs may not set a codec for every stream or by index/);
+    }
     const out = path.join(dir, 'pcm-to-aac.mp4');
     await transformVideo(prores, out, noop, { codec: 'libx264', preset: 'ultrafast', extraOutputArgs: ['-c:a', 'aac'] });
     expect((await probe(out)).audio.map((a) => a.codec)).toEqual(['aac']);

@@ -195,24 +195,28 @@ function fits(rule: CodecRule, codec: string): boolean {
 }
 
 /**
- * The kinds of copied stream whose codec extra output arguments choose, or which they drop, so that ffmpeg judges
- * them instead of the table: `-c:a`/`-acodec`/`-an` (and `-strict`, which lets 4.1 put Opus or FLAC in .mp4) audio,
- * `-c:s`/`-scodec`/`-sn` subtitles, `-c:d`/`-dcodec`/`-dn` data, `-c:t` attachments; a bare `-c`/`-codec`, one
- * by stream index, or `-map` every kind. Never cover art: .mov drops it without a word.
+ * The kinds of copied stream whose codec extra output arguments choose, so that ffmpeg judges them instead of the
+ * table: `-c:a`/`-acodec` (and `-strict`, which lets 4.1 put Opus or FLAC in .mp4) audio, `-c:s`/`-scodec`
+ * subtitles, `-c:d`/`-dcodec` data, `-c:t` attachments. Arguments that drop streams (`-an`, `-map -1:a`) lift
+ * nothing: the streams are mapped, and their metadata numbered, before ffmpeg drops one. Never cover art (.mov drops
+ * it without a word), nor the video, which reelmark encodes.
+ * @throws {UsageError} for a codec given to every stream or by stream index (`-c copy`, `-codec`, `-c:0`): it would
+ *   replace the video encoder.
  */
-function streamsChosenBy(args: readonly string[] | undefined): Set<string> {
+function streamsChosenBy(args: readonly string[] | undefined, name: string): Set<string> {
   const kinds = new Set<string>();
-  const all = ['audio', 'subtitle', 'data', 'attachment'];
   const byLetter: Record<string, string> = { a: 'audio', s: 'subtitle', d: 'data', t: 'attachment' };
   for (const a of args ?? []) {
-    const codec = /^-(?:c|codec)(?::([a-z]))?(?::|$)/.exec(a);
-    if (codec) {
-      if (codec[1] === undefined) all.forEach((k) => kinds.add(k));
-      else if (byLetter[codec[1]]) kinds.add(byLetter[codec[1]]);
+    const codec = /^-(?:c|codec)(?::(.))?/.exec(a);
+    if (codec && /^-(?:c|codec)(?::|$)/.test(a)) {
+      const letter = codec[1]?.toLowerCase();
+      if (letter === undefined || !/[a-z]/.test(letter)) {
+        throw new UsageError(`${name}.extraOutputArgs may not set a codec for every stream or by index ('${a}'): the video is encoded by reelmark (use ${name}.codec); name the kind, as -c:a or -c:s`);
+      }
+      if (byLetter[letter]) kinds.add(byLetter[letter]);
       continue;
     }
-    if (a === '-map') all.forEach((k) => kinds.add(k));
-    const named = /^-(a|s|d)(?:codec|n)$/.exec(a);
+    const named = /^-(a|s|d)codec$/.exec(a);
     if (named) kinds.add(byLetter[named[1]]);
     if (a === '-strict') kinds.add('audio');
   }
@@ -302,7 +306,7 @@ function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: Ffmpe
  * Checks, before any work, that `output` can be written, and returns its encoder: the extension names a format
  * reelmark writes, the ffmpeg in use has the encoder, `crf` and `preset` apply to it, and the container holds the
  * encoded video and every stream copied from `source` (a still image output takes one frame and its own encoder).
- * Copied streams whose codec `extraOutputArgs` choose, or which they drop, are left to ffmpeg (`streamsChosenBy`).
+ * Copied streams whose codec `extraOutputArgs` choose are left to ffmpeg (`streamsChosenBy`).
  * `name` is how messages name the options (`options`, `targets[2].options`).
  *
  * @throws {OutputError} `ERR_OUTPUT_FORMAT`: an unknown extension, or a container that cannot hold the video or a
@@ -343,9 +347,8 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
 
   if (container === undefined) throw new Error('unreachable: an extension that is neither an image nor a container was refused above');
   const videoCodec = codecOfEncoder(encoder);
-  // Extra arguments that re-encode or drop streams (`-c:a aac`, `-map -1:d`, `-sn`) take those streams out of the
-  // table's hands: ffmpeg judges them.
-  const leftToFfmpeg = streamsChosenBy(options.extraOutputArgs);
+  // Extra arguments that choose a kind of stream's codec (`-c:a aac`) take those streams out of the table's hands.
+  const leftToFfmpeg = streamsChosenBy(options.extraOutputArgs, name);
   const copied = source ? copiedStreams(source).filter((st) => !leftToFfmpeg.has(st.type)) : [];
   const ruleOf = (rule: ContainerRule, s: StreamInfo) => (s.type === 'video' ? rule.cover : rule[s.type as Exclude<keyof ContainerRule, 'cover'>]);
   const holdsAll = (rule: ContainerRule) =>
