@@ -209,6 +209,24 @@ describe('transformVideo', () => {
   });
 });
 
+describe('Matroska statistics tags', () => {
+  it('a stale NUMBER_OF_FRAMES (carried by -c copy from a longer source) is not trusted, nor written again', async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    const stale = path.join(dir, 'stale-stats.mkv');
+    // 25 frames, tagged as mkvmerge tags a 250-frame source.
+    await ffmpeg(['-i', clips.h264, '-map', '0:v', '-c', 'copy', '-metadata:s:v:0', 'NUMBER_OF_FRAMES=250', '-metadata:s:v:0', 'BPS=123', '-y', stale]);
+    const info = await probe(stale);
+    expect(info.video.tags.NUMBER_OF_FRAMES).toBe('250');
+    expect(info.video.frameCount).toBeUndefined();
+    const out = path.join(dir, 'stale-stats.out.mkv');
+    const result = await transformVideo(stale, out, noop, { codec: 'ffv1' });
+    expect(result.frames).toBeGreaterThan(0);
+    const written = await probe(out);
+    expect(written.video.tags.NUMBER_OF_FRAMES).toBeUndefined();
+    expect(written.video.tags.BPS).toBeUndefined();
+  });
+});
+
 describe('interlaced video', () => {
   const fieldInfo = async (file: string) => {
     const stream = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=field_order', '-of', 'csv=p=0', file])).toString().trim();

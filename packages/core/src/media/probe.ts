@@ -286,7 +286,7 @@ function toStream(s: Json, counted: boolean, matroska: boolean): StreamInfo {
   const rRate = validRational(str(s.r_frame_rate));
   const avgRate = validRational(str(s.avg_frame_rate));
   const frameRate = rRate ?? avgRate ?? '0/1';
-  const nbFrames = counted ? (num(s.nb_read_packets) ?? num(s.nb_frames)) : (num(s.nb_frames) ?? num(t.NUMBER_OF_FRAMES));
+  const nbFrames = counted ? (num(s.nb_read_packets) ?? num(s.nb_frames)) : (num(s.nb_frames) ?? taggedFrameCount(t, base.duration, avgRate ?? frameRate, matroska));
   const disposition = base.disposition;
   const video: VideoStreamInfo = {
     ...base,
@@ -357,6 +357,17 @@ function num(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '' || v === 'N/A') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Matroska's `NUMBER_OF_FRAMES` statistics tag (mkvmerge writes it), trusted only where it agrees with the stream's
+ * duration times its rate: `-c copy` carries a source's statistics into a cut or remux, where they no longer hold.
+ */
+function taggedFrameCount(t: Record<string, string>, duration: number | undefined, rate: string, matroska: boolean): number | undefined {
+  const count = matroska ? num(t.NUMBER_OF_FRAMES) : undefined;
+  if (count === undefined || duration === undefined) return undefined;
+  const expected = duration * rationalValue(rate);
+  return Math.abs(count - expected) <= Math.max(1, 0.005 * count) ? count : undefined;
 }
 
 /** Seconds from a Matroska `DURATION` tag, `HH:MM:SS.fraction`; undefined for anything else. */

@@ -143,6 +143,9 @@ function sameRational(a: string, b: string): boolean {
   return x.num * y.den === y.num * x.den;
 }
 
+/** Matroska statistics tags (mkvmerge) that describe one encoding of a stream. */
+const STATISTICS_TAGS = ['NUMBER_OF_FRAMES', 'NUMBER_OF_BYTES', 'BPS', '_STATISTICS_WRITING_APP', '_STATISTICS_WRITING_DATE_UTC', '_STATISTICS_TAGS'];
+
 /** Decides how frame times travel (see WriteOptions.timing). */
 function chooseTiming(first: Frame, source: MediaInfo | undefined, options: WriteOptions): PipeTiming {
   const exactTb = parseRational(options.timeBase ?? (source && source.kind === 'video' ? source.video.timeBase : '1/90000'));
@@ -228,6 +231,8 @@ export function buildEncoderJob(args: {
   if (copy) {
     a.push('-map_metadata', '1', '-map_chapters', '1');
     a.push('-map_metadata:s:0', `1:s:${source.video.index}`);
+    // mkvmerge's statistics of the source's video (frames, bytes, bit rate) do not describe the encoded one.
+    for (const tag of STATISTICS_TAGS) a.push('-metadata:s:v:0', `${tag}=`);
     mapped.forEach((idx, i) => a.push(`-map_metadata:s:${i + 1}`, `1:s:${idx}`));
     if (source.timecode) a.push('-metadata:s:v:0', `timecode=${source.timecode}`);
     // Muxing starts only when every stream has a packet; the encoder's lookahead holds video back meanwhile.
