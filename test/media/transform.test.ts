@@ -207,6 +207,40 @@ describe('transformVideo', () => {
     await transformVideo(clips.vfr, lossless, noop, { codec: 'ffv1' });
     expect(await framePts(lossless)).toEqual(srcPts);
   });
+
+  it('a Matroska source off its nominal grid keeps its frames\' times; one on it keeps its grid', async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    // From frame 5 on, every frame 13 ms late: Matroska still reports one rate (its default duration) as both.
+    const off = path.join(dir, 'off-grid.mkv');
+    await ffmpeg(['-i', clips.h264, '-map', '0:v', '-vf', "settb=1/1000,setpts='PTS+gte(N,5)*13'", '-enc_time_base', '-1', '-vsync', 'vfr', '-c:v', 'ffv1', '-y', off]);
+    const offInfo = await probe(off);
+    expect(offInfo.video.avgFrameRate).toBe(offInfo.video.frameRate);
+    const offPts = await framePts(off);
+    expect(Math.round((Number(offPts[5]) - Number(offPts[4])) * 1000)).toBeGreaterThan(50); // 42 + 13 ms
+    for (const [name, codec] of [['off-grid.out.mkv', 'ffv1'], ['off-grid.out.mp4', 'libx264']] as const) {
+      const out = path.join(dir, name);
+      await transformVideo(off, out, noop, { codec, ...(codec === 'libx264' ? { preset: 'ultrafast' } : {}) });
+      expect(await framePts(out)).toEqual(offPts);
+    }
+    // On its grid (times rounded to Matroska's milliseconds): the frames travel on it, as the .mp4's rates show
+    // (times kept exactly would give an average rate of whole milliseconds).
+    const onGrid = path.join(dir, 'on-grid.mkv');
+    await ffmpeg(['-i', clips.h264, '-map', '0:v', '-c:v', 'ffv1', '-y', onGrid]);
+    const on = path.join(dir, 'on-grid.out.mp4');
+    await transformVideo(onGrid, on, noop, { codec: 'libx264', preset: 'veryfast' });
+    const rates = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate,avg_frame_rate', '-of', 'csv=p=0', on])).toString().trim();
+    expect(rates).toBe('24000/1001,24000/1001');
+  });
+
+  it('tells a grid from times off it, within half a tick', async () => {
+    const { keepsToGrid } = await import('../../packages/core/src/media/frame-grid.js');
+    const ms = (t: number) => Math.round(t * 1000) / 1000; // Matroska's millisecond times
+    const rate = 24000 / 1001;
+    expect(keepsToGrid(Array.from({ length: 500 }, (_, k) => ms(1.5 + k / rate)), rate, 0.0005 + 1e-6)).toBe(true);
+    expect(keepsToGrid([0, 0.042, 0.083, 0.125, 0.208], 24, 0.0005 + 1e-6)).toBe(true); // a dropped frame is still on the grid
+    expect(keepsToGrid([0, 0.063, 0.104, 0.125], 24, 0.0005 + 1e-6)).toBe(false); // B-frame times rounded off the grid
+    expect(keepsToGrid([], 24, 0.001)).toBe(false);
+  });
 });
 
 describe('Matroska statistics tags', () => {

@@ -40,7 +40,8 @@ export interface EncodeOptions {
   /**
    * How frame times reach the encoder. 'cfr': frames sit on the grid of `frameRate` (the source's rate when it is
    * constant); each pts is checked against the grid. 'exact': every pts is kept in `timeBase` (variable frame rate).
-   * Default 'auto': 'cfr' when the source (or `frameRate`) gives a constant rate and the first frame is on its grid,
+   * Default 'auto': 'cfr' when the source (or `frameRate`) gives a constant rate (for Matroska, whose rate is nominal, when
+   * its packets keep to it: `frame-grid.ts`) and the first frame is on its grid,
    * else 'exact'. In 'exact' mode, mov/mp4 outputs are written
    * without an edit list and H.264/HEVC without B-frames (ffmpeg 4.x would otherwise hide the last frame).
    */

@@ -15,7 +15,8 @@ import { copyFrameInto, FrameLayout } from './frame.js';
 import type { Frame } from './frame.js';
 import { probe } from './probe.js';
 import { decodeFrames, planRead } from './read-frames.js';
-import { buildEncoderJob, Encoder, expectedFrameCount, progressReporter, settleError } from './write-frames.js';
+import { buildEncoderJob, Encoder, expectedFrameCount, gridDecidedBySource, progressReporter, settleError } from './write-frames.js';
+import { packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
 import type { Progress } from './write-frames.js';
 
 /** The per-frame hook: mutate `frame` in place (its planes are what gets encoded). */
@@ -156,6 +157,8 @@ async function runTransform(
   const [setup, info] = await Promise.all([resolveFfmpeg(paths), probe(input, { ...paths, signal })]);
   // Every output's format, before anything is decoded: a container mismatch must not surface after an hour's work.
   targets.forEach((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
+  // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
+  const offGrid = rateIsNominal(info) && targets.some((t) => gridDecidedBySource(t.options)) && !(await packetsKeepToGrid(info, setup, signal));
 
   const pendings: PendingOutput[] = [];
   const encoders: Array<Encoder | undefined> = targets.map(() => undefined);
@@ -191,7 +194,8 @@ async function runTransform(
         let encoder = encoders[t];
         if (!encoder) {
           const target = targets[t];
-          const job = buildEncoderJob({ pending: pendings[t], first: decoded, source: info, options: target.options ?? {}, setup });
+          const options = offGrid && gridDecidedBySource(target.options) ? { ...target.options, timing: 'exact' as const } : (target.options ?? {});
+          const job = buildEncoderJob({ pending: pendings[t], first: decoded, source: info, options, setup });
           encoder = new Encoder(job, setup, signal);
           encoders[t] = encoder;
           encoder.start();

@@ -14,6 +14,7 @@ import { AbortError, FfmpegError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
 import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode } from './encode-plan.js';
+import { packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
 import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
@@ -141,6 +142,11 @@ function sameRational(a: string, b: string): boolean {
   const x = parseRational(a);
   const y = parseRational(b);
   return x.num * y.den === y.num * x.den;
+}
+
+/** Whether these options leave the frames' timing to the source's rate ('auto', no frameRate given). */
+export function gridDecidedBySource(options: WriteOptions | undefined): boolean {
+  return (options?.timing === undefined || options.timing === 'auto') && options?.frameRate === undefined;
 }
 
 /** Matroska statistics tags (mkvmerge) that describe one encoding of a stream. */
@@ -444,6 +450,8 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
   const setup = await resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath });
   const source = options.sourceInfo ?? (options.source ? await probe(options.source, { signal, ...pathsOf(options) }) : undefined);
   checkOutputFormat({ output, source, options, setup });
+  // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
+  const timed = source && rateIsNominal(source) && gridDecidedBySource(options) && !(await packetsKeepToGrid(source, setup, signal)) ? { ...options, timing: 'exact' as const } : options;
   const pending = await prepareOutput(output, { inputs: source ? [source.path] : [], overwrite: options.overwrite === true });
   const report = progressReporter(options.onProgress, options.totalFrames ?? expectedFrameCount(source));
 
@@ -456,7 +464,7 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
       if (next.done) break;
       const frame = next.value;
       if (!encoder) {
-        encoder = new Encoder(buildEncoderJob({ pending, first: frame, source, options, setup }), setup, signal);
+        encoder = new Encoder(buildEncoderJob({ pending, first: frame, source, options: timed, setup }), setup, signal);
         encoder.start();
       }
       await encoder.write(frame);
