@@ -232,14 +232,33 @@ describe('transformVideo', () => {
     expect(rates).toBe('24000/1001,24000/1001');
   });
 
-  it('tells a grid from times off it, within half a tick', async () => {
-    const { keepsToGrid } = await import('../../packages/core/src/media/frame-grid.js');
+  it('tells a grid from times off it as the encoder does: from t = 0, within half a tick', async () => {
+    const { frameGrid, onGrid } = await import('../../packages/core/src/media/frame-grid.js');
     const ms = (t: number) => Math.round(t * 1000) / 1000; // Matroska's millisecond times
-    const rate = 24000 / 1001;
-    expect(keepsToGrid(Array.from({ length: 500 }, (_, k) => ms(1.5 + k / rate)), rate, 0.0005 + 1e-6)).toBe(true);
-    expect(keepsToGrid([0, 0.042, 0.083, 0.125, 0.208], 24, 0.0005 + 1e-6)).toBe(true); // a dropped frame is still on the grid
-    expect(keepsToGrid([0, 0.063, 0.104, 0.125], 24, 0.0005 + 1e-6)).toBe(false); // B-frame times rounded off the grid
-    expect(keepsToGrid([], 24, 0.001)).toBe(false);
+    const grid = frameGrid({ num: 24000, den: 1001 }, { num: 1, den: 1000 });
+    // A video starting at frame 37 (1.543 s, itself rounded): every frame on the grid counted from 0.
+    expect(Array.from({ length: 72 }, (_, k) => ms((37 + k) * 1001 / 24000)).every((t) => onGrid(t, grid))).toBe(true);
+    expect([0.063, 0.104].some((t) => onGrid(t, frameGrid({ num: 24, den: 1 }, { num: 1, den: 1000 })))).toBe(false); // B-frame skew
+  });
+
+  it('reads a 59.94 Matroska source at 60000/1001 (ffprobe says 19001/317) and keeps its grid', async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    const mkv = path.join(dir, 'rate5994.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=60000/1001:d=2', '-c:v', 'ffv1', '-y', mkv]);
+    expect((await probe(mkv)).video.frameRate).toBe('60000/1001');
+    const out = path.join(dir, 'rate5994.out.mp4');
+    const result = await transformVideo(mkv, out, noop, { codec: 'libx264', preset: 'veryfast' });
+    expect(result.frames).toBe(120);
+    const rates = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate,avg_frame_rate', '-of', 'csv=p=0', out])).toString().trim();
+    expect(rates).toBe('60000/1001,60000/1001');
+    // 23.976 starting at frame 37 (1.543 s, a time Matroska rounds): still on its grid, counted from 0.
+    const late = path.join(dir, 'late23976.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=24000/1001:d=4', '-vf', 'trim=start_frame=37', '-c:v', 'ffv1', '-y', late]);
+    const lateOut = path.join(dir, 'late23976.out.mp4');
+    await transformVideo(late, lateOut, noop, { codec: 'libx264', preset: 'veryfast' });
+    const lateRates = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate,avg_frame_rate', '-of', 'csv=p=0', lateOut])).toString().trim();
+    expect(lateRates).toBe('24000/1001,24000/1001');
+    expect(Number((await framePts(lateOut))[0])).toBeCloseTo(37 * 1001 / 24000, 3);
   });
 });
 

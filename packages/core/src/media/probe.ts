@@ -283,8 +283,8 @@ function toStream(s: Json, counted: boolean, matroska: boolean): StreamInfo {
   if (base.type !== 'video') return base;
   const pixelFormat = str(s.pix_fmt) ?? 'unknown';
   const { bitDepth, chroma } = describeSourceFormat(pixelFormat);
-  const rRate = validRational(str(s.r_frame_rate));
-  const avgRate = validRational(str(s.avg_frame_rate));
+  const rRate = nominalRate(validRational(str(s.r_frame_rate)), matroska);
+  const avgRate = nominalRate(validRational(str(s.avg_frame_rate)), matroska);
   const frameRate = rRate ?? avgRate ?? '0/1';
   const nbFrames = counted ? (num(s.nb_read_packets) ?? num(s.nb_frames)) : (num(s.nb_frames) ?? taggedFrameCount(t, base.duration, avgRate ?? frameRate, matroska));
   const disposition = base.disposition;
@@ -357,6 +357,22 @@ function num(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '' || v === 'N/A') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Matroska stores a frame rate as a default duration in nanoseconds, which ffprobe turns back into a rate only
+ * approximately (59.94 comes out as 19001/317): there, a rate within a millionth of a broadcast rate (n x 1000/1001)
+ * or of a whole number is that rate, so that frames on its grid are seen to be.
+ */
+function nominalRate(rate: string | undefined, matroska: boolean): string | undefined {
+  if (!matroska || rate === undefined) return rate;
+  const value = rationalValue(rate);
+  if (!(value > 0)) return rate;
+  const whole = Math.round(value);
+  if (Math.abs(value - whole) <= 1e-6 * value) return `${whole}/1`;
+  const ntsc = Math.round(value * 1.001);
+  if (Math.abs(value - (ntsc * 1000) / 1001) <= 1e-6 * value) return `${ntsc * 1000}/1001`;
+  return rate;
 }
 
 /**

@@ -157,8 +157,6 @@ async function runTransform(
   const [setup, info] = await Promise.all([resolveFfmpeg(paths), probe(input, { ...paths, signal })]);
   // Every output's format, before anything is decoded: a container mismatch must not surface after an hour's work.
   targets.forEach((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
-  // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
-  const offGrid = rateIsNominal(info) && targets.some((t) => gridDecidedBySource(t.options)) && !(await packetsKeepToGrid(info, setup, signal));
 
   const pendings: PendingOutput[] = [];
   const encoders: Array<Encoder | undefined> = targets.map(() => undefined);
@@ -187,6 +185,8 @@ async function runTransform(
   let next = 0;
   let frames = 0;
   try {
+    // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
+    const offGrid = rateIsNominal(info) && targets.some((t) => gridDecidedBySource(t.options)) && !(await packetsKeepToGrid(info, setup, signal));
     const plan = await planRead(input, readOptions);
     for await (const decoded of decodeFrames(input, readOptions, plan)) {
       if (signal?.aborted) throw new AbortError();

@@ -14,7 +14,7 @@ import { AbortError, FfmpegError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
 import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode } from './encode-plan.js';
-import { packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
+import { frameGrid, onGrid, packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
 import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
@@ -163,13 +163,11 @@ function chooseTiming(first: Frame, source: MediaInfo | undefined, options: Writ
     if (options.timing === 'cfr') throw new UsageError(`options.timing 'cfr' needs options.frameRate (the source has no constant rate)`);
     return exact;
   }
-  const rate = parseRational(rateText);
   // Source timestamps are rounded to the source time base: allow half a source tick (in frames) of jitter.
   const srcTb = source && source.kind === 'video' ? parseRational(source.video.timeBase) : { num: 0, den: 1 };
-  const tolerance = (0.5 * srcTb.num * rate.num) / (srcTb.den * rate.den) + 1e-6;
-  const cfr: PipeTiming = { mode: 'cfr', num: rate.num, den: rate.den, tolerance };
-  const firstTicks = (first.pts * cfr.num) / cfr.den;
-  if (options.timing !== 'cfr' && Math.abs(firstTicks - Math.round(firstTicks)) > tolerance) return exact;
+  const grid = frameGrid(parseRational(rateText), srcTb);
+  const cfr: PipeTiming = { mode: 'cfr', ...grid };
+  if (options.timing !== 'cfr' && !onGrid(first.pts, grid)) return exact;
   return cfr;
 }
 
@@ -305,11 +303,10 @@ export class Encoder {
 
   async write(frame: Frame): Promise<void> {
     const proc = this.proc!;
-    const { num, den, mode, tolerance } = this.job.timing;
-    const exactTicks = (frame.pts * num) / den;
-    const ticks = Math.round(exactTicks);
+    const { num, den, mode } = this.job.timing;
+    const ticks = Math.round((frame.pts * num) / den);
     if (!Number.isFinite(ticks)) throw new UsageError(`Frame ${frame.index} has no valid pts (${String(frame.pts)})`);
-    if (mode === 'cfr' && Math.abs(exactTicks - ticks) > tolerance) {
+    if (mode === 'cfr' && !onGrid(frame.pts, this.job.timing)) {
       throw new UsageError(
         `Frame ${frame.index} at ${frame.pts}s is off the ${num}/${den} fps grid: the timing is variable; ` +
           `pass timing: 'exact' to keep every timestamp`,
@@ -450,14 +447,14 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
   const setup = await resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath });
   const source = options.sourceInfo ?? (options.source ? await probe(options.source, { signal, ...pathsOf(options) }) : undefined);
   checkOutputFormat({ output, source, options, setup });
-  // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
-  const timed = source && rateIsNominal(source) && gridDecidedBySource(options) && !(await packetsKeepToGrid(source, setup, signal)) ? { ...options, timing: 'exact' as const } : options;
   const pending = await prepareOutput(output, { inputs: source ? [source.path] : [], overwrite: options.overwrite === true });
   const report = progressReporter(options.onProgress, options.totalFrames ?? expectedFrameCount(source));
 
   let encoder: Encoder | undefined;
   const iterator = toAsyncIterator(frames);
   try {
+    // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
+    const timed = source && rateIsNominal(source) && gridDecidedBySource(options) && !(await packetsKeepToGrid(source, setup, signal)) ? { ...options, timing: 'exact' as const } : options;
     for (;;) {
       if (signal?.aborted) throw new AbortError();
       const next = await iterator.next();
