@@ -19,6 +19,7 @@
 import path from 'node:path';
 
 import { OutputError, UsageError } from '../errors.js';
+import { releaseAtLeast } from './ffmpeg-args.js';
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { framePixelFormat } from './pixel-format.js';
 import type { MediaInfo, StreamInfo, VideoStreamInfo } from './probe.js';
@@ -151,8 +152,7 @@ const CONTAINERS: Record<string, ContainerRule> = {
  */
 function containerRule(ext: string, setup: FfmpegSetup): ContainerRule | undefined {
   const rule = CONTAINERS[ext];
-  const major = Number((setup.ffmpeg.release ?? '0').split('.')[0]);
-  if (rule && ext === '.mp4' && major >= 5) return { ...rule, audio: { only: [...(rule.audio.only ?? []), 'opus'] } };
+  if (rule && ext === '.mp4' && releaseAtLeast(setup, 5, 0)) return { ...rule, audio: { only: [...(rule.audio.only ?? []), 'opus'] } };
   return rule;
 }
 

@@ -4,7 +4,8 @@
  */
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
 
-function releaseAtLeast(setup: FfmpegSetup, major: number, minor: number): boolean {
+/** Whether the ffmpeg in use is release `major.minor` or later (false when its release is unknown). */
+export function releaseAtLeast(setup: FfmpegSetup, major: number, minor: number): boolean {
   const release = setup.ffmpeg.release;
   if (!release) return false;
   const [a, b] = release.split('.').map(Number);

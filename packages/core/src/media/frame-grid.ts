@@ -14,9 +14,10 @@ import type { MediaInfo } from './probe.js';
 /** Containers whose reported frame rate is a default duration, not a measure of the frames. */
 const NOMINAL_RATE_CONTAINERS = /(^|,)(matroska|webm)(,|$)/;
 
-/** Whether `info`'s rate has to be checked against its packets before frames are sent on its grid. */
-export function rateIsNominal(info: MediaInfo): boolean {
-  return info.kind === 'video' && NOMINAL_RATE_CONTAINERS.test(info.container);
+/** A rational such as `24000/1001` (or a whole number) as num/den. */
+export function parseRational(text: string): { num: number; den: number } {
+  const [a, b] = text.split('/').map(Number);
+  return { num: a, den: b === undefined ? 1 : b };
 }
 
 /** A frame grid: `rate` frames per second as num/den, and how far (in frames) a time rounded to its time base may be. */
@@ -40,16 +41,17 @@ export function onGrid(seconds: number, grid: FrameGrid): boolean {
 }
 
 /**
- * Whether the video packets of `info` keep to its frame rate (see the module notes). Packets without times are
- * left out; a source with none, or whose listing fails, is taken as off the grid (its frames then keep their own
- * times, which is always right, only less compact in .mp4/.mov).
+ * Whether `info` is a Matroska source whose video packets do not keep to its nominal frame rate (see the module
+ * notes), so that its frames must keep their own times. Packets without times are left out; a source with none, or
+ * whose listing fails, is taken as off the grid (exact times are always right, only less compact in .mp4/.mov).
  */
-export async function packetsKeepToGrid(info: MediaInfo, setup: FfmpegSetup, signal?: AbortSignal): Promise<boolean> {
-  const parse = (text: string) => {
-    const [a, b] = text.split('/').map(Number);
-    return { num: a, den: b === undefined ? 1 : b };
-  };
-  const grid = frameGrid(parse(info.video.frameRate), parse(info.video.timeBase));
+export async function framesOffNominalGrid(info: MediaInfo, setup: FfmpegSetup, signal?: AbortSignal): Promise<boolean> {
+  if (!(info.kind === 'video' && NOMINAL_RATE_CONTAINERS.test(info.container))) return false;
+  return !(await packetsKeepToGrid(info, setup, signal));
+}
+
+async function packetsKeepToGrid(info: MediaInfo, setup: FfmpegSetup, signal?: AbortSignal): Promise<boolean> {
+  const grid = frameGrid(parseRational(info.video.frameRate), parseRational(info.video.timeBase));
   if (!(grid.num > 0 && grid.den > 0)) return false;
   let stdout: Buffer;
   try {

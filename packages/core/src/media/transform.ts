@@ -16,7 +16,7 @@ import type { Frame } from './frame.js';
 import { probe } from './probe.js';
 import { decodeFrames, planRead } from './read-frames.js';
 import { buildEncoderJob, Encoder, expectedFrameCount, gridDecidedBySource, progressReporter, settleError } from './write-frames.js';
-import { packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
+import { framesOffNominalGrid } from './frame-grid.js';
 import type { Progress } from './write-frames.js';
 
 /** The per-frame hook: mutate `frame` in place (its planes are what gets encoded). */
@@ -186,7 +186,7 @@ async function runTransform(
   let frames = 0;
   try {
     // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
-    const offGrid = rateIsNominal(info) && targets.some((t) => gridDecidedBySource(t.options)) && !(await packetsKeepToGrid(info, setup, signal));
+    const offGrid = targets.some((t) => gridDecidedBySource(t.options)) && (await framesOffNominalGrid(info, setup, signal));
     const plan = await planRead(input, readOptions);
     for await (const decoded of decodeFrames(input, readOptions, plan)) {
       if (signal?.aborted) throw new AbortError();

@@ -14,7 +14,7 @@ import { AbortError, FfmpegError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
 import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode } from './encode-plan.js';
-import { frameGrid, onGrid, packetsKeepToGrid, rateIsNominal } from './frame-grid.js';
+import { frameGrid, framesOffNominalGrid, onGrid, parseRational } from './frame-grid.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
 import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
@@ -131,11 +131,6 @@ export interface PipeTiming {
   den: number;
   /** Largest accepted distance from the grid, in ticks ('cfr'). */
   tolerance: number;
-}
-
-function parseRational(text: string): { num: number; den: number } {
-  const [a, b] = text.split('/').map(Number);
-  return { num: a, den: b === undefined ? 1 : b };
 }
 
 function sameRational(a: string, b: string): boolean {
@@ -454,7 +449,7 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
   const iterator = toAsyncIterator(frames);
   try {
     // A Matroska source's rate is only nominal: frames go on its grid only where its packets keep to it.
-    const timed = source && rateIsNominal(source) && gridDecidedBySource(options) && !(await packetsKeepToGrid(source, setup, signal)) ? { ...options, timing: 'exact' as const } : options;
+    const timed = source && gridDecidedBySource(options) && (await framesOffNominalGrid(source, setup, signal)) ? { ...options, timing: 'exact' as const } : options;
     for (;;) {
       if (signal?.aborted) throw new AbortError();
       const next = await iterator.next();
