@@ -288,14 +288,36 @@ describe('output formats are checked before anything is decoded', () => {
     await Promise.all([meta, chaptered, out].map((f) => rm(f)));
   });
 
+  it('neither maps nor judges the streams extraOutputArgs drop, and keeps the others\' metadata on them', async () => {
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    const tagged = path.join(dir, 'tagged.mkv');
+    await ffmpeg(['-i', subrip, '-map', '0', '-c', 'copy', '-metadata:s:a:0', 'language=fra', '-metadata:s:s:0', 'language=eng', '-metadata:s:s:0', 'title=English subtitles', '-y', tagged]);
+    const out = path.join(dir, 'no-audio.mkv');
+    await transformVideo(tagged, out, noop, { extraOutputArgs: ['-an'] });
+    const written = await probe(out);
+    expect(written.audio).toEqual([]);
+    const subtitles = written.streams.filter((st) => st.type === 'subtitle');
+    expect(subtitles.map((st) => [st.tags.language, st.tags.title])).toEqual([['eng', 'English subtitles']]);
+    // Dropped, PCM audio no longer keeps a ProRes master from .mp4 (with the video encoded to H.264).
+    const mp4 = path.join(dir, 'an.mp4');
+    await transformVideo(prores, mp4, noop, { codec: 'libx264', preset: 'ultrafast', extraOutputArgs: ['-an'] });
+    expect((await probe(mp4)).audio).toEqual([]);
+    const { rm } = await import('node:fs/promises');
+    await Promise.all([tagged, out, mp4].map((f) => rm(f)));
+  });
+
   it('leaves the copied streams to ffmpeg when extraOutputArgs choose their codecs, and judges them otherwise', async () => {
     const faststart = await refusal(prores, path.join(dir, 'fs.mp4'), { codec: 'libx264', extraOutputArgs: ['-movflags', '+faststart'] });
     expect(faststart.message).toMatch(/fs\.mp4: \.mp4 files cannot hold the source's pcm_s24le audio/);
     // Choosing the subtitles' codec leaves the audio judged.
     const subs = await refusal(prores, path.join(dir, 'subs-only.mp4'), { codec: 'libx264', extraOutputArgs: ['-c:s', 'mov_text'] });
     expect(subs.message).toMatch(/cannot hold the source's pcm_s24le audio/);
-    // Dropping the audio lifts nothing (the streams are mapped and numbered before ffmpeg drops one).
-    expect((await refusal(prores, path.join(dir, 'an.mp4'), { codec: 'libx264', extraOutputArgs: ['-an'] })).message).toMatch(/pcm_s24le audio/);
+    // -map and -vn are refused: reelmark maps the streams itself.
+    for (const args of [['-map', '-1:a'], ['-vn']]) {
+      const err = await refusal(prores, path.join(dir, 'map.mov'), { extraOutputArgs: args });
+      expect(err).toBeInstanceOf(UsageError);
+      expect(err.message).toMatch(new RegExp(`^options\\.extraOutputArgs may not contain '${args[0]}'.*-an, -sn or -dn`));
+    }
     // A codec for every stream would replace the video encoder (-c copy wrote raw video): refused.
     for (const bare of [['-c', 'copy'], ['-codec', 'copy'], ['-c:0', 'copy']]) {
       const err = await refusal(prores, path.join(dir, 'bare.mov'), { extraOutputArgs: bare });

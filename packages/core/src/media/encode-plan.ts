@@ -36,7 +36,11 @@ export interface EncodeOptions {
   bitrate?: string | number;
   /** Output pixel format, e.g. `yuv420p`, `yuv422p10le`, `rgb48be`. Default: the source's when the encoder takes it. */
   pixelFormat?: string;
-  /** More ffmpeg output options, appended after reelmark's (e.g. `['-tune', 'film']`). */
+  /**
+   * More ffmpeg output options, appended after reelmark's (e.g. `['-tune', 'film']`). `-an`, `-sn` and `-dn` drop the
+   * source's audio, subtitles or data streams (the others keep their own metadata); `-c:a`-style options choose a kind's
+   * codec. Not allowed: `-map` and `-vn` (reelmark maps the streams), and a codec for every stream (`-c copy`).
+   */
   extraOutputArgs?: string[];
   /**
    * How frame times reach the encoder. 'cfr': frames sit on the grid of `frameRate` (the source's rate when it is
@@ -196,11 +200,28 @@ function fits(rule: CodecRule, codec: string): boolean {
 }
 
 /**
+ * The kinds of source stream that extra output arguments drop: `-an` audio, `-sn` subtitles, `-dn` data. They are
+ * then neither mapped nor judged by the table (mapped, ffmpeg would drop them after their metadata was numbered, and
+ * every later stream would take the metadata of the one before it).
+ * @throws {UsageError} for `-map` (reelmark maps the streams; its input numbering is not the caller's) and `-vn`.
+ */
+export function streamsDroppedBy(args: readonly string[] | undefined, name = 'options'): Set<string> {
+  const kinds = new Set<string>();
+  const byFlag: Record<string, string> = { '-an': 'audio', '-sn': 'subtitle', '-dn': 'data' };
+  for (const a of args ?? []) {
+    if (a === '-map' || a === '-vn') {
+      throw new UsageError(`${name}.extraOutputArgs may not contain '${a}': reelmark maps the source's streams itself; drop a kind of stream with -an, -sn or -dn`);
+    }
+    if (byFlag[a]) kinds.add(byFlag[a]);
+  }
+  return kinds;
+}
+
+/**
  * The kinds of copied stream whose codec extra output arguments choose, so that ffmpeg judges them instead of the
  * table: `-c:a`/`-acodec` (and `-strict`, which lets 4.1 put Opus or FLAC in .mp4) audio, `-c:s`/`-scodec`
- * subtitles, `-c:d`/`-dcodec` data, `-c:t` attachments. Arguments that drop streams (`-an`, `-map -1:a`) lift
- * nothing: the streams are mapped, and their metadata numbered, before ffmpeg drops one. Never cover art (.mov drops
- * it without a word), nor the video, which reelmark encodes.
+ * subtitles, `-c:d`/`-dcodec` data, `-c:t` attachments (streams dropped with `-an`, `-sn` or `-dn` are not copied:
+ * `streamsDroppedBy`). Never cover art (.mov drops it without a word), nor the video, which reelmark encodes.
  * @throws {UsageError} for a codec given to every stream or by stream index (`-c copy`, `-codec`, `-c:0`): it would
  *   replace the video encoder.
  */
@@ -240,9 +261,10 @@ function supportedExtensions(): string {
  * QuickTime timecode tracks (the muxer rebuilds them from the timecode tag) and not QuickTime chapter tracks (a
  * data stream tagged `text`: the chapters are copied as chapters, `-map_chapters`, and the muxer writes its own).
  */
-export function copiedStreams(source: MediaInfo): StreamInfo[] {
+export function copiedStreams(source: MediaInfo, dropped: ReadonlySet<string> = new Set()): StreamInfo[] {
   return source.streams.filter((s) => {
     if (s.index === source.video.index) return false;
+    if (dropped.has(s.type)) return false;
     if (s.type === 'video') return (s as VideoStreamInfo).attachedPicture;
     if (s.codecTag === 'tmcd') return false;
     if (s.type === 'data' && s.codecTag === 'text') return false;
@@ -290,6 +312,7 @@ export function checkEncodeOptions(o: EncodeOptions, name = 'options'): void {
   if (o.extraOutputArgs !== undefined && (!Array.isArray(o.extraOutputArgs) || !o.extraOutputArgs.every((a) => typeof a === 'string'))) {
     throw new UsageError(`Expected an array of strings for ${name}.extraOutputArgs`);
   }
+  streamsDroppedBy(o.extraOutputArgs, name);
 }
 
 /** The default encoder for `ext` (see the codec rule at the top). */
@@ -350,7 +373,8 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
   const videoCodec = codecOfEncoder(encoder);
   // Extra arguments that choose a kind of stream's codec (`-c:a aac`) take those streams out of the table's hands.
   const leftToFfmpeg = streamsChosenBy(options.extraOutputArgs, name);
-  const copied = source ? copiedStreams(source).filter((st) => !leftToFfmpeg.has(st.type)) : [];
+  const dropped = streamsDroppedBy(options.extraOutputArgs, name);
+  const copied = source ? copiedStreams(source, dropped).filter((st) => !leftToFfmpeg.has(st.type)) : [];
   const ruleOf = (rule: ContainerRule, s: StreamInfo) => (s.type === 'video' ? rule.cover : rule[s.type as Exclude<keyof ContainerRule, 'cover'>]);
   const holdsAll = (rule: ContainerRule) =>
     (videoCodec === undefined || fits(rule.video, videoCodec)) && copied.every((s) => fits(ruleOf(rule, s), s.codec || s.codecTag));

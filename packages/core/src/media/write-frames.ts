@@ -13,7 +13,7 @@ import path from 'node:path';
 import { AbortError, FfmpegError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
-import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode } from './encode-plan.js';
+import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode, streamsDroppedBy } from './encode-plan.js';
 import { frameGrid, framesOffNominalGrid, onGrid, parseRational } from './frame-grid.js';
 import type { EncodeOptions, EncodePlan } from './encode-plan.js';
 import { commonArgs, fileUrl, inputTimeBaseArgs, passthroughTimingArgs, rotationArgs } from './ffmpeg-args.js';
@@ -196,7 +196,7 @@ export function buildEncoderJob(args: {
   if (copy) a.push('-noautorotate', '-i', fileUrl(source.path));
   a.push('-map', '0:v:0');
 
-  const mapped: number[] = copy ? copiedStreams(source).map((s) => s.index) : [];
+  const mapped: number[] = copy ? copiedStreams(source, streamsDroppedBy(options.extraOutputArgs)).map((s) => s.index) : [];
   for (const index of mapped) a.push('-map', `1:${index}`);
   const ext = path.extname(pending.path).toLowerCase();
   const filters: string[] = [];
