@@ -306,3 +306,62 @@ describe('readFrames', () => {
     }).rejects.toThrow(`${bogus}: not a media file`);
   });
 });
+
+describe('transport streams and static ffmpeg builds', () => {
+  it('probes and reads an MPEG-TS file (the static builds crashed on every .ts: iconv in a static glibc)', async () => {
+    const ts = await makeClip(dir, 'clip.ts', { duration: 0.4, video: ['-c:v', 'libx264', '-preset', 'ultrafast'], audio: ['-c:a', 'mp2'] });
+    const info = await probe(ts);
+    expect(info.container).toMatch(/mpegts/);
+    expect(info.video.codec).toBe('h264');
+    let frames = 0;
+    for await (const _ of readFrames(ts)) frames++;
+    expect(frames).toBe(10);
+  });
+
+  it('tells a static executable from a dynamic one, a script and a text file', async () => {
+    const { isStaticElf, childEnvironment, NO_GCONV_MODULES } = await import('../../packages/core/src/media/static-binary.js');
+    const script = path.join(dir, 'script.sh');
+    await writeFile(script, '#!/bin/sh\nexit 0\n');
+    expect(isStaticElf(script)).toBe(false);
+    expect(isStaticElf(path.join(dir, 'no-such-binary'))).toBe(false);
+    // Node itself is linked dynamically on Linux.
+    if (process.platform === 'linux') expect(isStaticElf(process.execPath)).toBe(false);
+    expect(childEnvironment(script)).toBeUndefined();
+    // The registry's ffprobe (a static build, where it is installed) gets no gconv modules.
+    const { createRequire } = await import('node:module');
+    let packaged: string | undefined;
+    try {
+      packaged = (createRequire(import.meta.url)('@ffprobe-installer/ffprobe') as { path: string }).path;
+    } catch {
+      packaged = undefined;
+    }
+    if (packaged && process.platform === 'linux' && process.arch === 'x64') {
+      expect(isStaticElf(packaged)).toBe(true);
+      if (process.env.GCONV_PATH === undefined) expect(childEnvironment(packaged)?.GCONV_PATH).toBe(NO_GCONV_MODULES);
+    }
+  });
+
+  it('reports an ffprobe that crashes as a fault of that ffprobe (exit 1), not as a file that is not media', async () => {
+    const fake = path.join(dir, 'crashing-ffprobe');
+    await writeFile(
+      fake,
+      '#!/bin/sh\ncase "$1" in -version) echo "ffprobe version 6.1 Copyright (c) 2007-2023 the FFmpeg developers"; echo "libavcodec     60. 31.102 / 60. 31.102";; *) kill -SEGV $$;; esac\n',
+      { mode: 0o755 },
+    );
+    clearFfmpegCache();
+    const err = await probe(c.h264, { ffprobePath: fake }).catch((e: unknown) => e);
+    clearFfmpegCache();
+    expect((err as Error).name).toBe('FfmpegError');
+    expect((err as Error).message).toMatch(new RegExp(`^ffprobe \\(${fake}\\) crashed \\(SIGSEGV\\) reading ${c.h264}: .*set FFPROBE_PATH`));
+  });
+
+  it('says why ffprobe refused a file: an MP4 cut before its index', async () => {
+    const cut = path.join(dir, 'cut-before-moov.mp4');
+    const { readFile } = await import('node:fs/promises');
+    const whole = await readFile(c.h264);
+    await writeFile(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    // makeClip writes the index (moov) first only with +faststart; without it a cut file has none.
+    const err = await probe(cut).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/not a media file that ffmpeg can read \(.*moov atom not found/);
+  });
+});

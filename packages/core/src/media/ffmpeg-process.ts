@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 
 import { AbortError, FfmpegError, FfmpegNotFoundError } from '../errors.js';
+import { childEnvironment } from './static-binary.js';
 
 /** Keeps the last `capacity` bytes written to it; used for stderr so that a chatty child never grows memory. */
 export class RingBuffer {
@@ -106,6 +107,7 @@ export function startProcess(binary: string, args: readonly string[], options: S
   const stderr = new RingBuffer();
   const child = spawn(binary, args, {
     stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
+    env: childEnvironment(binary),
     windowsHide: true,
   });
   track(child);

@@ -162,8 +162,17 @@ export async function probe(file: string, options: ProbeOptions = {}): Promise<M
     const { stdout } = await runProcess(setup.ffprobe.path, args, { label: `ffprobe (probing ${abs})`, signal: options.signal });
     json = JSON.parse(stdout.toString('utf8')) as Json;
   } catch (err) {
+    if (err instanceof FfmpegError && err.signal !== null) {
+      // A crash says nothing of the file: the prober is at fault (exit 1, not "not a media file").
+      throw new FfmpegError(
+        `ffprobe (${setup.ffprobe.path}) crashed (${err.signal}) reading ${abs}: a fault of that ffprobe build, which does not show that the file is not media; set FFPROBE_PATH to another ffprobe (\`reelmark doctor\` shows the one in use)`,
+        err.exitCode,
+        err.signal,
+        err.stderrTail,
+      );
+    }
     if (err instanceof FfmpegError) {
-      throw new InputError(`${abs}: not a media file that ffmpeg can read (${lastLine(err.stderrTail)})`, abs, { cause: err });
+      throw new InputError(`${abs}: not a media file that ffmpeg can read (${probeComplaint(err.stderrTail, abs)})`, abs, { cause: err });
     }
     throw err;
   }
@@ -400,9 +409,21 @@ function tags(v: unknown): Record<string, string> {
   return out;
 }
 
-function lastLine(text: string): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.length ? lines[lines.length - 1].trim() : 'ffprobe failed';
+/**
+ * What ffprobe said of the file: its last two distinct complaints, without the file name they start with (for a cut
+ * MP4, `moov atom not found; Invalid data found when processing input`).
+ */
+export function probeComplaint(text: string, abs: string): string {
+  const prefixes = [`file:${abs}: `, `${abs}: `];
+  const lines: string[] = [];
+  for (const raw of text.split('\n')) {
+    let line = raw.trim();
+    if (line === '') continue;
+    for (const p of prefixes) if (line.startsWith(p)) line = line.slice(p.length);
+    line = line.replace(/^\[[^\]]*@ 0x[0-9a-f]+\] /, '');
+    if (line !== '' && line !== lines[lines.length - 1]) lines.push(line);
+  }
+  return lines.length ? lines.slice(-2).join('; ') : 'ffprobe failed';
 }
 
 function describe(v: unknown): string {
