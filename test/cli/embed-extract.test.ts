@@ -126,5 +126,18 @@ describe('embed, leak, extract', () => {
     expect(JSON.parse(found.stdout)).toMatchObject({ found: true, id: '42', framesAnalyzed: 1, input: { width: 960, height: 540 } });
     const clean = await reelmark(['extract', still, '--key', key]);
     expect(clean.code).toBe(3);
+    // Leaks with an alpha channel: an RGBA screenshot (what browsers and macOS save) and a GIF (ffmpeg decodes every
+    // GIF to bgra). Their luma is read without the alpha plane; both were refused as 'unsupported pixel format'.
+    const rgba = join(dir, 'shot-rgba.png');
+    const gif = join(dir, 'shot.gif');
+    await ffmpeg(['-i', markedStill, '-vf', 'scale=960:540,format=rgba', rgba]);
+    await ffmpeg(['-i', markedStill, '-vf', 'scale=960:540', gif]);
+    expect((await probe(rgba)).pixelFormat).toBe('rgba');
+    expect((await probe(gif)).pixelFormat).toBe('bgra');
+    for (const leaked of [rgba, gif]) {
+      const read = await reelmark(['extract', leaked, '--key', key, '--json']);
+      expect(read.code, `${leaked}: ${read.stderr}`).toBe(0);
+      expect(JSON.parse(read.stdout)).toMatchObject({ found: true, id: '42' });
+    }
   });
 });

@@ -365,3 +365,22 @@ describe('transport streams and static ffmpeg builds', () => {
     expect((err as Error).message).toMatch(/not a media file that ffmpeg can read \(.*moov atom not found/);
   });
 });
+
+describe('luma through an alpha channel', () => {
+  it('reads the luma of a yuva420p video bit for bit, without its alpha plane; full frames are still refused', async () => {
+    const yuva = await makeClip(dir, 'alpha.mkv', { duration: 0.2, video: ['-c:v', 'ffv1', '-pix_fmt', 'yuva420p'], audio: false });
+    const opaque = path.join(dir, 'opaque.mkv');
+    await ffmpeg(['-i', yuva, '-vf', 'format=yuv420p', '-c:v', 'ffv1', '-y', opaque]);
+    const lumas = async (file: string) => {
+      const out: Uint8Array[] = [];
+      for await (const f of readFrames(file, { lumaOnly: true })) out.push(Uint8Array.from(f.planes[0].data as Uint8Array));
+      return out;
+    };
+    const [a, b] = await Promise.all([lumas(yuva), lumas(opaque)]);
+    expect(a.length).toBe(5);
+    expect(a).toEqual(b);
+    await expect(async () => {
+      for await (const _ of readFrames(yuva)) break;
+    }).rejects.toThrow(/alpha channel/);
+  });
+});

@@ -97,6 +97,23 @@ export function framePixelFormat(name: string): PixelFormatInfo | undefined {
 /** Raw sensor mosaics and hardware surfaces: not something a frame can stand for. */
 const REFUSED = /^(bayer_|vaapi|vdpau|cuda|qsv|videotoolbox|d3d11|dxva2|drm_prime|opencl|vulkan|mediacodec|mmal)/;
 
+/**
+ * The same pixel format without its alpha channel (`yuva420p` -> `yuv420p`, `bgra` -> `rgb24`, `ya16le` ->
+ * `gray16le`), or `undefined` for a format without alpha. For reading luma only: the picture's luma does not depend on
+ * what covers it.
+ */
+export function withoutAlpha(format: string): string | undefined {
+  const yuva = /^yuva(\d{3}p)(.*)$/.exec(format);
+  if (yuva) return `yuv${yuva[1]}${yuva[2]}`;
+  const gbrap = /^gbrap(.*)$/.exec(format);
+  if (gbrap) return `gbrp${gbrap[1]}`;
+  if (/^(rgba|bgra|argb|abgr)$/.test(format)) return 'rgb24';
+  if (/^(rgba64|bgra64)(le|be)$/.test(format)) return 'rgb48le';
+  if (format === 'ya8') return 'gray';
+  if (/^ya16(le|be)$/.test(format)) return 'gray16le';
+  return undefined;
+}
+
 /** Why a source pixel format cannot be delivered as frames, or `undefined` when it can. */
 export function refusalReason(sourceFormat: string): string | undefined {
   if (!sourceFormat || sourceFormat === 'none' || sourceFormat === 'unknown') return 'the pixel format is unknown';

@@ -15,7 +15,7 @@ import { FrameLayout, pixelFormatError } from './frame.js';
 import { INTRA_ONLY_CODECS, KeyframeScan, scannable } from './keyframe-scan.js';
 import type { Frame } from './frame.js';
 import { NutDemuxer, pixelFormatOfFourcc } from './nut.js';
-import { framePixelFormat, frameFormatFor, refusalReason } from './pixel-format.js';
+import { framePixelFormat, frameFormatFor, refusalReason, withoutAlpha } from './pixel-format.js';
 import { probe } from './probe.js';
 import type { MediaInfo } from './probe.js';
 
@@ -33,7 +33,7 @@ export interface ReadFramesOptions {
   height?: number;
   /** Resample to this constant frame rate, e.g. 25 or '24000/1001' (frames are duplicated or dropped by ffmpeg). */
   frameRate?: number | string;
-  /** Deliver only the luma plane (gray formats), extracted bit-exactly by ffmpeg. */
+  /** Deliver only the luma plane (gray formats), extracted bit-exactly by ffmpeg. A source's alpha channel is then not read. */
   lumaOnly?: boolean;
   /**
    * Decode only keyframes (ffmpeg's `-skip_frame nokey`): the other frames are not decoded at all, so a long file
@@ -120,7 +120,8 @@ export async function planRead(file: string, options: ReadFramesOptions): Promis
     options.info ?? probe(file, { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath, signal: options.signal }),
     resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath }),
   ]);
-  const source = info.pixelFormat;
+  // Luma alone is read through an alpha channel (a GIF, an RGBA screenshot): the alpha plane is not read.
+  const source = (options.lumaOnly ? withoutAlpha(info.pixelFormat) : undefined) ?? info.pixelFormat;
   const refusal = refusalReason(source);
   if (refusal) throw pixelFormatError(info.path, source, refusal);
   let natural = frameFormatFor(source);
@@ -194,7 +195,7 @@ interface Decoded {
  *
  * Frames carry their index and presentation time (seconds, on the source's timeline). 8-bit planes are Uint8Array,
  * deeper ones Uint16Array. The source's pixel format is kept when frames can carry it (yuv420p, yuv422p10le, ...);
- * packed and semi-planar layouts are re-laid as planar, RGB becomes 4:4:4 YUV (`yuvj444p` for 8-bit), alpha and
+ * packed and semi-planar layouts are re-laid as planar, RGB becomes 4:4:4 YUV (`yuvj444p` for 8-bit), alpha (but with `lumaOnly`) and
  * raw sensor formats are refused. A still image yields one frame.
  *
  * Stopping early (`break`) stops ffmpeg. By default each frame owns its buffers; see `reuseBuffers`.
