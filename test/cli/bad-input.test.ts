@@ -75,6 +75,8 @@ const cases: Case[] = [
   ['extract: corrupt key', () => ['extract', clip, '--key', join(dir, 'corrupt.key')], /corrupt\.key/],
   ['extract: a text file named .png', () => ['extract', join(dir, 'fake.png'), '--key', key], /fake\.png: not a media file that ffmpeg can read/],
   ['extract: a picture too small to hold the mark', () => ['extract', join(dir, 'tiny.png'), '--key', key], /tiny\.png: 64x48 is too small to read a mark from/],
+  // Named as typed (relative to the working folder), reported by its full path, as every input error is.
+  ['extract: a picture too small, named relative', () => ['extract', 'tiny.png', '--key', key], /^reelmark: \/\S+\/tiny\.png: 64x48 is too small/],
   ['embed: a picture too small to carry a readable mark', () => ['embed', join(dir, 'tiny.png'), '-o', join(dir, 'tiny.out.png'), '--key', key, '--id', '1'], /tiny\.png: 64x48 is too small to carry a mark that can be read back/],
   ['batch: a picture too small to carry a readable mark', () => ['batch', join(dir, 'tiny.png'), '--key', key, '--ids', '1,2', '--out-dir', dir], /tiny\.png: 64x48 is too small to carry a mark/],
   ['batch: output exists', () => ['batch', clip, '--key', key, '--ids', '1,2', '--out-dir', dir], /exists/],

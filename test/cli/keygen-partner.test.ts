@@ -166,6 +166,9 @@ describe('usage errors', () => {
     [['embed', 'a.mp4', '-o', 'out.mp4', '--key', 'k.key', '--id', '1', '--crf', 'high'], /expected an integer from 0 to 63 for --crf but received 'high'/],
     [['extract', 'a.mp4', '--key', 'k.key', '--max-seconds', '0'], /for --max-seconds but received '0'/],
     [['extract', 'a.mp4', '--key', 'k.key', '--candidates', '1,,2'], /comma-separated IDs/],
+    // A file whose name starts with a dash: the way to name it, not a short option extract does not have.
+    [['extract', '-leak.mp4', '--key', 'k.key'], /unknown option '-leak\.mp4' \(write '\.\/-leak\.mp4' or '-- -leak\.mp4' for a file of that name\)/],
+    [['keygen', '-ox.key'], /unknown option '-ox\.key' \(write '-o x\.key' for a short option with a value, or '\.\/-ox\.key' for a file\)/],
     [['batch', 'a.mp4', '--key', 'k.key', '--out-dir', '.'], /--ids N,N,... or --registry FILE/],
     [['batch', 'a.mp4', '--key', 'k.key', '--ids', '3,3', '--out-dir', '.'], /ID 3 appears twice in --ids/],
     [['batch', 'a.mp4', '--key', 'k.key', '-r', 'p.json', '--partners', 'acme,ACME', '--out-dir', '.'], /'ACME' appears twice in --partners/],

@@ -147,6 +147,13 @@ describe('probe', () => {
     expect(await probe(c.png16)).toMatchObject({ kind: 'image', frameCount: 1, bitDepth: 16, pixelFormat: 'rgb48be' });
     expect(await probe(c.jpg)).toMatchObject({ kind: 'image', pixelFormat: 'yuvj420p' });
   });
+
+  it("reports a Matroska file's duration, not its end time, when its timestamps start late", async () => {
+    const late = await makeClip(dir, 'late.mkv', { duration: 1, video: ['-c:v', 'ffv1'], audio: false, extra: ['-output_ts_offset', '10'] });
+    const info = await probe(late);
+    expect(info.startTime).toBeCloseTo(10, 1);
+    expect(info.duration).toBeCloseTo(1, 1);
+  });
 });
 
 describe('readFrames', () => {

@@ -71,8 +71,14 @@ export function canonicalArgv(argv: readonly string[], args: ArgsDef): string[] 
     let name = eq >= 0 ? body.slice(0, eq) : body;
     let inline = eq >= 0 ? body.slice(eq + 1) : undefined;
     if (!isLong && name.length > 1 && inline === undefined) {
-      // `-ofile` is ambiguous with grouped booleans; accept only `-o file` and `-o=file`.
-      throw new CliUsageError(`unknown option '${token}' (write '-${name[0]} ${name.slice(1)}' for a short option with a value)`);
+      // `-ofile` is ambiguous with grouped booleans; accept only `-o file` and `-o=file`. A file named with a leading
+      // dash is written `./-name` or after `--`.
+      const entry = short.get(name[0]);
+      const hint =
+        entry && entry.def.type !== 'boolean'
+          ? `write '-${name[0]} ${name.slice(1)}' for a short option with a value, or './${token}' for a file`
+          : `write './${token}' or '-- ${token}' for a file of that name`;
+      throw new CliUsageError(`unknown option '${token}' (${hint})`);
     }
     let entry = isLong ? long.get(name) : short.get(name);
     let negated = false;

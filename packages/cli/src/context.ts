@@ -26,7 +26,7 @@ export const EXIT_CODES_HELP = [
   '  1    internal error',
   '  2    usage or input error (bad arguments, missing or corrupt input, key or registry, output exists)',
   '  3    extract: no ID accused (no mark, or the key\'s mark without a readable ID); ledger find: no delivery of the ID',
-  '  130  interrupted (Ctrl-C); no partial output is left',
+  '  130  interrupted (Ctrl-C or SIGTERM); no partial output is left',
 ].join('\n');
 
 /** Streams and process facts handed to every command. */

@@ -116,7 +116,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   throwIfAborted(common.signal);
 
   const info = await probe(common.input);
-  assertReadableSize(common.input, info.width, info.height, 'mark');
+  assertReadableSize(info.path, info.width, info.height, 'mark');
   const markers = checked.map((c) => new FrameMarker(c.key, c.id, c.strength, info));
   const report = progressReporter(common.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const encodeOptions = { codec: common.codec, crf: common.crf, preset: common.preset, overwrite: common.overwrite };

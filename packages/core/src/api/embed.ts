@@ -338,7 +338,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
       checked.input,
     );
   }
-  assertReadableSize(checked.input, info.width, info.height, 'mark');
+  assertReadableSize(info.path, info.width, info.height, 'mark');
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const recorder = await DeliveryRecorder.start(checked, checked.input, [checked.output], checked.signal);

@@ -203,7 +203,7 @@ function useLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
-  assertReadableSize(checked.input, info.width, info.height, 'read');
+  assertReadableSize(info.path, info.width, info.height, 'read');
   const fullScan = checked.fullScan ?? checked.candidates !== undefined;
   const detector = new WatermarkDetector({
     key: checked.key,

@@ -234,7 +234,7 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
     container,
     containerLongName: str(format.format_long_name),
     size,
-    duration: num(format.duration),
+    duration: containerDuration(format, matroska),
     startTime: num(format.start_time),
     bitRate: num(format.bit_rate),
     tags: formatTags,
@@ -256,6 +256,18 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
     data: streams.filter((s) => s.type === 'data'),
     attachments: streams.filter((s) => s.type === 'attachment'),
   };
+}
+
+/**
+ * The container's duration. A Matroska segment's, as ffmpeg writes it, is its end time: a file whose timestamps start
+ * at 10 s and hold 4 s says 14 s. There the start is taken off (mkvmerge writes the length: then it is never more than
+ * the file holds).
+ */
+function containerDuration(format: Json, matroska: boolean): number | undefined {
+  const duration = num(format.duration);
+  const start = num(format.start_time);
+  if (!matroska || duration === undefined || start === undefined || start <= 0 || start >= duration) return duration;
+  return duration - start;
 }
 
 function toStream(s: Json, counted: boolean, matroska: boolean): StreamInfo {
