@@ -148,6 +148,13 @@ describe('probe', () => {
     expect(await probe(c.jpg)).toMatchObject({ kind: 'image', pixelFormat: 'yuvj420p' });
   });
 
+  it('takes the largest video stream for the picture, not a thumbnail track stored before it', async () => {
+    const both = path.join(dir, 'thumb-first.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=96x54:d=0.2', '-i', c.h264, '-map', '0:v', '-map', '1:v', '-c:v', 'ffv1', '-t', '0.2', '-y', both]);
+    const info = await probe(both);
+    expect(info.video).toMatchObject({ index: 1, width: 320, height: 180 });
+  });
+
   it("reports a Matroska file's duration, not its end time, when its timestamps start late", async () => {
     const late = await makeClip(dir, 'late.mkv', { duration: 1, video: ['-c:v', 'ffv1'], audio: false, extra: ['-output_ts_offset', '10'] });
     const info = await probe(late);

@@ -211,7 +211,9 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
   const matroska = /matroska|webm/.test(str(format.format_name) ?? '');
   const streams: StreamInfo[] = rawStreams.map((s) => toStream(s, counted, matroska));
   const videos = streams.filter((s): s is VideoStreamInfo => s.type === 'video');
-  const video = videos.find((v) => !v.attachedPicture) ?? undefined;
+  // The picture: the largest video stream that is not cover art (as ffmpeg picks it; the first of equals), so that a
+  // thumbnail track stored first is not taken for the film.
+  const video = videos.filter((v) => !v.attachedPicture).reduce<VideoStreamInfo | undefined>((best, v) => (best === undefined || v.width * v.height > best.width * best.height ? v : best), undefined);
   if (!video) {
     const what = streams.length === 0 ? 'no streams' : `only ${[...new Set(streams.map((s) => s.type))].join(', ')} streams`;
     throw new InputError(`${abs}: no video stream (the file has ${what})`, abs);
