@@ -3,7 +3,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { probe, rationalValue, transformVideo } from '../media/index.js';
+import { displaySize, probe, rationalValue, transformVideo, turnForDisplay } from '../media/index.js';
 import type { Frame, MediaInfo } from '../media/index.js';
 import {
   assertKnownOptions,
@@ -171,7 +171,9 @@ export function lumaOf(frame: Frame): LumaPlane {
 
 /**
  * The per-frame hook: one embedder per output, built for the frame geometry it meets (made up front from the probe
- * so that a bad strength fails before ffmpeg starts, and rebuilt only if the decoded size differs). @internal
+ * so that a bad strength fails before ffmpeg starts, and rebuilt only if the decoded size differs). A source with a
+ * display rotation is marked as it is displayed (the luma turned, marked and turned back, sample for sample), so that
+ * its mark is upright in what a viewer sees, and in every leak made of that. @internal
  */
 export class FrameMarker {
   readonly distortion = new LumaDistortion();
@@ -185,36 +187,50 @@ export class FrameMarker {
   readonly #key: WatermarkKey;
   readonly #id: bigint;
   readonly #strength: number;
+  readonly #rotation: number;
+  /** The luma as displayed, when the source is turned for display. */
+  #displayed: Uint8Array | Uint16Array | null = null;
 
-  constructor(key: WatermarkKey, id: bigint, strength: number, info: { width: number; height: number; bitDepth: number }) {
+  constructor(key: WatermarkKey, id: bigint, strength: number, info: { width: number; height: number; bitDepth: number; rotation?: number }) {
     this.#key = key;
     this.#id = id;
     this.#strength = strength;
     this.#width = info.width;
     this.#height = info.height;
     this.#bitDepth = info.bitDepth;
-    this.#embedder = new WatermarkEmbedder({ key, id, strength, width: info.width, height: info.height, bitDepth: info.bitDepth });
+    this.#rotation = info.rotation ?? 0;
+    this.#embedder = this.#embedderFor(info.width, info.height, info.bitDepth);
+  }
+
+  #embedderFor(width: number, height: number, bitDepth: number): WatermarkEmbedder {
+    const shown = displaySize(width, height, this.#rotation);
+    return new WatermarkEmbedder({ key: this.#key, id: this.#id, strength: this.#strength, width: shown.width, height: shown.height, bitDepth });
   }
 
   /** Mark the frame's luma in place and measure the change. */
   mark(frame: Frame): void {
-    const luma = lumaOf(frame);
-    if (luma.width !== this.#width || luma.height !== this.#height || luma.bitDepth !== this.#bitDepth) {
-      this.#width = luma.width;
-      this.#height = luma.height;
-      this.#bitDepth = luma.bitDepth;
-      this.#embedder = new WatermarkEmbedder({
-        key: this.#key,
-        id: this.#id,
-        strength: this.#strength,
-        width: luma.width,
-        height: luma.height,
-        bitDepth: luma.bitDepth,
-      });
+    const stored = lumaOf(frame);
+    if (stored.width !== this.#width || stored.height !== this.#height || stored.bitDepth !== this.#bitDepth) {
+      this.#width = stored.width;
+      this.#height = stored.height;
+      this.#bitDepth = stored.bitDepth;
+      this.#embedder = this.#embedderFor(stored.width, stored.height, stored.bitDepth);
+      this.#displayed = null;
+    }
+    let luma = stored;
+    if (this.#rotation !== 0) {
+      const shown = displaySize(stored.width, stored.height, this.#rotation);
+      const size = shown.width * shown.height;
+      if (this.#displayed === null || this.#displayed.length !== size || this.#displayed.constructor !== stored.data.constructor) {
+        this.#displayed = stored.data instanceof Uint8Array ? new Uint8Array(size) : new Uint16Array(size);
+      }
+      turnForDisplay(stored, this.#displayed, this.#rotation);
+      luma = { data: this.#displayed, width: shown.width, height: shown.height, stride: shown.width, bitDepth: stored.bitDepth };
     }
     this.distortion.before(luma);
     this.#embedder.embed(luma);
     this.distortion.after(luma);
+    if (luma !== stored) turnForDisplay(stored, this.#displayed as Uint8Array | Uint16Array, this.#rotation, true);
     if (frame.pts < this.firstPts) this.firstPts = frame.pts;
     if (frame.pts > this.lastPts) this.lastPts = frame.pts;
   }
@@ -338,7 +354,8 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
       checked.input,
     );
   }
-  assertReadableSize(info.path, info.width, info.height, 'mark');
+  const shown = displaySize(info.width, info.height, info.rotation); // marked and read as displayed
+  assertReadableSize(info.path, shown.width, shown.height, 'mark');
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const recorder = await DeliveryRecorder.start(checked, checked.input, [checked.output], checked.signal);

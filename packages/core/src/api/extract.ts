@@ -3,7 +3,7 @@
  * working size into the watermark detector until the verdict is certain, the input ends, or `maxSeconds` is reached.
  */
 import { InputError, UsageError } from '../errors.js';
-import { probe, readFrames } from '../media/index.js';
+import { displaySize, probe, readFrames } from '../media/index.js';
 import type { MediaInfo } from '../media/index.js';
 import { PartnerRegistry } from '../registry.js';
 import type { Partner } from '../registry.js';
@@ -203,13 +203,14 @@ function useLedger(checked: CheckedExtractOptions, ledger: Ledger): void {
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
-  assertReadableSize(info.path, info.width, info.height, 'read');
+  const shown = displaySize(info.width, info.height, info.rotation); // marked and read as displayed
+  assertReadableSize(info.path, shown.width, shown.height, 'read');
   const fullScan = checked.fullScan ?? checked.candidates !== undefined;
   const detector = new WatermarkDetector({
     key: checked.key,
     candidates: checked.candidates,
-    inputWidth: info.width,
-    inputHeight: info.height,
+    inputWidth: shown.width,
+    inputHeight: shown.height,
     accusationThreshold: checked.accusationThreshold,
     masterHeight: checked.masterHeight,
   });
@@ -232,6 +233,8 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
   reading: for (const pass of passes) {
     const frameStream = readFrames(checked.input, {
       lumaOnly: true,
+      // The picture as a viewer sees it (turned by its display rotation), as the mark was made.
+      displayed: true,
       width: detector.workingWidth,
       height: detector.workingHeight,
       ...pass,
@@ -267,8 +270,8 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       path: checked.input,
       sha256,
       kind: info.kind,
-      width: info.width,
-      height: info.height,
+      width: shown.width,
+      height: shown.height,
       frameRate: info.kind === 'image' ? null : (info.frameRate ?? null),
       duration: info.kind === 'image' ? null : duration,
       size: info.size,

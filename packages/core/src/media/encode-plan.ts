@@ -21,6 +21,7 @@ import path from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
 import { releaseAtLeast } from './ffmpeg-args.js';
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
+import { quarterTurns } from './display-turn.js';
 import { framePixelFormat } from './pixel-format.js';
 import type { MediaInfo, StreamInfo, VideoStreamInfo } from './probe.js';
 
@@ -275,6 +276,8 @@ export function copiedStreams(source: MediaInfo, dropped: ReadonlySet<string> = 
 
 const LOSSLESS_SOURCES = new Set(['ffv1', 'rawvideo', 'huffyuv', 'ffvhuff', 'utvideo', 'png', 'v210', 'v410', 'r210', 'qtrle', 'magicyuv', 'tiff']);
 const CRF_ENCODERS = new Set(['libx264', 'libx265', 'libvpx-vp9', 'libaom-av1', 'libsvtav1']);
+/** The containers into which a source's display rotation is written. */
+const ROTATION_CONTAINERS = new Set(['.mov', '.mp4', '.m4v']);
 /** The encoders that take `preset` (the others would ignore it silently). */
 const PRESET_ENCODERS = new Set(['libx264', 'libx265']);
 const PRORES_PROFILES: Record<string, number> = { Proxy: 0, LT: 1, Standard: 2, HQ: 3, '4444': 4, '4444 XQ': 5, '4444XQ': 5 };
@@ -370,6 +373,11 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
   }
 
   if (container === undefined) throw new Error('unreachable: an extension that is neither an image nor a container was refused above');
+  // The display rotation is written only into QuickTime and MP4 (as the source's display matrix): elsewhere the
+  // delivery would show the picture turned, and its mark (made as displayed) with it.
+  if (source && source.kind === 'video' && quarterTurns(source.rotation) !== 0 && !ROTATION_CONTAINERS.has(ext)) {
+    throw new OutputError(`${abs}: ${ext} files cannot carry the source's display rotation (${source.rotation} degrees); write ${orList([...ROTATION_CONTAINERS])} instead`, abs, 'ERR_OUTPUT_FORMAT');
+  }
   const videoCodec = codecOfEncoder(encoder);
   // Extra arguments that choose a kind of stream's codec (`-c:a aac`) take those streams out of the table's hands.
   const leftToFfmpeg = streamsChosenBy(options.extraOutputArgs, name);

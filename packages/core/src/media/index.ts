@@ -11,6 +11,8 @@ export { cloneFrame, copyFrameInto, FrameLayout, makePlane } from './frame.js';
 export type { Frame, Plane, PlaneData } from './frame.js';
 export { FRAME_PIXEL_FORMATS, framePixelFormat, frameFormatFor } from './pixel-format.js';
 export type { PixelFormatInfo } from './pixel-format.js';
+export { displaySize, turnForDisplay } from './display-turn.js';
+export type { SamplePlane } from './display-turn.js';
 export { readFrames } from './read-frames.js';
 export type { ReadFramesOptions } from './read-frames.js';
 export { writeFrames } from './write-frames.js';

@@ -15,6 +15,7 @@ import { FrameLayout, pixelFormatError } from './frame.js';
 import { INTRA_ONLY_CODECS, KeyframeScan, scannable } from './keyframe-scan.js';
 import type { Frame } from './frame.js';
 import { NutDemuxer, pixelFormatOfFourcc } from './nut.js';
+import { quarterTurns } from './display-turn.js';
 import { framePixelFormat, frameFormatFor, refusalReason, withoutAlpha } from './pixel-format.js';
 import { probe } from './probe.js';
 import type { MediaInfo } from './probe.js';
@@ -50,6 +51,12 @@ export interface ReadFramesOptions {
    * are not the source's).
    */
   markKeyframes?: boolean;
+  /**
+   * Deliver the picture as it is displayed: turned by the source's display rotation (`MediaInfo.rotation`; a phone's
+   * portrait video, a file tagged upside down). Frames of a rotation of 90 or 270 degrees are then `height` x `width`
+   * of the stored picture (`displaySize`). Default false: the pixels as stored.
+   */
+  displayed?: boolean;
   /** Deliver frames in this pixel format (one of FRAME_PIXEL_FORMATS) instead of the source's. */
   pixelFormat?: string;
   /**
@@ -139,6 +146,10 @@ export async function planRead(file: string, options: ReadFramesOptions): Promis
     if (source !== natural) filters.push(`format=${natural}`);
     filters.push('extractplanes=y');
   }
+  // Turned for display by reelmark's own filters (the turns of `display-turn.ts`; after the luma is taken, which they
+  // move exactly), not by ffmpeg's autorotation, whose handling differs between versions.
+  const turn = options.displayed ? quarterTurns(info.rotation) : 0;
+  if (turn !== 0) filters.push(turn === 90 ? 'transpose=cclock' : turn === 270 ? 'transpose=clock' : 'hflip,vflip');
   if (options.frameRate !== undefined) filters.push(`fps=${String(options.frameRate)}`);
   if (options.width !== undefined || options.height !== undefined) {
     const even = framePixelFormat(pixelFormat)!.planes === 3 ? -2 : -1;

@@ -46,7 +46,8 @@ export async function makeThumbnail(input: string, options: ThumbnailOptions): P
   const dir = await mkdtemp(join(tmpdir(), 'reelmark-thumbnail-'));
   try {
     const output = join(dir, 'thumbnail.jpg');
-    const frames = readFrames(input, { ...size, start: time > 0 ? time : undefined, maxFrames: 1, signal: options.signal });
+    // As displayed, as the analysis read it (its geometry is drawn over this picture).
+    const frames = readFrames(input, { ...size, displayed: true, start: time > 0 ? time : undefined, maxFrames: 1, signal: options.signal });
     async function* first(): AsyncGenerator<Frame> {
       for await (const frame of frames) {
         yield frame;
