@@ -36,7 +36,7 @@ async function processesMentioning(needle: string): Promise<string[]> {
 }
 
 /** Start the CLI, wait until it has written output for a while, send SIGINT, and collect the result. */
-async function interruptAfterProgress(args: string[], outDir: string): Promise<{ code: number | null; stderr: string }> {
+async function interruptAfterProgress(args: string[], outDir: string, signals: NodeJS.Signals[] = ['SIGINT']): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -44,9 +44,10 @@ async function interruptAfterProgress(args: string[], outDir: string): Promise<{
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   // Wait until a (temporary) output file exists, i.e. ffmpeg is encoding.
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && (await readdir(outDir)).length <= 2) await new Promise((r) => setTimeout(r, 50));
+  const entries = () => readdir(outDir).then((names) => names.length, () => 0); // a folder the command makes: 0 until then
+  while (Date.now() < deadline && (await entries()) <= 2) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300));
-  child.kill('SIGINT');
+  for (const signal of signals) child.kill(signal); // back to back, as GNU timeout signals a process and then its group
   return { code: await closed, stderr };
 }
 
@@ -68,5 +69,39 @@ describe('Ctrl-C', () => {
     expect(code, stderr).toBe(130);
     expect(await listDir(out)).toEqual([]);
     expect(await processesMentioning(dir)).toEqual([]);
+  });
+
+  it('a signal repeated at once (timeout, a supervisor) still stops in order: nothing left, nor the folder the batch made', async () => {
+    const out = join(dir, 'made-by-batch');
+    const before = await listDir(dir);
+    // Three outputs: interruptAfterProgress waits for more than two entries in the folder (their temporary files).
+    const { code, stderr } = await interruptAfterProgress(['batch', master, '--key', key, '--ids', '1,2,3', '--out-dir', out], out, ['SIGINT', 'SIGINT', 'SIGTERM']);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(await listDir(dir)).toEqual(before);
+    expect(await processesMentioning(dir)).toEqual([]);
+  });
+
+  it('a process that exits before its outputs settle removes their temporary files on the way out', async () => {
+    const script = join(dir, 'exit-early.mjs');
+    const target = join(dir, 'never.mp4');
+    const { writeFile } = await import('node:fs/promises');
+    const core = new URL('../../packages/core/dist/media/atomic-output.js', import.meta.url).href;
+    await writeFile(
+      script,
+      `import { writeFileSync } from 'node:fs';\nimport { prepareOutput } from ${JSON.stringify(core)};\n` +
+        `const pending = await prepareOutput(${JSON.stringify(target)}, { inputs: [], overwrite: false });\n` +
+        `writeFileSync(pending.tempPath, 'partial');\nconsole.log(pending.tempPath);\nprocess.exit(130);\n`,
+    );
+    const before = await listDir(dir);
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const c = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      c.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain('.never.reelmark-');
+    expect(await listDir(dir)).toEqual(before);
   });
 });

@@ -2,16 +2,22 @@
 /**
  * The `reelmark` executable: the only place that touches the process. It wires Ctrl-C / SIGTERM to an AbortSignal
  * (so that embed and batch remove their partial output and stop ffmpeg before exiting), runs the CLI, and sets the
- * exit code. A second Ctrl-C exits at once.
+ * exit code. A second Ctrl-C exits at once (partial outputs are still removed, on the way out), unless it comes
+ * within REPEAT_GRACE_MS of the first: GNU `timeout` and process supervisors signal the process and then its group,
+ * and that one interruption must still get its orderly stop.
  */
 import { runCli } from './main.js';
 
+const REPEAT_GRACE_MS = 1000;
 const controller = new AbortController();
-let interrupts = 0;
+let firstSignalAt: number | null = null;
 const onSignal = (signal: NodeJS.Signals) => {
-  interrupts++;
-  if (interrupts > 1) process.exit(130);
-  controller.abort(new Error(`received ${signal}`));
+  if (firstSignalAt === null) {
+    firstSignalAt = Date.now();
+    controller.abort(new Error(`received ${signal}`));
+    return;
+  }
+  if (Date.now() - firstSignalAt >= REPEAT_GRACE_MS) process.exit(130);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -1,3 +1,4 @@
+import { rmdirSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { defineCommand } from 'citty';
 import { currentOperator, embedBatch, loadKey, loadRegistry } from '@reelmark/core';
@@ -67,6 +68,16 @@ export const batchCommand = defineCommand({
     }
     const outDir = args['out-dir'];
     const created = await createOutDir(outDir);
+    // Should the process exit before the batch settles (a second Ctrl-C), the partial outputs are removed on the way
+    // out (`@reelmark/core`), and then the folder the batch made, if nothing else is in it.
+    const removeCreatedDir = () => {
+      try {
+        rmdirSync(outDir);
+      } catch {
+        // not empty, or gone
+      }
+    };
+    if (created) process.once('exit', removeCreatedDir);
     const progress = createProgress(context, `batch x${recipients.length}`, args.json);
     let result;
     try {
@@ -87,6 +98,7 @@ export const batchCommand = defineCommand({
       if (created) await rmdir(outDir).catch(() => undefined);
       throw error;
     } finally {
+      process.off('exit', removeCreatedDir);
       progress.stop();
     }
     if (args.json) {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { access, link, rename, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,25 @@ export interface PrepareOutputOptions {
   /** Replace an existing destination. */
   overwrite: boolean;
 }
+
+/**
+ * Temporary files reserved and not yet committed or discarded. A process that exits before its outputs settle
+ * (`process.exit` on a second Ctrl-C, an uncaught error) removes them synchronously on its way out: the atomic
+ * promise holds even then.
+ */
+const unsettled = new Set<string>();
+// Installed when the module loads, so that it runs before exit hooks added later (a folder made for the outputs is
+// removed by its maker's hook only once it is empty again).
+process.once('exit', () => {
+  for (const p of unsettled) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // never written, or already gone
+    }
+  }
+  unsettled.clear();
+});
 
 async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
@@ -75,6 +95,7 @@ export async function prepareOutput(output: string, options: PrepareOutputOption
   const stem = path.basename(abs, ext);
   const tempPath = path.join(dir, `.${stem}.reelmark-${process.pid}-${randomBytes(4).toString('hex')}.partial${ext}`);
   let settled = false;
+  unsettled.add(tempPath);
 
   return {
     path: abs,
@@ -105,11 +126,14 @@ export async function prepareOutput(output: string, options: PrepareOutputOption
       } catch (err) {
         await unlink(tempPath).catch(() => {});
         throw err;
+      } finally {
+        unsettled.delete(tempPath);
       }
     },
     async discard() {
       settled = true;
       await unlink(tempPath).catch(() => {});
+      unsettled.delete(tempPath);
     },
   };
 }
