@@ -174,6 +174,20 @@ describe('transformVideo', () => {
     expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(withSubs));
   });
 
+  it("names the encoder it used, not the source's, and keeps the video's default flag in Matroska", async () => {
+    const out = path.join(dir, 'from-prores.mkv');
+    await transformVideo(clips.prores, out, noop, { codec: 'libx264', preset: 'ultrafast' });
+    const raw = JSON.parse(
+      (await ffprobe(['-show_entries', 'stream=index,codec_name:stream_disposition=default:stream_tags', '-of', 'json', out])).toString(),
+    ) as { streams: Array<{ codec_name: string; disposition: { default: number }; tags?: Record<string, string> }> };
+    const video = raw.streams[0];
+    expect(video.codec_name).toBe('h264');
+    expect(video.disposition.default).toBe(1); // 0 before, whenever the source had other streams
+    const encoder = video.tags?.ENCODER ?? video.tags?.encoder ?? '';
+    expect(encoder).toMatch(/libx264/); // 'Lavc... prores_ks' before
+    await import('node:fs/promises').then(({ rm }) => rm(out));
+  });
+
   it('keeps the display rotation of the source', async () => {
     const rotated = path.join(dir, 'rotated.mp4');
     // ffmpeg 4.1 stores a rotation only when stream copying: make the rotated source that way.

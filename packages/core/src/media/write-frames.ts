@@ -146,6 +146,8 @@ export function gridDecidedBySource(options: WriteOptions | undefined): boolean 
 
 /** Matroska statistics tags (mkvmerge) that describe one encoding of a stream. */
 const STATISTICS_TAGS = ['NUMBER_OF_FRAMES', 'NUMBER_OF_BYTES', 'BPS', '_STATISTICS_WRITING_APP', '_STATISTICS_WRITING_DATE_UTC', '_STATISTICS_TAGS'];
+/** Tags of the source's video that name how it was encoded: the encoded video's own are written instead. */
+const ENCODING_TAGS = ['encoder', 'ENCODER'];
 
 /** Decides how frame times travel (see WriteOptions.timing). */
 function chooseTiming(first: Frame, source: MediaInfo | undefined, options: WriteOptions): PipeTiming {
@@ -231,7 +233,10 @@ export function buildEncoderJob(args: {
     a.push('-map_metadata', '1', '-map_chapters', '1');
     a.push('-map_metadata:s:0', `1:s:${source.video.index}`);
     // mkvmerge's statistics of the source's video (frames, bytes, bit rate) do not describe the encoded one.
-    for (const tag of STATISTICS_TAGS) a.push('-metadata:s:v:0', `${tag}=`);
+    for (const tag of [...STATISTICS_TAGS, ...ENCODING_TAGS]) a.push('-metadata:s:v:0', `${tag}=`);
+    // The picture arrives through a pipe, without the source's dispositions: the default flag is the source video's
+    // (Matroska players pick the default track).
+    if (source.video.disposition.default === 1) a.push('-disposition:v:0', 'default');
     mapped.forEach((idx, i) => a.push(`-map_metadata:s:${i + 1}`, `1:s:${idx}`));
     if (source.timecode) a.push('-metadata:s:v:0', `timecode=${source.timecode}`);
     // Muxing starts only when every stream has a packet; the encoder's lookahead holds video back meanwhile.
