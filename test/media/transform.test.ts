@@ -174,6 +174,34 @@ describe('transformVideo', () => {
     expect(await audioPacketHashes(out)).toEqual(await audioPacketHashes(withSubs));
   });
 
+  it('keeps HDR10 metadata (mastering display, content light levels) through libx265, and says where it cannot', async () => {
+    const md = 'G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1)';
+    const hdr10 = await makeClip(dir, 'hdr10.mp4', {
+      duration: 0.2,
+      video: ['-vf', 'setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc', '-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le',
+        '-x265-params', `log-level=error:master-display=${md}:max-cll=1000,400`, '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc'],
+      audio: false,
+    });
+    const src = await probe(hdr10);
+    expect(src.hdr).toEqual({
+      masteringDisplay: { red: { x: 0.68, y: 0.32 }, green: { x: 0.265, y: 0.69 }, blue: { x: 0.15, y: 0.06 }, whitePoint: { x: 0.3127, y: 0.329 }, minLuminance: 0.0001, maxLuminance: 1000 },
+      contentLightLevel: { maxContent: 1000, maxAverage: 400 },
+    });
+    const out = path.join(dir, 'hdr10.out.mp4');
+    const result = await transformVideo(hdr10, out, noop, { preset: 'ultrafast' });
+    expect(result.codec).toBe('libx265');
+    expect(result.warnings).toEqual([]);
+    expect((await probe(out)).hdr).toEqual(src.hdr);
+    // ProRes has no way to take it from the ffmpeg command line: written without, and said so.
+    const prores = path.join(dir, 'hdr10.out.mov');
+    const asProres = await transformVideo(hdr10, prores, noop, { codec: 'prores_ks' });
+    expect(asProres.warnings).toEqual([expect.stringMatching(/hdr10\.out\.mov: the source's HDR10 metadata .* is not written: .* not to prores_ks/)]);
+    // An SDR source reads none (and costs no second probe).
+    expect((await probe(clips.h264)).hdr).toBeUndefined();
+    const { rm } = await import('node:fs/promises');
+    await Promise.all([hdr10, out, prores].map((f) => rm(f)));
+  });
+
   it("names the encoder it used, not the source's, and keeps the video's default flag in Matroska", async () => {
     const out = path.join(dir, 'from-prores.mkv');
     await transformVideo(clips.prores, out, noop, { codec: 'libx264', preset: 'ultrafast' });

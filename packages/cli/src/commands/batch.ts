@@ -101,6 +101,7 @@ export const batchCommand = defineCommand({
       process.off('exit', removeCreatedDir);
       progress.stop();
     }
+    for (const out of result.outputs) for (const warning of out.warnings) writeLine(context.stderr, `reelmark: warning: ${warning}`);
     if (args.json) {
       writeLine(context.stdout, JSON.stringify(result.toJSON()));
       return EXIT.OK;

@@ -77,6 +77,7 @@ export const embedCommand = defineCommand({
     } finally {
       progress.stop();
     }
+    for (const warning of result.warnings) writeLine(context.stderr, `reelmark: warning: ${warning}`);
     if (args.json) {
       // The registry's spelling of the name, as the ledger records it (--partner matches regardless of case).
       writeLine(context.stdout, JSON.stringify({ ...result.toJSON(), partner: partner?.name ?? null }));

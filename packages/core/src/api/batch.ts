@@ -145,7 +145,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   const seconds = (performance.now() - started) / 1000;
   const results = checked.map((c, i) => {
     const delivery = recorder && records ? { ledger: recorder.ledger, record: records[i] } : null;
-    const single = embedResult(c, info.kind, markers[i], frames, info, seconds, delivery);
+    const single = embedResult(c, info.kind, markers[i], frames, info, seconds, delivery, written[i].warnings);
     return { ...single, name: c.name, toJSON: () => ({ ...single.toJSON(), name: c.name }) };
   });
   return {

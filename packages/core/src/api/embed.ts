@@ -96,6 +96,8 @@ export interface EmbedResult {
   readonly delivery: DeliveryRecord | null;
   /** The ledger the record was appended to, or null. */
   readonly ledger: string | null;
+  /** What the output lacks that the source has, in words (e.g. HDR10 metadata the encoder cannot write); usually none. */
+  readonly warnings: readonly string[];
   /** JSON form: IDs as decimal strings, PSNR rounded to 0.01 dB. */
   toJSON(): EmbedResultJSON;
 }
@@ -118,6 +120,7 @@ export interface EmbedResultJSON {
   sha256: string | null;
   /** The ledger the delivery was recorded in, or null. */
   ledger: string | null;
+  warnings: string[];
 }
 
 /** Validated embed options, with defaults applied. @internal */
@@ -305,6 +308,7 @@ export function embedResult(
   info: { width: number; height: number },
   seconds: number,
   delivery: { ledger: string; record: DeliveryRecord } | null = null,
+  warnings: readonly string[] = [],
 ): EmbedResult {
   const psnr = marker.distortion.psnr ?? Number.NaN;
   const psnrWorstFrame = marker.distortion.psnrWorstFrame ?? Number.NaN;
@@ -324,6 +328,7 @@ export function embedResult(
     psnrWorstFrame,
     delivery: delivery?.record ?? null,
     ledger: delivery?.ledger ?? null,
+    warnings,
     toJSON: () => ({
       input: checked.input,
       output: checked.output,
@@ -339,6 +344,7 @@ export function embedResult(
       psnrWorstFrame: round(psnrWorstFrame),
       sha256: delivery?.record.output.sha256 ?? null,
       ledger: delivery?.ledger ?? null,
+      warnings: [...warnings],
     }),
   };
 }
@@ -376,7 +382,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
       ]);
       delivery = { ledger: recorder.ledger, record };
     }
-    return embedResult(checked, info.kind, marker, done.frames, info, (performance.now() - started) / 1000, delivery);
+    return embedResult(checked, info.kind, marker, done.frames, info, (performance.now() - started) / 1000, delivery, done.warnings);
   } finally {
     recorder?.stop();
   }

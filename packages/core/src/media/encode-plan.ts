@@ -22,6 +22,7 @@ import { OutputError, UsageError } from '../errors.js';
 import { releaseAtLeast } from './ffmpeg-args.js';
 import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { quarterTurns } from './display-turn.js';
+import { x265Params } from './hdr-metadata.js';
 import { framePixelFormat } from './pixel-format.js';
 import type { MediaInfo, StreamInfo, VideoStreamInfo } from './probe.js';
 
@@ -62,6 +63,8 @@ export interface EncodePlan {
   image: boolean;
   /** Encoder options (`-c:v ... -pix_fmt ...`), without inputs or stream maps. */
   codecArgs: string[];
+  /** What the output will lack that the source has, in words (e.g. HDR10 metadata the encoder cannot write). */
+  warnings: string[];
 }
 
 const IMAGE_ENCODERS: Record<string, string> = {
@@ -443,7 +446,9 @@ export function planEncode(args: {
       codecArgs.push('-preset', options.preset ?? 'medium');
       codecArgs.push(...(rate ?? ['-crf', String(options.crf ?? 16)]));
       if (codec === 'libx265') {
-        codecArgs.push('-x265-params', 'log-level=error');
+        // HDR10 metadata travels as the encoder's own SEI (the frames reach it without side data).
+        const hdr = source && !image ? x265Params(source.hdr) : '';
+        codecArgs.push('-x265-params', hdr ? `log-level=error:${hdr}` : 'log-level=error');
         if (/^\.(mp4|mov|m4v)$/.test(ext)) codecArgs.push('-tag:v', 'hvc1');
       }
       break;
@@ -466,7 +471,13 @@ export function planEncode(args: {
       if (rate) codecArgs.push(...rate);
   }
   if (image) codecArgs.push('-frames:v', '1', '-update', '1');
-  return { codec, pixelFormat, image, codecArgs };
+  const warnings: string[] = [];
+  if (source?.hdr && !image && codec !== 'libx265') {
+    warnings.push(
+      `${path.resolve(output)}: the source's HDR10 metadata (mastering display, content light levels) is not written: the ffmpeg command line gives it only to libx265, not to ${codec}; add it when packaging the delivery`,
+    );
+  }
+  return { codec, pixelFormat, image, codecArgs, warnings };
 }
 
 function nearestFormat(codec: string, planes: number, depth: number, chroma: string, accepted: readonly string[]): string {

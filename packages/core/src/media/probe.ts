@@ -6,6 +6,8 @@ import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { FfmpegError, InputError, UsageError } from '../errors.js';
+import { hdrFromSideData, looksHdr, readFrameHdr } from './hdr-metadata.js';
+import type { HdrMetadata } from './hdr-metadata.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
 import { runProcess } from './ffmpeg-process.js';
 import { describeSourceFormat } from './pixel-format.js';
@@ -112,6 +114,8 @@ export interface MediaInfo {
   frameCount?: number;
   color: ColorInfo;
   rotation: number;
+  /** HDR10 static metadata (mastering display, content light levels) of a PQ, HLG or BT.2020 video, where it has any. */
+  hdr?: HdrMetadata;
   /** SMPTE timecode of the first frame, e.g. `01:00:00:00`, from the container, the video stream or a timecode track. */
   timecode?: string;
 
@@ -176,7 +180,12 @@ export async function probe(file: string, options: ProbeOptions = {}): Promise<M
     }
     throw err;
   }
-  return toMediaInfo(abs, size, json, options.countFrames === true);
+  const info = toMediaInfo(abs, size, json, options.countFrames === true);
+  if (info.kind === 'video' && looksHdr(info.color)) {
+    const raw = (Array.isArray(json.streams) ? (json.streams as Json[]) : []).find((st) => Number(st.index) === info.video.index);
+    info.hdr = hdrFromSideData(raw?.side_data_list) ?? (await readFrameHdr(setup.ffprobe.path, abs, info.video.index, options.signal));
+  }
+  return info;
 }
 
 /** Checks that `abs` is a non-empty readable regular file and returns its size. */

@@ -51,6 +51,8 @@ export interface TransformResult {
   codec: string;
   pixelFormat: string;
   ffmpegArgs: string[];
+  /** What the output lacks that the source has (e.g. HDR10 metadata the encoder cannot write), in words. */
+  warnings: string[];
 }
 
 /** One output of {@link transformVideoToMany}. */
@@ -239,5 +241,6 @@ async function runTransform(
     codec: e!.job.plan.codec,
     pixelFormat: e!.job.plan.pixelFormat,
     ffmpegArgs: e!.job.args,
+    warnings: e!.job.plan.warnings,
   }));
 }

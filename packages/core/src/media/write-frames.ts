@@ -87,6 +87,8 @@ export interface WriteResult {
   pixelFormat: string;
   /** The ffmpeg arguments of the encode, for the record. */
   ffmpegArgs: string[];
+  /** What the output lacks that the source has (e.g. HDR10 metadata the encoder cannot write), in words. */
+  warnings: string[];
 }
 
 /** Validates writer options; shared with the transforms. @internal */
@@ -476,6 +478,7 @@ export async function writeFrames(frames: AsyncIterable<Frame> | Iterable<Frame>
       codec: encoder.job.plan.codec,
       pixelFormat: encoder.job.plan.pixelFormat,
       ffmpegArgs: encoder.job.args,
+      warnings: encoder.job.plan.warnings,
     };
   } catch (err) {
     await iterator.return?.().catch(() => {});
