@@ -81,6 +81,7 @@ const ENCODER_FORMATS: Record<string, readonly string[]> = {
   libx264: ['yuv420p', 'yuvj420p', 'yuv422p', 'yuvj422p', 'yuv444p', 'yuvj444p', 'yuv420p10le', 'yuv422p10le', 'yuv444p10le', 'gray', 'gray10le'],
   libx265: ['yuv420p', 'yuv422p', 'yuv444p', 'yuv420p10le', 'yuv422p10le', 'yuv444p10le', 'yuv420p12le', 'yuv422p12le', 'yuv444p12le', 'gray', 'gray10le', 'gray12le'],
   prores_ks: ['yuv422p10le', 'yuv444p10le'],
+  dnxhd: ['yuv422p', 'yuv422p10le', 'yuv444p10le'],
   ffv1: [
     'yuv420p', 'yuv422p', 'yuv444p', 'yuv440p', 'yuv420p10le', 'yuv422p10le', 'yuv444p10le', 'yuv420p12le', 'yuv422p12le',
     'yuv444p12le', 'yuv420p16le', 'yuv422p16le', 'yuv444p16le', 'gray', 'gray10le', 'gray12le', 'gray16le', 'gbrp10le', 'gbrp12le', 'gbrp16le',
@@ -326,6 +327,7 @@ function defaultEncoder(ext: string, source: MediaInfo | undefined, setup: Ffmpe
   if (ext in IMAGE_ENCODERS) return IMAGE_ENCODERS[ext];
   const family = source?.video.codec;
   if (family === 'prores' && setup.encoders.prores_ks) return 'prores_ks';
+  if (family === 'dnxhd' && setup.encoders.dnxhd) return 'dnxhd';
   if (family === 'hevc' && setup.encoders.libx265) return 'libx265';
   if (family !== undefined && LOSSLESS_SOURCES.has(family) && setup.encoders.ffv1) return 'ffv1';
   if (setup.encoders.libx264) return 'libx264';
@@ -460,6 +462,17 @@ export function planEncode(args: {
       if (rate) codecArgs.push(...rate);
       break;
     }
+    case 'dnxhd': {
+      // DNxHR profiles take any size; DNxHD only the bitrates it defines for each size and rate (the source's).
+      const profile = dnxProfile(source, pixelFormat);
+      codecArgs.push('-profile:v', profile);
+      if (profile === 'dnxhd') {
+        const bitrate = rate ?? (source?.video.bitRate ? ['-b:v', String(source.video.bitRate)] : undefined);
+        if (!bitrate) throw new UsageError(`A DNxHD encode takes one of the bitrates DNxHD defines for its size and rate, and the source gives none: pass options.bitrate`);
+        codecArgs.push(...bitrate);
+      }
+      break;
+    }
     case 'ffv1':
       codecArgs.push('-level', '3', '-g', '1', '-slicecrc', '1');
       break;
@@ -480,7 +493,22 @@ export function planEncode(args: {
   return { codec, pixelFormat, image, codecArgs, warnings };
 }
 
+/**
+ * The DNx profile of an encode: a DNx source's own (`DNXHR HQX` -> `dnxhr_hqx`, `DNXHD` -> `dnxhd`), otherwise the
+ * DNxHR profile of the pixel format (4:4:4 10-bit `dnxhr_444`, 4:2:2 10-bit `dnxhr_hqx`, 8-bit `dnxhr_hq`).
+ */
+function dnxProfile(source: MediaInfo | undefined, pixelFormat: string): string {
+  if (source?.video.codec === 'dnxhd' && source.video.profile) {
+    const p = source.video.profile.trim().toLowerCase();
+    if (p === 'dnxhd') return 'dnxhd';
+    const hr = /^dnxhr (lb|sq|hq|hqx|444)$/.exec(p);
+    if (hr) return `dnxhr_${hr[1]}`;
+  }
+  return pixelFormat === 'yuv444p10le' ? 'dnxhr_444' : pixelFormat === 'yuv422p10le' ? 'dnxhr_hqx' : 'dnxhr_hq';
+}
+
 function nearestFormat(codec: string, planes: number, depth: number, chroma: string, accepted: readonly string[]): string {
+  if (codec === 'dnxhd') return depth > 8 ? (chroma === '4:4:4' ? 'yuv444p10le' : 'yuv422p10le') : 'yuv422p';
   if (codec === 'png') return planes === 1 ? (depth > 8 ? 'gray16be' : 'gray') : depth > 8 ? 'rgb48be' : 'rgb24';
   if (codec === 'tiff') return planes === 1 ? (depth > 8 ? 'gray16le' : 'gray') : depth > 8 ? 'rgb48le' : 'rgb24';
   if (codec === 'mjpeg') return chroma === '4:4:4' || planes === 1 ? 'yuvj444p' : chroma === '4:2:2' ? 'yuvj422p' : 'yuvj420p';
