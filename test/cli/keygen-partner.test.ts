@@ -163,7 +163,7 @@ describe('usage errors', () => {
     [['embed', '-o', 'out.mp4', '--key', 'k.key', '--id', '1'], /missing argument INPUT/],
     [['embed', 'a.mp4', 'b.mp4', '-o', 'out.mp4', '--key', 'k.key', '--id', '1'], /unexpected argument 'b.mp4'/],
     [['embed', 'a.mp4', '-o', 'out.mp4', '--key', 'k.key', '--id', '1', '--id', '2'], /given more than once/],
-    [['embed', 'a.mp4', '-o', 'out.mp4', '--key', 'k.key', '--id', '1', '--crf', 'high'], /expected an integer from 0 to 63 for --crf but received 'high'/],
+    [['embed', 'a.mp4', '-o', 'out.mp4', '--key', 'k.key', '--id', '1', '--crf', 'high'], /expected a number from 0 to 63 for --crf but received 'high'/],
     [['extract', 'a.mp4', '--key', 'k.key', '--max-seconds', '0'], /for --max-seconds but received '0'/],
     [['extract', 'a.mp4', '--key', 'k.key', '--candidates', '1,,2'], /comma-separated IDs/],
     // A file whose name starts with a dash: the way to name it, not a short option extract does not have.

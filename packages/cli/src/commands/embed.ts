@@ -26,7 +26,7 @@ export function encodeOptions(args: { strength?: string; codec?: string; crf?: s
   return {
     strength: numberFlag(args.strength, '--strength', Number.MIN_VALUE, Number.MAX_VALUE),
     codec: args.codec,
-    crf: numberFlag(args.crf, '--crf', 0, 63, true),
+    crf: numberFlag(args.crf, '--crf', 0, 63),
     preset: args.preset,
     overwrite: args.overwrite === true,
   };

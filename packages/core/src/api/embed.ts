@@ -154,7 +154,7 @@ export function checkEmbedOptions(options: unknown, name = 'options', known: rea
     id: o.id,
     strength: optionalNumber(o.strength, `${name}.strength`, Number.MIN_VALUE, MAX_STRENGTH) ?? DEFAULT_STRENGTH,
     codec: optionalString(o.codec, `${name}.codec`),
-    crf: optionalNumber(o.crf, `${name}.crf`, 0, 63, true),
+    crf: optionalNumber(o.crf, `${name}.crf`, 0, 63),
     preset: optionalString(o.preset, `${name}.preset`),
     overwrite: optionalBoolean(o.overwrite, `${name}.overwrite`) ?? false,
     signal: optionalSignal(o.signal, `${name}.signal`),

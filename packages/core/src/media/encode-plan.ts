@@ -280,6 +280,8 @@ export function copiedStreams(source: MediaInfo, dropped: ReadonlySet<string> = 
 
 const LOSSLESS_SOURCES = new Set(['ffv1', 'rawvideo', 'huffyuv', 'ffvhuff', 'utvideo', 'png', 'v210', 'v410', 'r210', 'qtrle', 'magicyuv', 'tiff']);
 const CRF_ENCODERS = new Set(['libx264', 'libx265', 'libvpx-vp9', 'libaom-av1', 'libsvtav1']);
+/** The CRF encoders that take a fractional CRF (17.5). */
+const FRACTIONAL_CRF_ENCODERS = new Set(['libx264', 'libx265']);
 /** The containers into which a source's display rotation is written. */
 const ROTATION_CONTAINERS = new Set(['.mov', '.mp4', '.m4v']);
 /** The encoders that take `preset` (the others would ignore it silently). */
@@ -362,6 +364,9 @@ export function checkOutputFormat(args: { output: string; source: MediaInfo | un
   }
   if (options.crf !== undefined && !CRF_ENCODERS.has(encoder)) {
     throw new UsageError(`${name}.crf applies to ${[...CRF_ENCODERS].join(', ')}, not to '${encoder}'${chosen}`);
+  }
+  if (options.crf !== undefined && !Number.isInteger(options.crf) && !FRACTIONAL_CRF_ENCODERS.has(encoder)) {
+    throw new UsageError(`${name}.crf of '${encoder}' is a whole number (only ${[...FRACTIONAL_CRF_ENCODERS].join(' and ')} take fractions) but received ${options.crf}`);
   }
   if (options.preset !== undefined && !PRESET_ENCODERS.has(encoder)) {
     throw new UsageError(`${name}.preset applies to ${[...PRESET_ENCODERS].join(', ')}, not to '${encoder}'${chosen}`);
