@@ -202,6 +202,17 @@ describe('transformVideo', () => {
     await Promise.all([hdr10, out, prores].map((f) => rm(f)));
   });
 
+  it('writes 10-bit 4:2:2 H.264 into .mov that decodes (QuickTime tagged it AVC-Intra, without the box to decode it)', async () => {
+    const src = await makeClip(dir, 'xavc.mp4', { size: '1920x1080', rate: '25', duration: 0.2, video: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv422p10le'], audio: false });
+    const out = path.join(dir, 'xavc.out.mov');
+    await transformVideo(src, out, noop, { preset: 'ultrafast' });
+    const tag = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=codec_tag_string', '-of', 'csv=p=0', out])).toString().trim();
+    expect(tag).toBe('avc1'); // 'ai12' before
+    expect(await frameHashes(out)).toHaveLength(5); // 1 or 2 of 5 decoded before
+    const { rm } = await import('node:fs/promises');
+    await Promise.all([src, out].map((f) => rm(f)));
+  });
+
   it('keeps a DNxHD or DNxHR master in its family and profile, and encodes DNxHR when asked for dnxhd', async () => {
     const dnxhd = await makeClip(dir, 'dnxhd.mov', {
       size: '1920x1080',

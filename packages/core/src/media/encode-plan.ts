@@ -452,6 +452,10 @@ export function planEncode(args: {
     case 'libx265': {
       codecArgs.push('-preset', options.preset ?? 'medium');
       codecArgs.push(...(rate ?? ['-crf', String(options.crf ?? 16)]));
+      // QuickTime's writer tags 10-bit H.264 of the broadcast sizes as AVC-Intra ('ai12', 'aivx', ...) without the
+      // avcC box its decoders need (7 of 25 frames of a 1080p25 4:2:2 delivery decoded): it keeps the plain tag only
+      // when the standard is not enforced.
+      if (codec === 'libx264' && ext === '.mov' && (framePixelFormat(pixelFormat)?.bitDepth ?? 8) > 8) codecArgs.push('-tag:v', 'avc1', '-strict', 'unofficial');
       if (codec === 'libx265') {
         // HDR10 metadata travels as the encoder's own SEI (the frames reach it without side data).
         const hdr = source && !image ? x265Params(source.hdr) : '';
