@@ -214,21 +214,26 @@ describe('transformVideo', () => {
   });
 
   it('keeps a DNxHD or DNxHR master in its family and profile, and encodes DNxHR when asked for dnxhd', async () => {
+    // 1080p25 DNxHD 120 measures 121.2 Mbps, which the encoder refuses: snapped to 120. In Matroska no rate is recorded.
     const dnxhd = await makeClip(dir, 'dnxhd.mov', {
       size: '1920x1080',
-      rate: '24000/1001',
-      duration: 0.125,
-      video: ['-c:v', 'dnxhd', '-b:v', '36M', '-pix_fmt', 'yuv422p'],
+      rate: '25',
+      duration: 0.12,
+      video: ['-c:v', 'dnxhd', '-b:v', '120M', '-pix_fmt', 'yuv422p'],
       audio: false,
     });
+    const dnxhdMkv = path.join(dir, 'dnxhd-in.mkv');
+    const { ffmpeg } = await import('../helpers/ffmpeg.js');
+    await ffmpeg(['-i', dnxhd, '-c', 'copy', '-y', dnxhdMkv]);
     const dnxhr = await makeClip(dir, 'dnxhr.mov', { duration: 0.2, video: ['-c:v', 'dnxhd', '-profile:v', 'dnxhr_hqx', '-pix_fmt', 'yuv422p10le'], audio: false });
     const outs: string[] = [];
-    for (const [src, profile, pixelFormat] of [[dnxhd, 'DNXHD', 'yuv422p'], [dnxhr, 'DNXHR HQX', 'yuv422p10le']] as const) {
-      const out = src.replace(/\.mov$/, '.out.mov');
+    for (const [src, profile, pixelFormat] of [[dnxhd, 'DNXHD', 'yuv422p'], [dnxhdMkv, 'DNXHD', 'yuv422p'], [dnxhr, 'DNXHR HQX', 'yuv422p10le']] as const) {
+      const out = src.replace(/\.(mov|mkv)$/, '.out.$1');
       outs.push(out);
       const result = await transformVideo(src, out, noop);
       expect(result.codec).toBe('dnxhd'); // libx264 before: a DNx master quietly became H.264
       expect((await probe(out)).video).toMatchObject({ codec: 'dnxhd', profile, pixelFormat });
+      if (profile === 'DNXHD') expect(result.ffmpegArgs.join(' ')).toContain('-b:v 120M');
     }
     // Asked for dnxhd from H.264 (which always failed: DNxHD takes only its own bitrates): DNxHR HQ, any size.
     const asked = path.join(dir, 'asked.mov');
@@ -236,7 +241,7 @@ describe('transformVideo', () => {
     await transformVideo(clips.h264, asked, noop, { codec: 'dnxhd' });
     expect((await probe(asked)).video).toMatchObject({ codec: 'dnxhd', profile: 'DNXHR HQ', pixelFormat: 'yuv422p' });
     const { rm } = await import('node:fs/promises');
-    await Promise.all([dnxhd, dnxhr, ...outs].map((f) => rm(f)));
+    await Promise.all([dnxhd, dnxhdMkv, dnxhr, ...outs].map((f) => rm(f)));
   });
 
   it("names the encoder it used, not the source's, and keeps the video's default flag in Matroska", async () => {

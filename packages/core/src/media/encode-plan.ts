@@ -476,9 +476,9 @@ export function planEncode(args: {
       const profile = dnxProfile(source, pixelFormat);
       codecArgs.push('-profile:v', profile);
       if (profile === 'dnxhd') {
-        const bitrate = rate ?? (source?.video.bitRate ? ['-b:v', String(source.video.bitRate)] : undefined);
-        if (!bitrate) throw new UsageError(`A DNxHD encode takes one of the bitrates DNxHD defines for its size and rate, and the source gives none: pass options.bitrate`);
-        codecArgs.push(...bitrate);
+        // The bitrate DNxHD defines for the source's size, rate and depth (`dnxhd-rate.ts`, found before any work).
+        if (!rate) throw new Error('unreachable: a DNxHD encode is given its bitrate up front (dnxhdBitrate)');
+        codecArgs.push(...rate);
       }
       break;
     }
@@ -506,7 +506,7 @@ export function planEncode(args: {
  * The DNx profile of an encode: a DNx source's own (`DNXHR HQX` -> `dnxhr_hqx`, `DNXHD` -> `dnxhd`), otherwise the
  * DNxHR profile of the pixel format (4:4:4 10-bit `dnxhr_444`, 4:2:2 10-bit `dnxhr_hqx`, 8-bit `dnxhr_hq`).
  */
-function dnxProfile(source: MediaInfo | undefined, pixelFormat: string): string {
+export function dnxProfile(source: MediaInfo | undefined, pixelFormat: string): string {
   if (source?.video.codec === 'dnxhd' && source.video.profile) {
     const p = source.video.profile.trim().toLowerCase();
     if (p === 'dnxhd') return 'dnxhd';

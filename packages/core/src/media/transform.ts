@@ -5,17 +5,22 @@
  * parallel with JavaScript, the decoder runs up to two frames ahead, and a frame's buffer is recycled only after
  * the encoder has taken it.
  */
+import path from 'node:path';
+
 import { AbortError, InputError, OutputError, UsageError } from '../errors.js';
 import { prepareOutput } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
-import { checkEncodeOptions, checkOutputFormat } from './encode-plan.js';
+import { dnxhdBitrate } from './dnxhd-rate.js';
+import { checkEncodeOptions, checkOutputFormat, dnxProfile } from './encode-plan.js';
 import type { EncodeOptions } from './encode-plan.js';
 import { resolveFfmpeg } from './ffmpeg-binaries.js';
+import type { FfmpegSetup } from './ffmpeg-binaries.js';
 import { copyFrameInto, FrameLayout } from './frame.js';
 import type { Frame } from './frame.js';
 import { probe } from './probe.js';
+import type { MediaInfo } from './probe.js';
 import { decodeFrames, planRead } from './read-frames.js';
-import { buildEncoderJob, Encoder, expectedFrameCount, gridDecidedBySource, progressReporter, settleError } from './write-frames.js';
+import { buildEncoderJob, Encoder, expectedFrameCount, gridDecidedBySource, INTERLACED_ORDERS, progressReporter, settleError } from './write-frames.js';
 import { framesOffNominalGrid } from './frame-grid.js';
 import type { Progress } from './write-frames.js';
 
@@ -139,6 +144,25 @@ export async function transformVideoToMany(input: string, targets: TransformTarg
   return runTransform(input, targets, options);
 }
 
+/**
+ * `target` with the DNxHD bitrate it needs, when it is a DNxHD encode of a DNxHD source without one.
+ * @throws {UsageError} when DNxHD defines no bitrate the encoder takes for the source's geometry.
+ */
+async function withDnxhdBitrate(target: TransformTarget, encoder: string, info: MediaInfo, setup: FfmpegSetup, signal?: AbortSignal): Promise<TransformTarget> {
+  const options = target.options ?? {};
+  if (encoder !== 'dnxhd' || options.bitrate !== undefined) return target;
+  const pixelFormat = options.pixelFormat ?? info.pixelFormat;
+  if (dnxProfile(info, pixelFormat) !== 'dnxhd') return target;
+  const interlaced = info.video.fieldOrder !== undefined && INTERLACED_ORDERS.has(info.video.fieldOrder);
+  const mbps = await dnxhdBitrate(info, pixelFormat, interlaced, setup, signal);
+  if (mbps === undefined) {
+    throw new UsageError(
+      `${path.resolve(target.output)}: DNxHD defines no bitrate for ${info.width}x${info.height}${interlaced ? 'i' : 'p'} at ${info.video.frameRate} fps in ${pixelFormat} that ffmpeg takes; choose another encoder with options.codec`,
+    );
+  }
+  return { ...target, options: { ...options, bitrate: `${mbps}M` } };
+}
+
 /** A target's two frame buffers: one being encoded while the next is prepared. */
 interface Slot {
   frame: Frame | undefined;
@@ -158,7 +182,9 @@ async function runTransform(
   const paths = { ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath };
   const [setup, info] = await Promise.all([resolveFfmpeg(paths), probe(input, { ...paths, signal })]);
   // Every output's format, before anything is decoded: a container mismatch must not surface after an hour's work.
-  targets.forEach((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
+  const chosen = targets.map((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
+  // DNxHD takes only the bitrates it defines for the size, rate and depth: the source's measured rate snapped to one.
+  targets = await Promise.all(targets.map((t, i) => withDnxhdBitrate(t, chosen[i], info, setup, signal)));
 
   const pendings: PendingOutput[] = [];
   const encoders: Array<Encoder | undefined> = targets.map(() => undefined);

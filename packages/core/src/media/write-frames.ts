@@ -28,13 +28,14 @@ import { probe, rationalValue } from './probe.js';
 import type { ColorInfo, MediaInfo } from './probe.js';
 
 /** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). */
-const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
+/** ffprobe's field orders of interlaced video. @internal */
+export const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
 /**
  * Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures, tagged).
  * Not dnxhd: with these flags ffmpeg 4.x refuses DNxHR profiles and most DNxHD bit rates that encode without them;
  * not prores_aw, which ignores them.
  */
-const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video']);
+const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video', 'dnxhd']);
 
 /** Progress of an encode, reported after each frame. */
 export interface Progress {
