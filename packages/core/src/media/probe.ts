@@ -270,15 +270,16 @@ function toMediaInfo(abs: string, size: number, json: Json, counted: boolean): M
 }
 
 /**
- * The container's duration. A Matroska segment's, as ffmpeg writes it, is its end time: a file whose timestamps start
- * at 10 s and hold 4 s says 14 s. There the start is taken off (mkvmerge writes the length: then it is never more than
- * the file holds).
+ * The container's duration. A Matroska segment's, as ffmpeg writes it (its `ENCODER` tag names libavformat), is its
+ * end time: a file whose timestamps start at 10 s and hold 4 s says 14 s, and the start is taken off. mkvmerge writes
+ * the length, kept as it is.
  */
 function containerDuration(format: Json, matroska: boolean): number | undefined {
   const duration = num(format.duration);
   const start = num(format.start_time);
   if (!matroska || duration === undefined || start === undefined || start <= 0 || start >= duration) return duration;
-  return duration - start;
+  const t = tags(format.tags);
+  return /^Lavf/.test(t.ENCODER ?? t.encoder ?? '') ? duration - start : duration;
 }
 
 function toStream(s: Json, counted: boolean, matroska: boolean): StreamInfo {
