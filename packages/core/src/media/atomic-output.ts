@@ -51,6 +51,17 @@ process.once('exit', () => {
   unsettled.clear();
 });
 
+/**
+ * Marks another temporary file (one made beside a reserved output, e.g. a remux of it) for removal should the process
+ * exit first; the returned function unmarks it once it is renamed or removed.
+ */
+export function removeIfExiting(tempPath: string): () => void {
+  unsettled.add(tempPath);
+  return () => {
+    unsettled.delete(tempPath);
+  };
+}
+
 async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await stat(p);

@@ -11,7 +11,7 @@ import { rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { AbortError, FfmpegError, UsageError } from '../errors.js';
-import { prepareOutput } from './atomic-output.js';
+import { prepareOutput, removeIfExiting } from './atomic-output.js';
 import type { PendingOutput } from './atomic-output.js';
 import { checkEncodeOptions, checkOutputFormat, copiedStreams, planEncode, streamsDroppedBy } from './encode-plan.js';
 import { frameGrid, framesOffNominalGrid, onGrid, parseRational } from './frame-grid.js';
@@ -344,6 +344,7 @@ export class Encoder {
     const ext = path.extname(temp);
     const rotated = `${temp.slice(0, -ext.length)}.rotated${ext}`;
     const args = template.map((a) => (a === '{in}' ? fileUrl(temp) : a === '{out}' ? fileUrl(rotated) : a));
+    const release = removeIfExiting(rotated);
     try {
       const proc = startProcess(this.setup.ffmpeg.path, args, { label: `ffmpeg (setting the rotation of ${this.job.pending.path})`, signal: this.signal });
       this.remux = proc;
@@ -351,6 +352,7 @@ export class Encoder {
       await rename(rotated, temp);
     } finally {
       await unlink(rotated).catch(() => {});
+      release();
     }
   }
 
