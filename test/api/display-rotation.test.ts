@@ -67,6 +67,23 @@ describe('display rotation', () => {
     expect(detection.toJSON()).toMatchObject({ input: { width: 640, height: 360 } });
   });
 
+  it('reads a quarter-turned file as stored too when nothing is accused as displayed, each reading with half the threshold', async () => {
+    // A delivery whose mark is in its stored pixels under a quarter-turn tag: a rotated master marked before
+    // 2026-11-25, or a remux that tagged a sideways copy.
+    const marked = join(dir, 'marked-80.mp4');
+    await embedVideo({ input: master, output: marked, key, id: 80n, preset: 'ultrafast' });
+    const old = await tagged(marked, join(dir, 'old-style.mp4'), 270);
+    const detection = await extractVideo({ input: old, key });
+    expect(detection.id).toBe(80n);
+    const json = detection.toJSON() as { input: { width: number; height: number }; accusationThreshold: number };
+    expect(json.input).toMatchObject({ width: 640, height: 360 }); // the stored picture, where it was read
+    expect(json.accusationThreshold).toBe(1e-9);
+    // The same reading of the untagged copy (one hypothesis) gives half the probability.
+    const plain = await extractVideo({ input: marked, key, fullScan: true });
+    const turned = await extractVideo({ input: old, key, fullScan: true });
+    expect(turned.log10FalseAlarmProbability).toBeCloseTo(plain.log10FalseAlarmProbability + Math.log10(2), 2);
+  });
+
   it("marks a rotated master as displayed: its delivery keeps the rotation, and a re-encode turned for display is identified", async () => {
     const portrait = await tagged(master, join(dir, 'portrait-master.mp4'), 90); // displayed 360x640
     const delivery = join(dir, 'portrait-delivery.mp4');
