@@ -64,7 +64,7 @@ describe('display rotation', () => {
     const detection = await extractVideo({ input: leak, key });
     expect(detection.found).toBe(true);
     expect(detection.id).toBe(77n);
-    expect(detection.toJSON()).toMatchObject({ input: { width: 640, height: 360 } });
+    expect(detection.toJSON()).toMatchObject({ input: { width: 640, height: 360, rotationApplied: 90 } });
   });
 
   it('reads a quarter-turned file as stored too when nothing is accused as displayed, each reading with half the threshold', async () => {
@@ -76,7 +76,7 @@ describe('display rotation', () => {
     const detection = await extractVideo({ input: old, key });
     expect(detection.id).toBe(80n);
     const json = detection.toJSON() as { input: { width: number; height: number }; accusationThreshold: number };
-    expect(json.input).toMatchObject({ width: 640, height: 360 }); // the stored picture, where it was read
+    expect(json.input).toMatchObject({ width: 640, height: 360, rotationApplied: 0 }); // the stored picture, where it was read
     expect(json.accusationThreshold).toBe(1e-9);
     // The same reading of the untagged copy (one hypothesis) gives half the probability.
     const plain = await extractVideo({ input: marked, key, fullScan: true });

@@ -209,8 +209,17 @@ describe('transformVideo', () => {
     const tag = (await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=codec_tag_string', '-of', 'csv=p=0', out])).toString().trim();
     expect(tag).toBe('avc1'); // 'ai12' before
     expect(await frameHashes(out)).toHaveLength(5); // 1 or 2 of 5 decoded before
+    // With a display rotation, the remux that writes it keeps the tag too.
+    const { rotatedCopy } = await import('../helpers/ffmpeg.js');
+    const rotated = path.join(dir, 'xavc-rot.mp4');
+    await rotatedCopy(src, rotated, 90);
+    const rotatedOut = path.join(dir, 'xavc-rot.out.mov');
+    await transformVideo(rotated, rotatedOut, noop, { preset: 'ultrafast' });
+    expect((await probe(rotatedOut)).rotation).toBe(90);
+    expect((await ffprobe(['-select_streams', 'v:0', '-show_entries', 'stream=codec_tag_string', '-of', 'csv=p=0', rotatedOut])).toString().trim().split(',')[0]).toBe('avc1');
+    expect(await frameHashes(rotatedOut)).toHaveLength(5);
     const { rm } = await import('node:fs/promises');
-    await Promise.all([src, out].map((f) => rm(f)));
+    await Promise.all([src, out, rotated, rotatedOut].map((f) => rm(f)));
   });
 
   it('keeps a DNxHD or DNxHR master in its family and profile, and encodes DNxHR when asked for dnxhd', async () => {
@@ -226,6 +235,11 @@ describe('transformVideo', () => {
     const { ffmpeg } = await import('../helpers/ffmpeg.js');
     await ffmpeg(['-i', dnxhd, '-c', 'copy', '-y', dnxhdMkv]);
     const dnxhr = await makeClip(dir, 'dnxhr.mov', { duration: 0.2, video: ['-c:v', 'dnxhd', '-profile:v', 'dnxhr_hqx', '-pix_fmt', 'yuv422p10le'], audio: false });
+    // Interlaced DNxHR: coded as pictures (ffmpeg refuses field coding for DNxHR profiles), field order kept.
+    const dnxhrInterlaced = await makeClip(dir, 'dnxhr-i.mkv', { duration: 0.2, video: ['-c:v', 'dnxhd', '-profile:v', 'dnxhr_hq', '-pix_fmt', 'yuv422p', '-field_order', 'tt'], audio: false });
+    const interlacedOut = path.join(dir, 'dnxhr-i.out.mkv');
+    await transformVideo(dnxhrInterlaced, interlacedOut, noop);
+    expect((await probe(interlacedOut)).video).toMatchObject({ codec: 'dnxhd', profile: 'DNXHR HQ', fieldOrder: 'tt' });
     const outs: string[] = [];
     for (const [src, profile, pixelFormat] of [[dnxhd, 'DNXHD', 'yuv422p'], [dnxhdMkv, 'DNXHD', 'yuv422p'], [dnxhr, 'DNXHR HQX', 'yuv422p10le']] as const) {
       const out = src.replace(/\.(mov|mkv)$/, '.out.$1');
@@ -241,7 +255,7 @@ describe('transformVideo', () => {
     await transformVideo(clips.h264, asked, noop, { codec: 'dnxhd' });
     expect((await probe(asked)).video).toMatchObject({ codec: 'dnxhd', profile: 'DNXHR HQ', pixelFormat: 'yuv422p' });
     const { rm } = await import('node:fs/promises');
-    await Promise.all([dnxhd, dnxhdMkv, dnxhr, ...outs].map((f) => rm(f)));
+    await Promise.all([dnxhd, dnxhdMkv, dnxhr, dnxhrInterlaced, interlacedOut, ...outs].map((f) => rm(f)));
   });
 
   it("names the encoder it used, not the source's, and keeps the video's default flag in Matroska", async () => {

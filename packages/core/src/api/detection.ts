@@ -170,6 +170,11 @@ export interface DetectionInput {
   readonly container: string;
   /** Its long name, e.g. `QuickTime / MOV`, when known. */
   readonly containerLongName: string | null;
+  /**
+   * The display rotation (degrees counter-clockwise) the picture was read turned by: the file's own, or 0 when it was
+   * read as stored (none, or a quarter-turned file in which no one was accused as displayed).
+   */
+  readonly rotationApplied: number;
 }
 
 /** The JSON form of a {@link Detection}: IDs are decimal strings (they exceed 2^53 in general). */
@@ -212,6 +217,7 @@ export interface DetectionJSON {
     size: number;
     container: string;
     containerLongName: string | null;
+    rotationApplied: number;
   };
   keyId: string;
   version: string;

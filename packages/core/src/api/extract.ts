@@ -333,6 +333,7 @@ async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: 
       size: info.size,
       container: info.container,
       containerLongName: info.containerLongName ?? null,
+      rotationApplied: asStored ? 0 : info.rotation,
     },
     keyId: checked.key.id,
     version: VERSION_STRING,

@@ -477,7 +477,9 @@ export function planEncode(args: {
       codecArgs.push('-profile:v', profile);
       if (profile === 'dnxhd') {
         // The bitrate DNxHD defines for the source's size, rate and depth (`dnxhd-rate.ts`, found before any work).
-        if (!rate) throw new Error('unreachable: a DNxHD encode is given its bitrate up front (dnxhdBitrate)');
+        if (!rate) {
+          throw new UsageError(`${path.resolve(output)}: a DNxHD encode takes one of the bitrates DNxHD defines for its size and rate: pass options.bitrate (transformVideo finds it from the source)`);
+        }
         codecArgs.push(...rate);
       }
       break;

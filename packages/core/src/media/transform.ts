@@ -148,13 +148,22 @@ export async function transformVideoToMany(input: string, targets: TransformTarg
  * `target` with the DNxHD bitrate it needs, when it is a DNxHD encode of a DNxHD source without one.
  * @throws {UsageError} when DNxHD defines no bitrate the encoder takes for the source's geometry.
  */
-async function withDnxhdBitrate(target: TransformTarget, encoder: string, info: MediaInfo, setup: FfmpegSetup, signal?: AbortSignal): Promise<TransformTarget> {
+async function withDnxhdBitrate(
+  target: TransformTarget,
+  encoder: string,
+  info: MediaInfo,
+  setup: FfmpegSetup,
+  trials: Map<string, Promise<number | undefined>>,
+  signal?: AbortSignal,
+): Promise<TransformTarget> {
   const options = target.options ?? {};
   if (encoder !== 'dnxhd' || options.bitrate !== undefined) return target;
   const pixelFormat = options.pixelFormat ?? info.pixelFormat;
   if (dnxProfile(info, pixelFormat) !== 'dnxhd') return target;
   const interlaced = info.video.fieldOrder !== undefined && INTERLACED_ORDERS.has(info.video.fieldOrder);
-  const mbps = await dnxhdBitrate(info, pixelFormat, interlaced, setup, signal);
+  let trial = trials.get(pixelFormat);
+  if (!trial) trials.set(pixelFormat, (trial = dnxhdBitrate(info, pixelFormat, interlaced, setup, signal)));
+  const mbps = await trial;
   if (mbps === undefined) {
     throw new UsageError(
       `${path.resolve(target.output)}: DNxHD defines no bitrate for ${info.width}x${info.height}${interlaced ? 'i' : 'p'} at ${info.video.frameRate} fps in ${pixelFormat} that ffmpeg takes; choose another encoder with options.codec`,
@@ -184,7 +193,8 @@ async function runTransform(
   // Every output's format, before anything is decoded: a container mismatch must not surface after an hour's work.
   const chosen = targets.map((t, i) => checkOutputFormat({ output: t.output, source: info, options: t.options ?? {}, setup, name: optionsName(i) }));
   // DNxHD takes only the bitrates it defines for the size, rate and depth: the source's measured rate snapped to one.
-  targets = await Promise.all(targets.map((t, i) => withDnxhdBitrate(t, chosen[i], info, setup, signal)));
+  const trials = new Map<string, Promise<number | undefined>>(); // one trial per pixel format, shared by the targets
+  targets = await Promise.all(targets.map((t, i) => withDnxhdBitrate(t, chosen[i], info, setup, trials, signal)));
 
   const pendings: PendingOutput[] = [];
   const encoders: Array<Encoder | undefined> = targets.map(() => undefined);

@@ -32,10 +32,10 @@ import type { ColorInfo, MediaInfo } from './probe.js';
 export const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
 /**
  * Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures, tagged).
- * Not dnxhd: with these flags ffmpeg 4.x refuses DNxHR profiles and most DNxHD bit rates that encode without them;
- * not prores_aw, which ignores them.
+ * Not dnxhd in general: ffmpeg refuses these flags with DNxHR profiles; only the DNxHD profile takes them, at the
+ * interlaced bitrates found for it (`dnxhd-rate.ts`). Not prores_aw, which ignores them.
  */
-const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video', 'dnxhd']);
+const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video']);
 
 /** Progress of an encode, reported after each frame. */
 export interface Progress {
@@ -220,7 +220,8 @@ export function buildEncoderJob(args: {
   if (filters.length) a.push('-vf', filters.join(','));
   a.push(...plan.codecArgs);
   if (interlaced) {
-    if (FIELD_CODING_ENCODERS.has(plan.codec)) a.push('-flags', '+ildct+ilme');
+    const dnxhdProfile = plan.codec === 'dnxhd' && plan.codecArgs.join(' ').includes('-profile:v dnxhd');
+    if (FIELD_CODING_ENCODERS.has(plan.codec) || dnxhdProfile) a.push('-flags', '+ildct+ilme');
     a.push('-field_order', fieldOrder);
   }
   mapped.forEach((_, i) => a.push(`-c:${i + 1}`, 'copy'));
@@ -274,6 +275,11 @@ export function buildEncoderJob(args: {
     rotationRemux.push('-map_metadata', '0', ...rotation.output);
     if (source.timecode) rotationRemux.push('-metadata:s:v:0', `timecode=${source.timecode}`);
     if (timing.mode === 'exact') rotationRemux.push('-use_editlist', '0');
+    // The encode's own tag, and what QuickTime's writer needs to keep it (10-bit H.264 would become 'ai12' again).
+    const tag = plan.codecArgs.indexOf('-tag:v');
+    if (tag >= 0) rotationRemux.push('-tag:v', plan.codecArgs[tag + 1]);
+    const strict = plan.codecArgs.indexOf('-strict');
+    if (strict >= 0) rotationRemux.push('-strict', plan.codecArgs[strict + 1]);
     rotationRemux.push('-y', '{out}');
   }
   return { pending, plan, args: a, layout, muxer, timing, rotationRemux };

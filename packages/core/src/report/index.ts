@@ -114,7 +114,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     if (thumbnailWanted) {
       const i = detection.input;
       const time = i.kind === 'video' ? Math.min(detection.secondsAnalyzed, i.duration ?? detection.secondsAnalyzed) / 2 : 0;
-      thumbnail = await makeThumbnail(i.path, { width: i.width, height: i.height, time, signal });
+      thumbnail = await makeThumbnail(i.path, { width: i.width, height: i.height, time, displayed: (i.rotationApplied ?? 0) !== 0, signal });
     }
     text = renderReportHtml(report, thumbnail);
   }

@@ -24,6 +24,8 @@ export interface ThumbnailOptions {
   /** Size of the input's picture. */
   width: number;
   height: number;
+  /** Read as displayed (turned by the file's display rotation), as the analysis did unless it read it as stored. Default true. */
+  displayed?: boolean;
   /** Seconds from the start of the input (videos): the frame shown. */
   time?: number;
   /** Bounding box of the thumbnail, pixels (default 480 x 360); never enlarged. */
@@ -47,7 +49,7 @@ export async function makeThumbnail(input: string, options: ThumbnailOptions): P
   try {
     const output = join(dir, 'thumbnail.jpg');
     // As displayed, as the analysis read it (its geometry is drawn over this picture).
-    const frames = readFrames(input, { ...size, displayed: true, start: time > 0 ? time : undefined, maxFrames: 1, signal: options.signal });
+    const frames = readFrames(input, { ...size, displayed: options.displayed ?? true, start: time > 0 ? time : undefined, maxFrames: 1, signal: options.signal });
     async function* first(): AsyncGenerator<Frame> {
       for await (const frame of frames) {
         yield frame;
