@@ -4,7 +4,7 @@
  */
 import { basename, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { displaySize, probe, transformVideoToMany } from '../media/index.js';
+import { probe, transformVideoToMany } from '../media/index.js';
 import type { Frame } from '../media/index.js';
 import { PARTNER_NAME_PATTERN } from '../registry.js';
 import { assertKnownOptions, assertNonEmptyString, assertObject, invalid, optionalString } from '../validate.js';
@@ -116,8 +116,7 @@ export async function embedBatch(options: BatchOptions): Promise<BatchResult> {
   throwIfAborted(common.signal);
 
   const info = await probe(common.input);
-  const shown = displaySize(info.width, info.height, info.rotation); // marked and read as displayed
-  assertReadableSize(info.path, shown.width, shown.height, 'mark');
+  assertReadableSize(info, 'mark');
   const markers = checked.map((c) => new FrameMarker(c.key, c.id, c.strength, info));
   const report = progressReporter(common.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const encodeOptions = { codec: common.codec, crf: common.crf, preset: common.preset, overwrite: common.overwrite };

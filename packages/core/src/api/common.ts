@@ -10,6 +10,8 @@ import { invalid } from '../validate.js';
 import { isWatermarkKey, type WatermarkKey } from '../watermark/key.js';
 import { MAX_ID } from '../watermark/payload.js';
 import { WatermarkDetector } from '../watermark/detector.js';
+import { displaySize } from '../media/index.js';
+import type { MediaInfo } from '../media/index.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -42,11 +44,13 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /**
- * Refuses a picture too small for its mark to be found: reading one (`WatermarkDetector.canRead`) cannot find
- * anything, and marking one (`WatermarkDetector.canReadBack`: the embedded tile period must be among those the
- * detector searches) would deliver a copy that cannot be traced.
+ * Refuses a picture too small for its mark to be found, at its size as displayed (marked and read so): reading one
+ * (`WatermarkDetector.canRead`) cannot find anything, and marking one (`WatermarkDetector.canReadBack`: the embedded
+ * tile period must be among those the detector searches) would deliver a copy that cannot be traced.
  */
-export function assertReadableSize(path: string, width: number, height: number, use: 'mark' | 'read'): void {
+export function assertReadableSize(info: Pick<MediaInfo, 'path' | 'width' | 'height' | 'rotation'>, use: 'mark' | 'read'): void {
+  const { path } = info;
+  const { width, height } = displaySize(info.width, info.height, info.rotation);
   if (use === 'read' ? WatermarkDetector.canRead(width, height) : WatermarkDetector.canReadBack(width, height)) return;
   const limits = WatermarkDetector.sizeLimits(height);
   const minHeight = use === 'read' ? limits.readHeight : limits.markHeight;

@@ -360,8 +360,7 @@ async function embedKind(options: EmbedOptions, want: 'video' | 'image' | 'any')
       checked.input,
     );
   }
-  const shown = displaySize(info.width, info.height, info.rotation); // marked and read as displayed
-  assertReadableSize(info.path, shown.width, shown.height, 'mark');
+  assertReadableSize(info, 'mark');
   const marker = new FrameMarker(checked.key, checked.id, checked.strength, info);
   const report = progressReporter(checked.onProgress, info.kind === 'image' ? 1 : expectedFrames(info));
   const recorder = await DeliveryRecorder.start(checked, checked.input, [checked.output], checked.signal);

@@ -290,8 +290,8 @@ function overReadings(verdict: WatermarkVerdict, readings: number, threshold: nu
 }
 
 async function detect(checked: CheckedExtractOptions, info: MediaInfo, hashing: Promise<string>, ledger: Ledger | null): Promise<Detection> {
-  const shown = displaySize(info.width, info.height, info.rotation); // marked and read as displayed
-  assertReadableSize(info.path, shown.width, shown.height, 'read');
+  assertReadableSize(info, 'read');
+  const shown = displaySize(info.width, info.height, info.rotation); // read as displayed
   const fullScan = checked.fullScan ?? checked.candidates !== undefined;
   const duration = typeof info.duration === 'number' && info.duration > 0 ? info.duration : null;
   // A picture turned a quarter for display is read as displayed and, if no one is accused, as stored (a rotated

@@ -4,10 +4,10 @@
  * 1080p25 DNxHD 120 file measures 121.2 Mbps). ffmpeg's encoder lists its profiles when refused; the listed rates of the
  * source's size, scan and depth are tried, nearest the source's first, until the encoder opens.
  */
-import { startProcess } from './ffmpeg-process.js';
-import type { FfmpegSetup } from './ffmpeg-binaries.js';
-import type { MediaInfo } from './probe.js';
 import { FfmpegError } from '../errors.js';
+import type { FfmpegSetup } from './ffmpeg-binaries.js';
+import { startProcess } from './ffmpeg-process.js';
+import type { MediaInfo } from './probe.js';
 
 /** The encoder's trial command: one blank frame of the source's geometry at `mbps`. */
 function trialArgs(source: MediaInfo, pixelFormat: string, interlaced: boolean, mbps: number): string[] {

@@ -63,6 +63,10 @@ export interface EncodePlan {
   image: boolean;
   /** Encoder options (`-c:v ... -pix_fmt ...`), without inputs or stream maps. */
   codecArgs: string[];
+  /** The codec tag options among `codecArgs`, which a remux of the encoded video must repeat. */
+  tagArgs: string[];
+  /** Whether interlaced frames are coded as fields with `-flags +ildct+ilme`. */
+  fieldCoding: boolean;
   /** What the output will lack that the source has, in words (e.g. HDR10 metadata the encoder cannot write). */
   warnings: string[];
 }
@@ -284,6 +288,12 @@ const CRF_ENCODERS = new Set(['libx264', 'libx265', 'libvpx-vp9', 'libaom-av1', 
 const FRACTIONAL_CRF_ENCODERS = new Set(['libx264', 'libx265']);
 /** The containers into which a source's display rotation is written. */
 const ROTATION_CONTAINERS = new Set(['.mov', '.mp4', '.m4v']);
+/**
+ * Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures, tagged).
+ * Not dnxhd in general: ffmpeg refuses these flags with DNxHR profiles; only the DNxHD profile takes them, at the
+ * interlaced bitrates found for it (`dnxhd-rate.ts`). Not prores_aw, which ignores them.
+ */
+const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video']);
 /** The encoders that take `preset` (the others would ignore it silently). */
 const PRESET_ENCODERS = new Set(['libx264', 'libx265']);
 const PRORES_PROFILES: Record<string, number> = { Proxy: 0, LT: 1, Standard: 2, HQ: 3, '4444': 4, '4444 XQ': 5, '4444XQ': 5 };
@@ -446,6 +456,8 @@ export function planEncode(args: {
   }
 
   codecArgs.push('-c:v', codec, '-pix_fmt', pixelFormat);
+  const tagArgs: string[] = [];
+  let fieldCoding = FIELD_CODING_ENCODERS.has(codec);
   const rate = options.bitrate !== undefined ? ['-b:v', String(options.bitrate)] : undefined;
   switch (codec) {
     case 'libx264':
@@ -455,12 +467,12 @@ export function planEncode(args: {
       // QuickTime's writer tags 10-bit H.264 of the broadcast sizes as AVC-Intra ('ai12', 'aivx', ...) without the
       // avcC box its decoders need (7 of 25 frames of a 1080p25 4:2:2 delivery decoded): it keeps the plain tag only
       // when the standard is not enforced.
-      if (codec === 'libx264' && ext === '.mov' && (framePixelFormat(pixelFormat)?.bitDepth ?? 8) > 8) codecArgs.push('-tag:v', 'avc1', '-strict', 'unofficial');
+      if (codec === 'libx264' && ext === '.mov' && (framePixelFormat(pixelFormat)?.bitDepth ?? 8) > 8) tagArgs.push('-tag:v', 'avc1', '-strict', 'unofficial');
       if (codec === 'libx265') {
         // HDR10 metadata travels as the encoder's own SEI (the frames reach it without side data).
         const hdr = source && !image ? x265Params(source.hdr) : '';
         codecArgs.push('-x265-params', hdr ? `log-level=error:${hdr}` : 'log-level=error');
-        if (/^\.(mp4|mov|m4v)$/.test(ext)) codecArgs.push('-tag:v', 'hvc1');
+        if (/^\.(mp4|mov|m4v)$/.test(ext)) tagArgs.push('-tag:v', 'hvc1');
       }
       break;
     }
@@ -475,6 +487,7 @@ export function planEncode(args: {
       // DNxHR profiles take any size; DNxHD only the bitrates it defines for each size and rate (the source's).
       const profile = dnxProfile(source, pixelFormat);
       codecArgs.push('-profile:v', profile);
+      fieldCoding = profile === 'dnxhd';
       if (profile === 'dnxhd') {
         // The bitrate DNxHD defines for the source's size, rate and depth (`dnxhd-rate.ts`, found before any work).
         if (!rate) {
@@ -495,13 +508,14 @@ export function planEncode(args: {
       if (rate) codecArgs.push(...rate);
   }
   if (image) codecArgs.push('-frames:v', '1', '-update', '1');
+  codecArgs.push(...tagArgs);
   const warnings: string[] = [];
   if (source?.hdr && !image && codec !== 'libx265') {
     warnings.push(
       `${path.resolve(output)}: the source's HDR10 metadata (mastering display, content light levels) is not written: the ffmpeg command line gives it only to libx265, not to ${codec}; add it when packaging the delivery`,
     );
   }
-  return { codec, pixelFormat, image, codecArgs, warnings };
+  return { codec, pixelFormat, image, codecArgs, tagArgs, fieldCoding, warnings };
 }
 
 /**

@@ -27,15 +27,8 @@ import { NutMuxer, rawFourcc } from './nut.js';
 import { probe, rationalValue } from './probe.js';
 import type { ColorInfo, MediaInfo } from './probe.js';
 
-/** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). */
-/** ffprobe's field orders of interlaced video. @internal */
+/** ffprobe's field orders of interlaced video (top/bottom coded first, then displayed first). @internal */
 export const INTERLACED_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
-/**
- * Encoders that code fields when given `-flags +ildct+ilme` (the others store interlaced frames as pictures, tagged).
- * Not dnxhd in general: ffmpeg refuses these flags with DNxHR profiles; only the DNxHD profile takes them, at the
- * interlaced bitrates found for it (`dnxhd-rate.ts`). Not prores_aw, which ignores them.
- */
-const FIELD_CODING_ENCODERS = new Set(['libx264', 'prores_ks', 'mpeg2video']);
 
 /** Progress of an encode, reported after each frame. */
 export interface Progress {
@@ -149,8 +142,8 @@ export function gridDecidedBySource(options: WriteOptions | undefined): boolean 
 
 /** Matroska statistics tags (mkvmerge) that describe one encoding of a stream. */
 const STATISTICS_TAGS = ['NUMBER_OF_FRAMES', 'NUMBER_OF_BYTES', 'BPS', '_STATISTICS_WRITING_APP', '_STATISTICS_WRITING_DATE_UTC', '_STATISTICS_TAGS'];
-/** Tags of the source's video that name how it was encoded: the encoded video's own are written instead. */
-const ENCODING_TAGS = ['encoder', 'ENCODER'];
+/** Tags of the source's video that name how it was encoded (ffmpeg matches tag names regardless of case, so Matroska's `ENCODER` too): the encoded video's own are written instead. */
+const ENCODING_TAGS = ['encoder'];
 
 /** Decides how frame times travel (see WriteOptions.timing). */
 function chooseTiming(first: Frame, source: MediaInfo | undefined, options: WriteOptions): PipeTiming {
@@ -220,8 +213,7 @@ export function buildEncoderJob(args: {
   if (filters.length) a.push('-vf', filters.join(','));
   a.push(...plan.codecArgs);
   if (interlaced) {
-    const dnxhdProfile = plan.codec === 'dnxhd' && plan.codecArgs.join(' ').includes('-profile:v dnxhd');
-    if (FIELD_CODING_ENCODERS.has(plan.codec) || dnxhdProfile) a.push('-flags', '+ildct+ilme');
+    if (plan.fieldCoding) a.push('-flags', '+ildct+ilme');
     a.push('-field_order', fieldOrder);
   }
   mapped.forEach((_, i) => a.push(`-c:${i + 1}`, 'copy'));
@@ -276,10 +268,7 @@ export function buildEncoderJob(args: {
     if (source.timecode) rotationRemux.push('-metadata:s:v:0', `timecode=${source.timecode}`);
     if (timing.mode === 'exact') rotationRemux.push('-use_editlist', '0');
     // The encode's own tag, and what QuickTime's writer needs to keep it (10-bit H.264 would become 'ai12' again).
-    const tag = plan.codecArgs.indexOf('-tag:v');
-    if (tag >= 0) rotationRemux.push('-tag:v', plan.codecArgs[tag + 1]);
-    const strict = plan.codecArgs.indexOf('-strict');
-    if (strict >= 0) rotationRemux.push('-strict', plan.codecArgs[strict + 1]);
+    rotationRemux.push(...plan.tagArgs);
     rotationRemux.push('-y', '{out}');
   }
   return { pending, plan, args: a, layout, muxer, timing, rotationRemux };
